@@ -1,0 +1,1 @@
+"""Simulator: the floor hardware stand-in, simulated controllers, the pygame viewer."""

@@ -1,0 +1,1 @@
+"""Supervisor viewer: draws the floor and fleet into a pygame Surface (window or PNG)."""
