@@ -1,0 +1,1 @@
+"""One module per ``warehouse bench`` subcommand; each defines ``register(subparsers)``."""
