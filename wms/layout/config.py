@@ -90,7 +90,10 @@ def _floor_from_map_table(value: Any, base_dir: Path, where: str, name: str) -> 
     if not map_path.is_absolute():
         map_path = base_dir / map_path
     rack_terrain = get_str(table, "rack_terrain", where, "T")
-    floor = floor_from_map_file(map_path, rack_terrain)
+    try:
+        floor = floor_from_map_file(map_path, rack_terrain)
+    except InputError as error:
+        raise InputError(f"{where}.file", str(error)) from None
     points: list[FloorPoint] = []
     for key, kind, prefix in (
         ("stations", PointKind.STATION, "P"),

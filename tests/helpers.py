@@ -1,0 +1,40 @@
+"""Small helpers shared by tests: an independent BFS and CLI invocation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def plain_bfs(navigable: np.ndarray, source: tuple[int, int]) -> np.ndarray:
+    """Reference BFS, written independently of the product; -1 = unreachable."""
+    height, width = navigable.shape
+    dist = np.full(navigable.shape, -1, dtype=np.int64)
+    if not navigable[source]:
+        return dist
+    dist[source] = 0
+    queue = deque([source])
+    while queue:
+        r, c = queue.popleft()
+        for nr, nc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+            if 0 <= nr < height and 0 <= nc < width and navigable[nr, nc] and dist[nr, nc] < 0:
+                dist[nr, nc] = dist[r, c] + 1
+                queue.append((nr, nc))
+    return dist
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``warehouse`` in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "warehouse.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        timeout=120,
+    )
