@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from warehouse.config import load_config
 from wms.catalog import Catalog, Sku, synthetic_catalog
@@ -19,7 +21,12 @@ from wms.slotting import (
     reslot_moves,
     slot,
 )
-from wms.slotting.assign import forward_mask, location_distances
+from wms.slotting.assign import (
+    forward_mask,
+    location_distances,
+    optimal_assignment,
+    velocity_assignment,
+)
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +107,28 @@ def test_reslot_moves_are_ranked_and_worth_it(model, book) -> None:
     assert all(m.net > 0 for m in moves)
     dist = location_distances(model.travel)
     assert dist.shape == (len(model.floor.locations),) * 2
+
+
+@given(
+    lines=st.lists(st.integers(0, 50), min_size=1, max_size=12),
+    trips=st.lists(st.integers(2, 60), min_size=12, max_size=16),
+    misfit=st.lists(st.booleans(), min_size=12, max_size=12),
+    share=st.floats(0.2, 1.0),
+)
+@settings(max_examples=60, deadline=None)
+def test_velocity_assignment_is_optimal(lines, trips, misfit, share) -> None:
+    """The sorting assignment scores exactly as well as the Hungarian solver under constraints."""
+    lines_a = np.array(lines)
+    trips_a = np.array(sorted(trips))
+    n, m = len(lines_a), len(trips_a)
+    forward = np.zeros(m, dtype=bool)
+    forward[: max(1, round(share * m))] = True
+    fits = ~np.array(misfit[:n])
+    reachable = np.ones(m, dtype=bool)
+    assume(int((~fits).sum()) <= int((~forward).sum()))
+    allowed = fits[:, None] | ~forward[None, :]
+    ours = velocity_assignment(lines_a, fits, forward, reachable, trips_a)
+    best = optimal_assignment(lines_a, allowed, trips_a)
+    assert len(set(ours.tolist())) == n
+    assert allowed[np.arange(n), ours].all()
+    assert (lines_a * trips_a[ours]).sum() == (lines_a * trips_a[best]).sum()

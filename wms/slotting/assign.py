@@ -13,11 +13,16 @@ Strategies, all under the same constraints (`SlottingParams`):
   random within a class. The textbook policy most WMSs offer.
 - ``coi`` — Heskett's cube-per-order index: SKUs with the least cube moved
   per order go nearest.
-- ``velocity`` (default) — an exact minimum of the objective: a linear
-  assignment (scipy's Hungarian solver) of SKUs to locations with cost
-  ``lines × round trip``, followed by *affinity refinement*, which swaps SKUs
-  between locations at the same distance from the stations (so the objective
-  is unchanged) to put SKUs that are ordered together next to each other.
+- ``velocity`` (default) — an exact minimum of the objective, then
+  *affinity refinement*. The cost of SKU ``i`` at location ``j`` is
+  ``lines_i × trip_j`` (rank one), and forward locations are by construction
+  the nearest ones, so sorting is optimal (rearrangement inequality plus an
+  exchange argument): the fastest fitting SKUs fill the forward slots
+  nearest first, and the rest share the reserve slots by velocity.
+  `optimal_assignment` checks this against scipy's Hungarian solver in the
+  tests. Affinity refinement then swaps SKUs between locations at the same
+  distance from the stations (so the objective is unchanged) to put SKUs that
+  are ordered together next to each other.
 
 Constraints: locations are *forward* (the ``forward_share`` of locations
 nearest the stations; shelving with a size and weight limit per slot) or
@@ -197,10 +202,7 @@ def slot(
     classes = abc_classes(demand.lines, params)
     coi = cube_per_order(demand, catalog)
     if strategy == "velocity":
-        cost = np.where(allowed, demand.lines[:, None] * trips[None, :], INFEASIBLE)
-        sku_idx, loc_idx = linear_sum_assignment(cost)
-        sku_location = np.empty(n, dtype=np.int64)
-        sku_location[sku_idx] = loc_idx
+        sku_location = velocity_assignment(demand.lines, fits, forward, travel.reachable, trips)
         for _ in range(params.affinity_passes):
             if not refine_affinity(sku_location, demand, trips, allowed, loc_dist):
                 break
@@ -226,6 +228,38 @@ def slot(
         coi=coi,
         forward=forward[sku_location],
     )
+
+
+def velocity_assignment(
+    lines: np.ndarray,
+    fits: np.ndarray,
+    forward: np.ndarray,
+    reachable: np.ndarray,
+    trips: np.ndarray,
+) -> np.ndarray:
+    """Exact minimiser of ``sum lines × trip`` when forward slots are the nearest ones."""
+    n = len(lines)
+    by_speed = np.lexsort((np.arange(n), -lines))
+    forward_locs = np.flatnonzero(forward)
+    forward_locs = forward_locs[np.argsort(trips[forward_locs], kind="stable")]
+    reserve_locs = np.flatnonzero(reachable & ~forward)
+    reserve_locs = reserve_locs[np.argsort(trips[reserve_locs], kind="stable")]
+    fitting = by_speed[fits[by_speed]]
+    front = fitting[: len(forward_locs)]
+    back = by_speed[~np.isin(by_speed, front)]
+    result = np.full(n, -1, dtype=np.int64)
+    result[front] = forward_locs[: len(front)]
+    result[back] = reserve_locs[: len(back)]
+    return result
+
+
+def optimal_assignment(lines: np.ndarray, allowed: np.ndarray, trips: np.ndarray) -> np.ndarray:
+    """The general exact assignment (Hungarian), for checking `velocity_assignment`."""
+    cost = np.where(allowed, lines[:, None] * trips[None, :].astype(np.float64), INFEASIBLE)
+    sku_idx, loc_idx = linear_sum_assignment(cost)
+    result = np.empty(len(lines), dtype=np.int64)
+    result[sku_idx] = loc_idx
+    return result
 
 
 def _greedy(
