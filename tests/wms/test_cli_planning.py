@@ -1,0 +1,127 @@
+"""``warehouse slot`` and ``warehouse wave``: the JSON contract and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from warehouse.cli import main
+from warehouse.config import DEFAULT_CONFIG
+
+HEADER = "order_id,sku,qty,due,priority\n"
+GOOD = "A,SKU00001,1,2026-01-05 16:00,same_day\nB,SKU00002,2,2026-01-05 16:00,standard\n"
+
+
+def small_config(tmp_path: Path, extra: str = "") -> Path:
+    """The default floor with a small synthetic stream, so CLI tests stay fast."""
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    text = text.replace("orders = 2000", "orders = 120")
+    path = tmp_path / "small.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+def run_json(capsys, *argv: str) -> dict:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_slot_json_contract(tmp_path: Path, capsys) -> None:
+    """slot --json has assignments (sku -> location) and both travel figures."""
+    result = run_json(capsys, "slot", "--config", str(small_config(tmp_path)), "--json")
+    assert len(result["assignments"]) == 400
+    assert len(set(result["assignments"].values())) == 400
+    assert result["expected_travel_per_line"] <= 0.75 * result["baseline_random_travel_per_line"]
+    assert result["reslotting"]["moves"]
+
+
+def test_wave_json_contract_with_paths(tmp_path: Path, capsys) -> None:
+    """wave --json --paths has waves/batches/orders/route/path and the four totals."""
+    orders = tmp_path / "orders.csv"
+    orders.write_text(HEADER + GOOD, encoding="utf-8")
+    result = run_json(
+        capsys, "wave", "--config", str(small_config(tmp_path)), "--orders", str(orders),
+        "--json", "--paths",
+    )  # fmt: skip
+    for key in ("travel", "baseline_single_order_sshape_travel", "baseline_batched_sshape_travel",
+                "lower_bound"):  # fmt: skip
+        assert isinstance(result[key], int)
+    batches = [b for w in result["waves"] for b in w["batches"]]
+    assert sorted(o for b in batches for o in b["orders"]) == ["A", "B"]
+    for b in batches:
+        assert b["path"][0] == b["path"][-1] == b["route"][0] == b["route"][-1]
+        assert len(b["path"]) - 1 == b["travel"]
+    assert sum(b["travel"] for b in batches) == result["travel"]
+
+
+def test_wave_without_orders_uses_the_seeded_generator(tmp_path: Path, capsys) -> None:
+    """No --orders: the synthetic stream, the same for the same seed."""
+    config = str(small_config(tmp_path))
+    first = run_json(capsys, "wave", "--config", config, "--json", "--seed", "4")
+    second = run_json(capsys, "wave", "--config", config, "--json", "--seed", "4")
+    assert first["orders"]["orders"] == 120
+    assert first["travel"] == second["travel"]
+    assert first["travel"] <= 0.6 * first["baseline_single_order_sshape_travel"]
+
+
+BAD_ROWS = {
+    "unknown_sku": ("C,NOPE,1,2026-01-05,standard\n", "unknown SKU"),
+    "negative_qty": ("C,SKU00001,-1,2026-01-05,standard\n", "must be positive"),
+    "non_numeric_qty": ("C,SKU00001,lots,2026-01-05,standard\n", "not a number"),
+    "bad_date": ("C,SKU00001,1,05/13/2026 25:99,standard\n", "does not parse"),
+    "oversize": ("C,SKU00001,900,2026-01-05,standard\n", "a tote holds"),
+    "bad_priority": ("C,SKU00001,1,2026-01-05,whenever\n", "unknown priority"),
+}
+
+
+@pytest.mark.parametrize("command", ["slot", "wave"])
+@pytest.mark.parametrize("case", sorted(BAD_ROWS))
+def test_bad_order_rows_exit_2_with_one_line(tmp_path: Path, capsys, command: str, case: str):
+    """Each bad-input case: exit 2, one line on stderr naming file:row, no traceback."""
+    row, needle = BAD_ROWS[case]
+    orders = tmp_path / "orders.csv"
+    orders.write_text(HEADER + GOOD + row, encoding="utf-8")
+    code = main([command, "--config", str(small_config(tmp_path)), "--orders", str(orders)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{orders}:4" in err and needle in err
+
+
+@pytest.mark.parametrize(
+    ("setup", "needle"),
+    [
+        ("missing_orders", "No such file"),
+        ("bad_header", "unknown header"),
+        ("unknown_config_key", "wms.picking.tote_size"),
+        ("bad_config_value", "wms.picking.totes_per_batch"),
+        ("bad_current", "unknown location"),
+    ],
+)
+def test_other_bad_inputs_exit_2(tmp_path: Path, capsys, setup: str, needle: str) -> None:
+    """Missing files, unknown headers, bad [wms.*] keys or values, bad current slotting: exit 2."""
+    config = small_config(tmp_path)
+    orders = tmp_path / "orders.csv"
+    orders.write_text(HEADER + GOOD, encoding="utf-8")
+    argv = ["slot", "--config", str(config), "--orders", str(orders)]
+    if setup == "missing_orders":
+        argv[-1] = str(tmp_path / "nope.csv")
+    elif setup == "bad_header":
+        orders.write_text("x,y\n1,2\n", encoding="utf-8")
+    elif setup == "unknown_config_key":
+        config.write_text(
+            config.read_text().replace("[wms.picking]", "[wms.picking]\ntote_size = 3")
+        )
+    elif setup == "bad_config_value":
+        config.write_text(config.read_text().replace("totes_per_batch = 8", "totes_per_batch = 0"))
+    else:
+        current = tmp_path / "current.csv"
+        current.write_text("sku,location\nSKU00001,L999-999N\n", encoding="utf-8")
+        argv += ["--current", str(current)]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert needle in err

@@ -1,0 +1,150 @@
+"""Orders: CSV import in both formats, bad rows, the synthetic generator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from wms.catalog import UnknownSkuError, derived_catalog, synthetic_catalog
+from wms.errors import InputError
+from wms.orders import (
+    BadDateError,
+    BadQuantityError,
+    OrderProfile,
+    OversizeOrderError,
+    Priority,
+    Tote,
+    generate_orders,
+    read_orders_csv,
+)
+
+CATALOG = synthetic_catalog(50, seed=1)
+UCI_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "orders.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_own_format_groups_lines_by_order(tmp_path: Path) -> None:
+    """Rows with one order_id become one order; repeated SKUs merge; priority parses."""
+    path = write(
+        tmp_path,
+        "order_id,sku,qty,due,priority\n"
+        "A,SKU00001,2,2026-01-05 16:00,same-day\n"
+        "A,SKU00002,1,2026-01-05 16:00,same-day\n"
+        "A,SKU00001,1,2026-01-05 16:00,same-day\n"
+        "B,SKU00003,1,2026-01-06,standard\n",
+    )
+    book = read_orders_csv(path, CATALOG)
+    assert [o.order_id for o in book.orders] == ["A", "B"]
+    a = book.orders[0]
+    assert a.priority is Priority.SAME_DAY
+    assert a.due == datetime(2026, 1, 5, 16, 0)
+    assert {line.sku: line.qty for line in a.lines} == {"SKU00001": 3, "SKU00002": 1}
+    assert a.origin.endswith(":2")
+
+
+def test_uci_invoices_become_orders_and_skips_are_counted(tmp_path: Path) -> None:
+    """A UCI invoice is an order; cancelled invoices and non-positive rows are skipped, counted."""
+    path = write(
+        tmp_path,
+        UCI_HEADER + "536365,85123A,HEART,6,2010-12-01 08:26:00,2.55,17850,UK\n"
+        "536365,71053,LANTERN,6,2010-12-01 08:26:00,3.39,17850,UK\n"
+        "C536379,D,Discount,-1,2010-12-01 09:41:00,27.5,14527,UK\n"
+        "536380,22961,JAM,0,2010-12-01 09:41:00,1.45,14527,UK\n"
+        "536381,22961,JAM,-3,12/1/2010 9:41,1.45,14527,UK\n"
+        "536382,22961,JAM,4,12/1/2010 17:41,1.45,14527,UK\n",
+    )
+    book = read_orders_csv(path, CATALOG)
+    assert [o.order_id for o in book.orders] == ["536365", "536382"]
+    assert book.skipped_cancelled == 1
+    assert book.skipped_non_positive == 2
+    assert book.catalog.synthetic
+    assert set(book.catalog) == {"85123A", "71053", "22961"}
+    assert book.catalog["85123A"].unit_price == 2.55
+    assert book.orders[0].due == datetime(2010, 12, 1, 16, 0)
+    assert book.orders[1].due == datetime(2010, 12, 2, 16, 0)
+
+
+def test_derived_catalogue_is_deterministic_per_stock_code() -> None:
+    """The same stock code gets the same synthetic dimensions whatever else is in the file."""
+    one = derived_catalog(["85123A", "71053"])
+    two = derived_catalog(["99999", "85123A"])
+    assert one["85123A"] == two["85123A"]
+    assert one["85123A"] != one["71053"]
+
+
+@pytest.mark.parametrize(
+    ("row", "error", "needle"),
+    [
+        ("A,NOPE,1,2026-01-05,standard", UnknownSkuError, "unknown SKU 'NOPE'"),
+        ("A,SKU00001,-2,2026-01-05,standard", BadQuantityError, "must be positive"),
+        ("A,SKU00001,two,2026-01-05,standard", BadQuantityError, "not a number"),
+        ("A,SKU00001,1.5,2026-01-05,standard", BadQuantityError, "whole number"),
+        ("A,SKU00001,1,tomorrow,standard", BadDateError, "does not parse"),
+        ("A,SKU00001,1,2026-01-05,urgent", InputError, "unknown priority"),
+    ],
+)
+def test_bad_rows_raise_typed_errors_naming_the_row(
+    tmp_path: Path, row: str, error: type, needle: str
+) -> None:
+    """Each kind of bad row raises its own exception type with file:row in the message."""
+    path = write(
+        tmp_path, "order_id,sku,qty,due,priority\nA,SKU00002,1,2026-01-05,standard\n" + row
+    )
+    with pytest.raises(error) as caught:
+        read_orders_csv(path, CATALOG)
+    assert f"{path}:3" in str(caught.value)
+    assert needle in str(caught.value)
+
+
+def test_uci_non_numeric_quantity_is_refused(tmp_path: Path) -> None:
+    """A UCI quantity that is not a number is an error, not a skip."""
+    path = write(tmp_path, UCI_HEADER + "536365,85123A,HEART,six,2010-12-01 08:26:00,2.55,1,UK\n")
+    with pytest.raises(BadQuantityError, match=r"orders\.csv:2"):
+        read_orders_csv(path, CATALOG)
+
+
+def test_order_bigger_than_a_tote_is_refused(tmp_path: Path) -> None:
+    """An order whose volume or weight exceeds the tote names its first row."""
+    path = write(
+        tmp_path,
+        "order_id,sku,qty,due,priority\nA,SKU00001,1,2026-01-05,standard\n"
+        "B,SKU00001,500,2026-01-05,standard\n",
+    )
+    with pytest.raises(OversizeOrderError, match=r"orders\.csv:3.*order B"):
+        read_orders_csv(path, CATALOG, Tote(volume_l=40, max_weight_kg=15))
+
+
+def test_unknown_header_is_refused(tmp_path: Path) -> None:
+    """A CSV in neither format says which columns it expected."""
+    path = write(tmp_path, "a,b,c\n1,2,3\n")
+    with pytest.raises(InputError, match="unknown header"):
+        read_orders_csv(path, CATALOG)
+
+
+def test_generator_is_seeded_skewed_and_shaped() -> None:
+    """Same seed same orders; popularity skewed; lines per order realistic; due after arrival."""
+    catalog = synthetic_catalog(200)
+    profile = OrderProfile(orders=800)
+    first = generate_orders(catalog, profile, seed=3)
+    assert first == generate_orders(catalog, profile, seed=3)
+    assert first != generate_orders(catalog, profile, seed=4)
+    counts: dict[str, int] = {}
+    for order in first:
+        assert order.arrival is not None and order.due > order.arrival
+        assert 1 <= len(order.lines) <= profile.max_lines
+        assert len({line.sku for line in order.lines}) == len(order.lines)
+        for line in order.lines:
+            counts[line.sku] = counts.get(line.sku, 0) + 1
+    lines = sum(counts.values())
+    assert 2.0 <= lines / len(first) <= 3.0
+    top = sorted(counts.values(), reverse=True)[: len(catalog) // 10]
+    assert sum(top) / lines > 0.3
+    arrivals = [o.arrival for o in first]
+    assert arrivals == sorted(arrivals)

@@ -1,0 +1,117 @@
+"""Picking: routes visit every pick over free cells, batches respect capacity, bounds hold."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from warehouse.config import load_config
+from wms.catalog import synthetic_catalog
+from wms.orders import OrderBook, OrderProfile, generate_orders
+from wms.picking import (
+    BatchCapacity,
+    PickingParams,
+    RouteSearch,
+    exact_tour_length,
+    make_waves,
+    one_tree_bound,
+    route_path,
+    seed_closest_batches,
+    solve_tour,
+    tour_length,
+)
+from wms.planning import floor_model, plan_book, slot_book
+from wms.slotting import SlottingParams
+
+CATALOG = synthetic_catalog(150, seed=5)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return floor_model(load_config(None).floor)
+
+
+def plan_for(model, orders, params: PickingParams):
+    book = OrderBook(tuple(orders), CATALOG, "synthetic")
+    outcome = slot_book(book, model, SlottingParams())
+    return plan_book(book.orders, CATALOG, outcome, model, params)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10_000),
+    count=st.integers(1, 40),
+    totes=st.integers(1, 6),
+    max_kg=st.floats(15.0, 60.0),
+)
+def test_routes_are_valid_and_batches_fit(model, seed, count, totes, max_kg) -> None:
+    """Every pick visited, path connected over free cells and as long as reported, capacity kept."""
+    orders = generate_orders(CATALOG, OrderProfile(orders=count), seed=seed)
+    params = PickingParams(totes_per_batch=totes, batch_max_kg=max_kg, wave_max_orders=15)
+    plan = plan_for(model, orders, params)
+    seen = []
+    navigable = model.floor.navigable
+    for batch in plan.batches:
+        seen += batch.orders
+        assert len(batch.orders) <= totes
+        assert batch.weight_kg <= max_kg + 1e-6
+        stops = set(batch.stops)
+        assert {p.cell for p in batch.picks} <= stops
+        path = route_path(model.travel.tables, batch.route)
+        assert path[0] == path[-1] == batch.station_cell
+        assert len(path) - 1 == batch.travel
+        for a, b in itertools.pairwise(path):
+            assert abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1
+        assert all(navigable[r, c] for r, c in path)
+        assert stops <= set(path)
+        assert batch.lower_bound <= batch.travel
+    assert sorted(seen) == sorted(o.order_id for o in orders)
+    assert plan.lower_bound <= plan.travel <= plan.baseline_batched_sshape_travel
+
+
+def test_batching_and_routing_beat_single_order_sshape(model) -> None:
+    """On the default floor, our plan needs at most 0.6x the single-order S-shape travel."""
+    orders = generate_orders(CATALOG, OrderProfile(orders=300), seed=1)
+    plan = plan_for(model, orders, PickingParams())
+    assert plan.travel <= 0.6 * plan.baseline_single_order_sshape_travel
+    assert plan.travel <= 1.05 * plan.lower_bound
+
+
+def test_waves_respect_cutoff_then_priority(model) -> None:
+    """Waves come out in cut-off order, same-day before standard at one cut-off, size capped."""
+    orders = generate_orders(CATALOG, OrderProfile(orders=200), seed=9)
+    waves = make_waves(orders, max_orders=30)
+    keys = [(w.due, w.priority.rank) for w in waves]
+    assert keys == sorted(keys)
+    assert all(1 <= len(w.orders) <= 30 for w in waves)
+    assert sum(len(w.orders) for w in waves) == len(orders)
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), min_size=2, max_size=8))
+@settings(max_examples=30, deadline=None)
+def test_bounds_and_ortools_agree_with_brute_force(points) -> None:
+    """Exact DP equals brute force; the 1-tree bound never exceeds it; OR-Tools never beats it."""
+    p = np.array(points)
+    dist = np.abs(p[:, None, :] - p[None, :, :]).sum(axis=2)
+    n = len(points) - 1
+    brute = min(tour_length(dist, list(perm)) for perm in itertools.permutations(range(1, n + 1)))
+    assert exact_tour_length(dist) == brute
+    assert one_tree_bound(dist) <= brute
+    assert tour_length(dist, solve_tour(dist, RouteSearch())) >= brute
+
+
+def test_seed_closest_batches_group_nearby_orders() -> None:
+    """Two clusters of orders far apart end up in separate batches."""
+    coords = np.array([[0, 0], [0, 1], [0, 2], [50, 0], [50, 1], [50, 2]])
+    matrix = np.abs(coords[:, None, :] - coords[None, :, :]).sum(axis=2)
+    picks = [np.array([i]) for i in range(6)]
+    batches = seed_closest_batches(
+        picks, np.ones(6), matrix, np.array([0, 1, 2, 50, 51, 52.0]), BatchCapacity(3, 10.0)
+    )
+    assert sorted(sorted(b) for b in batches) == [[0, 1, 2], [3, 4, 5]]

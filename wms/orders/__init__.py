@@ -1,0 +1,25 @@
+"""Orders: the model, CSV import (own format and UCI Online Retail), the synthetic stream."""
+
+from wms.orders.csv_import import (
+    BadDateError,
+    BadQuantityError,
+    OrderBook,
+    read_orders_csv,
+)
+from wms.orders.generator import OrderProfile, generate_orders
+from wms.orders.model import Order, OrderLine, OversizeOrderError, Priority, Tote, check_fits
+
+__all__ = [
+    "BadDateError",
+    "BadQuantityError",
+    "Order",
+    "OrderBook",
+    "OrderLine",
+    "OrderProfile",
+    "OversizeOrderError",
+    "Priority",
+    "Tote",
+    "check_fits",
+    "generate_orders",
+    "read_orders_csv",
+]

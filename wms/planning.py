@@ -1,0 +1,114 @@
+"""Putting the planning parts together for one floor and one order set.
+
+The CLI and the benchmarks both need the same steps — choose the orders
+(CSV or the seeded synthetic stream), build the travel model, slot the SKUs,
+plan the waves — so they live here once, as plain functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wms.catalog import Catalog, read_catalog_csv, synthetic_catalog
+from wms.layout import DistanceTables, Floor
+from wms.orders import OrderBook, generate_orders, read_orders_csv
+from wms.orders.model import check_fits
+from wms.picking.plan import PickingParams, Progress, WavePlan, no_progress, plan_waves
+from wms.picking.sshape import Aisles, find_aisles
+from wms.planning_config import PlanningConfig
+from wms.slotting import (
+    Slotting,
+    SlottingParams,
+    demand_from_orders,
+    random_expected_travel_per_line,
+    slot,
+)
+from wms.slotting.demand import Demand
+from wms.travel import TravelModel
+
+
+def default_catalog(config: PlanningConfig, seed: int) -> Catalog:
+    if config.catalog_path is not None:
+        return read_catalog_csv(config.catalog_path)
+    return synthetic_catalog(config.skus, seed)
+
+
+def load_order_book(
+    config: PlanningConfig, orders_csv: str | Path | None, seed: int = 0
+) -> OrderBook:
+    """Orders from a CSV, or the seeded synthetic stream when no file is given."""
+    catalog = default_catalog(config, seed)
+    tote = config.picking.tote
+    if orders_csv is not None:
+        return read_orders_csv(orders_csv, catalog, tote, config.uci_cutoff_hour)
+    orders = generate_orders(catalog, config.profile, seed)
+    check_fits(orders, catalog, tote)
+    return OrderBook(orders, catalog, "synthetic")
+
+
+@dataclass(frozen=True, eq=False)
+class FloorModel:
+    """The travel model and aisles of a floor, built once per run."""
+
+    floor: Floor
+    travel: TravelModel
+    aisles: Aisles
+
+
+def floor_model(floor: Floor, tables: DistanceTables | None = None) -> FloorModel:
+    aisles = find_aisles(floor)
+    return FloorModel(floor, TravelModel(floor, tables, aisles.end_cells()), aisles)
+
+
+@dataclass(frozen=True, eq=False)
+class SlottingOutcome:
+    demand: Demand
+    slotting: Slotting
+    random_travel_per_line: float
+
+    def location_of(self) -> dict[str, int]:
+        return {
+            sku: int(loc)
+            for sku, loc in zip(self.demand.skus, self.slotting.sku_location, strict=True)
+        }
+
+
+def slot_book(
+    book: OrderBook,
+    model: FloorModel,
+    params: SlottingParams,
+    strategy: str = "velocity",
+    seed: int = 0,
+) -> SlottingOutcome:
+    demand = demand_from_orders(book.orders, book.catalog)
+    slotting = slot(book.catalog, demand, model.travel, params, strategy, seed)
+    return SlottingOutcome(demand, slotting, random_expected_travel_per_line(model.travel))
+
+
+def plan_book(
+    orders: Sequence,
+    catalog: Catalog,
+    outcome: SlottingOutcome,
+    model: FloorModel,
+    params: PickingParams,
+    progress: Progress = no_progress,
+    with_baselines: bool = True,
+) -> WavePlan:
+    return plan_waves(
+        orders,
+        catalog,
+        outcome.location_of(),
+        model.travel,
+        model.aisles,
+        params,
+        progress,
+        with_baselines,
+    )
+
+
+def as_cells(cells: Sequence[tuple[int, int]] | np.ndarray) -> list[list[int]]:
+    return [[int(r), int(c)] for r, c in cells]
