@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +145,7 @@ def _prices(table: Mapping[str, Any], where: str) -> dict[Condition, float]:
             raise PolicyError(f"{where}.{grade.value}", f"must be a share in [0, 1], got {share}")
         prices[grade] = share
     ranked = [prices[g] for g in Condition]
-    if any(better < worse for better, worse in zip(ranked, ranked[1:], strict=False)):
+    if any(better < worse for better, worse in pairwise(ranked)):
         raise PolicyError(where, "a better grade must not sell for less than a worse one")
     if prices[Condition.UNSELLABLE] != 0.0:
         raise PolicyError(f"{where}.UNSELLABLE", "an unsellable unit has no resale price (0.0)")

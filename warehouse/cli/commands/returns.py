@@ -72,7 +72,8 @@ def describe(result: dict[str, Any]) -> str:
     s = result["summary"]
     where = "booked into " + result["db"] if result["booked"] else "not booked"
     lines.append(
-        f"{s['returns']} returns, {s['units']} units, recovered {s['recovered_value']:.2f} ({where})"
+        f"{s['returns']} returns, {s['units']} units, "
+        f"recovered {s['recovered_value']:.2f} ({where})"
     )
     if "balance" in result:
         lines.append(
