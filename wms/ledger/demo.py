@@ -17,7 +17,7 @@ from wms.ledger.clock import ManualClock
 from wms.ledger.errors import LedgerError
 from wms.ledger.floor_locations import floor_locations
 from wms.ledger.ledger import Ledger
-from wms.ledger.records import SkuRecord
+from wms.ledger.records import LocationRecord, SkuRecord
 
 DEMO_END = datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
 CATEGORIES = (
@@ -126,3 +126,28 @@ def _demo_day(
         ):
             grade = rng.choice([Condition.NEW, Condition.USED_LIKE_NEW, Condition.USED_GOOD])
             ledger.return_in(s.sku, returns_location, 1, grade, ref=f"RMA-{day:03d}-{s.sku}")
+
+
+TINY_SKUS = (
+    SkuRecord("A", "kitchen scale", "general", 10.0),
+    SkuRecord("B", "headphones", "electronics", 100.0),
+    SkuRecord("C", "toothbrush", "hygiene", 5.0),
+)
+TINY_LOCATIONS = (
+    ("F1", LocationKind.FORWARD),
+    ("F2", LocationKind.FORWARD),
+    ("R1", LocationKind.RESERVE),
+    ("R2", LocationKind.RESERVE),
+    ("RET", LocationKind.RETURNS),
+    ("D1", LocationKind.DOCK),
+)
+
+
+def tiny_ledger(url: str = ":memory:", clock: ManualClock | None = None) -> Ledger:
+    """Three SKUs, six locations, two forward slots, no stock: for examples and tests."""
+    ledger = Ledger.open(url, clock or ManualClock(DEMO_END))
+    ledger.add_skus(TINY_SKUS)
+    ledger.add_locations(LocationRecord(i, k) for i, k in TINY_LOCATIONS)
+    ledger.set_forward_slot("F1", "A", 5, 20)
+    ledger.set_forward_slot("F2", "B", 2, 10)
+    return ledger
