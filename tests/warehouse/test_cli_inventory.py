@@ -207,3 +207,37 @@ def test_default_ledger_is_seeded_with_the_demo(tmp_path: Path, monkeypatch, cap
     assert first["in_transit"] and first["open_reservations"] > 0
     second = run_json(capsys, "stock")
     assert second["balance"] == first["balance"]
+
+
+def test_replenish_puts_top_ups_in_transit(tmp_path: Path, db: str, capsys) -> None:
+    """warehouse replenish dispatches top-ups for a wave; a repeat release adds none."""
+    with Ledger.open(db, must_exist=True) as ledger:
+        ledger.move("A", "R1", "F1", 6)
+    demand = tmp_path / "demand.csv"
+    demand.write_text("sku,qty\nA,4\n", "utf-8")
+    first = run_json(capsys, "replenish", "--db", db, "--demand", str(demand))
+    task = next(t for t in first["tasks"] if t["sku"] == "A")
+    assert (task["from"], task["to"], task["qty"]) == ("R1", "F1", 18)
+    assert first["balance"]["ok"] and first["dispatched"]
+    second = run_json(capsys, "replenish", "--db", db, "--demand", str(demand))
+    assert not [t for t in second["tasks"] if t["sku"] == "A"]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("sku,qty\nZZZ,3\n", "ZZZ"),
+        ("sku,qty\nA,-3\n", "qty"),
+        ("sku,qty\nA,lots\n", "qty"),
+        ("sku,units\nA,3\n", "header"),
+    ],
+)
+def test_replenish_bad_demand(tmp_path: Path, db: str, capsys, text: str, needle: str) -> None:
+    """Bad wave demand exits 2 with one line and the ledger is unchanged."""
+    demand = tmp_path / "demand.csv"
+    demand.write_text(text, "utf-8")
+    before = snapshot(db)
+    assert main(["replenish", "--db", db, "--demand", str(demand)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err
+    assert snapshot(db) == before

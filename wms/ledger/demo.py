@@ -16,7 +16,7 @@ from wms.layout import Floor
 from wms.ledger.clock import ManualClock
 from wms.ledger.errors import LedgerError
 from wms.ledger.floor_locations import floor_locations
-from wms.ledger.ledger import Ledger
+from wms.ledger.ledger import Ledger, utc_now
 from wms.ledger.records import LocationRecord, SkuRecord
 
 DEMO_END = datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
@@ -46,13 +46,16 @@ def seed_demo(
     seed: int = 0,
     skus: int = 40,
     days: int = 120,
-    end: datetime = DEMO_END,
+    end: datetime | None = None,
 ) -> Ledger:
     """Write the demo history into an empty ledger at ``url``; returns it open.
 
-    The last fifth of the SKUs are never picked after receipt: they age in
+    The history ends at ``end`` (default: now, so forecasts and ageing see
+    recent demand). The last fifth of the SKUs are never picked after receipt: they age in
     reserve and show up as slow movers and clearance candidates.
     """
+    if end is None:
+        end = utc_now().replace(minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
     clock = ManualClock(end - timedelta(days=days))
     ledger = Ledger.open(url, clock)
