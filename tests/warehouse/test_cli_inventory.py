@@ -217,7 +217,8 @@ def test_replenish_puts_top_ups_in_transit(tmp_path: Path, db: str, capsys) -> N
     demand.write_text("sku,qty\nA,4\n", "utf-8")
     first = run_json(capsys, "replenish", "--db", db, "--demand", str(demand))
     task = next(t for t in first["tasks"] if t["sku"] == "A")
-    assert (task["from"], task["to"], task["qty"]) == ("R1", "F1", 18)
+    assert (task["from"], task["to"], task["qty"]) == ("R1", "F1", 11)
+    assert first["shortfalls"]["A"] == 7
     assert first["balance"]["ok"] and first["dispatched"]
     second = run_json(capsys, "replenish", "--db", db, "--demand", str(demand))
     assert not [t for t in second["tasks"] if t["sku"] == "A"]
