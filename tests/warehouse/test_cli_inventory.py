@@ -1,0 +1,244 @@
+"""``warehouse stock`` and ``warehouse returns``: contract keys, and every bad input exits 2
+with one line and leaves the ledger database exactly as before."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from warehouse.cli import main
+from wms.inventory_types import Condition
+from wms.ledger import Ledger
+from wms.ledger.demo import tiny_ledger
+from wms.returns import DEFAULT_POLICY
+
+HEADER = "return_id,sku,reason,packaging,cosmetic,functional,qty,missing_parts"
+GOOD = "R1,A,unwanted_item,intact,as_new,pass,1,0"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    """A file ledger where A and B have been sold (picked) and C never has."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with tiny_ledger(url) as ledger:
+        for sku in ("A", "B", "C"):
+            ledger.receive(sku, "R1", 20)
+        ledger.pick("A", "R1", 3)
+        ledger.pick("B", "R1", 2)
+    return url
+
+
+def snapshot(url: str) -> dict:
+    with Ledger.open(url, must_exist=True) as ledger:
+        return ledger.snapshot()
+
+
+def write_csv(tmp_path: Path, *rows: str, header: str = HEADER) -> str:
+    path = tmp_path / "returns.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def run_json(capsys, *argv: str) -> dict:
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_returns_are_graded_and_booked(tmp_path: Path, db: str, capsys) -> None:
+    """Each return reports the contract keys and enters the ledger with its grade."""
+    csv_path = write_csv(
+        tmp_path,
+        GOOD,
+        "R2,B,defective,opened,light_wear,pass,1,0",
+        "R3,A,unwanted_item,opened,moderate_wear,pass,2,0",
+    )
+    result = run_json(capsys, "returns", "--input", csv_path, "--db", db)
+    rows = {r["return_id"]: r for r in result["returns"]}
+    for row in rows.values():
+        assert {"grade", "disposition", "destination", "recovered_value", "reasons"} <= set(row)
+        assert row["reasons"]
+    assert rows["R1"]["grade"] == "NEW" and rows["R1"]["destination"] == "R1"
+    assert rows["R2"]["grade"] == "USED_VERY_GOOD"
+    assert rows["R3"]["grade"] == "USED_GOOD" and rows["R3"]["destination"] == "RET"
+    assert result["booked"] and result["balance"]["ok"]
+    with Ledger.open(db, must_exist=True) as ledger:
+        assert ledger.on_hand("A", "RET", Condition.USED_GOOD) == 2
+        assert ledger.on_hand("A", "R1", Condition.NEW) == 18
+        assert ledger.returned_qty("A") == 3
+
+
+def test_dry_run_books_nothing(tmp_path: Path, db: str, capsys) -> None:
+    """--dry-run checks against the ledger and reports, but the database is unchanged."""
+    before = snapshot(db)
+    result = run_json(
+        capsys, "returns", "--input", write_csv(tmp_path, GOOD), "--db", db, "--dry-run"
+    )
+    assert not result["booked"] and result["returns"][0]["grade"] == "NEW"
+    assert snapshot(db) == before
+
+
+def test_no_ledger_grades_from_the_csv(tmp_path: Path, capsys) -> None:
+    """--no-ledger grades from category and new_price columns and names location kinds."""
+    csv_path = write_csv(
+        tmp_path,
+        "R1,X,unwanted_item,opened,as_new,not_tested,1,0,hygiene,4.5",
+        "R2,Y,unwanted_item,intact,as_new,not_tested,1,0,electronics,200",
+        header=HEADER + ",category,new_price",
+    )
+    result = run_json(capsys, "returns", "--input", csv_path, "--no-ledger")
+    first, second = result["returns"]
+    assert first["grade"] == "UNSELLABLE" and first["destination"] == "dock"
+    assert second["grade"] == "UNSELLABLE" and second["disposition"] == "refurbish"
+    assert second["recovered_value"] > 0
+
+
+BAD_ROWS = [
+    ("unknown sku", ["R1,ZZZ,unwanted_item,intact,as_new,pass,1,0"], "ZZZ"),
+    ("never sold", ["R1,C,unwanted_item,intact,as_new,pass,1,0"], "never sold"),
+    ("more than sold", ["R1,A,unwanted_item,intact,as_new,pass,4,0"], "only 3"),
+    ("negative qty", ["R1,A,unwanted_item,intact,as_new,pass,-1,0"], "qty"),
+    ("non-numeric qty", ["R1,A,unwanted_item,intact,as_new,pass,two,0"], "qty"),
+    ("zero qty", ["R1,A,unwanted_item,intact,as_new,pass,0,0"], "qty"),
+    ("negative missing parts", ["R1,A,unwanted_item,intact,as_new,pass,1,-2"], "missing_parts"),
+    ("bad reason", ["R1,A,bored,intact,as_new,pass,1,0"], "reason"),
+    ("bad packaging", ["R1,A,unwanted_item,shrinkwrapped,as_new,pass,1,0"], "packaging"),
+    ("short row", ["R1,A,unwanted_item,intact"], "fields"),
+    ("duplicate id", [GOOD, GOOD], "twice"),
+    (
+        "bad row after good rows",
+        [
+            GOOD,
+            "R2,B,unwanted_item,intact,as_new,pass,1,0",
+            "R3,C,unwanted_item,intact,as_new,pass,1,0",
+        ],
+        ":4",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "rows", "needle"), BAD_ROWS, ids=[c[0] for c in BAD_ROWS])
+def test_bad_returns_row(
+    tmp_path: Path, db: str, capsys, case: str, rows: list, needle: str
+) -> None:
+    """A bad row exits 2 with one line naming it, and nothing of the file is booked."""
+    before = snapshot(db)
+    code = main(["returns", "--input", write_csv(tmp_path, *rows), "--db", db])
+    err = capsys.readouterr().err
+    assert code == 2, case
+    assert err.count("\n") == 1 and err.startswith("warehouse: error:") and needle in err
+    assert "returns.csv:" in err
+    assert snapshot(db) == before
+
+
+def test_bad_returns_file_level_inputs(tmp_path: Path, db: str, capsys) -> None:
+    """Missing file, bad header, bad price column, malformed policy, absent --db: exit 2."""
+    before = snapshot(db)
+    bad_policy = tmp_path / "bad.toml"
+    bad_policy.write_text(
+        DEFAULT_POLICY.read_text().replace("hygiene_seal = true", "hygiene_seal = 3"), "utf-8"
+    )
+    good_csv = write_csv(tmp_path, GOOD)
+    price_csv = tmp_path / "price.csv"
+    price_csv.write_text(f"{HEADER},new_price\n{GOOD},cheap\n", "utf-8")
+    cases = [
+        (["--input", str(tmp_path / "absent.csv"), "--db", db], "file not found"),
+        (["--input", str(price_csv), "--db", db], "new_price"),
+        (["--input", good_csv, "--db", db, "--policy", str(bad_policy)], "hygiene_seal"),
+        (["--input", good_csv, "--db", db, "--policy", str(tmp_path / "nope.toml")], "nope.toml"),
+        (["--input", good_csv, "--db", str(tmp_path / "missing.db")], "missing.db"),
+        (["--input", good_csv, "--db", "postgresql://h/db"], "postgresql"),
+        (["--input", good_csv, "--db", db, "--no-ledger"], "--no-ledger"),
+    ]
+    header_csv = tmp_path / "header.csv"
+    header_csv.write_text("return_id,sku,colour\nR1,A,red\n", "utf-8")
+    cases.append((["--input", str(header_csv), "--db", db], "colour"))
+    for argv, needle in cases:
+        code = main(["returns", *argv])
+        err = capsys.readouterr().err
+        assert code == 2, argv
+        assert err.count("\n") == 1 and needle in err, err
+    assert not (tmp_path / "missing.db").exists()
+    assert snapshot(db) == before
+
+
+def test_stock_reports_rows_and_balance(db: str, capsys) -> None:
+    """warehouse stock lists stock by SKU, location and condition plus a passing balance check."""
+    result = run_json(capsys, "stock", "--db", db)
+    assert result["balance"]["ok"]
+    assert {"sku": "A", "location": "R1", "condition": "NEW", "on_hand": 17}.items() <= next(
+        r for r in result["stock"] if r["sku"] == "A"
+    ).items()
+    assert result["totals"]["C"]["on_hand"] == 20
+
+
+def test_stock_exits_1_when_the_ledger_does_not_balance(tmp_path: Path, db: str, capsys) -> None:
+    """A database edited behind the ledger's back fails the balance check (exit 1)."""
+    conn = sqlite3.connect(tmp_path / "ledger.db")
+    conn.execute("UPDATE stock SET on_hand = on_hand + 1 WHERE sku = 'C'")
+    conn.commit()
+    conn.close()
+    assert main(["stock", "--db", db]) == 1
+    assert "NOT BALANCED" in capsys.readouterr().out
+
+
+def test_stock_bad_inputs(tmp_path: Path, db: str, capsys) -> None:
+    """Unknown SKU filter, absent database, seeding a non-empty ledger: exit 2, one line."""
+    before = snapshot(db)
+    for argv in (
+        ["stock", "--db", db, "--sku", "ZZZ"],
+        ["stock", "--db", str(tmp_path / "absent.db")],
+        ["stock", "--db", db, "--seed-demo"],
+        ["stock", "--seed-demo"],
+    ):
+        assert main(argv) == 2, argv
+        assert capsys.readouterr().err.count("\n") == 1
+    assert snapshot(db) == before
+
+
+def test_default_ledger_is_seeded_with_the_demo(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Without --db, the demo ledger under runs/ is created once and then reused."""
+    monkeypatch.chdir(tmp_path)
+    first = run_json(capsys, "stock")
+    assert (tmp_path / "runs" / "ledger.db").exists()
+    assert first["balance"]["ok"] and first["balance"]["movements"] > 1000
+    assert first["in_transit"] and first["open_reservations"] > 0
+    second = run_json(capsys, "stock")
+    assert second["balance"] == first["balance"]
+
+
+def test_replenish_puts_top_ups_in_transit(tmp_path: Path, db: str, capsys) -> None:
+    """warehouse replenish dispatches top-ups for a wave; a repeat release adds none."""
+    with Ledger.open(db, must_exist=True) as ledger:
+        ledger.move("A", "R1", "F1", 6)
+    demand = tmp_path / "demand.csv"
+    demand.write_text("sku,qty\nA,4\n", "utf-8")
+    first = run_json(capsys, "replenish", "--db", db, "--demand", str(demand))
+    task = next(t for t in first["tasks"] if t["sku"] == "A")
+    assert (task["from"], task["to"], task["qty"]) == ("R1", "F1", 11)
+    assert first["shortfalls"]["A"] == 7
+    assert first["balance"]["ok"] and first["dispatched"]
+    second = run_json(capsys, "replenish", "--db", db, "--demand", str(demand))
+    assert not [t for t in second["tasks"] if t["sku"] == "A"]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("sku,qty\nZZZ,3\n", "ZZZ"),
+        ("sku,qty\nA,-3\n", "qty"),
+        ("sku,qty\nA,lots\n", "qty"),
+        ("sku,units\nA,3\n", "header"),
+    ],
+)
+def test_replenish_bad_demand(tmp_path: Path, db: str, capsys, text: str, needle: str) -> None:
+    """Bad wave demand exits 2 with one line and the ledger is unchanged."""
+    demand = tmp_path / "demand.csv"
+    demand.write_text(text, "utf-8")
+    before = snapshot(db)
+    assert main(["replenish", "--db", db, "--demand", str(demand)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err
+    assert snapshot(db) == before

@@ -1,0 +1,49 @@
+"""``warehouse stock``: what the ledger holds, and whether it balances."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from warehouse.cli.common import add_json, emit
+from warehouse.cli.ledger_db import add_db, open_cli_ledger
+from warehouse.config import load_config
+from wms.ledger.demo import seed_demo
+from wms.ledger.report import describe_stock, stock_report
+
+
+def register(subparsers: Any) -> None:
+    stock = subparsers.add_parser(
+        "stock", help="stock by SKU, location and condition, and the ledger's balance check"
+    )
+    add_db(stock)
+    stock.add_argument("--config", metavar="F", help="config whose floor the demo is seeded on")
+    stock.add_argument("--sku", help="only this SKU")
+    stock.add_argument(
+        "--seed-demo",
+        action="store_true",
+        help="create the --db ledger and fill it with the seeded demo history first",
+    )
+    stock.add_argument("--seed", type=int, default=0, help="seed for --seed-demo")
+    add_json(stock)
+    stock.set_defaults(handler=run_stock)
+
+
+def run_stock(args: argparse.Namespace) -> int:
+    """Exit 0 when the ledger balances, 1 when the balance check finds a difference."""
+    if args.seed_demo:
+        if args.db is None:
+            raise_missing_db()
+        ledger = seed_demo(args.db, load_config(args.config).floor, seed=args.seed)
+    else:
+        ledger = open_cli_ledger(args.db, args.config)
+    with ledger:
+        report = stock_report(ledger, args.sku)
+    emit(report, args.json, describe_stock)
+    return 0 if report["balance"]["ok"] else 1
+
+
+def raise_missing_db() -> None:
+    from wms.errors import InputError
+
+    raise InputError("--seed-demo", "needs --db URL naming the new ledger")

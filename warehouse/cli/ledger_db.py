@@ -1,0 +1,36 @@
+"""Which ledger database a command uses: ``--db URL``, or the demo ledger under ``runs/``.
+
+An explicit ``--db`` must already exist (a typo must not silently create an
+empty ledger); the default one is seeded with the demo on first use so
+``warehouse stock`` shows something on a fresh checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from warehouse.config import load_config
+from wms.ledger import Ledger, parse_url
+from wms.ledger.demo import seed_demo
+
+DEFAULT_LEDGER_URL = "sqlite:///runs/ledger.db"
+
+
+def add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help=f"ledger database: sqlite:///path.db or a path (default: {DEFAULT_LEDGER_URL}, "
+        "seeded with the demo when missing)",
+    )
+
+
+def open_cli_ledger(db: str | None, config: str | None = None) -> Ledger:
+    if db is not None:
+        return Ledger.open(db, must_exist=True)
+    if parse_url(DEFAULT_LEDGER_URL).exists():
+        return Ledger.open(DEFAULT_LEDGER_URL)
+    ledger = seed_demo(DEFAULT_LEDGER_URL, load_config(config).floor)
+    print(f"warehouse: seeded the demo ledger at {DEFAULT_LEDGER_URL}", file=sys.stderr)
+    return ledger

@@ -1,0 +1,775 @@
+"""The inventory ledger: SQLite state plus an append-only history of movements.
+
+Every public operation validates its input first, then writes the state change
+and its movement row inside one transaction; any failure rolls the whole
+transaction back, so a refused operation leaves every table exactly as it was.
+`Ledger.transaction` groups several operations (a whole returns file, a wave's
+replenishment) into one all-or-nothing unit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from wms.inventory_types import Condition, LocationKind, MovementKind
+from wms.ledger.balance import balance_check
+from wms.ledger.errors import (
+    DuplicateRecord,
+    InsufficientStock,
+    InvalidQuantity,
+    LedgerError,
+    NotSold,
+    UnknownLocation,
+    UnknownReservation,
+    UnknownSku,
+    UnknownTransfer,
+)
+from wms.ledger.records import (
+    BalanceReport,
+    ForwardSlot,
+    LocationRecord,
+    Movement,
+    Reservation,
+    SkuRecord,
+    StockRow,
+    Transfer,
+)
+from wms.ledger.schema import DDL, SCHEMA_VERSION, TABLES
+from wms.ledger.url import DatabaseUrl, connect, parse_url
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _positive(qty: Any, source: str) -> int:
+    if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+        raise InvalidQuantity(source, f"quantity must be a positive whole number, got {qty!r}")
+    return qty
+
+
+def _condition(value: Condition | str, source: str) -> Condition:
+    if isinstance(value, Condition):
+        return value
+    try:
+        return Condition.parse(str(value))
+    except ValueError as error:
+        raise LedgerError(source, str(error)) from None
+
+
+class Ledger:
+    """One inventory ledger database. Not thread-safe: one per thread."""
+
+    def __init__(self, conn: sqlite3.Connection, url: DatabaseUrl, clock: Clock = utc_now):
+        self._conn = conn
+        self.url = url
+        self._clock = clock
+        self._depth = 0
+
+    @classmethod
+    def open(
+        cls, url: str | Path = ":memory:", clock: Clock = utc_now, *, must_exist: bool = False
+    ) -> Ledger:
+        """Open the ledger a URL names, creating file and schema unless ``must_exist``."""
+        parsed = parse_url(url)
+        if must_exist and not parsed.exists():
+            raise LedgerError(parsed.text, "no ledger database there")
+        conn = connect(parsed)
+        ledger = cls(conn, parsed, clock)
+        with ledger.transaction():
+            for statement in _statements(DDL):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        return ledger
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen or none do; nests via savepoints."""
+        conn = self._conn
+        if self._depth == 0:
+            conn.execute("BEGIN IMMEDIATE")
+        else:
+            conn.execute(f"SAVEPOINT sp{self._depth}")
+        self._depth += 1
+        try:
+            yield
+        except sqlite3.IntegrityError as error:
+            self._undo()
+            raise LedgerError("ledger", f"constraint refused the change ({error})") from None
+        except BaseException:
+            self._undo()
+            raise
+        else:
+            self._depth -= 1
+            if self._depth == 0:
+                conn.execute("COMMIT")
+            else:
+                conn.execute(f"RELEASE sp{self._depth}")
+
+    def _undo(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._conn.execute("ROLLBACK")
+        else:
+            self._conn.execute(f"ROLLBACK TO sp{self._depth}")
+            self._conn.execute(f"RELEASE sp{self._depth}")
+
+    # ------------------------------------------------------------------ master data
+
+    def add_skus(self, records: Iterable[SkuRecord]) -> None:
+        """Register SKUs; re-adding an identical record is a no-op, a different one an error."""
+        with self.transaction():
+            for rec in records:
+                if not rec.sku or rec.unit_price < 0:
+                    raise LedgerError(f"sku {rec.sku!r}", "needs an id and a price >= 0")
+                existing = self._sku_or_none(rec.sku)
+                if existing is None:
+                    self._conn.execute(
+                        "INSERT INTO skus (sku, description, category, unit_price)"
+                        " VALUES (?, ?, ?, ?)",
+                        (rec.sku, rec.description, rec.category, float(rec.unit_price)),
+                    )
+                elif existing != SkuRecord(
+                    rec.sku, rec.description, rec.category, float(rec.unit_price)
+                ):
+                    raise DuplicateRecord(f"sku {rec.sku!r}", "already exists with other data")
+
+    def add_locations(self, records: Iterable[LocationRecord]) -> None:
+        """Register locations; re-adding an identical one is a no-op, a different one an error."""
+        with self.transaction():
+            for rec in records:
+                if not rec.location_id:
+                    raise LedgerError("location", "needs an id")
+                row = self._conn.execute(
+                    "SELECT kind, cell_row, cell_col FROM locations WHERE location_id = ?",
+                    (rec.location_id,),
+                ).fetchone()
+                cell = rec.cell if rec.cell is not None else (None, None)
+                if row is None:
+                    self._conn.execute(
+                        "INSERT INTO locations (location_id, kind, cell_row, cell_col)"
+                        " VALUES (?, ?, ?, ?)",
+                        (rec.location_id, rec.kind.value, *cell),
+                    )
+                elif tuple(row) != (rec.kind.value, *cell):
+                    raise DuplicateRecord(
+                        f"location {rec.location_id!r}", "already exists with other data"
+                    )
+
+    def set_forward_slot(self, location_id: str, sku: str, min_qty: int, max_qty: int) -> None:
+        """Make a forward location the pick face of one SKU with its min/max."""
+        source = f"forward slot {location_id}"
+        if isinstance(min_qty, bool) or not isinstance(min_qty, int) or min_qty < 0:
+            raise InvalidQuantity(source, f"min must be a whole number >= 0, got {min_qty!r}")
+        _positive(max_qty, source)
+        if max_qty < min_qty:
+            raise InvalidQuantity(source, f"max {max_qty} is below min {min_qty}")
+        with self.transaction():
+            self._require_sku(sku)
+            if self._location_kind(location_id) is not LocationKind.FORWARD:
+                raise LedgerError(source, "is not a forward location")
+            self._conn.execute(
+                "INSERT INTO forward_slots (location_id, sku, min_qty, max_qty) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (location_id) DO UPDATE SET sku = excluded.sku,"
+                " min_qty = excluded.min_qty, max_qty = excluded.max_qty",
+                (location_id, sku, min_qty, max_qty),
+            )
+
+    # ------------------------------------------------------------------ movements
+
+    def receive(
+        self,
+        sku: str,
+        location_id: str,
+        qty: int,
+        condition: Condition = Condition.NEW,
+        ref: str | None = None,
+    ) -> int:
+        """Goods arriving into a location; returns the movement id."""
+        source = f"receive {sku}@{location_id}"
+        qty = _positive(qty, source)
+        cond = _condition(condition, source)
+        with self.transaction():
+            self._require_sku(sku)
+            self._location_kind(location_id)
+            self._add_on_hand(sku, location_id, cond, qty)
+            return self._record(
+                MovementKind.RECEIPT, sku, cond, qty, to_location=location_id, ref=ref
+            )
+
+    def reserve(
+        self,
+        sku: str,
+        location_id: str,
+        qty: int,
+        condition: Condition = Condition.NEW,
+        ref: str | None = None,
+    ) -> int:
+        """Hold available units for an order; returns the reservation id."""
+        source = f"reserve {sku}@{location_id}"
+        qty = _positive(qty, source)
+        cond = _condition(condition, source)
+        with self.transaction():
+            self._require_available(sku, location_id, cond, qty, source)
+            self._add_reserved(sku, location_id, cond, qty)
+            cur = self._conn.execute(
+                "INSERT INTO reservations (sku, location_id, condition, qty, ref)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (sku, location_id, cond.value, qty, ref),
+            )
+            reservation_id = int(cur.lastrowid or 0)
+            self._record(
+                MovementKind.RESERVE,
+                sku,
+                cond,
+                qty,
+                from_location=location_id,
+                reservation_id=reservation_id,
+                ref=ref,
+            )
+            return reservation_id
+
+    def release(self, reservation_id: int, qty: int | None = None) -> int:
+        """Give reserved units back to available; all that is still open by default."""
+        res = self._open_reservation(reservation_id)
+        qty = res.qty if qty is None else _positive(qty, f"release {reservation_id}")
+        if qty > res.qty:
+            raise InsufficientStock(
+                f"release {reservation_id}", f"only {res.qty} still reserved, asked {qty}"
+            )
+        with self.transaction():
+            self._consume_reservation(res, qty)
+            return self._record(
+                MovementKind.RELEASE,
+                res.sku,
+                res.condition,
+                qty,
+                from_location=res.location_id,
+                reservation_id=reservation_id,
+                ref=res.ref,
+            )
+
+    def pick(
+        self,
+        sku: str,
+        location_id: str,
+        qty: int,
+        condition: Condition = Condition.NEW,
+        ref: str | None = None,
+    ) -> int:
+        """Units leave the building from available (unreserved) stock."""
+        source = f"pick {sku}@{location_id}"
+        qty = _positive(qty, source)
+        cond = _condition(condition, source)
+        with self.transaction():
+            self._require_available(sku, location_id, cond, qty, source)
+            self._add_on_hand(sku, location_id, cond, -qty)
+            return self._record(
+                MovementKind.PICK, sku, cond, qty, from_location=location_id, ref=ref
+            )
+
+    def pick_reserved(self, reservation_id: int, qty: int | None = None) -> int:
+        """Units leave the building against a reservation (all still open by default)."""
+        res = self._open_reservation(reservation_id)
+        qty = res.qty if qty is None else _positive(qty, f"pick reservation {reservation_id}")
+        if qty > res.qty:
+            raise InsufficientStock(
+                f"pick reservation {reservation_id}", f"only {res.qty} reserved, asked {qty}"
+            )
+        with self.transaction():
+            self._consume_reservation(res, qty)
+            self._add_on_hand(res.sku, res.location_id, res.condition, -qty)
+            return self._record(
+                MovementKind.PICK,
+                res.sku,
+                res.condition,
+                qty,
+                from_location=res.location_id,
+                reservation_id=reservation_id,
+                ref=res.ref,
+            )
+
+    def move(
+        self,
+        sku: str,
+        from_location: str,
+        to_location: str,
+        qty: int,
+        condition: Condition = Condition.NEW,
+        ref: str | None = None,
+    ) -> int:
+        """Relocate available units in one step (no transit)."""
+        source = f"move {sku} {from_location}->{to_location}"
+        qty = _positive(qty, source)
+        cond = _condition(condition, source)
+        if from_location == to_location:
+            raise LedgerError(source, "source and destination are the same location")
+        with self.transaction():
+            self._location_kind(to_location)
+            self._require_available(sku, from_location, cond, qty, source)
+            self._add_on_hand(sku, from_location, cond, -qty)
+            self._add_on_hand(sku, to_location, cond, qty)
+            return self._record(
+                MovementKind.MOVE,
+                sku,
+                cond,
+                qty,
+                from_location=from_location,
+                to_location=to_location,
+                ref=ref,
+            )
+
+    def adjust(
+        self,
+        sku: str,
+        location_id: str,
+        delta: int,
+        condition: Condition = Condition.NEW,
+        ref: str | None = None,
+    ) -> int:
+        """A count correction; a loss may not eat into reserved units."""
+        source = f"adjust {sku}@{location_id}"
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+            raise InvalidQuantity(source, f"delta must be a non-zero whole number, got {delta!r}")
+        cond = _condition(condition, source)
+        with self.transaction():
+            if delta < 0:
+                self._require_available(sku, location_id, cond, -delta, source)
+            else:
+                self._require_sku(sku)
+                self._location_kind(location_id)
+            self._add_on_hand(sku, location_id, cond, delta)
+            return self._record(
+                MovementKind.ADJUST,
+                sku,
+                cond,
+                abs(delta),
+                from_location=location_id if delta < 0 else None,
+                to_location=location_id if delta > 0 else None,
+                ref=ref,
+            )
+
+    def return_in(
+        self,
+        sku: str,
+        location_id: str,
+        qty: int,
+        condition: Condition,
+        ref: str | None = None,
+    ) -> int:
+        """A customer return entering stock with its graded condition.
+
+        Refused unless the ledger has picked at least this many more units of
+        the SKU than have already come back: a return for a SKU never sold is bad input.
+        """
+        source = f"return {sku}" + (f" ({ref})" if ref else "")
+        qty = _positive(qty, source)
+        cond = _condition(condition, source)
+        with self.transaction():
+            self._require_sku(sku)
+            self._location_kind(location_id)
+            sold = self.sold_qty(sku)
+            if sold == 0:
+                raise NotSold(source, f"SKU {sku!r} was never sold (no pick in the ledger)")
+            returnable = sold - self.returned_qty(sku)
+            if qty > returnable:
+                raise NotSold(
+                    source, f"returning {qty} but only {returnable} sold units not yet returned"
+                )
+            self._add_on_hand(sku, location_id, cond, qty)
+            return self._record(
+                MovementKind.RETURN_IN, sku, cond, qty, to_location=location_id, ref=ref
+            )
+
+    def dispatch(
+        self,
+        sku: str,
+        to_location: str,
+        qty: int,
+        from_location: str | None = None,
+        condition: Condition = Condition.NEW,
+        ref: str | None = None,
+    ) -> int:
+        """Start a transfer: units leave ``from_location`` (or a supplier when None) in transit.
+
+        Returns the transfer id; `arrive` completes it. Units in transit count
+        as available to replenishment, so a second trigger does not order them again.
+        """
+        source = f"dispatch {sku}->{to_location}"
+        qty = _positive(qty, source)
+        cond = _condition(condition, source)
+        if from_location == to_location:
+            raise LedgerError(source, "source and destination are the same location")
+        with self.transaction():
+            self._require_sku(sku)
+            self._location_kind(to_location)
+            if from_location is not None:
+                self._require_available(sku, from_location, cond, qty, source)
+                self._add_on_hand(sku, from_location, cond, -qty)
+            cur = self._conn.execute(
+                "INSERT INTO transfers (sku, condition, from_location, to_location, qty, ref)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (sku, cond.value, from_location, to_location, qty, ref),
+            )
+            transfer_id = int(cur.lastrowid or 0)
+            self._record(
+                MovementKind.DISPATCH,
+                sku,
+                cond,
+                qty,
+                from_location=from_location,
+                transfer_id=transfer_id,
+                ref=ref,
+            )
+            return transfer_id
+
+    def arrive(self, transfer_id: int, qty: int | None = None) -> int:
+        """Units of a transfer reach their destination (all still in transit by default)."""
+        transfer = self._open_transfer(transfer_id)
+        qty = transfer.qty if qty is None else _positive(qty, f"arrive {transfer_id}")
+        if qty > transfer.qty:
+            raise InsufficientStock(
+                f"arrive {transfer_id}", f"only {transfer.qty} in transit, asked {qty}"
+            )
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE transfers SET qty = qty - ? WHERE transfer_id = ?", (qty, transfer_id)
+            )
+            self._add_on_hand(transfer.sku, transfer.to_location, transfer.condition, qty)
+            return self._record(
+                MovementKind.ARRIVE,
+                transfer.sku,
+                transfer.condition,
+                qty,
+                to_location=transfer.to_location,
+                transfer_id=transfer_id,
+                ref=transfer.ref,
+            )
+
+    # ------------------------------------------------------------------ queries
+
+    def sku(self, sku: str) -> SkuRecord:
+        found = self._sku_or_none(sku)
+        if found is None:
+            raise UnknownSku(f"sku {sku!r}", "not in the ledger")
+        return found
+
+    def skus(self) -> list[SkuRecord]:
+        return [
+            SkuRecord(r[0], r[1], r[2], r[3])
+            for r in self._conn.execute(
+                "SELECT sku, description, category, unit_price FROM skus ORDER BY sku"
+            )
+        ]
+
+    def locations(self, kind: LocationKind | None = None) -> list[LocationRecord]:
+        query = "SELECT location_id, kind, cell_row, cell_col FROM locations"
+        params: tuple[Any, ...] = ()
+        if kind is not None:
+            query += " WHERE kind = ?"
+            params = (kind.value,)
+        return [
+            LocationRecord(
+                r[0], LocationKind(r[1]), None if r[2] is None else (int(r[2]), int(r[3]))
+            )
+            for r in self._conn.execute(query + " ORDER BY location_id", params)
+        ]
+
+    def forward_slots(self) -> list[ForwardSlot]:
+        return [
+            ForwardSlot(*tuple(r))
+            for r in self._conn.execute(
+                "SELECT location_id, sku, min_qty, max_qty FROM forward_slots ORDER BY location_id"
+            )
+        ]
+
+    def stock(
+        self, sku: str | None = None, location_id: str | None = None, include_empty: bool = False
+    ) -> list[StockRow]:
+        clauses, params = [], []
+        if sku is not None:
+            clauses.append("sku = ?")
+            params.append(sku)
+        if location_id is not None:
+            clauses.append("location_id = ?")
+            params.append(location_id)
+        if not include_empty:
+            clauses.append("on_hand > 0")
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        return [
+            StockRow(r[0], r[1], Condition(r[2]), r[3], r[4])
+            for r in self._conn.execute(
+                "SELECT sku, location_id, condition, on_hand, reserved FROM stock"
+                + where
+                + " ORDER BY sku, location_id, condition",
+                params,
+            )
+        ]
+
+    def on_hand(self, sku: str, location_id: str, condition: Condition = Condition.NEW) -> int:
+        return self._stock_cell(sku, location_id, condition)[0]
+
+    def available(self, sku: str, location_id: str, condition: Condition = Condition.NEW) -> int:
+        on_hand, reserved = self._stock_cell(sku, location_id, condition)
+        return on_hand - reserved
+
+    def reservations(self, open_only: bool = True) -> list[Reservation]:
+        where = " WHERE qty > 0" if open_only else ""
+        return [
+            Reservation(r[0], r[1], r[2], Condition(r[3]), r[4], r[5])
+            for r in self._conn.execute(
+                "SELECT reservation_id, sku, location_id, condition, qty, ref FROM reservations"
+                + where
+                + " ORDER BY reservation_id"
+            )
+        ]
+
+    def transfers(self, open_only: bool = True) -> list[Transfer]:
+        where = " WHERE qty > 0" if open_only else ""
+        return [
+            Transfer(r[0], r[1], Condition(r[2]), r[3], r[4], r[5], r[6])
+            for r in self._conn.execute(
+                "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref"
+                " FROM transfers" + where + " ORDER BY transfer_id"
+            )
+        ]
+
+    def in_transit_to(self, location_id: str, sku: str) -> int:
+        row = self._conn.execute(
+            "SELECT COALESCE(SUM(qty), 0) FROM transfers WHERE to_location = ? AND sku = ?",
+            (location_id, sku),
+        ).fetchone()
+        return int(row[0])
+
+    def movements(self, after_id: int = 0) -> list[Movement]:
+        return [
+            Movement(
+                movement_id=r[0],
+                at=datetime.fromisoformat(r[1]),
+                kind=MovementKind(r[2]),
+                sku=r[3],
+                condition=Condition(r[4]),
+                qty=r[5],
+                from_location=r[6],
+                to_location=r[7],
+                reservation_id=r[8],
+                transfer_id=r[9],
+                ref=r[10],
+            )
+            for r in self._conn.execute(
+                "SELECT movement_id, at, kind, sku, condition, qty, from_location, to_location,"
+                " reservation_id, transfer_id, ref FROM movements WHERE movement_id > ?"
+                " ORDER BY movement_id",
+                (after_id,),
+            )
+        ]
+
+    def sold_qty(self, sku: str) -> int:
+        return self._sum_movements(sku, MovementKind.PICK)
+
+    def returned_qty(self, sku: str) -> int:
+        return self._sum_movements(sku, MovementKind.RETURN_IN)
+
+    def daily_picks(self, sku: str) -> dict[date, int]:
+        """Units picked per calendar day (UTC), the demand history forecasts smooth."""
+        return {
+            date.fromisoformat(r[0]): int(r[1])
+            for r in self._conn.execute(
+                "SELECT substr(at, 1, 10) AS day, SUM(qty) FROM movements"
+                " WHERE sku = ? AND kind = ? GROUP BY day ORDER BY day",
+                (sku, MovementKind.PICK.value),
+            )
+        }
+
+    def now(self) -> datetime:
+        return _aware(self._clock())
+
+    def balance_check(self) -> BalanceReport:
+        """Recompute every quantity from the movements and compare with the stored state."""
+        return balance_check(self._conn)
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table in a stable order: equal snapshots, unchanged database."""
+        return {
+            table: [tuple(r) for r in self._conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")]
+            for table in TABLES
+        }
+
+    def is_empty(self) -> bool:
+        return self._conn.execute("SELECT COUNT(*) FROM skus").fetchone()[0] == 0
+
+    # ------------------------------------------------------------------ internals
+
+    def _sku_or_none(self, sku: str) -> SkuRecord | None:
+        row = self._conn.execute(
+            "SELECT sku, description, category, unit_price FROM skus WHERE sku = ?", (sku,)
+        ).fetchone()
+        return None if row is None else SkuRecord(row[0], row[1], row[2], row[3])
+
+    def _require_sku(self, sku: str) -> None:
+        if self._conn.execute("SELECT 1 FROM skus WHERE sku = ?", (sku,)).fetchone() is None:
+            raise UnknownSku(f"sku {sku!r}", "not in the ledger")
+
+    def _location_kind(self, location_id: str) -> LocationKind:
+        row = self._conn.execute(
+            "SELECT kind FROM locations WHERE location_id = ?", (location_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownLocation(f"location {location_id!r}", "not in the ledger")
+        return LocationKind(row[0])
+
+    def _stock_cell(self, sku: str, location_id: str, condition: Condition) -> tuple[int, int]:
+        row = self._conn.execute(
+            "SELECT on_hand, reserved FROM stock"
+            " WHERE sku = ? AND location_id = ? AND condition = ?",
+            (sku, location_id, condition.value),
+        ).fetchone()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    def _require_available(
+        self, sku: str, location_id: str, condition: Condition, qty: int, source: str
+    ) -> None:
+        self._require_sku(sku)
+        self._location_kind(location_id)
+        on_hand, reserved = self._stock_cell(sku, location_id, condition)
+        if on_hand - reserved < qty:
+            raise InsufficientStock(
+                source,
+                f"only {on_hand - reserved} {condition.value} available "
+                f"({on_hand} on hand, {reserved} reserved), asked {qty}",
+            )
+
+    def _add_on_hand(self, sku: str, location_id: str, condition: Condition, delta: int) -> None:
+        key = (sku, location_id, condition.value)
+        if delta >= 0:
+            self._conn.execute(
+                "INSERT INTO stock (sku, location_id, condition, on_hand, reserved)"
+                " VALUES (?, ?, ?, ?, 0)"
+                " ON CONFLICT (sku, location_id, condition) DO UPDATE SET on_hand = on_hand + ?",
+                (*key, delta, delta),
+            )
+            return
+        cur = self._conn.execute(
+            "UPDATE stock SET on_hand = on_hand + ? WHERE sku = ? AND location_id = ?"
+            " AND condition = ?",
+            (delta, *key),
+        )
+        if cur.rowcount != 1:
+            raise InsufficientStock("/".join(key), "no stock to take from")
+
+    def _add_reserved(self, sku: str, location_id: str, condition: Condition, delta: int) -> None:
+        self._conn.execute(
+            "UPDATE stock SET reserved = reserved + ?"
+            " WHERE sku = ? AND location_id = ? AND condition = ?",
+            (delta, sku, location_id, condition.value),
+        )
+
+    def _open_reservation(self, reservation_id: int) -> Reservation:
+        row = self._conn.execute(
+            "SELECT reservation_id, sku, location_id, condition, qty, ref FROM reservations"
+            " WHERE reservation_id = ? AND qty > 0",
+            (reservation_id,),
+        ).fetchone()
+        if row is None:
+            raise UnknownReservation(f"reservation {reservation_id!r}", "not open")
+        return Reservation(row[0], row[1], row[2], Condition(row[3]), row[4], row[5])
+
+    def _consume_reservation(self, res: Reservation, qty: int) -> None:
+        self._conn.execute(
+            "UPDATE reservations SET qty = qty - ? WHERE reservation_id = ?",
+            (qty, res.reservation_id),
+        )
+        self._add_reserved(res.sku, res.location_id, res.condition, -qty)
+
+    def _open_transfer(self, transfer_id: int) -> Transfer:
+        row = self._conn.execute(
+            "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref"
+            " FROM transfers WHERE transfer_id = ? AND qty > 0",
+            (transfer_id,),
+        ).fetchone()
+        if row is None:
+            raise UnknownTransfer(f"transfer {transfer_id!r}", "not in transit")
+        return Transfer(row[0], row[1], Condition(row[2]), row[3], row[4], row[5], row[6])
+
+    def _sum_movements(self, sku: str, kind: MovementKind) -> int:
+        row = self._conn.execute(
+            "SELECT COALESCE(SUM(qty), 0) FROM movements WHERE sku = ? AND kind = ?",
+            (sku, kind.value),
+        ).fetchone()
+        return int(row[0])
+
+    def _record(
+        self,
+        kind: MovementKind,
+        sku: str,
+        condition: Condition,
+        qty: int,
+        *,
+        from_location: str | None = None,
+        to_location: str | None = None,
+        reservation_id: int | None = None,
+        transfer_id: int | None = None,
+        ref: str | None = None,
+    ) -> int:
+        at = self.now().isoformat(timespec="seconds")
+        cur = self._conn.execute(
+            "INSERT INTO movements (at, kind, sku, condition, qty, from_location, to_location,"
+            " reservation_id, transfer_id, ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                at,
+                kind.value,
+                sku,
+                condition.value,
+                qty,
+                from_location,
+                to_location,
+                reservation_id,
+                transfer_id,
+                ref,
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _statements(script: str) -> list[str]:
+    """Split the DDL into statements (triggers contain ``;`` inside BEGIN ... END)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    return statements
+
+
+def open_ledger(
+    url: str | Path = ":memory:", clock: Clock = utc_now, *, must_exist: bool = False
+) -> Ledger:
+    return Ledger.open(url, clock, must_exist=must_exist)

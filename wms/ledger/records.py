@@ -1,0 +1,114 @@
+"""Plain frozen records the ledger takes and returns (no sqlite types leak out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from wms.inventory_types import Condition, LocationKind, MovementKind
+
+Cell = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SkuRecord:
+    """What the ledger needs of a SKU: its category (for returns policy) and new price."""
+
+    sku: str
+    description: str = ""
+    category: str = "general"
+    unit_price: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRecord:
+    """A place stock can be: a floor location id (or a dock/returns point) and its role."""
+
+    location_id: str
+    kind: LocationKind
+    cell: Cell | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardSlot:
+    """Min/max for a forward pick face holding one SKU."""
+
+    location_id: str
+    sku: str
+    min_qty: int
+    max_qty: int
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    sku: str
+    location_id: str
+    condition: Condition
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    reservation_id: int
+    sku: str
+    location_id: str
+    condition: Condition
+    qty: int
+    ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Units in transit to ``to_location`` (from a reserve location, or from a supplier)."""
+
+    transfer_id: int
+    sku: str
+    condition: Condition
+    from_location: str | None
+    to_location: str
+    qty: int
+    ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    movement_id: int
+    at: datetime
+    kind: MovementKind
+    sku: str
+    condition: Condition
+    qty: int
+    from_location: str | None
+    to_location: str | None
+    reservation_id: int | None
+    transfer_id: int | None
+    ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceReport:
+    """Outcome of recomputing the state from the movements; ``problems`` says what differs."""
+
+    ok: bool
+    problems: tuple[str, ...]
+    movements: int
+    stock_rows: int
+    on_hand: int
+    reserved: int
+    in_transit: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "problems": list(self.problems),
+            "movements": self.movements,
+            "stock_rows": self.stock_rows,
+            "on_hand": self.on_hand,
+            "reserved": self.reserved,
+            "in_transit": self.in_transit,
+        }

@@ -1,0 +1,68 @@
+"""Database URLs: which SQLite file a ledger lives in.
+
+``sqlite:///runs/ledger.db`` (relative), ``sqlite:////abs/ledger.db``,
+``sqlite:///:memory:`` / ``:memory:`` (private, for tests) or a plain path.
+Other schemes (``postgresql://``) are refused with a clear error rather than
+silently writing a local file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from wms.ledger.errors import UnsupportedDatabase
+
+MEMORY = ":memory:"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseUrl:
+    """A parsed URL: ``path`` is None for an in-memory database."""
+
+    text: str
+    path: Path | None
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path is None
+
+    def exists(self) -> bool:
+        return self.path is None or self.path.exists()
+
+
+def parse_url(text: str | Path) -> DatabaseUrl:
+    raw = str(text).strip()
+    if raw in (MEMORY, "sqlite://", "sqlite:///:memory:", "sqlite://:memory:"):
+        return DatabaseUrl(raw, None)
+    if raw.startswith("sqlite:///"):
+        rest = raw[len("sqlite:///") :]
+        if not rest:
+            raise UnsupportedDatabase(raw, "sqlite URL has no file path")
+        return DatabaseUrl(raw, Path(rest))
+    if "://" in raw:
+        scheme = raw.split("://", 1)[0]
+        raise UnsupportedDatabase(
+            raw, f"unsupported database scheme {scheme!r} (use sqlite:///path.db or a path)"
+        )
+    if not raw:
+        raise UnsupportedDatabase("--db", "empty database URL")
+    return DatabaseUrl(raw, Path(raw))
+
+
+def connect(url: DatabaseUrl) -> sqlite3.Connection:
+    """An autocommit connection (transactions are explicit) with WAL and foreign keys on."""
+    target = MEMORY if url.path is None else str(url.path)
+    if url.path is not None:
+        url.path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(target, isolation_level=None, timeout=10.0)
+    except sqlite3.Error as error:
+        raise UnsupportedDatabase(url.text, f"cannot open ({error})") from None
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    if url.path is not None:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return conn

@@ -1,0 +1,37 @@
+"""A released wave's demand as a CSV (``sku,qty`` with a header), for the CLI."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from wms.errors import InputError
+
+
+def read_demand_csv(path: str | Path) -> dict[str, int]:
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except FileNotFoundError:
+        raise InputError(str(path), "file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(str(path), f"cannot be read ({error})") from None
+    if not rows or [h.strip().lower() for h in rows[0]] != ["sku", "qty"]:
+        raise InputError(f"{path}:1", "header must be exactly: sku,qty")
+    demand: dict[str, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        where = f"{path}:{number}"
+        if len(row) != 2 or not row[0].strip():
+            raise InputError(where, "expected two fields: sku,qty")
+        sku, text = row[0].strip(), row[1].strip()
+        try:
+            qty = int(text)
+        except ValueError:
+            raise InputError(where, f"column qty: {text!r} is not a whole number") from None
+        if qty < 0:
+            raise InputError(where, f"column qty: must be >= 0, got {qty}")
+        demand[sku] = demand.get(sku, 0) + qty
+    return demand
