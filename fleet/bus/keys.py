@@ -1,0 +1,173 @@
+"""CURVE keys folder: the server keypair, robot and viewer keypairs, the authorised lists.
+
+Layout of a keys folder (``warehouse keys generate --dir D``)::
+
+    D/server.key, D/server.key_secret         the fleet server's keypair
+    D/robots/<file>.key[_secret]              one keypair per robot (give the pair to the robot)
+    D/viewers/<name>.key[_secret]             one keypair per viewer / dashboard
+    D/authorized/robots/<file>.key            public keys allowed on the robot ROUTER
+    D/authorized/viewers/<name>.key           public keys allowed on the PUB + snapshot sockets
+
+Registering a robot is copying its public ``.key`` file into ``authorized/robots``.
+Each certificate carries ``identity = "manufacturer/serialNumber"`` in its metadata
+so the server can check that a robot speaks only for itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import zmq
+import zmq.auth
+from zmq.auth.thread import ThreadAuthenticator
+from zmq.utils import z85
+
+from wms.errors import InputError
+
+ROBOT_DOMAIN = "robots"
+VIEWER_DOMAIN = "viewers"
+_IDENTITY = re.compile(r'^\s*identity\s*=\s*"?([^"\n]*?)"?\s*$', re.MULTILINE)
+_SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    public: bytes
+    secret: bytes
+
+
+def file_stem(identity: str) -> str:
+    """``acme/r1`` -> ``acme__r1`` (file names cannot hold ``/``)."""
+    stem = identity.replace("/", "__")
+    if not _SAFE.match(stem):
+        raise InputError(identity, "identities may use letters, digits, '.', '_', '-' and one '/'")
+    return stem
+
+
+def _write_cert(path: Path, identity: str, public: bytes, secret: bytes | None) -> None:
+    """ZPL certificate as zmq.auth writes it, with the identity in both files' metadata."""
+    lines = [
+        "#   ZeroMQ CURVE " + ("Secret" if secret else "Public") + " Certificate",
+        f"#   {identity}",
+        "",
+        "metadata",
+        f'    identity = "{identity}"',
+        "curve",
+        f'    public-key = "{public.decode("ascii")}"',
+    ]
+    if secret is not None:
+        lines.append(f'    secret-key = "{secret.decode("ascii")}"')
+    path.write_text("\n".join(lines) + "\n")
+    if secret is not None:
+        path.chmod(0o600)
+
+
+def create_keypair(folder: Path, identity: str) -> Path:
+    """``<stem>.key`` and ``<stem>.key_secret`` in ``folder``; returns the public file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    public, secret = zmq.curve_keypair()
+    stem = file_stem(identity) if identity != "server" else "server"
+    _write_cert(folder / f"{stem}.key", identity, public, None)
+    _write_cert(folder / f"{stem}.key_secret", identity, public, secret)
+    return folder / f"{stem}.key"
+
+
+def _create(folder: Path, authorized: Path, identity: str) -> Path:
+    public = create_keypair(folder, identity)
+    authorized.mkdir(parents=True, exist_ok=True)
+    (authorized / public.name).write_bytes(public.read_bytes())
+    return public
+
+
+def generate_keys(
+    directory: str | Path, robots: list[str], viewers: list[str], overwrite: bool = False
+) -> list[Path]:
+    """Create (or extend) a keys folder; an existing server key is kept unless ``overwrite``."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    created = []
+    if overwrite or not (root / "server.key_secret").exists():
+        created.append(create_keypair(root, "server"))
+    for robot in robots:
+        if robot.count("/") != 1:
+            raise InputError(robot, "a robot identity is manufacturer/serialNumber")
+        created.append(_create(root / "robots", root / "authorized" / ROBOT_DOMAIN, robot))
+    for viewer in viewers:
+        created.append(_create(root / "viewers", root / "authorized" / VIEWER_DOMAIN, viewer))
+    return created
+
+
+def load_pair(path: str | Path) -> KeyPair:
+    """A keypair from a ``.key_secret`` file."""
+    path = Path(path)
+    try:
+        public, secret = zmq.auth.load_certificate(path)
+    except (OSError, ValueError) as error:
+        raise InputError(str(path), f"not a CURVE key file ({error})") from None
+    if secret is None:
+        raise InputError(str(path), "holds no secret key (use the .key_secret file)")
+    return KeyPair(public, secret)
+
+
+def load_public(path: str | Path) -> bytes:
+    path = Path(path)
+    try:
+        public, _ = zmq.auth.load_certificate(path)
+    except (OSError, ValueError) as error:
+        raise InputError(str(path), f"not a CURVE key file ({error})") from None
+    return public
+
+
+def server_pair(directory: str | Path) -> KeyPair:
+    return load_pair(Path(directory) / "server.key_secret")
+
+
+def robot_pair(directory: str | Path, identity: str) -> KeyPair:
+    return load_pair(Path(directory) / "robots" / f"{file_stem(identity)}.key_secret")
+
+
+def viewer_pair(directory: str | Path, name: str) -> KeyPair:
+    return load_pair(Path(directory) / "viewers" / f"{file_stem(name)}.key_secret")
+
+
+def identities(folder: Path) -> dict[bytes, str]:
+    """Public key -> identity for every certificate in an authorised folder."""
+    found: dict[bytes, str] = {}
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.key")):
+        public = load_public(path)
+        match = _IDENTITY.search(path.read_text(errors="replace"))
+        found[public] = match.group(1) if match else path.stem
+    return found
+
+
+class KeyringAuthenticator(ThreadAuthenticator):
+    """ZAP handler that names each CURVE client by its certificate's identity.
+
+    The server reads the name from the ``User-Id`` property of received frames
+    and refuses a robot whose DEALER identity differs from it.
+    """
+
+    def __init__(self, context: zmq.Context, directory: str | Path) -> None:
+        super().__init__(context)
+        self.directory = Path(directory)
+        self._names: dict[bytes, str] = {}
+
+    def start(self) -> None:
+        super().start()
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the authorised folders (after a robot is registered or removed)."""
+        names: dict[bytes, str] = {}
+        for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN):
+            folder = self.directory / "authorized" / domain
+            names.update(identities(folder))
+            self.configure_curve(domain=domain, location=str(folder))
+        self._names = names
+
+    def curve_user_id(self, client_public_key: bytes) -> str:
+        return self._names.get(z85.encode(client_public_key), "")

@@ -1,0 +1,249 @@
+"""Wire mapping for frozen dataclasses: camelCase msgpack maps <-> typed objects.
+
+Every message class is a frozen dataclass whose field types say what the wire
+may hold. Instead of a hand-written parser per class (and the copy-paste that
+brings), `wire_codec(cls)` compiles the field types once into a converter list,
+so decoding a state message costs one dict lookup and one check per field.
+
+Rules every class follows (they are the protocol's compatibility contract):
+
+* the wire name is the camelCase of the attribute (``header_id`` -> ``headerId``)
+  unless ``field(metadata={"wire": ...})`` says otherwise;
+* a field with a default is optional on the wire; a field without one is required;
+  an unset optional field (``None`` or an empty list) is left out of the encoded map,
+  unless ``metadata={"always": True}`` (lists the standard requires, even if empty);
+* unknown keys are ignored, so a newer peer may add optional fields;
+* ints must be ints (``True`` is not an int), floats accept ints and must be finite,
+  enums must be one of their values, ``metadata={"min":..., "max":...}`` bounds numbers;
+* ``metadata={"flatten": True}`` merges a nested dataclass's fields into the parent map
+  (VDA 5050 puts the header fields at the top level of every message).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+import types
+import typing
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+from fleet.protocol.errors import ValidationError
+
+Decoder = Callable[[Any, str], Any]
+Encoder = Callable[[Any], Any]
+
+MAX_ITEMS = 10_000
+"""Upper bound on any list, so a hostile frame cannot ask for huge work."""
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    attr: str
+    wire: str
+    required: bool
+    flatten: bool
+    always: bool
+    decode: Decoder
+    encode: Encoder
+    default: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class WireCodec:
+    """Compiled converters for one dataclass."""
+
+    cls: type
+    fields: tuple[_Field, ...]
+
+    def decode(self, value: Any, path: str) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValidationError(path, f"must be a map, got {_kind(value)}")
+        kwargs = {}
+        for f in self.fields:
+            if f.flatten:
+                kwargs[f.attr] = f.decode(value, path)
+                continue
+            raw = value.get(f.wire, _MISSING)
+            where = f"{path}.{f.wire}"
+            if raw is _MISSING or (raw is None and not f.required):
+                if f.required:
+                    raise ValidationError(where, "is required")
+                continue
+            kwargs[f.attr] = f.decode(raw, where)
+        return self.cls(**kwargs)
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            value = getattr(obj, f.attr)
+            if f.flatten:
+                out.update(f.encode(value))
+            elif f.required or f.always or (value is not None and value != ()):
+                out[f.wire] = f.encode(value)
+        return out
+
+
+_MISSING = object()
+
+
+def _kind(value: Any) -> str:
+    return "nil" if value is None else type(value).__name__
+
+
+def _bounded(check: Decoder, meta: Mapping[str, Any]) -> Decoder:
+    low, high = meta.get("min"), meta.get("max")
+    if low is None and high is None:
+        return check
+
+    def decode(value: Any, path: str) -> Any:
+        number = check(value, path)
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValidationError(path, f"{number!r} is outside [{low}, {high}]")
+        return number
+
+    return decode
+
+
+def _decode_str(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(path, f"must be a string, got {_kind(value)}")
+    return value
+
+
+def _decode_int(value: Any, path: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(path, f"must be an integer, got {_kind(value)}")
+    return value
+
+
+def _decode_float(value: Any, path: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise ValidationError(path, f"must be a number, got {_kind(value)}")
+    if not math.isfinite(value):
+        raise ValidationError(path, f"must be finite, got {value!r}")
+    return float(value)
+
+
+def _decode_bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(path, f"must be a boolean, got {_kind(value)}")
+    return value
+
+
+def _enum_decoder(cls: type[enum.Enum]) -> Decoder:
+    by_value = {member.value: member for member in cls}
+    allowed = ", ".join(by_value)
+
+    def decode(value: Any, path: str) -> enum.Enum:
+        if isinstance(value, str):
+            member = by_value.get(value)
+            if member is not None:
+                return member
+        raise ValidationError(path, f"must be one of {allowed}, got {value!r}")
+
+    return decode
+
+
+def _tuple_decoder(item: Decoder) -> Decoder:
+    def decode(value: Any, path: str) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise ValidationError(path, f"must be an array, got {_kind(value)}")
+        if len(value) > MAX_ITEMS:
+            raise ValidationError(path, f"has {len(value)} items, more than {MAX_ITEMS}")
+        return tuple(item(v, f"{path}[{i}]") for i, v in enumerate(value))
+
+    return decode
+
+
+def _scalar_encode(value: Any) -> Any:
+    return value
+
+
+def _enum_encode(value: enum.Enum) -> Any:
+    return value.value
+
+
+def _converters(tp: Any, meta: Mapping[str, Any]) -> tuple[Decoder, Encoder]:
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) != 1:
+            raise TypeError(f"unsupported union {tp!r}")
+        return _converters(args[0], meta)
+    if origin is tuple:
+        inner, _ellipsis = typing.get_args(tp)
+        item_decode, item_encode = _converters(inner, {})
+        return _tuple_decoder(item_decode), lambda v: [item_encode(x) for x in v]
+    if dataclasses.is_dataclass(tp):
+        codec = wire_codec(tp)
+        return codec.decode, codec.encode
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return _enum_decoder(tp), _enum_encode
+    scalar = {str: _decode_str, int: _decode_int, float: _decode_float, bool: _decode_bool}
+    if tp in scalar:
+        return _bounded(scalar[tp], meta), _scalar_encode
+    if tp is Any:
+        return _decode_any, _scalar_encode
+    raise TypeError(f"unsupported field type {tp!r}")
+
+
+_PLAIN = (str, int, float, bool, bytes, type(None))
+
+
+def _decode_any(value: Any, path: str, depth: int = 0) -> Any:
+    """Action parameter values: plain msgpack scalars, arrays and string-keyed maps only."""
+    if depth > 16:
+        raise ValidationError(path, "nested too deeply")
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, list | tuple):
+        return [_decode_any(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) for k in value):
+            raise ValidationError(path, "map keys must be strings")
+        return {k: _decode_any(v, f"{path}.{k}", depth + 1) for k, v in value.items()}
+    raise ValidationError(path, f"unsupported value type {_kind(value)}")
+
+
+@cache
+def wire_codec(cls: type) -> WireCodec:
+    hints = typing.get_type_hints(cls)
+    compiled = []
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        decode, encode = _converters(hints[f.name], meta)
+        has_default = (
+            f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        )
+        compiled.append(
+            _Field(
+                attr=f.name,
+                wire=meta.get("wire", camel(f.name)),
+                required=not has_default,
+                flatten=bool(meta.get("flatten", False)),
+                always=bool(meta.get("always", False)),
+                decode=decode,
+                encode=encode,
+                default=f.default,
+            )
+        )
+    return WireCodec(cls, tuple(compiled))
+
+
+def wire_names(cls: type) -> list[tuple[str, bool]]:
+    """``(wire name, required)`` of each field, header fields included (for docs and tests)."""
+    names = []
+    for f in wire_codec(cls).fields:
+        if f.flatten:
+            names.extend(wire_names(typing.get_type_hints(cls)[f.attr]))
+        else:
+            names.append((f.wire, f.required))
+    return names
