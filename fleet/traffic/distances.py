@@ -1,0 +1,159 @@
+"""Distance-to-goal tables for planners: one row per goal in a shared numpy pool.
+
+A PIBT step asks "how far is each robot's candidate cell from that robot's
+goal?" for every robot at once. Keeping each goal's table as a row of one 2-D
+array lets a step answer with a single fancy-indexing gather
+(``pool[slot_of_robot, candidate_nodes]``) instead of N Python lookups.
+
+Tables are distances *to* the goal over a directed, weighted graph (edge
+``v → neighbours[v, d]`` costs ``costs[v, d]`` integer units), computed as a
+single-source search from the goal on the transposed graph with scipy's
+compiled Dijkstra (BFS when every cost is equal). Unit costs give the floor's
+plain shortest-path distances, the same numbers as `wms.layout.DistanceTables`;
+weighted costs give one-way lane guidance and congestion-aware distances.
+Cells blocked at run time are cut out of the graph; changing the blocked set
+invalidates the pool and tables are recomputed lazily.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Final
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from fleet.traffic.graph import FloorGraph
+
+BATCH: Final = 128
+UNREACHABLE16: Final = np.iinfo(np.uint16).max
+UNREACHABLE32: Final = np.iinfo(np.int32).max
+
+
+class GoalDistances:
+    """Cached distance-to-goal rows over a `FloorGraph` with per-edge costs.
+
+    ``costs`` is ``[n, 4]`` positive integers (``None``: every move costs 1);
+    ``unit`` is the cost of one plain move, so ``table / unit`` is in moves.
+    The pool grows as needed; rows of goals no robot holds any more are
+    evicted least-recently-used first once ``capacity`` is reached.
+    """
+
+    def __init__(
+        self, graph: FloorGraph, costs: np.ndarray | None = None, capacity: int = 1024
+    ) -> None:
+        self.graph = graph
+        if costs is None:
+            costs = np.ones((graph.size, 4), dtype=np.int64)
+        costs = np.asarray(costs, dtype=np.int64)
+        if costs.shape != (graph.size, 4) or (costs <= 0).any():
+            raise ValueError("costs must be positive integers of shape [nodes, 4]")
+        self.costs = costs
+        self.unit = int(costs.min())
+        self._uniform = bool((costs == costs.flat[0]).all())
+        self._capacity = max(1, min(capacity, graph.size))
+        self.pool = np.zeros((0, graph.size), dtype=np.uint16)
+        self.unreachable = int(UNREACHABLE16)
+        self._slot_of_goal = np.full(graph.size, -1, dtype=np.int64)
+        self._lru: OrderedDict[int, int] = OrderedDict()
+        self._free_slots: list[int] = []
+        self._blocked_version = graph.blocked.copy()
+        self._transposed = self._build()
+        self.computed = 0
+
+    def _build(self) -> csr_matrix:
+        graph = self.graph
+        src = np.repeat(np.arange(graph.size), 4)
+        dst = graph.neighbours.ravel()
+        cost = self.costs.ravel()
+        keep = dst >= 0
+        keep[keep] &= ~graph.blocked[dst[keep]]
+        keep &= ~graph.blocked[src]
+        # transposed: a search from the goal follows edges backwards
+        return csr_matrix(
+            (cost[keep].astype(np.float64), (dst[keep], src[keep])),
+            shape=(graph.size, graph.size),
+        )
+
+    def refresh(self) -> bool:
+        """Drop every table if the graph's blocked set changed; returns whether it did."""
+        if np.array_equal(self._blocked_version, self.graph.blocked):
+            return False
+        self._blocked_version = self.graph.blocked.copy()
+        self._transposed = self._build()
+        self._slot_of_goal[:] = -1
+        self._free_slots = list(range(self.pool.shape[0]))
+        self._lru.clear()
+        return True
+
+    def slots(self, goals: np.ndarray) -> np.ndarray:
+        """Pool row of each goal node, computing the missing tables in batches."""
+        self.refresh()
+        goals = np.asarray(goals, dtype=np.int64)
+        unique = np.unique(goals)
+        have = self._slot_of_goal[unique] >= 0
+        for goal in unique[have].tolist():
+            self._lru.move_to_end(goal)
+        missing = unique[~have]
+        if missing.size:
+            self._make_room(missing.size, keep=unique)
+            for start in range(0, missing.size, BATCH):
+                self._compute(missing[start : start + BATCH])
+        return self._slot_of_goal[goals]
+
+    def precompute(self, goals: np.ndarray) -> None:
+        """Tables for a known goal set up front (e.g. a Robot Runners task file)."""
+        goals = np.unique(np.asarray(goals, dtype=np.int64))
+        self._capacity = max(self._capacity, min(self.graph.size, goals.size + 64))
+        self.slots(goals)
+
+    def distance(self, slot: int, node: int) -> int:
+        return int(self.pool[slot, node])
+
+    def _make_room(self, count: int, keep: np.ndarray) -> None:
+        keep_set = set(keep.tolist())
+        target = max(self._capacity, len(self._lru) + count - len(self._free_slots))
+        over = len(self._lru) + count - self._capacity
+        if over > 0:
+            for goal in list(self._lru):
+                if over <= 0:
+                    break
+                if goal in keep_set:
+                    continue
+                slot = self._lru.pop(goal)
+                self._slot_of_goal[goal] = -1
+                self._free_slots.append(slot)
+                over -= 1
+        shortfall = count - len(self._free_slots)
+        if shortfall > 0:
+            rows = self.pool.shape[0]
+            grow = max(shortfall, min(rows, self.graph.size - rows), 16)
+            extra = np.zeros((grow, self.graph.size), dtype=self.pool.dtype)
+            self.pool = np.concatenate([self.pool, extra]) if rows else extra
+            self._free_slots.extend(range(rows, rows + grow))
+        self._capacity = max(self._capacity, min(target, self.pool.shape[0]))
+
+    def _compute(self, goals: np.ndarray) -> None:
+        dist = dijkstra(
+            self._transposed,
+            directed=True,
+            indices=goals,
+            unweighted=self._uniform,
+        )
+        dist = np.atleast_2d(dist)
+        if self._uniform:
+            dist = dist * self.unit
+        finite = np.isfinite(dist)
+        largest = float(dist[finite].max()) if finite.any() else 0.0
+        if largest >= self.unreachable and self.pool.dtype == np.uint16:
+            self.pool = self.pool.astype(np.int32)
+            self.pool[self.pool == UNREACHABLE16] = UNREACHABLE32
+            self.unreachable = int(UNREACHABLE32)
+        rows = np.where(finite, dist, self.unreachable).astype(self.pool.dtype)
+        for goal, row in zip(goals.tolist(), rows, strict=True):
+            slot = self._free_slots.pop()
+            self.pool[slot] = row
+            self._slot_of_goal[goal] = slot
+            self._lru[goal] = slot
+        self.computed += len(goals)

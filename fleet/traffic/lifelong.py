@@ -1,0 +1,384 @@
+"""Lifelong MAPF harness: task stream, step loop, timing, checking, plan log.
+
+Follows the Robot Runners conventions (DESIGN §9): a task is a goal cell; a
+robot that reaches its goal completes the task and gets its next one at once;
+throughput = tasks completed / timesteps; a planning step that overruns the
+time budget makes every robot wait that step. Every step is checked by the
+independent `check_step`; a step with any violation is not executed (every
+robot waits) and the violations are counted.
+
+The floor is dynamic: `BlockCells`/`UnblockCells` events change obstacles,
+`RemoveRobot` takes a robot off-line (it stays where it is as an obstacle),
+`AddRobot` puts a new one on a free cell, all without restarting the planner.
+A goal that is blocked or cut off from its robot is reported and skipped.
+
+The clock is passed in (the library owns no clock), so tests can run it on a
+fake one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from scipy import ndimage
+
+from fleet.traffic.check import Violation, check_step
+from fleet.traffic.graph import row_col
+from fleet.traffic.planner import ActionModel, Planner, PlanRequest
+from wms.errors import InputError
+
+NO_TASK = -1
+SKIP_ATTEMPTS = 32
+
+
+class TaskStream(Protocol):
+    """Where robots' goals come from."""
+
+    def next_task(self, robot: int) -> tuple[int, int]:
+        """(task index, flat goal cell) for ``robot``, or ``(NO_TASK, -1)`` when none is left."""
+        ...
+
+    def goal_cells(self) -> np.ndarray:
+        """Flat goal cells of every task handed out so far, in task-index order."""
+        ...
+
+
+class RandomTasks:
+    """One seeded queue of uniform random free cells; whoever finishes takes the next."""
+
+    def __init__(self, free_cells: np.ndarray, seed: int = 0) -> None:
+        if len(free_cells) == 0:
+            raise InputError("map", "no free cells for goals")
+        self._free = np.asarray(free_cells, dtype=np.int64)
+        self._rng = np.random.default_rng([seed, 1])  # a stream apart from the starts'
+        self._drawn: list[int] = []
+        self._buffer: list[int] = []
+
+    def next_task(self, robot: int) -> tuple[int, int]:
+        if not self._buffer:
+            self._buffer = self._free[self._rng.integers(0, len(self._free), 4096)].tolist()[::-1]
+        cell = self._buffer.pop()
+        self._drawn.append(cell)
+        return len(self._drawn) - 1, cell
+
+    def goal_cells(self) -> np.ndarray:
+        return np.asarray(self._drawn, dtype=np.int64)
+
+
+class RoundRobinTasks:
+    """A fixed task list; robot ``k`` of ``n`` gets tasks ``k, k+n, k+2n, ...`` (Robot Runners)."""
+
+    def __init__(self, tasks: np.ndarray, team_size: int) -> None:
+        self._tasks = np.asarray(tasks, dtype=np.int64)
+        self._team = team_size
+        self._next: dict[int, int] = {}
+        self._highest = -1
+
+    def next_task(self, robot: int) -> tuple[int, int]:
+        index = self._next.get(robot, robot)
+        if robot >= self._team or index >= len(self._tasks):
+            return NO_TASK, -1
+        self._next[robot] = index + self._team
+        self._highest = max(self._highest, index)
+        return index, int(self._tasks[index])
+
+    def goal_cells(self) -> np.ndarray:
+        return self._tasks[: self._highest + 1].copy()
+
+
+@dataclass(frozen=True)
+class BlockCells:
+    cells: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class UnblockCells:
+    cells: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RemoveRobot:
+    """Robot goes off-line where it stands; its cell becomes an obstacle."""
+
+    robot: int
+
+
+@dataclass(frozen=True)
+class AddRobot:
+    cell: int
+    heading: int = 0
+
+
+Event = BlockCells | UnblockCells | RemoveRobot | AddRobot
+
+
+@dataclass
+class LifelongResult:
+    """What a run produced; ``positions`` etc. are the DESIGN §9 plan log."""
+
+    agents: int
+    steps: int
+    completed: int
+    plan_ms: np.ndarray
+    conflicts: int
+    timeouts: int
+    violations: list[Violation]
+    skipped: list[tuple[int, int, int, str]]
+    completions: np.ndarray
+    goals: np.ndarray
+    positions: np.ndarray | None
+    per_robot_completed: np.ndarray
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def throughput(self) -> float:
+        return self.completed / self.steps if self.steps else 0.0
+
+    def summary(self) -> dict[str, float | int]:
+        ms = self.plan_ms if self.plan_ms.size else np.zeros(1)
+        return {
+            "agents": self.agents,
+            "steps": self.steps,
+            "completed": self.completed,
+            "throughput": round(self.throughput, 4),
+            "plan_ms_p50": round(float(np.percentile(ms, 50)), 3),
+            "plan_ms_p95": round(float(np.percentile(ms, 95)), 3),
+            "plan_ms_max": round(float(ms.max()), 3),
+            "conflicts": self.conflicts,
+            "timeouts": self.timeouts,
+            "skipped_goals": len(self.skipped),
+        }
+
+
+class _Reachability:
+    """Connected components of the free floor, recomputed when obstacles change."""
+
+    def __init__(self, navigable: np.ndarray) -> None:
+        self._navigable = navigable
+        self._labels = np.zeros(navigable.size, dtype=np.int64)
+        self._blocked: frozenset[int] = frozenset({-1})
+
+    def labels(self, blocked: frozenset[int]) -> np.ndarray:
+        if blocked != self._blocked:
+            free = self._navigable.copy().ravel()
+            if blocked:
+                free[list(blocked)] = False
+            labels, _ = ndimage.label(free.reshape(self._navigable.shape))
+            self._labels = labels.ravel()
+            self._blocked = blocked
+        return self._labels
+
+
+def run_lifelong(
+    planner: Planner,
+    navigable: np.ndarray,
+    starts: np.ndarray,
+    tasks: TaskStream,
+    steps: int,
+    clock: Callable[[], float],
+    *,
+    time_limit_ms: float | None = None,
+    headings: np.ndarray | None = None,
+    events: Mapping[int, Sequence[Event]] | None = None,
+    record: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> LifelongResult:
+    """Run ``steps`` timesteps of lifelong operation; see the module docstring.
+
+    ``starts`` are flat cells, distinct and free (`InputError` otherwise).
+    ``clock()`` returns seconds; only differences are used.
+    """
+    navigable = np.asarray(navigable, dtype=bool)
+    width = navigable.shape[1]
+    cells = np.asarray(starts, dtype=np.int64).copy()
+    _check_starts(navigable, cells)
+    rotation = planner.model is ActionModel.ROTATION
+    heads = (
+        np.zeros(len(cells), dtype=np.int64)
+        if headings is None
+        else np.asarray(headings, dtype=np.int64).copy()
+    )
+    ids = np.arange(len(cells), dtype=np.int64)
+    online = np.ones(len(cells), dtype=bool)
+    goals = np.full(len(cells), -1, dtype=np.int64)
+    task_of = np.full(len(cells), NO_TASK, dtype=np.int64)
+    blocked: set[int] = set()
+    reach = _Reachability(navigable)
+    skipped: list[tuple[int, int, int, str]] = []
+    completions: list[tuple[int, int, int]] = []
+    plan_ms: list[float] = []
+    violations: list[Violation] = []
+    conflicts = timeouts = 0
+    log: list[np.ndarray] = []
+    events = events or {}
+
+    def obstacles() -> frozenset[int]:
+        return frozenset(blocked) | frozenset(cells[~online].tolist())
+
+    def assign(robot: int, step: int) -> None:
+        labels = reach.labels(obstacles())
+        for _ in range(SKIP_ATTEMPTS):
+            task, goal = tasks.next_task(int(ids[robot]))
+            if task == NO_TASK:
+                break
+            if labels[goal] == 0 or labels[goal] != labels[cells[robot]]:
+                why = "blocked" if labels[goal] == 0 else "unreachable"
+                skipped.append((step, int(ids[robot]), task, why))
+                continue
+            goals[robot], task_of[robot] = goal, task
+            return
+        goals[robot], task_of[robot] = -1, NO_TASK
+
+    def complete(step: int) -> None:
+        done = np.flatnonzero(online & (goals >= 0) & (cells == goals))
+        for robot in done.tolist():
+            completions.append((step, int(ids[robot]), int(task_of[robot])))
+            assign(robot, step)
+
+    def recheck_goals(step: int) -> None:
+        labels = reach.labels(obstacles())
+        for robot in np.flatnonzero(online).tolist():
+            goal = goals[robot]
+            if goal < 0:
+                assign(robot, step)  # a robot that had no reachable goal may have one now
+                continue
+            if labels[goal] == 0 or labels[goal] != labels[cells[robot]]:
+                why = "blocked" if labels[goal] == 0 else "unreachable"
+                skipped.append((step, int(ids[robot]), int(task_of[robot]), why))
+                assign(robot, step)
+
+    def snapshot() -> None:
+        if record:
+            frame = np.full((int(ids.max(initial=-1)) + 1, 2), -1, dtype=np.int32)
+            frame[ids] = row_col(cells, width)
+            log.append(frame)
+
+    for robot in range(len(cells)):
+        assign(robot, 0)
+    complete(0)
+    snapshot()
+    for step in range(steps):
+        changed = False
+        for event in events.get(step, ()):
+            changed = True
+            if isinstance(event, BlockCells):
+                blocked.update(_free_cells(navigable, event.cells, "block"))
+            elif isinstance(event, UnblockCells):
+                blocked.difference_update(event.cells)
+            elif isinstance(event, RemoveRobot):
+                online[ids == event.robot] = False
+            else:
+                _check_starts(navigable, np.append(cells[online], event.cell))
+                if event.cell in obstacles():
+                    raise InputError("add robot", f"cell {event.cell} is blocked")
+                cells = np.append(cells, event.cell)
+                heads = np.append(heads, event.heading % 4)
+                ids = np.append(ids, int(ids.max(initial=-1)) + 1)
+                online = np.append(online, True)
+                goals = np.append(goals, -1)
+                task_of = np.append(task_of, NO_TASK)
+                assign(len(cells) - 1, step)
+        if changed:
+            recheck_goals(step)
+        active = np.flatnonzero(online)
+        request = PlanRequest(
+            cells=cells[active],
+            goals=goals[active],
+            headings=heads[active] if rotation else None,
+            robot_ids=ids[active],
+            blocked=np.asarray(sorted(obstacles()), dtype=np.int64),
+        )
+        started = clock()
+        result = planner.plan(request)
+        elapsed = (clock() - started) * 1000.0
+        plan_ms.append(elapsed)
+        new_cells = cells.copy()
+        new_heads = heads.copy()
+        if time_limit_ms is not None and elapsed > time_limit_ms:
+            timeouts += 1
+        else:
+            new_cells[active] = np.asarray(result.cells, dtype=np.int64)
+            if rotation and result.headings is not None:
+                new_heads[active] = np.asarray(result.headings, dtype=np.int64)
+            found = check_step(
+                navigable,
+                row_col(cells[active], width),
+                row_col(new_cells[active], width),
+                step=step,
+                blocked=row_col(np.asarray(sorted(blocked | set(cells[~online].tolist()))), width)
+                if (blocked or not online.all())
+                else None,
+                model=planner.model,
+                headings_before=heads[active] if rotation else None,
+                headings_after=new_heads[active] if rotation else None,
+            )
+            if found:
+                conflicts += len(found)
+                violations.extend(found[:100])
+                new_cells, new_heads = cells.copy(), heads.copy()
+        cells, heads = new_cells, new_heads
+        complete(step + 1)
+        snapshot()
+        if progress is not None:
+            progress(step + 1)
+    per_robot = np.zeros(int(ids.max(initial=-1)) + 1, dtype=np.int64)
+    for _, robot, _ in completions:
+        per_robot[robot] += 1
+    positions = None
+    if record:
+        width_n = int(ids.max(initial=-1)) + 1
+        positions = np.full((len(log), width_n, 2), -1, dtype=np.int32)
+        for t, frame in enumerate(log):
+            positions[t, : len(frame)] = frame
+    goal_cells = tasks.goal_cells()
+    return LifelongResult(
+        agents=len(starts),
+        steps=steps,
+        completed=len(completions),
+        plan_ms=np.asarray(plan_ms, dtype=np.float64),
+        conflicts=conflicts,
+        timeouts=timeouts,
+        violations=violations,
+        skipped=skipped,
+        completions=np.asarray(completions, dtype=np.int32).reshape(-1, 3),
+        goals=row_col(goal_cells, width) if goal_cells.size else np.zeros((0, 2), np.int32),
+        positions=positions,
+        per_robot_completed=per_robot,
+    )
+
+
+def _free_cells(navigable: np.ndarray, cells: Sequence[int], what: str) -> list[int]:
+    flat = navigable.ravel()
+    for cell in cells:
+        if not 0 <= cell < flat.size:
+            raise InputError(what, f"cell {cell} is off the floor")
+    return [int(c) for c in cells if flat[c]]
+
+
+def _check_starts(navigable: np.ndarray, cells: np.ndarray) -> None:
+    flat = navigable.ravel()
+    width = navigable.shape[1]
+    if len(cells) > int(flat.sum()):
+        raise InputError("agents", f"{len(cells)} robots but only {int(flat.sum())} free cells")
+    for k, cell in enumerate(cells.tolist()):
+        if not 0 <= cell < flat.size or not flat[cell]:
+            row, col = divmod(cell, width)
+            raise InputError(
+                "agents", f"robot {k} starts on blocked cell {cell} (row {row}, col {col})"
+            )
+    values, counts = np.unique(cells, return_counts=True)
+    if (counts > 1).any():
+        cell = int(values[counts > 1][0])
+        raise InputError("agents", f"two robots start on cell {cell}")
+
+
+def random_starts(navigable: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """``count`` distinct random free cells (flat ids) from a seeded stream."""
+    free = np.flatnonzero(np.asarray(navigable, dtype=bool).ravel())
+    if count > free.size:
+        raise InputError("--agents", f"{count} robots but only {free.size} free cells")
+    rng = np.random.default_rng(seed)
+    return free[rng.choice(free.size, count, replace=False)]

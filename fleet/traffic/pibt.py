@@ -1,0 +1,390 @@
+"""PIBT (Okumura et al., 2019/2022): priority inheritance with backtracking.
+
+One engine serves the baseline and our planner; they differ only in the
+distance tables and the `PIBTOptions` they pass in.
+
+A step has two halves. The vectorised half (numpy, O(N)) gathers every
+robot's candidate cells and their distances to its goal from the
+`GoalDistances` pool, scores and sorts them. The sequential half is the PIBT
+recursion over plain Python lists: robots in priority order reserve their
+best free candidate; a robot whose candidate is occupied by an unplanned robot
+lends it its priority, and that robot must move away or the candidate is
+given up. Reservations per cell make vertex conflicts impossible and the
+"occupant already moves into my cell" test rules out swaps.
+
+Plain PIBT guarantees that the highest-priority robot reaches its goal only
+when every pair of adjacent cells lies on a cycle. Dead-end aisles break that;
+`PIBTOptions.swap` adds the corridor swap (pull instead of push) and
+`stall_steps` raises a robot that makes no progress above everyone else —
+see docs/traffic.md for the argument.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from fleet.traffic.distances import GoalDistances
+from fleet.traffic.graph import FloorGraph
+from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult
+
+BOOST = 1e9
+EXTERNAL = 1e6
+
+
+@dataclass(frozen=True)
+class PIBTOptions:
+    """Knobs of the engine; all off is plain PIBT with random tie-breaking."""
+
+    swap: bool = False
+    """Corridor swap: pull a robot through a dead end instead of pushing it in."""
+    occupied_penalty: float = 0.0
+    """Extra cost, in moves, of a candidate cell another robot stands on."""
+    headon_penalty: float = 0.0
+    """Extra cost, in moves, of a cell whose occupant wants to come to my cell."""
+    stall_steps: int = 0
+    """Steps without getting closer to the goal before top priority (0: off)."""
+
+
+class _Memory:
+    """Per-robot state kept between steps, keyed by robot id."""
+
+    def __init__(self, ids: np.ndarray, rng: np.random.Generator) -> None:
+        n = ids.size
+        self.ids = ids.copy()
+        self.goal = np.full(n, -1, dtype=np.int64)
+        self.elapsed = np.zeros(n, dtype=np.int64)
+        self.best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        self.stall = np.zeros(n, dtype=np.int64)
+        self.tiebreak = rng.random(n)
+        self.key = rng.random(n)
+
+    def remap(self, ids: np.ndarray, rng: np.random.Generator) -> _Memory:
+        fresh = _Memory(ids, rng)
+        index = {int(robot): k for k, robot in enumerate(self.ids.tolist())}
+        old = np.array([index.get(int(r), -1) for r in ids.tolist()], dtype=np.int64)
+        keep = old >= 0
+        for name in ("goal", "elapsed", "best", "stall", "tiebreak", "key"):
+            getattr(fresh, name)[keep] = getattr(self, name)[old[keep]]
+        return fresh
+
+
+class PIBTPlanner:
+    """A `Planner` running PIBT over the given distance tables."""
+
+    def __init__(
+        self,
+        graph: FloorGraph,
+        distances: GoalDistances,
+        *,
+        name: str = "pibt",
+        model: ActionModel = ActionModel.GRID4,
+        options: PIBTOptions | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.graph = graph
+        self.distances = distances
+        self.options = options or PIBTOptions()
+        self._rng = np.random.default_rng(seed)
+        self._memory: _Memory | None = None
+        self._steps = 0
+        self._occ_now = [-1] * graph.size
+        self._occ_next = [-1] * graph.size
+        costs = distances.costs
+        self._grain = float(np.gcd.reduce(costs.ravel())) if costs.size else 1.0
+        self._open: list[list[int]] = []
+        self._open_version: np.ndarray | None = None
+
+    # -- public -----------------------------------------------------------------
+
+    def precompute(self, goal_cells: np.ndarray) -> None:
+        self.distances.precompute(self.graph.nodes(goal_cells, "goals"))
+
+    def plan(self, request: PlanRequest) -> PlanResult:
+        graph = self.graph
+        graph.set_blocked(request.blocked)
+        positions = graph.nodes(request.cells, "cells")
+        count = positions.size
+        goals = np.asarray(request.goals, dtype=np.int64)
+        goal_nodes = positions.copy()
+        has_goal = goals >= 0
+        if has_goal.any():
+            goal_nodes[has_goal] = graph.nodes(goals[has_goal], "goals")
+        ids = (
+            np.arange(count, dtype=np.int64)
+            if request.robot_ids is None
+            else np.asarray(request.robot_ids, dtype=np.int64)
+        )
+        if count == 0:
+            return PlanResult(positions.copy(), None)
+        slots = self.distances.slots(goal_nodes)
+        priority = self._priorities(ids, positions, goal_nodes, slots, request.priorities)
+        if self.model is ActionModel.ROTATION:
+            if request.headings is None:
+                raise ValueError("the rotation model needs headings")
+            headings = np.asarray(request.headings, dtype=np.int64) % 4
+            candidates, counts, stay_heading = self._rotation_candidates(positions, headings, slots)
+        else:
+            candidates, counts = self._grid_candidates(positions, slots)
+        order = np.argsort(-priority, kind="stable").tolist()
+        nxt = self._run(order, positions.tolist(), goal_nodes, candidates, counts, slots)
+        next_nodes = np.asarray(nxt, dtype=np.int64)
+        next_cells = graph.cells(next_nodes)
+        if self.model is ActionModel.ROTATION:
+            moved = next_nodes != positions
+            new_headings = np.where(moved, headings, stay_heading).astype(np.int8)
+            return PlanResult(next_cells, new_headings)
+        return PlanResult(next_cells, None)
+
+    # -- vectorised half ----------------------------------------------------------
+
+    def _priorities(
+        self,
+        ids: np.ndarray,
+        positions: np.ndarray,
+        goals: np.ndarray,
+        slots: np.ndarray,
+        external: np.ndarray | None,
+    ) -> np.ndarray:
+        memory = self._memory
+        if memory is None or not np.array_equal(memory.ids, ids):
+            memory = memory.remap(ids, self._rng) if memory is not None else None
+            memory = memory or _Memory(ids, self._rng)
+            self._memory = memory
+        changed = memory.goal != goals
+        memory.goal = goals.copy()
+        memory.elapsed[changed] = 0
+        memory.stall[changed] = 0
+        memory.best[changed] = np.iinfo(np.int64).max
+        now = self.distances.pool[slots, positions].astype(np.int64)
+        at_goal = positions == goals
+        progress = now < memory.best
+        memory.best = np.minimum(memory.best, now)
+        memory.stall = np.where(progress | at_goal, 0, memory.stall + 1)
+        memory.elapsed = np.where(at_goal, 0, memory.elapsed + 1)
+        priority = memory.elapsed + memory.tiebreak
+        stall_steps = self.options.stall_steps
+        if stall_steps > 0:
+            # Livelock breaker: robots stuck for a while outrank everyone, in an
+            # order re-drawn every epoch, so any order that frees them is tried.
+            if self._steps % stall_steps == 0:
+                memory.key = self._rng.random(ids.size)
+            stalled = memory.stall > stall_steps
+            priority = priority + stalled * BOOST * (1.0 + memory.key)
+        self._steps += 1
+        if external is not None:
+            priority = priority + EXTERNAL * np.asarray(external, dtype=np.float64)
+        return priority
+
+    def _distances_of(self, slots: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        """Distances of candidate ``nodes [N, K]`` (``-1``: none) to each robot's goal."""
+        pool = self.distances.pool
+        valid = nodes >= 0
+        valid[valid] &= ~self.graph.blocked[nodes[valid]]
+        gathered = pool[slots[:, None], np.where(valid, nodes, 0)].astype(np.float64)
+        gathered[gathered >= self.distances.unreachable] = 1e12
+        gathered[~valid] = math.inf
+        return gathered
+
+    def _grid_candidates(
+        self, positions: np.ndarray, slots: np.ndarray
+    ) -> tuple[list[list[int]], list[int]]:
+        count = positions.size
+        nodes = np.empty((count, 5), dtype=np.int64)
+        nodes[:, :4] = self.graph.neighbours[positions]
+        nodes[:, 4] = positions
+        score = self._distances_of(slots, nodes)
+        score += self._rng.random(score.shape) * (0.45 * self._grain)
+        options = self.options
+        if options.occupied_penalty or options.headon_penalty:
+            unit = self.distances.unit
+            occupant = np.full(self.graph.size, -1, dtype=np.int64)
+            occupant[positions] = np.arange(count)
+            safe = np.where(nodes >= 0, nodes, 0)
+            who = np.where(nodes >= 0, occupant[safe], -1)
+            who[:, 4] = -1
+            taken = who >= 0
+            if options.occupied_penalty:
+                score += taken * (options.occupied_penalty * unit)
+            if options.headon_penalty:
+                wish = nodes[np.arange(count), np.argmin(score, axis=1)]
+                their_wish = np.where(taken, wish[np.where(taken, who, 0)], -2)
+                score += (their_wish == positions[:, None]) * (options.headon_penalty * unit)
+        order = np.argsort(score, axis=1, kind="stable")
+        ranked = np.take_along_axis(nodes, order, axis=1)
+        counts = np.isfinite(score).sum(axis=1)
+        return ranked.tolist(), counts.tolist()
+
+    def _rotation_candidates(
+        self, positions: np.ndarray, headings: np.ndarray, slots: np.ndarray
+    ) -> tuple[list[list[int]], list[int], np.ndarray]:
+        """Forward cell and "stay" (with the best turn), scored by a turn-aware heuristic.
+
+        Cost-to-go of state (v, o) ≈ dist(v) + turns from o to the direction of
+        v's best neighbour: exact for the next move, and cheap to gather.
+        """
+        count = positions.size
+        unit = float(self.distances.unit)
+        rows = np.arange(count)
+        forward = self.graph.neighbours[positions, headings]
+        cells = np.stack([forward, positions], axis=1)
+        here = self._distances_of(slots, cells)
+        best_dir = np.empty((count, 2), dtype=np.int64)
+        for k in range(2):
+            around = self.graph.neighbours[np.where(cells[:, k] >= 0, cells[:, k], 0)]
+            best_dir[:, k] = np.argmin(self._distances_of(slots, around), axis=1)
+
+        def turns(facing: np.ndarray, k: int) -> np.ndarray:
+            diff = np.abs(facing - best_dir[:, k]) % 4
+            cost = np.minimum(diff, 4 - diff) * unit
+            return np.where(here[:, k] == 0, 0.0, cost)
+
+        forward_score = unit + here[:, 0] + turns(headings, 0)
+        options = np.stack([headings, (headings + 3) % 4, (headings + 1) % 4], axis=1)
+        stay_costs = np.stack([here[:, 1] + turns(options[:, j], 1) for j in range(3)], axis=1)
+        pick = np.argmin(stay_costs, axis=1)
+        stay_heading = options[rows, pick]
+        stay_score = unit + stay_costs[rows, pick]
+        jitter = self._rng.random((count, 2)) * (0.45 * self._grain)
+        score = np.stack([forward_score, stay_score], axis=1) + jitter
+        order = np.argsort(score, axis=1, kind="stable")
+        ranked = np.take_along_axis(cells, order, axis=1)
+        counts = np.isfinite(score).sum(axis=1)
+        return ranked.tolist(), counts.tolist(), stay_heading
+
+    # -- sequential half ----------------------------------------------------------
+
+    def _open_neighbours(self) -> list[list[int]]:
+        """Unblocked neighbours of every node (for the corridor walks of the swap)."""
+        blocked = self.graph.blocked
+        if self._open_version is None or not np.array_equal(self._open_version, blocked):
+            nbrs = self.graph.neighbours
+            ok = (nbrs >= 0) & ~blocked[np.where(nbrs >= 0, nbrs, 0)]
+            self._open = [row[mask].tolist() for row, mask in zip(nbrs, ok, strict=True)]
+            self._open_version = blocked.copy()
+        return self._open
+
+    def _run(
+        self,
+        order: list[int],
+        positions: list[int],
+        goals: np.ndarray,
+        candidates: list[list[int]],
+        counts: list[int],
+        slots: np.ndarray,
+    ) -> list[int]:
+        count = len(positions)
+        occ_now = self._occ_now
+        occ_next = self._occ_next
+        nxt = [-1] * count
+        for i, v in enumerate(positions):
+            occ_now[v] = i
+        swap = self.options.swap and self.model is ActionModel.GRID4
+        pool = self.distances.pool
+        goal_list = goals.tolist()
+        slot_list = slots.tolist()
+        open_nbrs = self._open_neighbours() if swap else []
+        if sys.getrecursionlimit() < 4 * count + 1000:
+            sys.setrecursionlimit(4 * count + 1000)
+
+        def parked(u: int, pusher_side: int) -> bool:
+            """A dead-end cell holding a robot that sits on its goal: it need not move."""
+            if u == pusher_side or len(open_nbrs[u]) != 1:
+                return u == pusher_side
+            k = occ_now[u]
+            return k != -1 and goal_list[k] == u
+
+        def corridor_next(behind: int, at: int) -> tuple[int, int]:
+            """Ways on from ``at`` other than ``behind``: (count, one of them)."""
+            ways = 0
+            onward = -1
+            for u in open_nbrs[at]:
+                if not parked(u, behind):
+                    ways += 1
+                    onward = u
+            return ways, onward
+
+        def swap_required(pusher: int, puller: int, v_pusher: int, v_puller: int) -> bool:
+            row = pool[slot_list[pusher]]
+            origin = v_pusher
+            while row[v_puller] < row[v_pusher]:
+                ways, onward = corridor_next(v_pusher, v_puller)
+                if ways >= 2:
+                    return False
+                if ways <= 0 or onward == origin:
+                    break
+                v_pusher, v_puller = v_puller, onward
+            other = pool[slot_list[puller]]
+            return bool(
+                other[v_pusher] < other[v_puller]
+                and (row[v_pusher] == 0 or row[v_puller] < row[v_pusher])
+            )
+
+        def swap_possible(v_pusher: int, v_puller: int) -> bool:
+            origin = v_pusher
+            for _ in range(len(open_nbrs)):
+                ways, onward = corridor_next(v_pusher, v_puller)
+                if ways >= 2:
+                    return True
+                if ways <= 0 or onward == origin:
+                    return False
+                v_pusher, v_puller = v_puller, onward
+            return False
+
+        def swap_partner(i: int, cands: list[int]) -> int:
+            vi = positions[i]
+            best = cands[0]
+            if best == vi:
+                return -1
+            j = occ_now[best]
+            if (
+                j != -1
+                and nxt[j] == -1
+                and swap_required(i, j, vi, best)
+                and swap_possible(best, vi)
+            ):
+                return j
+            return -1
+
+        def pibt(i: int) -> bool:
+            vi = positions[i]
+            cands = candidates[i][: counts[i]]
+            partner = -1
+            if swap and len(cands) > 1:
+                partner = swap_partner(i, cands)
+                if partner != -1:
+                    cands = cands[::-1]
+            for k, u in enumerate(cands):
+                if occ_next[u] != -1:
+                    continue
+                j = occ_now[u]
+                if j != -1 and nxt[j] == vi:
+                    continue
+                occ_next[u] = i
+                nxt[i] = u
+                if j != -1 and j != i and nxt[j] == -1 and not pibt(j):
+                    continue
+                if k == 0 and partner != -1 and nxt[partner] == -1 and occ_next[vi] == -1:
+                    occ_next[vi] = partner
+                    nxt[partner] = vi
+                return True
+            occ_next[vi] = i
+            nxt[i] = vi
+            return False
+
+        try:
+            for i in order:
+                if nxt[i] == -1:
+                    pibt(i)
+        finally:
+            for v in positions:
+                occ_now[v] = -1
+            for v in nxt:
+                if v >= 0:
+                    occ_next[v] = -1
+        return nxt

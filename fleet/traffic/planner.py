@@ -1,0 +1,67 @@
+"""The planner contract: plain arrays in, every robot's next move out.
+
+A planner is a strategy behind one `typing.Protocol`, so the lifelong
+harness, the CLI and the fleet manager never know which one they drive
+(PyVRP-style: a new planner is a new module plus one registry line).
+
+Cells are flat cell ids ``row * width + col``; headings are 0 north, 1 east,
+2 south, 3 west (used by the rotation action model only).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+class ActionModel(enum.Enum):
+    """What a robot may do in one tick."""
+
+    GRID4 = "grid4"
+    """Wait, or move to one of the four neighbouring cells."""
+    ROTATION = "rotation"
+    """Robot Runners: move forward, turn left, turn right, or wait."""
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """The fleet as it is now.
+
+    ``goals[i] < 0`` means robot ``i`` has no goal (it parks, but yields).
+    ``robot_ids`` keeps a planner's per-robot memory (waiting time) attached to
+    the right robot when robots are added or removed; default ``arange(N)``.
+    ``blocked`` lists flat cells that are obstacles right now (spilled pallet,
+    offline robot). ``priorities`` (optional) is added to the planner's own
+    priority: higher moves first.
+    """
+
+    cells: np.ndarray
+    goals: np.ndarray
+    headings: np.ndarray | None = None
+    robot_ids: np.ndarray | None = None
+    blocked: np.ndarray | None = None
+    priorities: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Next cell (and heading, rotation model) of every robot, in request order."""
+
+    cells: np.ndarray
+    headings: np.ndarray | None = None
+
+
+class Planner(Protocol):
+    """One step of collision-free motion: no shared cell, no swap, legal moves only."""
+
+    name: str
+    model: ActionModel
+
+    def plan(self, request: PlanRequest) -> PlanResult: ...
+
+    def precompute(self, goal_cells: np.ndarray) -> None:
+        """Warm caches for goals known in advance (may do nothing)."""
+        ...

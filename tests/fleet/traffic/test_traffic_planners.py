@@ -1,0 +1,109 @@
+"""Planners: every step legal and conflict-free on random small floors (property)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fleet.traffic.check import check_step
+from fleet.traffic.graph import row_col
+from fleet.traffic.planner import ActionModel, PlanRequest
+from fleet.traffic.registry import make_planner, planner_names
+
+
+@st.composite
+def scenarios(draw):
+    height = draw(st.integers(2, 7))
+    width = draw(st.integers(2, 7))
+    bits = draw(st.lists(st.booleans(), min_size=height * width, max_size=height * width))
+    nav = ~np.array(bits, dtype=bool).reshape(height, width) | (
+        np.arange(height * width).reshape(height, width) % 3 != 0
+    )
+    free = np.flatnonzero(nav.ravel())
+    count = draw(st.integers(1, max(1, min(len(free), 12))))
+    seed = draw(st.integers(0, 2**16))
+    return nav, count, seed
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scenarios(),
+    st.sampled_from(planner_names()),
+    st.sampled_from(list(ActionModel)),
+)
+def test_every_step_is_legal(scenario, name, model) -> None:
+    """Random floors, robots and goals (new goals every step): no conflict, no illegal move."""
+    nav, count, seed = scenario
+    rng = np.random.default_rng(seed)
+    free = np.flatnonzero(nav.ravel())
+    width = nav.shape[1]
+    cells = rng.choice(free, count, replace=False)
+    heads = rng.integers(0, 4, count)
+    planner = make_planner(name, nav, model, seed)
+    for step in range(12):
+        goals = np.where(rng.random(count) < 0.8, rng.choice(free, count), -1)
+        result = planner.plan(PlanRequest(cells=cells, goals=goals, headings=heads))
+        new_heads = result.headings if model is ActionModel.ROTATION else None
+        found = check_step(
+            nav,
+            row_col(cells, width),
+            row_col(result.cells, width),
+            step=step,
+            model=model,
+            headings_before=heads,
+            headings_after=new_heads,
+        )
+        assert found == [], found
+        cells = np.asarray(result.cells)
+        if new_heads is not None:
+            heads = np.asarray(new_heads)
+
+
+def test_robots_reach_goals_on_open_floor() -> None:
+    """On an open floor each planner brings every robot to its goal."""
+    nav = np.ones((6, 6), dtype=bool)
+    for name in planner_names():
+        planner = make_planner(name, nav)
+        cells = np.array([0, 5, 30, 35])
+        goals = np.array([35, 30, 5, 0])
+        for _ in range(30):
+            cells = planner.plan(PlanRequest(cells=cells, goals=goals)).cells
+        assert cells.tolist() == goals.tolist(), name
+
+
+def test_blocked_cells_are_avoided() -> None:
+    """A cell blocked at run time is never entered and the robot goes round it."""
+    nav = np.ones((3, 5), dtype=bool)
+    for name in planner_names():
+        planner = make_planner(name, nav)
+        cells, goals = np.array([5]), np.array([9])
+        seen = []
+        for _ in range(12):
+            cells = planner.plan(PlanRequest(cells=cells, goals=goals, blocked=np.array([7]))).cells
+            seen.append(int(cells[0]))
+        assert 7 not in seen and cells[0] == 9, (name, seen)
+
+
+def test_rotation_turns_then_moves() -> None:
+    """Rotation model: a robot facing away turns (in place) before it drives forward."""
+    nav = np.ones((1, 4), dtype=bool)
+    planner = make_planner("guided", nav, ActionModel.ROTATION)
+    cells, heads = np.array([0]), np.array([3])  # facing west, goal east
+    trace = []
+    for _ in range(5):
+        result = planner.plan(PlanRequest(cells=cells, goals=np.array([3]), headings=heads))
+        cells, heads = result.cells, result.headings
+        trace.append((int(cells[0]), int(heads[0])))
+    assert trace[:2] == [(0, 0), (0, 1)] or trace[:2] == [(0, 2), (0, 1)]
+    assert trace[2:] == [(1, 1), (2, 1), (3, 1)]
+
+
+def test_unknown_planner_is_one_line_error() -> None:
+    """An unknown planner name raises an InputError naming the known ones."""
+    import pytest
+
+    from wms.errors import InputError
+
+    with pytest.raises(InputError, match="known: "):
+        make_planner("nope", np.ones((2, 2), dtype=bool))

@@ -1,0 +1,116 @@
+"""``warehouse bench mapf``: lifelong MAPF throughput and step time, ours vs a baseline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from fleet.traffic.evaluate import evaluate, throughput_bound
+from fleet.traffic.instance import random_problem, read_instance
+from fleet.traffic.planner import ActionModel
+from fleet.traffic.registry import make_planner, planner_names
+from warehouse.cli.common import add_json, emit, positive_int
+from wms.errors import InputError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "mapf", help="lifelong multi-robot path finding: throughput vs the bound and a baseline"
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--map", metavar="F.map", help="MovingAI map; random starts and goals")
+    source.add_argument("--instance", metavar="F.json", help="Robot Runners 2023 instance")
+    parser.add_argument("--agents", type=positive_int, help="robots (default: instance teamSize)")
+    parser.add_argument("--steps", type=positive_int, required=True, help="timesteps T")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--planner", default="guided", help=f"one of {', '.join(planner_names())}")
+    parser.add_argument("--baseline", help="also run this planner in the same run")
+    parser.add_argument("--model", choices=[m.value for m in ActionModel], default="grid4")
+    parser.add_argument("--time-limit-ms", type=float, help="over this, every robot waits")
+    parser.add_argument("--log", metavar="OUT.npz", help="write the plan log of our planner")
+    add_json(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    for name in filter(None, (args.planner, args.baseline)):
+        make_planner(name, np.ones((1, 1), dtype=bool))  # unknown name: one-line error now
+    if args.time_limit_ms is not None and args.time_limit_ms <= 0:
+        raise InputError("--time-limit-ms", "must be positive")
+    if args.log and not args.log.endswith(".npz"):
+        raise InputError("--log", f"{args.log!r} should end with .npz")
+    if args.map:
+        if args.agents is None:
+            raise InputError("--agents", "required with --map")
+        problem = random_problem(args.map, args.agents, args.seed)
+    else:
+        problem = read_instance(args.instance, args.agents)
+    model = ActionModel(args.model)
+    show = not args.json and sys.stderr.isatty()
+    result: dict[str, Any] = {
+        "map": problem.name,
+        "model": model.value,
+        "planner": args.planner,
+        "bound": round(throughput_bound(problem.navigable, problem.agents), 4),
+    }
+    runs = [("planner", args.planner)] + ([("baseline", args.baseline)] if args.baseline else [])
+    for role, name in runs:
+        with tqdm(total=args.steps, desc=name, file=sys.stderr, disable=not show) as bar:
+            outcome = evaluate(
+                problem,
+                name,
+                args.steps,
+                time.perf_counter,
+                model=model,
+                seed=args.seed,
+                time_limit_ms=args.time_limit_ms,
+                record=bool(args.log) and role == "planner",
+                progress=lambda _step, bar=bar: bar.update(1),
+            )
+        summary = outcome.summary()
+        summary["bound_ratio"] = (
+            round(outcome.throughput / result["bound"], 4) if result["bound"] else 0.0
+        )
+        if role == "planner":
+            result.update(summary)
+            if args.log:
+                np.savez_compressed(
+                    args.log,
+                    positions=outcome.positions,
+                    goals=outcome.goals,
+                    completions=outcome.completions,
+                )
+        else:
+            result["baseline"] = {"planner": name, "bound": result["bound"], **summary}
+            result["ratio"] = (
+                round(result["throughput"] / summary["throughput"], 4)
+                if summary["throughput"]
+                else None
+            )
+    emit(result, args.json, _human)
+    return 0
+
+
+def _human(r: dict[str, Any]) -> str:
+    lines = [
+        f"{r['map']} ({r['model']}), {r['agents']} robots, {r['steps']} steps, "
+        f"bound {r['bound']}/step",
+        _line(r["planner"], r),
+    ]
+    if "baseline" in r:
+        lines.append(_line(r["baseline"]["planner"], r["baseline"]))
+        lines.append(f"ratio {r['planner']}/{r['baseline']['planner']}: {r['ratio']}")
+    return "\n".join(lines)
+
+
+def _line(name: str, s: dict[str, Any]) -> str:
+    return (
+        f"  {name:>8}: {s['completed']} tasks, throughput {s['throughput']} "
+        f"({100 * s['bound_ratio']:.1f}% of bound), plan ms p50 {s['plan_ms_p50']} "
+        f"p95 {s['plan_ms_p95']} max {s['plan_ms_max']}, conflicts {s['conflicts']}"
+    )
