@@ -34,9 +34,11 @@ def run_slot(args: argparse.Namespace) -> int:
     travel = inputs.model.travel
     demand, chosen = outcome.demand, outcome.slotting
     compared: dict[str, Slotting] = {
-        s: slot(inputs.book.catalog, demand, travel, params, s, args.seed) for s in STRATEGIES
+        s: chosen
+        if s == args.strategy
+        else slot(inputs.book.catalog, demand, travel, params, s, args.seed)
+        for s in STRATEGIES
     }
-    compared[args.strategy] = chosen
     if args.current:
         current = read_slotting_csv(args.current, demand.skus, travel)
         current_name = args.current
