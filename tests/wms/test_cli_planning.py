@@ -125,3 +125,26 @@ def test_other_bad_inputs_exit_2(tmp_path: Path, capsys, setup: str, needle: str
     assert code == 2, err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert needle in err
+
+
+def test_too_small_floor_is_one_line(tmp_path: Path, capsys) -> None:
+    """More SKUs than storage locations: exit 2 with a message suggesting a bigger layout."""
+    text = small_config(tmp_path).read_text().replace("skus = 400", "skus = 1000")
+    config = tmp_path / "many.toml"
+    config.write_text(text)
+    code = main(["wave", "--config", str(config)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "bigger layout" in err
+
+
+def test_reslotting_from_a_current_slotting_file(tmp_path: Path, capsys) -> None:
+    """--current reads sku,location and plans moves from it; none when it is already optimal."""
+    config = str(small_config(tmp_path))
+    best = run_json(capsys, "slot", "--config", config, "--json")
+    current = tmp_path / "current.csv"
+    rows = "".join(f"{sku},{loc}\n" for sku, loc in best["assignments"].items())
+    current.write_text("sku,location\n" + rows)
+    again = run_json(capsys, "slot", "--config", config, "--json", "--current", str(current))
+    assert again["reslotting"]["moves"] == []
+    assert again["reslotting"]["from"] == str(current)
