@@ -148,3 +148,25 @@ def test_reslotting_from_a_current_slotting_file(tmp_path: Path, capsys) -> None
     again = run_json(capsys, "slot", "--config", config, "--json", "--current", str(current))
     assert again["reslotting"]["moves"] == []
     assert again["reslotting"]["from"] == str(current)
+
+
+@pytest.mark.parametrize(
+    ("row", "needle"),
+    [
+        ("536365,85123A,HEART,six,2010-12-01 08:26:00,2.55,1,UK", "not a number"),
+        ("536365,85123A,HEART,6,yesterday,2.55,1,UK", "does not parse"),
+        ("536365,85123A,HEART,90000,2010-12-01 08:26:00,2.55,1,UK", "a tote holds"),
+    ],
+)
+def test_bad_uci_rows_exit_2(tmp_path: Path, capsys, row: str, needle: str) -> None:
+    """UCI rows with a bad quantity or date, or an invoice too big for a tote: exit 2, one line."""
+    orders = tmp_path / "retail.csv"
+    orders.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536364,71053,LANTERN,1,2010-12-01 08:26:00,3.39,1,UK\n" + row + "\n",
+        encoding="utf-8",
+    )
+    code = main(["wave", "--config", str(small_config(tmp_path)), "--orders", str(orders)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"{orders}:3" in err and needle in err
