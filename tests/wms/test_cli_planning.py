@@ -125,3 +125,48 @@ def test_other_bad_inputs_exit_2(tmp_path: Path, capsys, setup: str, needle: str
     assert code == 2, err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert needle in err
+
+
+def test_too_small_floor_is_one_line(tmp_path: Path, capsys) -> None:
+    """More SKUs than storage locations: exit 2 with a message suggesting a bigger layout."""
+    text = small_config(tmp_path).read_text().replace("skus = 400", "skus = 1000")
+    config = tmp_path / "many.toml"
+    config.write_text(text)
+    code = main(["wave", "--config", str(config)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "bigger layout" in err
+
+
+def test_reslotting_from_a_current_slotting_file(tmp_path: Path, capsys) -> None:
+    """--current reads sku,location and plans moves from it; none when it is already optimal."""
+    config = str(small_config(tmp_path))
+    best = run_json(capsys, "slot", "--config", config, "--json")
+    current = tmp_path / "current.csv"
+    rows = "".join(f"{sku},{loc}\n" for sku, loc in best["assignments"].items())
+    current.write_text("sku,location\n" + rows)
+    again = run_json(capsys, "slot", "--config", config, "--json", "--current", str(current))
+    assert again["reslotting"]["moves"] == []
+    assert again["reslotting"]["from"] == str(current)
+
+
+@pytest.mark.parametrize(
+    ("row", "needle"),
+    [
+        ("536365,85123A,HEART,six,2010-12-01 08:26:00,2.55,1,UK", "not a number"),
+        ("536365,85123A,HEART,6,yesterday,2.55,1,UK", "does not parse"),
+        ("536365,85123A,HEART,90000,2010-12-01 08:26:00,2.55,1,UK", "a tote holds"),
+    ],
+)
+def test_bad_uci_rows_exit_2(tmp_path: Path, capsys, row: str, needle: str) -> None:
+    """UCI rows with a bad quantity or date, or an invoice too big for a tote: exit 2, one line."""
+    orders = tmp_path / "retail.csv"
+    orders.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536364,71053,LANTERN,1,2010-12-01 08:26:00,3.39,1,UK\n" + row + "\n",
+        encoding="utf-8",
+    )
+    code = main(["wave", "--config", str(small_config(tmp_path)), "--orders", str(orders)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"{orders}:3" in err and needle in err

@@ -115,3 +115,43 @@ def test_seed_closest_batches_group_nearby_orders() -> None:
         picks, np.ones(6), matrix, np.array([0, 1, 2, 50, 51, 52.0]), BatchCapacity(3, 10.0)
     )
     assert sorted(sorted(b) for b in batches) == [[0, 1, 2], [3, 4, 5]]
+
+
+@given(
+    sizes=st.lists(st.integers(1, 4), min_size=1, max_size=30),
+    weights=st.lists(st.floats(0.1, 20.0), min_size=30, max_size=30),
+    totes=st.integers(1, 5),
+    max_kg=st.floats(20.0, 60.0),
+    seed=st.integers(0, 1000),
+)
+@settings(max_examples=40, deadline=None)
+def test_batches_partition_orders_within_capacity(sizes, weights, totes, max_kg, seed) -> None:
+    """Every order lands in exactly one batch; no batch exceeds tote count or payload."""
+    rng = np.random.default_rng(seed)
+    coords = rng.integers(0, 40, size=(25, 2))
+    matrix = np.abs(coords[:, None, :] - coords[None, :, :]).sum(axis=2)
+    picks = [np.unique(rng.integers(0, 25, size=k)) for k in sizes]
+    w = np.array(weights[: len(sizes)])
+    far = np.array([float(matrix[p, 0].max()) for p in picks])
+    batches = seed_closest_batches(picks, w, matrix, far, BatchCapacity(totes, max_kg))
+    flat = sorted(i for b in batches for i in b)
+    assert flat == list(range(len(sizes)))
+    for b in batches:
+        assert 1 <= len(b) <= totes
+        assert w[b].sum() <= max_kg + 1e-9
+
+
+def test_sshape_visits_every_stop_and_walks_whole_aisles(model) -> None:
+    """The S-shape baseline passes every stop and enters and leaves each used aisle at its ends."""
+    from wms.picking import sshape_waypoints
+
+    cells = sorted({loc.access_cell for loc in model.floor.locations})
+    rng = np.random.default_rng(3)
+    stops = [cells[i] for i in rng.choice(len(cells), size=15, replace=False)]
+    waypoints = sshape_waypoints(stops, model.aisles)
+    assert set(stops) <= set(waypoints)
+    used = {model.aisles.segment_of[c] for c in stops if c in model.aisles.segment_of}
+    for s in used:
+        assert set(model.aisles.segments[s].ends) <= set(waypoints)
+    path = route_path(model.travel.tables, waypoints)
+    assert all(abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1 for a, b in itertools.pairwise(path))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from warehouse.cli.common import add_json
+from warehouse.cli.common import add_json, positive_int
 from warehouse.config import load_config
 from wms.orders import OrderBook
 from wms.picking.plan import Progress
@@ -24,6 +24,12 @@ def add_planning_options(parser: argparse.ArgumentParser) -> None:
         help="orders CSV (own format or UCI Online Retail); default: the seeded synthetic stream",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic orders")
+    parser.add_argument(
+        "--count",
+        type=positive_int,
+        metavar="N",
+        help="number of synthetic orders (default: [wms.orders] orders)",
+    )
     add_json(parser)
 
 
@@ -37,6 +43,8 @@ class PlanningInputs:
 def load_inputs(args: argparse.Namespace) -> PlanningInputs:
     app = load_config(args.config)
     config = planning_config(app.section("wms"), app.path.parent, str(app.path))
+    if args.count is not None:
+        config = replace(config, profile=replace(config.profile, orders=args.count))
     book = load_order_book(config, args.orders, args.seed)
     return PlanningInputs(config, book, floor_model(app.floor))
 

@@ -30,7 +30,7 @@ from wms.picking.batching import BatchCapacity, seed_closest_batches
 from wms.picking.bounds import tour_lower_bound
 from wms.picking.routing import RouteSearch, solve_tour, tour_length
 from wms.picking.sshape import Aisles, sshape_waypoints
-from wms.picking.waves import make_waves
+from wms.picking.waves import Wave, make_waves
 from wms.travel import TravelModel
 
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
@@ -160,6 +160,88 @@ def _order_cells(
     return cells, picks
 
 
+@dataclass(frozen=True, eq=False)
+class _Trip:
+    """A batch on its way through planning: its orders, station and routed stops."""
+
+    wave_id: str
+    orders: list[Order]
+    station: int
+    nodes: np.ndarray
+    sequence: list[int]
+    length: int
+
+    def stop_cells(self, travel: TravelModel) -> list[Cell]:
+        return [travel.cells[int(self.nodes[k])] for k in self.sequence]
+
+    def distances(self, travel: TravelModel) -> np.ndarray:
+        return travel.matrix[np.ix_(self.nodes, self.nodes)]
+
+
+def _form_batches(
+    orders: Sequence[Order],
+    catalog: Catalog,
+    cells_of: Mapping[str, np.ndarray],
+    travel: TravelModel,
+    params: PickingParams,
+) -> list[tuple[Wave, list[list[Order]]]]:
+    capacity = BatchCapacity(params.totes_per_batch, params.batch_max_kg)
+    from_station = travel.matrix[:, travel.station_cells].min(axis=1)
+    grouped = []
+    for wave in make_waves(orders, params.wave_max_orders):
+        cells = [cells_of[o.order_id] for o in wave.orders]
+        weights = np.array([o.weight_kg(catalog) for o in wave.orders])
+        farthest = np.array([from_station[c].max() for c in cells], dtype=np.float64)
+        index_batches = seed_closest_batches(cells, weights, travel.matrix, farthest, capacity)
+        grouped.append((wave, [[wave.orders[i] for i in b] for b in index_batches]))
+    return grouped
+
+
+def _route_batches(
+    grouped: list[tuple[Wave, list[list[Order]]]],
+    cells_of: Mapping[str, np.ndarray],
+    travel: TravelModel,
+    params: PickingParams,
+    progress: Progress,
+) -> list[_Trip]:
+    """OR-Tools route per batch; guided-search time shared out of the planning budget."""
+    clock = time.perf_counter()
+    total = sum(len(b) for _, b in grouped)
+    budget_ms = params.route_time_budget_s * 1000.0
+    items = ((wave, batch) for wave, batches in grouped for batch in batches)
+    trips = []
+    for done, (wave, batch) in enumerate(progress(items, total, "routing")):
+        cells = np.unique(np.concatenate([cells_of[o.order_id] for o in batch]))
+        station = choose_station(cells, travel)
+        nodes = np.concatenate([[travel.station_cells[station]], cells])
+        dist = travel.matrix[np.ix_(nodes, nodes)]
+        limit = 0
+        if params.route_time_limit_ms > 0:
+            elapsed_ms = (time.perf_counter() - clock) * 1000.0
+            share = (budget_ms - elapsed_ms) / max(1, total - done)
+            limit = int(min(params.route_time_limit_ms, share))
+        sequence = solve_tour(dist, RouteSearch(limit))
+        trips.append(
+            _Trip(wave.wave_id, batch, station, nodes, sequence, tour_length(dist, sequence))
+        )
+    return trips
+
+
+def single_order_sshape_travel(
+    orders: Sequence[Order],
+    cells_of: Mapping[str, np.ndarray],
+    travel: TravelModel,
+    aisles: Aisles,
+) -> int:
+    """The no-batching, no-routing baseline: each order its own S-shape trip, in arrival order."""
+    total = 0
+    for order in sorted(orders, key=lambda o: (o.arrival or o.due, o.order_id)):
+        cells = cells_of[order.order_id]
+        station = choose_station(cells, travel)
+        total += sshape_length([travel.cells[int(c)] for c in cells], station, travel, aisles)
+    return total
+
+
 def plan_waves(
     orders: Sequence[Order],
     catalog: Catalog,
@@ -170,7 +252,11 @@ def plan_waves(
     progress: Progress = no_progress,
     with_baselines: bool = True,
 ) -> WavePlan:
-    """Plan ``orders`` into waves, batches and OR-Tools routes, with baselines and bound."""
+    """Plan ``orders`` into waves, batches and OR-Tools routes, with baselines and bound.
+
+    ``with_baselines=False`` skips the S-shape baselines and the lower bound
+    (reported as 0) when only the plan is wanted.
+    """
     params.validate()
     check_fits(orders, catalog, params.tote)
     clock = time.perf_counter()
@@ -182,90 +268,54 @@ def plan_waves(
         cells_of[order.order_id], picks_of[order.order_id] = _order_cells(
             order, location_of, travel
         )
-    capacity = BatchCapacity(params.totes_per_batch, params.batch_max_kg)
-    far = travel.matrix[:, travel.station_cells].min(axis=1)
-    waves = make_waves(orders, params.wave_max_orders)
-    grouped: list[tuple[Any, list[list[Order]]]] = []
-    for wave in waves:
-        cells = [cells_of[o.order_id] for o in wave.orders]
-        weights = np.array([o.weight_kg(catalog) for o in wave.orders])
-        spread = np.array([far[c].max() for c in cells], dtype=np.float64)
-        index_batches = seed_closest_batches(cells, weights, travel.matrix, spread, capacity)
-        grouped.append((wave, [[wave.orders[i] for i in b] for b in index_batches]))
+    grouped = _form_batches(orders, catalog, cells_of, travel, params)
     batching_s = time.perf_counter() - clock
-
     clock = time.perf_counter()
-    total_batches = sum(len(b) for _, b in grouped)
-    budget_ms = params.route_time_budget_s * 1000.0
-    planned_waves: list[PlannedWave] = []
-    items = ((wave, batch) for wave, batches in grouped for batch in batches)
-    current: dict[str, list[tuple[list[Order], int, list[int], np.ndarray, int]]] = {}
-    for done, (wave, batch) in enumerate(progress(items, total_batches, "routing")):
-        cells = np.unique(np.concatenate([cells_of[o.order_id] for o in batch]))
-        station = choose_station(cells, travel)
-        nodes = np.concatenate([[travel.station_cells[station]], cells])
-        dist = travel.matrix[np.ix_(nodes, nodes)]
-        limit = 0
-        if params.route_time_limit_ms > 0:
-            elapsed_ms = (time.perf_counter() - clock) * 1000.0
-            share = (budget_ms - elapsed_ms) / max(1, total_batches - done)
-            limit = int(min(params.route_time_limit_ms, share))
-        order = solve_tour(dist, RouteSearch(limit))
-        length = tour_length(dist, order)
-        current.setdefault(wave.wave_id, []).append((batch, station, order, nodes, length))
+    trips = _route_batches(grouped, cells_of, travel, params, progress)
     routing_s = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    total = sshape_batched = bound = 0
-    counter = 0
-    for wave, _ in grouped:
-        built = []
-        for batch, station, order, nodes, length in current.get(wave.wave_id, []):
-            counter += 1
-            stop_cells = [travel.cells[int(nodes[k])] for k in order]
-            if with_baselines:
-                s_len = sshape_length(stop_cells, station, travel, aisles)
-                dist = travel.matrix[np.ix_(nodes, nodes)]
-                lb = tour_lower_bound(dist, length)
-            else:
-                s_len = lb = 0
-            total += length
-            sshape_batched += s_len
-            bound += lb
-            station_point = travel.floor.stations[station]
-            built.append(
-                Batch(
-                    batch_id=f"B{counter:05d}",
-                    orders=tuple(o.order_id for o in batch),
-                    station=station_point.point_id,
-                    station_cell=station_point.cell,
-                    stops=tuple(stop_cells),
-                    picks=tuple(p for o in batch for p in picks_of[o.order_id]),
-                    weight_kg=round(sum(o.weight_kg(catalog) for o in batch), 3),
-                    volume_l=round(sum(o.volume_l(catalog) for o in batch), 3),
-                    travel=length,
-                    sshape_travel=s_len,
-                    lower_bound=lb,
-                )
-            )
-        planned_waves.append(
-            PlannedWave(
-                wave.wave_id, wave.due.isoformat(sep=" "), wave.priority.value, tuple(built)
+    by_wave: dict[str, list[Batch]] = {}
+    for number, trip in enumerate(progress(trips, len(trips), "baselines"), start=1):
+        stop_cells = trip.stop_cells(travel)
+        sshape = bound = 0
+        if with_baselines:
+            sshape = sshape_length(stop_cells, trip.station, travel, aisles)
+            bound = tour_lower_bound(trip.distances(travel), trip.length)
+        station = travel.floor.stations[trip.station]
+        by_wave.setdefault(trip.wave_id, []).append(
+            Batch(
+                batch_id=f"B{number:05d}",
+                orders=tuple(o.order_id for o in trip.orders),
+                station=station.point_id,
+                station_cell=station.cell,
+                stops=tuple(stop_cells),
+                picks=tuple(p for o in trip.orders for p in picks_of[o.order_id]),
+                weight_kg=round(sum(o.weight_kg(catalog) for o in trip.orders), 3),
+                volume_l=round(sum(o.volume_l(catalog) for o in trip.orders), 3),
+                travel=trip.length,
+                sshape_travel=sshape,
+                lower_bound=bound,
             )
         )
-    single = 0
-    if with_baselines:
-        for order in sorted(orders, key=lambda o: (o.arrival or o.due, o.order_id)):
-            cells = cells_of[order.order_id]
-            station = choose_station(cells, travel)
-            single += sshape_length([travel.cells[int(c)] for c in cells], station, travel, aisles)
+    waves = tuple(
+        PlannedWave(
+            wave.wave_id,
+            wave.due.isoformat(sep=" "),
+            wave.priority.value,
+            tuple(by_wave.get(wave.wave_id, ())),
+        )
+        for wave, _ in grouped
+    )
+    batches = [b for w in waves for b in w.batches]
+    single = single_order_sshape_travel(orders, cells_of, travel, aisles) if with_baselines else 0
     baselines_s = time.perf_counter() - clock
     return WavePlan(
-        waves=tuple(planned_waves),
-        travel=total,
+        waves=waves,
+        travel=sum(b.travel for b in batches),
         baseline_single_order_sshape_travel=single,
-        baseline_batched_sshape_travel=sshape_batched,
-        lower_bound=bound,
+        baseline_batched_sshape_travel=sum(b.sshape_travel for b in batches),
+        lower_bound=sum(b.lower_bound for b in batches),
         orders=len(orders),
         lines=sum(len(o.lines) for o in orders),
         seconds={

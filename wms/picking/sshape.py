@@ -117,7 +117,7 @@ def sshape_waypoints(stops: list[Cell], aisles: Aisles) -> list[Cell]:
             loose.append(cell)
         else:
             by_segment.setdefault(seg, []).append(cell)
-    order = sorted(by_segment, key=lambda s: aisles.sweep_key[s])
+    order = sorted(by_segment, key=lambda s: (aisles.sweep_key[s], s))
     bands: dict[int, list[int]] = {}
     for s in order:
         bands.setdefault(aisles.sweep_key[s][0], []).append(s)

@@ -305,6 +305,7 @@ def refine_affinity(
     Returns whether anything moved.
     """
     copick = demand.copick
+    copick.sort_indices()
     occupant = np.full(len(trips), -1, dtype=np.int64)
     occupant[sku_location] = np.arange(len(sku_location))
     moved = False
@@ -343,7 +344,9 @@ def refine_affinity(
                 jl = sku_location[jp]
                 total += float((jw * (loc_dist[lj, jl] - loc_dist[li, jl])).sum())
                 # Both sums above counted the i-j pair, whose distance a swap keeps.
-                total -= 2.0 * float(copick[i, j]) * float(loc_dist[li, lj])
+                pos = int(np.searchsorted(partners, j))
+                if pos < len(partners) and partners[pos] == j:
+                    total -= 2.0 * float(weights[pos]) * float(loc_dist[li, lj])
             if total > 1e-9:
                 sku_location[i] = lj
                 occupant[lj] = i

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import numpy as np
+
 from warehouse.cli.common import emit
 from warehouse.cli.planning import add_planning_options, load_inputs
 from wms.planning import slot_book
@@ -34,9 +36,11 @@ def run_slot(args: argparse.Namespace) -> int:
     travel = inputs.model.travel
     demand, chosen = outcome.demand, outcome.slotting
     compared: dict[str, Slotting] = {
-        s: slot(inputs.book.catalog, demand, travel, params, s, args.seed) for s in STRATEGIES
+        s: chosen
+        if s == args.strategy
+        else slot(inputs.book.catalog, demand, travel, params, s, args.seed)
+        for s in STRATEGIES
     }
-    compared[args.strategy] = chosen
     if args.current:
         current = read_slotting_csv(args.current, demand.skus, travel)
         current_name = args.current
@@ -66,6 +70,18 @@ def run_slot(args: argparse.Namespace) -> int:
         "forward_skus": int(chosen.forward.sum()),
         "reserve_skus": int((~chosen.forward).sum()),
         "reslotting": {"from": current_name, "moves": [m.to_dict() for m in moves]},
+        "skus": {
+            sku: {
+                "location": travel.location_ids[int(chosen.sku_location[i])],
+                "lines": int(demand.lines[i]),
+                "abc": chosen.abc[i],
+                "cube_per_order_l": (
+                    round(float(chosen.coi[i]), 4) if np.isfinite(chosen.coi[i]) else None
+                ),
+                "area": "forward" if chosen.forward[i] else "reserve",
+            }
+            for i, sku in enumerate(demand.skus)
+        },
     }
 
     def human(r: dict[str, Any]) -> str:

@@ -83,6 +83,11 @@ def run_wave(args: argparse.Namespace) -> int:
             round(plan.travel / plan.lower_bound - 1.0, 4) if plan.lower_bound else 0.0
         ),
         "batch_count": len(plan.batches),
+        "slotting": {
+            "strategy": outcome.slotting.strategy,
+            "expected_travel_per_line": round(outcome.slotting.expected_travel_per_line, 3),
+            "baseline_random_travel_per_line": round(outcome.random_travel_per_line, 3),
+        },
         "seconds": dict(plan.seconds),
         "travel_unit": f"cells of {inputs.model.floor.cell_size_m:g} m",
     }
