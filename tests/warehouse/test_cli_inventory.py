@@ -242,3 +242,11 @@ def test_replenish_bad_demand(tmp_path: Path, db: str, capsys, text: str, needle
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle in err
     assert snapshot(db) == before
+
+
+def test_ageing_report_keys(db: str, capsys) -> None:
+    """warehouse ageing reports buckets, slow movers and clearance candidates."""
+    result = run_json(capsys, "ageing", "--db", db)
+    assert {"buckets", "slow_movers", "clearance_candidates", "skus"} <= set(result)
+    assert sum(b["units"] for b in result["buckets"].values()) == 20 * 3 - 5
+    assert main(["ageing", "--db", db + ".absent"]) == 2

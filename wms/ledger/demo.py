@@ -1,4 +1,4 @@
-"""A demo ledger on a floor: four months of receipts, picks, replenishment and returns.
+"""A demo ledger on a floor: seven months of receipts, picks, replenishment and returns.
 
 Seeded and deterministic, so ``warehouse stock`` on a fresh checkout shows a
 believable warehouse: popular SKUs picked daily from forward faces and topped
@@ -45,7 +45,7 @@ def seed_demo(
     *,
     seed: int = 0,
     skus: int = 40,
-    days: int = 120,
+    days: int = 200,
     end: datetime | None = None,
 ) -> Ledger:
     """Write the demo history into an empty ledger at ``url``; returns it open.
@@ -122,6 +122,9 @@ def _demo_day(
                 ledger.move(s.sku, home[s.sku], slot[s.sku], top_up, ref="replenish")
         if ledger.available(s.sku, home[s.sku]) < 30:
             ledger.receive(s.sku, home[s.sku], 200, ref=f"PO-{day:03d}")
+        for row in ledger.stock(sku=s.sku, location_id=returns_location):
+            if row.condition.used and row.available > 0 and rng.random() < 0.08:
+                ledger.pick(s.sku, returns_location, 1, row.condition, ref=f"USED-{day:03d}")
         if (
             day % 9 == 0
             and rng.random() < 0.25
