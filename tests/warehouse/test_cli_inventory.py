@@ -70,6 +70,17 @@ def test_returns_are_graded_and_booked(tmp_path: Path, db: str, capsys) -> None:
         assert ledger.returned_qty("A") == 3
 
 
+def test_a_return_is_booked_only_once(tmp_path: Path, db: str, capsys) -> None:
+    """Booking the same file twice is refused the second time and changes nothing."""
+    csv_path = write_csv(tmp_path, GOOD)
+    assert main(["returns", "--input", csv_path, "--db", db]) == 0
+    before = snapshot(db)
+    capsys.readouterr()
+    assert main(["returns", "--input", csv_path, "--db", db]) == 2
+    assert "already booked" in capsys.readouterr().err
+    assert snapshot(db) == before
+
+
 def test_dry_run_books_nothing(tmp_path: Path, db: str, capsys) -> None:
     """--dry-run checks against the ledger and reports, but the database is unchanged."""
     before = snapshot(db)

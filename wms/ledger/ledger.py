@@ -381,7 +381,8 @@ class Ledger:
         """A customer return entering stock with its graded condition.
 
         Refused unless the ledger has picked at least this many more units of
-        the SKU than have already come back: a return for a SKU never sold is bad input.
+        the SKU than have already come back (a return for a SKU never sold is
+        bad input), and when ``ref`` names a return that is already booked.
         """
         source = f"return {sku}" + (f" ({ref})" if ref else "")
         qty = _positive(qty, source)
@@ -389,6 +390,14 @@ class Ledger:
         with self.transaction():
             self._require_sku(sku)
             self._location_kind(location_id)
+            if (
+                ref is not None
+                and self._conn.execute(
+                    "SELECT 1 FROM movements WHERE kind = ? AND ref = ?",
+                    (MovementKind.RETURN_IN.value, ref),
+                ).fetchone()
+            ):
+                raise DuplicateRecord(source, f"return {ref!r} is already booked")
             sold = self.sold_qty(sku)
             if sold == 0:
                 raise NotSold(source, f"SKU {sku!r} was never sold (no pick in the ledger)")

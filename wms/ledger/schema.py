@@ -102,6 +102,8 @@ CREATE TABLE IF NOT EXISTS movements (
 ) STRICT;
 
 CREATE INDEX IF NOT EXISTS movements_by_sku ON movements (sku, kind);
+CREATE UNIQUE INDEX IF NOT EXISTS returns_booked_once ON movements (ref)
+    WHERE kind = 'return-in' AND ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS transfers_open ON transfers (to_location) WHERE qty > 0;
 
 CREATE TRIGGER IF NOT EXISTS movements_no_update BEFORE UPDATE ON movements

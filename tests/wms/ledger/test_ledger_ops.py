@@ -11,6 +11,7 @@ import pytest
 from wms.errors import InputError, WarehouseError
 from wms.inventory_types import Condition, LocationKind, MovementKind
 from wms.ledger import (
+    DuplicateRecord,
     InsufficientStock,
     InvalidQuantity,
     Ledger,
@@ -103,6 +104,9 @@ def test_return_requires_a_sale(ledger: Ledger) -> None:
     ledger.return_in("A", "RET", 1, Condition.NEW)
     with pytest.raises(NotSold, match="only 0"):
         ledger.return_in("A", "RET", 1, Condition.NEW)
+    ledger.pick("A", "R1", 1)
+    with pytest.raises(DuplicateRecord, match="already booked"):
+        ledger.return_in("A", "RET", 1, Condition.NEW, ref="RMA-1")
     assert ledger.on_hand("A", "RET", Condition.USED_GOOD) == 1
     assert ledger.balance_check().ok
 
