@@ -261,3 +261,22 @@ def test_ageing_report_keys(db: str, capsys) -> None:
     assert {"buckets", "slow_movers", "clearance_candidates", "skus"} <= set(result)
     assert sum(b["units"] for b in result["buckets"].values()) == 20 * 3 - 5
     assert main(["ageing", "--db", db + ".absent"]) == 2
+
+
+def test_ledger_bench_runs_small(capsys) -> None:
+    """The ledger bench runs end to end and its baseline agrees with the ledger."""
+    result = run_json(
+        capsys,
+        "bench",
+        "ledger",
+        "--ops",
+        "40",
+        "--history",
+        "300",
+        "--skus",
+        "5",
+        "--repeats",
+        "1",
+    )
+    assert result["commits"]["ratio"] > 0
+    assert result["availability"]["movements"] >= 300
