@@ -224,15 +224,18 @@ def test_replenish_puts_top_ups_in_transit(tmp_path: Path, db: str, capsys) -> N
     """warehouse replenish dispatches top-ups for a wave; a repeat release adds none."""
     with Ledger.open(db, must_exist=True) as ledger:
         ledger.move("A", "R1", "F1", 6)
+        ledger.receive("A", "R1", 50)
     demand = tmp_path / "demand.csv"
     demand.write_text("sku,qty\nA,4\n", "utf-8")
     first = run_json(capsys, "replenish", "--db", db, "--demand", str(demand))
     task = next(t for t in first["tasks"] if t["sku"] == "A")
-    assert (task["from"], task["to"], task["qty"]) == ("R1", "F1", 11)
-    assert first["shortfalls"]["A"] == 7
+    assert (task["from"], task["to"], task["qty"]) == ("R1", "F1", 18)
+    assert "A" not in first["shortfalls"]
     assert first["balance"]["ok"] and first["dispatched"]
     second = run_json(capsys, "replenish", "--db", db, "--demand", str(demand))
     assert not [t for t in second["tasks"] if t["sku"] == "A"]
+    face = next(s for s in second["slots"] if s["location"] == "F1")
+    assert face["position"] == 6 - 4 + 18
 
 
 @pytest.mark.parametrize(

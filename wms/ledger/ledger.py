@@ -127,6 +127,18 @@ class Ledger:
             else:
                 conn.execute(f"RELEASE sp{self._depth}")
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A read transaction: several SELECTs see one consistent state (no write lock)."""
+        if self._depth > 0:
+            yield
+            return
+        self._conn.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
     def _undo(self) -> None:
         self._depth -= 1
         if self._depth == 0:
@@ -252,13 +264,13 @@ class Ledger:
 
     def release(self, reservation_id: int, qty: int | None = None) -> int:
         """Give reserved units back to available; all that is still open by default."""
-        res = self._open_reservation(reservation_id)
-        qty = res.qty if qty is None else _positive(qty, f"release {reservation_id}")
-        if qty > res.qty:
-            raise InsufficientStock(
-                f"release {reservation_id}", f"only {res.qty} still reserved, asked {qty}"
-            )
         with self.transaction():
+            res = self._open_reservation(reservation_id)
+            qty = res.qty if qty is None else _positive(qty, f"release {reservation_id}")
+            if qty > res.qty:
+                raise InsufficientStock(
+                    f"release {reservation_id}", f"only {res.qty} still reserved, asked {qty}"
+                )
             self._consume_reservation(res, qty)
             return self._record(
                 MovementKind.RELEASE,
@@ -291,13 +303,13 @@ class Ledger:
 
     def pick_reserved(self, reservation_id: int, qty: int | None = None) -> int:
         """Units leave the building against a reservation (all still open by default)."""
-        res = self._open_reservation(reservation_id)
-        qty = res.qty if qty is None else _positive(qty, f"pick reservation {reservation_id}")
-        if qty > res.qty:
-            raise InsufficientStock(
-                f"pick reservation {reservation_id}", f"only {res.qty} reserved, asked {qty}"
-            )
         with self.transaction():
+            res = self._open_reservation(reservation_id)
+            qty = res.qty if qty is None else _positive(qty, f"pick reservation {reservation_id}")
+            if qty > res.qty:
+                raise InsufficientStock(
+                    f"pick reservation {reservation_id}", f"only {res.qty} reserved, asked {qty}"
+                )
             self._consume_reservation(res, qty)
             self._add_on_hand(res.sku, res.location_id, res.condition, -qty)
             return self._record(
@@ -455,13 +467,13 @@ class Ledger:
 
     def arrive(self, transfer_id: int, qty: int | None = None) -> int:
         """Units of a transfer reach their destination (all still in transit by default)."""
-        transfer = self._open_transfer(transfer_id)
-        qty = transfer.qty if qty is None else _positive(qty, f"arrive {transfer_id}")
-        if qty > transfer.qty:
-            raise InsufficientStock(
-                f"arrive {transfer_id}", f"only {transfer.qty} in transit, asked {qty}"
-            )
         with self.transaction():
+            transfer = self._open_transfer(transfer_id)
+            qty = transfer.qty if qty is None else _positive(qty, f"arrive {transfer_id}")
+            if qty > transfer.qty:
+                raise InsufficientStock(
+                    f"arrive {transfer_id}", f"only {transfer.qty} in transit, asked {qty}"
+                )
             self._conn.execute(
                 "UPDATE transfers SET qty = qty - ? WHERE transfer_id = ?", (qty, transfer_id)
             )
@@ -616,14 +628,18 @@ class Ledger:
 
     def balance_check(self) -> BalanceReport:
         """Recompute every quantity from the movements and compare with the stored state."""
-        return balance_check(self._conn)
+        with self._reading():
+            return balance_check(self._conn)
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table in a stable order: equal snapshots, unchanged database."""
-        return {
-            table: [tuple(r) for r in self._conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")]
-            for table in TABLES
-        }
+        with self._reading():
+            return {
+                table: [
+                    tuple(r) for r in self._conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
+                ]
+                for table in TABLES
+            }
 
     def is_empty(self) -> bool:
         return self._conn.execute("SELECT COUNT(*) FROM skus").fetchone()[0] == 0
