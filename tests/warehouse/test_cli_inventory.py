@@ -283,3 +283,17 @@ def test_ledger_bench_runs_small(capsys) -> None:
     )
     assert result["commits"]["ratio"] > 0
     assert result["availability"]["movements"] >= 300
+
+
+def test_config_names_the_ledger(tmp_path: Path, db: str, capsys) -> None:
+    """[wms.ledger] url in the config selects the database; unknown keys there are errors."""
+    from warehouse.config import DEFAULT_CONFIG
+
+    base = DEFAULT_CONFIG.read_text("utf-8")
+    config = tmp_path / "site.toml"
+    config.write_text(base + f'\n[wms.ledger]\nurl = "{db}"\n', "utf-8")
+    result = run_json(capsys, "stock", "--config", str(config))
+    assert result["db"] == db and result["totals"]["C"]["on_hand"] == 20
+    config.write_text(base + f'\n[wms.ledger]\nurll = "{db}"\n', "utf-8")
+    assert main(["stock", "--config", str(config)]) == 2
+    assert "wms.ledger.urll" in capsys.readouterr().err
