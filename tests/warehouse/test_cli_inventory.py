@@ -113,6 +113,7 @@ BAD_ROWS = [
     ("negative qty", ["R1,A,unwanted_item,intact,as_new,pass,-1,0"], "qty"),
     ("non-numeric qty", ["R1,A,unwanted_item,intact,as_new,pass,two,0"], "qty"),
     ("zero qty", ["R1,A,unwanted_item,intact,as_new,pass,0,0"], "qty"),
+    ("huge qty", ["R1,A,unwanted_item,intact,as_new,pass,99999999999999999999,0"], "qty"),
     ("negative missing parts", ["R1,A,unwanted_item,intact,as_new,pass,1,-2"], "missing_parts"),
     ("bad reason", ["R1,A,bored,intact,as_new,pass,1,0"], "reason"),
     ("bad packaging", ["R1,A,unwanted_item,shrinkwrapped,as_new,pass,1,0"], "packaging"),

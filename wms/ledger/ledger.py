@@ -49,9 +49,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_QTY = 10**12
+"""Larger quantities are typos; SQLite's 64-bit integers would overflow long before sums do."""
+
+
 def _positive(qty: Any, source: str) -> int:
     if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
         raise InvalidQuantity(source, f"quantity must be a positive whole number, got {qty!r}")
+    if qty > MAX_QTY:
+        raise InvalidQuantity(source, f"quantity {qty} is larger than {MAX_QTY}")
     return qty
 
 
@@ -364,6 +370,7 @@ class Ledger:
         source = f"adjust {sku}@{location_id}"
         if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
             raise InvalidQuantity(source, f"delta must be a non-zero whole number, got {delta!r}")
+        _positive(abs(delta), source)
         cond = _condition(condition, source)
         with self.transaction():
             if delta < 0:

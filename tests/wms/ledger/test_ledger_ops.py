@@ -121,6 +121,8 @@ def test_return_requires_a_sale(ledger: Ledger) -> None:
         (lambda lg: lg.receive("A", "R1", 1.5), InvalidQuantity),
         (lambda lg: lg.receive("A", "R1", "2"), InvalidQuantity),
         (lambda lg: lg.receive("A", "R1", True), InvalidQuantity),
+        (lambda lg: lg.receive("A", "R1", 2**70), InvalidQuantity),
+        (lambda lg: lg.adjust("A", "R1", -(2**70)), InvalidQuantity),
         (lambda lg: lg.receive("A", "R1", 1, "SHINY"), LedgerError),
         (lambda lg: lg.pick("A", "R1", 99), InsufficientStock),
         (lambda lg: lg.pick("C", "R1", 1), InsufficientStock),
