@@ -3,11 +3,15 @@ with one line and leaves the ledger database exactly as before."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from warehouse.cli import main
 from wms.inventory_types import Condition
@@ -298,3 +302,51 @@ def test_config_names_the_ledger(tmp_path: Path, db: str, capsys) -> None:
     config.write_text(base + f'\n[wms.ledger]\nurll = "{db}"\n', "utf-8")
     assert main(["stock", "--config", str(config)]) == 2
     assert "wms.ledger.urll" in capsys.readouterr().err
+
+
+def mostly(valid: list[str], invalid: list[str]) -> st.SearchStrategy[str]:
+    """A valid cell 29 times in 30, so whole files often book and others fail part-way."""
+    return st.sampled_from(valid * (29 * len(invalid)) + invalid * len(valid))
+
+
+CELLS = {
+    "return_id": mostly(["R1", "R2", "R3", "R4"], ["", " "]),
+    "sku": mostly(["A", "B"], ["C", "ZZZ", ""]),
+    "reason": mostly(["defective", "UNWANTED_ITEM", "missing-parts"], ["bored", ""]),
+    "packaging": mostly(["intact", "opened", "damaged"], ["wet"]),
+    "cosmetic": mostly(["as_new", "heavy wear", "damaged"], ["scratched"]),
+    "functional": mostly(["pass", "fail", "not_tested"], ["maybe"]),
+    "qty": mostly(["1", ""], ["2", "-1", "0", "1.5", "x", "100"]),
+    "missing_parts": mostly(["0", "1", ""], ["-1", "many"]),
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries(CELLS), min_size=1, max_size=3), st.data())
+def test_fuzzed_returns_never_crash_or_half_book(tmp_path_factory, rows, data) -> None:
+    """Any mix of good and bad cells: exit 0, or exit 2 with one line and nothing booked."""
+    workdir = tmp_path_factory.mktemp("fuzz")
+    url = f"sqlite:///{workdir / 'ledger.db'}"
+    with tiny_ledger(url) as ledger:
+        for sku in ("A", "B", "C"):
+            ledger.receive(sku, "R1", 20)
+        ledger.pick("A", "R1", 3)
+        ledger.pick("B", "R1", 2)
+    columns = data.draw(st.permutations(list(CELLS)))
+    text = (
+        ",".join(columns) + "\n" + "".join(",".join(row[c] for c in columns) + "\n" for row in rows)
+    )
+    path = workdir / "returns.csv"
+    path.write_text(text, "utf-8")
+    before = snapshot(url)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["returns", "--input", str(path), "--db", url])
+    event("booked" if code == 0 else "refused")
+    if code == 0:
+        with Ledger.open(url, must_exist=True) as ledger:
+            assert ledger.balance_check().ok
+            assert sum(m.kind.value == "return-in" for m in ledger.movements()) == len(rows)
+    else:
+        assert code == 2 and err.getvalue().count("\n") == 1
+        assert snapshot(url) == before
