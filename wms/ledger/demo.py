@@ -16,7 +16,8 @@ from wms.layout import Floor
 from wms.ledger.clock import ManualClock
 from wms.ledger.errors import LedgerError
 from wms.ledger.floor_locations import floor_locations
-from wms.ledger.ledger import Ledger, utc_now
+from wms.ledger.ledger import Ledger
+from wms.ledger.queries import utc_now
 from wms.ledger.records import LocationRecord, SkuRecord
 
 DEMO_END = datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
