@@ -4,8 +4,9 @@ Age is reconstructed from the movement history alone, first in first out per
 (SKU, condition): receipts, returns, count gains and arrivals from a supplier
 add a dated layer; picks and count losses consume the oldest layer. Moves and
 internal transfers do not make stock younger — a unit keeps the date it
-entered the building. The result is plain data; `ledger_ageing` is the
-convenience that reads a ledger.
+entered the building, also when a regrade moves it to another condition.
+The result is plain data; `ledger_ageing` is the convenience that reads a
+ledger.
 """
 
 from __future__ import annotations
@@ -144,17 +145,30 @@ def fifo_layers(movements: Iterable[Movement]) -> dict[tuple[str, Condition], li
             layers[key].append([m.at, m.qty])
         elif outflow:
             _consume(layers[key], m.qty)
+        elif kind is MovementKind.REGRADE:
+            _merge(layers[(m.sku, m.condition_in)], _consume(layers[key], m.qty))
     return {k: [Layer(at, q) for at, q in v] for k, v in layers.items() if v}
 
 
-def _consume(queue: deque[list], qty: int) -> None:
+def _consume(queue: deque[list], qty: int) -> list[list]:
+    """Take ``qty`` units oldest first; returns the taken ``[entered, qty]`` pieces."""
+    taken = []
     while qty > 0 and queue:
         oldest = queue[0]
         take = min(qty, oldest[1])
+        taken.append([oldest[0], take])
         oldest[1] -= take
         qty -= take
         if oldest[1] == 0:
             queue.popleft()
+    return taken
+
+
+def _merge(queue: deque[list], pieces: list[list]) -> None:
+    """Add regraded units keeping their entry dates, the queue staying oldest first."""
+    merged = sorted([*queue, *pieces], key=lambda piece: piece[0])
+    queue.clear()
+    queue.extend(merged)
 
 
 def ageing_report(

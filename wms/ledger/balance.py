@@ -24,7 +24,9 @@ def _in(kinds: tuple[MovementKind, ...]) -> str:
 
 ON_HAND_SQL = f"""
 SELECT sku, location_id, condition, SUM(delta) FROM (
-    SELECT sku, to_location AS location_id, condition, qty AS delta FROM movements
+    SELECT sku, to_location AS location_id, COALESCE(to_condition, condition) AS condition,
+           qty AS delta
+    FROM movements
     WHERE to_location IS NOT NULL AND kind IN ({_in(ON_HAND_KINDS)})
     UNION ALL
     SELECT sku, from_location, condition, -qty FROM movements

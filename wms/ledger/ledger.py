@@ -71,6 +71,16 @@ class Ledger(LedgerView):
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+            version = conn.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()[0]
+        if version != str(SCHEMA_VERSION):
+            conn.close()
+            raise LedgerError(
+                parsed.text,
+                f"ledger schema version {version}, this build needs {SCHEMA_VERSION} "
+                "(no migration: recreate it)",
+            )
         return ledger
 
     def close(self) -> None:
@@ -458,6 +468,39 @@ class Ledger(LedgerView):
                 ref=transfer.ref,
             )
 
+    def regrade(
+        self,
+        sku: str,
+        location_id: str,
+        qty: int,
+        from_condition: Condition,
+        to_condition: Condition,
+        ref: str | None = None,
+    ) -> int:
+        """Change the condition of available units in place (a refurbished return)."""
+        source = f"regrade {sku}@{location_id}"
+        qty = _positive(qty, source)
+        old = _condition(from_condition, source)
+        new = _condition(to_condition, source)
+        if old is new:
+            raise LedgerError(source, f"already {old.value}")
+        with self.transaction():
+            self._require_available(sku, location_id, old, qty, source)
+            self._add_on_hand(sku, location_id, old, -qty)
+            self._add_on_hand(sku, location_id, new, qty)
+            return self._record(
+                MovementKind.REGRADE,
+                sku,
+                old,
+                qty,
+                from_location=location_id,
+                to_location=location_id,
+                ref=ref,
+                to_condition=new,
+            )
+
+    # ------------------------------------------------------------------ internals
+
     def _require_available(
         self, sku: str, location_id: str, condition: Condition, qty: int, source: str
     ) -> None:
@@ -535,11 +578,13 @@ class Ledger(LedgerView):
         reservation_id: int | None = None,
         transfer_id: int | None = None,
         ref: str | None = None,
+        to_condition: Condition | None = None,
     ) -> int:
         at = self.now().isoformat(timespec="seconds")
         cur = self._conn.execute(
             "INSERT INTO movements (at, kind, sku, condition, qty, from_location, to_location,"
-            " reservation_id, transfer_id, ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " reservation_id, transfer_id, ref, to_condition)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 at,
                 kind.value,
@@ -551,6 +596,7 @@ class Ledger(LedgerView):
                 reservation_id,
                 transfer_id,
                 ref,
+                None if to_condition is None else to_condition.value,
             ),
         )
         return int(cur.lastrowid or 0)

@@ -167,10 +167,12 @@ class LedgerView:
                 reservation_id=r[8],
                 transfer_id=r[9],
                 ref=r[10],
+                to_condition=None if r[11] is None else Condition(r[11]),
             )
             for r in self._conn.execute(
                 "SELECT movement_id, at, kind, sku, condition, qty, from_location, to_location,"
-                " reservation_id, transfer_id, ref FROM movements WHERE movement_id > ?"
+                " reservation_id, transfer_id, ref, to_condition FROM movements"
+                " WHERE movement_id > ?"
                 " ORDER BY movement_id",
                 (after_id,),
             )

@@ -49,6 +49,20 @@ def test_moves_and_internal_transfers_keep_the_age() -> None:
     assert [(layer.entered, layer.qty) for layer in layers] == [(start, 10), (clock(), 7)]
 
 
+def test_regrade_keeps_the_entry_date() -> None:
+    """Refurbished units move to their new condition with the date they came back."""
+    ledger, clock = clocked()
+    ledger.receive("B", "R1", 5)
+    ledger.pick("B", "R1", 5)
+    returned = clock()
+    ledger.return_in("B", "RET", 2, Condition.UNSELLABLE)
+    clock.advance(timedelta(days=9))
+    ledger.regrade("B", "RET", 1, Condition.UNSELLABLE, Condition.USED_LIKE_NEW)
+    layers = fifo_layers(ledger.movements())
+    assert [(x.entered, x.qty) for x in layers[("B", Condition.USED_LIKE_NEW)]] == [(returned, 1)]
+    assert [(x.entered, x.qty) for x in layers[("B", Condition.UNSELLABLE)]] == [(returned, 1)]
+
+
 def test_buckets_slow_movers_and_clearance() -> None:
     """Dead stock older than the clearance age is a candidate; a daily seller is neither."""
     ledger, clock = clocked()
@@ -83,7 +97,9 @@ def test_bucket_labels_and_bad_edges() -> None:
 
 OPS = st.lists(
     st.tuples(
-        st.sampled_from(["receive", "pick", "move", "adjust", "dispatch", "arrive", "return"]),
+        st.sampled_from(
+            ["receive", "pick", "move", "adjust", "dispatch", "arrive", "return", "regrade"]
+        ),
         st.sampled_from(["A", "B"]),
         st.integers(1, 9),
         st.integers(0, 20),
@@ -114,6 +130,8 @@ def test_layers_account_for_every_unit(ops) -> None:
                 ledger.arrive(ledger.transfers()[0].transfer_id)
             elif name == "return":
                 ledger.return_in(sku, "RET", qty, Condition.USED_GOOD)
+            elif name == "regrade":
+                ledger.regrade(sku, "RET", qty, Condition.USED_GOOD, Condition.USED_LIKE_NEW)
         except LedgerError:
             pass
     expected: dict[tuple, int] = defaultdict(int)

@@ -82,6 +82,36 @@ def test_move_and_transfer_in_transit(ledger: Ledger) -> None:
     assert ledger.balance_check().ok
 
 
+def test_regrade_changes_condition_in_place(ledger: Ledger) -> None:
+    """A refurbished return moves from its inspected grade to the refurbished one."""
+    ledger.receive("B", "R1", 3)
+    ledger.pick("B", "R1", 2)
+    ledger.return_in("B", "RET", 2, Condition.UNSELLABLE, ref="RMA-7")
+    ledger.regrade("B", "RET", 1, Condition.UNSELLABLE, Condition.USED_LIKE_NEW, ref="REFURB-1")
+    assert ledger.on_hand("B", "RET", Condition.UNSELLABLE) == 1
+    assert ledger.on_hand("B", "RET", Condition.USED_LIKE_NEW) == 1
+    moves = ledger.movements()
+    assert moves[-1].kind is MovementKind.REGRADE
+    assert moves[-1].condition_in is Condition.USED_LIKE_NEW
+    assert ledger.balance_check().ok
+    with pytest.raises(InsufficientStock):
+        ledger.regrade("B", "RET", 2, Condition.UNSELLABLE, Condition.USED_GOOD)
+    with pytest.raises(LedgerError, match="already"):
+        ledger.regrade("B", "RET", 1, Condition.USED_LIKE_NEW, Condition.USED_LIKE_NEW)
+
+
+def test_old_schema_is_refused(tmp_path: Path) -> None:
+    """A database written by another schema version is refused, not silently misread."""
+    url = tmp_path / "old.db"
+    tiny_ledger(str(url)).close()
+    conn = sqlite3.connect(url)
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(LedgerError, match="schema version 1"):
+        Ledger.open(url)
+
+
 def test_adjust_cannot_eat_reserved_stock(ledger: Ledger) -> None:
     """A count loss may not take units that are reserved for an order."""
     ledger.receive("A", "R1", 5)

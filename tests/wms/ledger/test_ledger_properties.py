@@ -140,6 +140,14 @@ class LedgerMachine(RuleBasedStateMachine):
             ),
         )
 
+    @rule(sku=SKUS, loc=LOCS, qty=QTYS, old=CONDS, new=CONDS)
+    def regrade(self, sku, loc, qty, old, new) -> None:
+        def done(_: int) -> None:
+            self.stock[(sku, loc, old)][0] -= qty
+            self.stock[(sku, loc, new)][0] += qty
+
+        self.attempt(lambda: self.ledger.regrade(sku, loc, qty, old, new), done)
+
     @rule(sku=SKUS, loc=LOCS, qty=QTYS, cond=CONDS)
     def return_in(self, sku, loc, qty, cond) -> None:
         def done(_: int) -> None:
