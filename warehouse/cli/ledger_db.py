@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tqdm import tqdm
+
 from warehouse.config import load_config
 from wms.ledger import Ledger, parse_url
 from wms.ledger.config import ledger_url_from_section
 from wms.ledger.demo import seed_demo
 
+DEMO_DAYS = 200
 DEFAULT_LEDGER_URL = "sqlite:///runs/ledger.db"
 
 
@@ -37,6 +40,15 @@ def open_cli_ledger(db: str | None, config: str | None = None) -> Ledger:
         return Ledger.open(configured, must_exist=True)
     if parse_url(DEFAULT_LEDGER_URL).exists():
         return Ledger.open(DEFAULT_LEDGER_URL)
-    ledger = seed_demo(DEFAULT_LEDGER_URL, app.floor)
+    ledger = seeded_demo(DEFAULT_LEDGER_URL, config)
     print(f"warehouse: seeded the demo ledger at {DEFAULT_LEDGER_URL}", file=sys.stderr)
     return ledger
+
+
+def seeded_demo(url: str, config: str | None, seed: int = 0) -> Ledger:
+    """The demo history written into a new ledger, with a progress bar on a terminal."""
+    floor = load_config(config).floor
+    with tqdm(
+        total=DEMO_DAYS, desc="demo ledger", file=sys.stderr, disable=not sys.stderr.isatty()
+    ) as bar:
+        return seed_demo(url, floor, seed=seed, days=DEMO_DAYS, progress=bar.update)

@@ -9,6 +9,7 @@ graded returns, open reservations and a transfer still in transit.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from wms.inventory_types import Condition, LocationKind
@@ -48,12 +49,14 @@ def seed_demo(
     skus: int = 40,
     days: int = 200,
     end: datetime | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> Ledger:
     """Write the demo history into an empty ledger at ``url``; returns it open.
 
     The history ends at ``end`` (default: now, so forecasts and ageing see
-    recent demand). The last fifth of the SKUs are never picked after receipt: they age in
-    reserve and show up as slow movers and clearance candidates.
+    recent demand); ``progress`` is called with 1 per simulated day. The last
+    fifth of the SKUs are never picked after receipt: they age in reserve and
+    show up as slow movers and clearance candidates.
     """
     if end is None:
         end = utc_now().replace(minute=0, second=0, microsecond=0)
@@ -86,6 +89,8 @@ def seed_demo(
         for day in range(days):
             clock.advance(timedelta(days=1))
             _demo_day(ledger, rng, catalogue, dead, popularity, slot, home, day, returns[0])
+            if progress is not None:
+                progress(1)
         # Open work at the end: a wave reserved but not yet picked, a top-up in transit.
         live = [s.sku for s in catalogue if s.sku not in dead]
         for sku in live[:5]:
