@@ -83,8 +83,9 @@ class MovementKind(enum.Enum):
     On-hand effects (``from`` loses, ``to`` gains): RECEIPT (to), PICK (from),
     MOVE (from → to), ADJUST (from = count loss, to = count gain), RETURN_IN (to),
     DISPATCH (from, optional: the units leave into transit), ARRIVE (to: the
-    units leave transit). RESERVE and RELEASE change only the reserved quantity
-    of the stock at ``from``.
+    units leave transit), REGRADE (same location, ``condition`` loses and
+    ``to_condition`` gains: a refurbished return). RESERVE and RELEASE change
+    only the reserved quantity of the stock at ``from``.
     """
 
     RECEIPT = "receipt"
@@ -96,3 +97,4 @@ class MovementKind(enum.Enum):
     RETURN_IN = "return-in"
     DISPATCH = "dispatch"
     ARRIVE = "arrive"
+    REGRADE = "regrade"

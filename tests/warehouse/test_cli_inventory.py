@@ -3,11 +3,15 @@ with one line and leaves the ledger database exactly as before."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from warehouse.cli import main
 from wms.inventory_types import Condition
@@ -70,6 +74,17 @@ def test_returns_are_graded_and_booked(tmp_path: Path, db: str, capsys) -> None:
         assert ledger.returned_qty("A") == 3
 
 
+def test_a_return_is_booked_only_once(tmp_path: Path, db: str, capsys) -> None:
+    """Booking the same file twice is refused the second time and changes nothing."""
+    csv_path = write_csv(tmp_path, GOOD)
+    assert main(["returns", "--input", csv_path, "--db", db]) == 0
+    before = snapshot(db)
+    capsys.readouterr()
+    assert main(["returns", "--input", csv_path, "--db", db]) == 2
+    assert "already booked" in capsys.readouterr().err
+    assert snapshot(db) == before
+
+
 def test_dry_run_books_nothing(tmp_path: Path, db: str, capsys) -> None:
     """--dry-run checks against the ledger and reports, but the database is unchanged."""
     before = snapshot(db)
@@ -102,6 +117,7 @@ BAD_ROWS = [
     ("negative qty", ["R1,A,unwanted_item,intact,as_new,pass,-1,0"], "qty"),
     ("non-numeric qty", ["R1,A,unwanted_item,intact,as_new,pass,two,0"], "qty"),
     ("zero qty", ["R1,A,unwanted_item,intact,as_new,pass,0,0"], "qty"),
+    ("huge qty", ["R1,A,unwanted_item,intact,as_new,pass,99999999999999999999,0"], "qty"),
     ("negative missing parts", ["R1,A,unwanted_item,intact,as_new,pass,1,-2"], "missing_parts"),
     ("bad reason", ["R1,A,bored,intact,as_new,pass,1,0"], "reason"),
     ("bad packaging", ["R1,A,unwanted_item,shrinkwrapped,as_new,pass,1,0"], "packaging"),
@@ -213,15 +229,18 @@ def test_replenish_puts_top_ups_in_transit(tmp_path: Path, db: str, capsys) -> N
     """warehouse replenish dispatches top-ups for a wave; a repeat release adds none."""
     with Ledger.open(db, must_exist=True) as ledger:
         ledger.move("A", "R1", "F1", 6)
+        ledger.receive("A", "R1", 50)
     demand = tmp_path / "demand.csv"
     demand.write_text("sku,qty\nA,4\n", "utf-8")
     first = run_json(capsys, "replenish", "--db", db, "--demand", str(demand))
     task = next(t for t in first["tasks"] if t["sku"] == "A")
-    assert (task["from"], task["to"], task["qty"]) == ("R1", "F1", 11)
-    assert first["shortfalls"]["A"] == 7
+    assert (task["from"], task["to"], task["qty"]) == ("R1", "F1", 18)
+    assert "A" not in first["shortfalls"]
     assert first["balance"]["ok"] and first["dispatched"]
     second = run_json(capsys, "replenish", "--db", db, "--demand", str(demand))
     assert not [t for t in second["tasks"] if t["sku"] == "A"]
+    face = next(s for s in second["slots"] if s["location"] == "F1")
+    assert face["position"] == 6 - 4 + 18
 
 
 @pytest.mark.parametrize(
@@ -242,3 +261,92 @@ def test_replenish_bad_demand(tmp_path: Path, db: str, capsys, text: str, needle
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle in err
     assert snapshot(db) == before
+
+
+def test_ageing_report_keys(db: str, capsys) -> None:
+    """warehouse ageing reports buckets, slow movers and clearance candidates."""
+    result = run_json(capsys, "ageing", "--db", db)
+    assert {"buckets", "slow_movers", "clearance_candidates", "skus"} <= set(result)
+    assert sum(b["units"] for b in result["buckets"].values()) == 20 * 3 - 5
+    assert main(["ageing", "--db", db + ".absent"]) == 2
+
+
+def test_ledger_bench_runs_small(capsys) -> None:
+    """The ledger bench runs end to end and its baseline agrees with the ledger."""
+    result = run_json(
+        capsys,
+        "bench",
+        "ledger",
+        "--ops",
+        "40",
+        "--history",
+        "300",
+        "--skus",
+        "5",
+        "--repeats",
+        "1",
+    )
+    assert result["commits"]["ratio"] > 0
+    assert result["availability"]["movements"] >= 300
+
+
+def test_config_names_the_ledger(tmp_path: Path, db: str, capsys) -> None:
+    """[wms.ledger] url in the config selects the database; unknown keys there are errors."""
+    from warehouse.config import DEFAULT_CONFIG
+
+    base = DEFAULT_CONFIG.read_text("utf-8")
+    config = tmp_path / "site.toml"
+    config.write_text(base + f'\n[wms.ledger]\nurl = "{db}"\n', "utf-8")
+    result = run_json(capsys, "stock", "--config", str(config))
+    assert result["db"] == db and result["totals"]["C"]["on_hand"] == 20
+    config.write_text(base + f'\n[wms.ledger]\nurll = "{db}"\n', "utf-8")
+    assert main(["stock", "--config", str(config)]) == 2
+    assert "wms.ledger.urll" in capsys.readouterr().err
+
+
+def mostly(valid: list[str], invalid: list[str]) -> st.SearchStrategy[str]:
+    """A valid cell 29 times in 30, so whole files often book and others fail part-way."""
+    return st.sampled_from(valid * (29 * len(invalid)) + invalid * len(valid))
+
+
+CELLS = {
+    "return_id": mostly(["R1", "R2", "R3", "R4"], ["", " "]),
+    "sku": mostly(["A", "B"], ["C", "ZZZ", ""]),
+    "reason": mostly(["defective", "UNWANTED_ITEM", "missing-parts"], ["bored", ""]),
+    "packaging": mostly(["intact", "opened", "damaged"], ["wet"]),
+    "cosmetic": mostly(["as_new", "heavy wear", "damaged"], ["scratched"]),
+    "functional": mostly(["pass", "fail", "not_tested"], ["maybe"]),
+    "qty": mostly(["1", ""], ["2", "-1", "0", "1.5", "x", "100"]),
+    "missing_parts": mostly(["0", "1", ""], ["-1", "many"]),
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries(CELLS), min_size=1, max_size=3), st.data())
+def test_fuzzed_returns_never_crash_or_half_book(tmp_path_factory, rows, data) -> None:
+    """Any mix of good and bad cells: exit 0, or exit 2 with one line and nothing booked."""
+    workdir = tmp_path_factory.mktemp("fuzz")
+    url = f"sqlite:///{workdir / 'ledger.db'}"
+    with tiny_ledger(url) as ledger:
+        for sku in ("A", "B", "C"):
+            ledger.receive(sku, "R1", 20)
+        ledger.pick("A", "R1", 3)
+        ledger.pick("B", "R1", 2)
+    columns = data.draw(st.permutations(list(CELLS)))
+    text = (
+        ",".join(columns) + "\n" + "".join(",".join(row[c] for c in columns) + "\n" for row in rows)
+    )
+    path = workdir / "returns.csv"
+    path.write_text(text, "utf-8")
+    before = snapshot(url)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["returns", "--input", str(path), "--db", url])
+    event("booked" if code == 0 else "refused")
+    if code == 0:
+        with Ledger.open(url, must_exist=True) as ledger:
+            assert ledger.balance_check().ok
+            assert sum(m.kind.value == "return-in" for m in ledger.movements()) == len(rows)
+    else:
+        assert code == 2 and err.getvalue().count("\n") == 1
+        assert snapshot(url) == before

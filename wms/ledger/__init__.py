@@ -19,7 +19,8 @@ from wms.ledger.errors import (
     UnsupportedDatabase,
 )
 from wms.ledger.floor_locations import RETURNS_PREFIX, floor_locations
-from wms.ledger.ledger import Ledger, open_ledger, utc_now
+from wms.ledger.ledger import MAX_QTY, Ledger, open_ledger
+from wms.ledger.queries import LedgerView, utc_now
 from wms.ledger.records import (
     BalanceReport,
     ForwardSlot,
@@ -33,6 +34,7 @@ from wms.ledger.records import (
 from wms.ledger.url import DatabaseUrl, parse_url
 
 __all__ = [
+    "MAX_QTY",
     "RETURNS_PREFIX",
     "BalanceReport",
     "DatabaseUrl",
@@ -42,6 +44,7 @@ __all__ = [
     "InvalidQuantity",
     "Ledger",
     "LedgerError",
+    "LedgerView",
     "LocationRecord",
     "ManualClock",
     "Movement",

@@ -18,33 +18,47 @@ from wms.ledger.schema import ON_HAND_KINDS
 Key = tuple[str, str, str]
 
 
+def _in(kinds: tuple[MovementKind, ...]) -> str:
+    return ", ".join(f"'{k.value}'" for k in kinds)
+
+
+ON_HAND_SQL = f"""
+SELECT sku, location_id, condition, SUM(delta) FROM (
+    SELECT sku, to_location AS location_id, COALESCE(to_condition, condition) AS condition,
+           qty AS delta
+    FROM movements
+    WHERE to_location IS NOT NULL AND kind IN ({_in(ON_HAND_KINDS)})
+    UNION ALL
+    SELECT sku, from_location, condition, -qty FROM movements
+    WHERE from_location IS NOT NULL AND kind IN ({_in(ON_HAND_KINDS)})
+) GROUP BY sku, location_id, condition
+"""
+
+RESERVED_SQL = f"""
+SELECT sku, from_location, condition,
+       SUM(CASE kind WHEN '{MovementKind.RESERVE.value}' THEN qty ELSE -qty END)
+FROM movements
+WHERE kind IN ('{MovementKind.RESERVE.value}', '{MovementKind.RELEASE.value}')
+   OR (kind = '{MovementKind.PICK.value}' AND reservation_id IS NOT NULL)
+GROUP BY sku, from_location, condition
+"""
+
+TRANSIT_SQL = f"""
+SELECT transfer_id, SUM(CASE kind WHEN '{MovementKind.DISPATCH.value}' THEN qty ELSE -qty END)
+FROM movements
+WHERE kind IN ('{MovementKind.DISPATCH.value}', '{MovementKind.ARRIVE.value}')
+GROUP BY transfer_id
+"""
+
+
 def balance_check(conn: sqlite3.Connection) -> BalanceReport:
-    on_hand_kinds = {k.value for k in ON_HAND_KINDS}
-    expected_on_hand: dict[Key, int] = defaultdict(int)
-    expected_reserved: dict[Key, int] = defaultdict(int)
-    expected_transit: dict[int, int] = defaultdict(int)
-    count = 0
-    for row in conn.execute(
-        "SELECT kind, sku, condition, qty, from_location, to_location, reservation_id,"
-        " transfer_id FROM movements ORDER BY movement_id"
-    ):
-        count += 1
-        kind, sku, cond, qty, src, dst, reservation, transfer = tuple(row)
-        if kind in on_hand_kinds:
-            if src is not None:
-                expected_on_hand[(sku, src, cond)] -= qty
-            if dst is not None:
-                expected_on_hand[(sku, dst, cond)] += qty
-        if kind == MovementKind.RESERVE.value:
-            expected_reserved[(sku, src, cond)] += qty
-        elif kind == MovementKind.RELEASE.value or (
-            kind == MovementKind.PICK.value and reservation is not None
-        ):
-            expected_reserved[(sku, src, cond)] -= qty
-        if kind == MovementKind.DISPATCH.value:
-            expected_transit[transfer] += qty
-        elif kind == MovementKind.ARRIVE.value:
-            expected_transit[transfer] -= qty
+    """Sum the movements in SQL (one grouped pass each) and compare with the state tables."""
+    expected_on_hand: dict[Key, int] = {(r[0], r[1], r[2]): r[3] for r in conn.execute(ON_HAND_SQL)}
+    expected_reserved: dict[Key, int] = {
+        (r[0], r[1], r[2]): r[3] for r in conn.execute(RESERVED_SQL)
+    }
+    expected_transit: dict[int, int] = {r[0]: r[1] for r in conn.execute(TRANSIT_SQL)}
+    count = conn.execute("SELECT COUNT(*) FROM movements").fetchone()[0]
 
     problems: list[str] = []
     stock: dict[Key, tuple[int, int]] = {

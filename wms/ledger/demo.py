@@ -1,4 +1,4 @@
-"""A demo ledger on a floor: four months of receipts, picks, replenishment and returns.
+"""A demo ledger on a floor: seven months of receipts, picks, replenishment and returns.
 
 Seeded and deterministic, so ``warehouse stock`` on a fresh checkout shows a
 believable warehouse: popular SKUs picked daily from forward faces and topped
@@ -9,6 +9,7 @@ graded returns, open reservations and a transfer still in transit.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from wms.inventory_types import Condition, LocationKind
@@ -16,7 +17,8 @@ from wms.layout import Floor
 from wms.ledger.clock import ManualClock
 from wms.ledger.errors import LedgerError
 from wms.ledger.floor_locations import floor_locations
-from wms.ledger.ledger import Ledger, utc_now
+from wms.ledger.ledger import Ledger
+from wms.ledger.queries import utc_now
 from wms.ledger.records import LocationRecord, SkuRecord
 
 DEMO_END = datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
@@ -45,14 +47,16 @@ def seed_demo(
     *,
     seed: int = 0,
     skus: int = 40,
-    days: int = 120,
+    days: int = 200,
     end: datetime | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> Ledger:
     """Write the demo history into an empty ledger at ``url``; returns it open.
 
     The history ends at ``end`` (default: now, so forecasts and ageing see
-    recent demand). The last fifth of the SKUs are never picked after receipt: they age in
-    reserve and show up as slow movers and clearance candidates.
+    recent demand); ``progress`` is called with 1 per simulated day. The last
+    fifth of the SKUs are never picked after receipt: they age in reserve and
+    show up as slow movers and clearance candidates.
     """
     if end is None:
         end = utc_now().replace(minute=0, second=0, microsecond=0)
@@ -85,6 +89,8 @@ def seed_demo(
         for day in range(days):
             clock.advance(timedelta(days=1))
             _demo_day(ledger, rng, catalogue, dead, popularity, slot, home, day, returns[0])
+            if progress is not None:
+                progress(1)
         # Open work at the end: a wave reserved but not yet picked, a top-up in transit.
         live = [s.sku for s in catalogue if s.sku not in dead]
         for sku in live[:5]:
@@ -122,6 +128,9 @@ def _demo_day(
                 ledger.move(s.sku, home[s.sku], slot[s.sku], top_up, ref="replenish")
         if ledger.available(s.sku, home[s.sku]) < 30:
             ledger.receive(s.sku, home[s.sku], 200, ref=f"PO-{day:03d}")
+        for row in ledger.stock(sku=s.sku, location_id=returns_location):
+            if row.condition.used and row.available > 0 and rng.random() < 0.08:
+                ledger.pick(s.sku, returns_location, 1, row.condition, ref=f"USED-{day:03d}")
         if (
             day % 9 == 0
             and rng.random() < 0.25

@@ -10,48 +10,35 @@ replenishment) into one all-or-nothing unit.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from wms.inventory_types import Condition, LocationKind, MovementKind
-from wms.ledger.balance import balance_check
 from wms.ledger.errors import (
     DuplicateRecord,
     InsufficientStock,
     InvalidQuantity,
     LedgerError,
     NotSold,
-    UnknownLocation,
     UnknownReservation,
-    UnknownSku,
     UnknownTransfer,
 )
-from wms.ledger.records import (
-    BalanceReport,
-    ForwardSlot,
-    LocationRecord,
-    Movement,
-    Reservation,
-    SkuRecord,
-    StockRow,
-    Transfer,
-)
-from wms.ledger.schema import DDL, SCHEMA_VERSION, TABLES
-from wms.ledger.url import DatabaseUrl, connect, parse_url
+from wms.ledger.queries import Clock, LedgerView, utc_now
+from wms.ledger.records import LocationRecord, Reservation, SkuRecord, Transfer
+from wms.ledger.schema import DDL, SCHEMA_VERSION
+from wms.ledger.url import connect, parse_url
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+MAX_QTY = 10**12
+"""Larger quantities are typos; SQLite's 64-bit integers would overflow long before sums do."""
 
 
 def _positive(qty: Any, source: str) -> int:
     if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
         raise InvalidQuantity(source, f"quantity must be a positive whole number, got {qty!r}")
+    if qty > MAX_QTY:
+        raise InvalidQuantity(source, f"quantity {qty} is larger than {MAX_QTY}")
     return qty
 
 
@@ -64,14 +51,8 @@ def _condition(value: Condition | str, source: str) -> Condition:
         raise LedgerError(source, str(error)) from None
 
 
-class Ledger:
-    """One inventory ledger database. Not thread-safe: one per thread."""
-
-    def __init__(self, conn: sqlite3.Connection, url: DatabaseUrl, clock: Clock = utc_now):
-        self._conn = conn
-        self.url = url
-        self._clock = clock
-        self._depth = 0
+class Ledger(LedgerView):
+    """One inventory ledger database: the queries of `LedgerView` plus every write."""
 
     @classmethod
     def open(
@@ -89,6 +70,16 @@ class Ledger:
             conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
+            )
+            version = conn.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()[0]
+        if version != str(SCHEMA_VERSION):
+            conn.close()
+            raise LedgerError(
+                parsed.text,
+                f"ledger schema version {version}, this build needs {SCHEMA_VERSION} "
+                "(no migration: recreate it)",
             )
         return ledger
 
@@ -252,13 +243,13 @@ class Ledger:
 
     def release(self, reservation_id: int, qty: int | None = None) -> int:
         """Give reserved units back to available; all that is still open by default."""
-        res = self._open_reservation(reservation_id)
-        qty = res.qty if qty is None else _positive(qty, f"release {reservation_id}")
-        if qty > res.qty:
-            raise InsufficientStock(
-                f"release {reservation_id}", f"only {res.qty} still reserved, asked {qty}"
-            )
         with self.transaction():
+            res = self._open_reservation(reservation_id)
+            qty = res.qty if qty is None else _positive(qty, f"release {reservation_id}")
+            if qty > res.qty:
+                raise InsufficientStock(
+                    f"release {reservation_id}", f"only {res.qty} still reserved, asked {qty}"
+                )
             self._consume_reservation(res, qty)
             return self._record(
                 MovementKind.RELEASE,
@@ -291,13 +282,13 @@ class Ledger:
 
     def pick_reserved(self, reservation_id: int, qty: int | None = None) -> int:
         """Units leave the building against a reservation (all still open by default)."""
-        res = self._open_reservation(reservation_id)
-        qty = res.qty if qty is None else _positive(qty, f"pick reservation {reservation_id}")
-        if qty > res.qty:
-            raise InsufficientStock(
-                f"pick reservation {reservation_id}", f"only {res.qty} reserved, asked {qty}"
-            )
         with self.transaction():
+            res = self._open_reservation(reservation_id)
+            qty = res.qty if qty is None else _positive(qty, f"pick reservation {reservation_id}")
+            if qty > res.qty:
+                raise InsufficientStock(
+                    f"pick reservation {reservation_id}", f"only {res.qty} reserved, asked {qty}"
+                )
             self._consume_reservation(res, qty)
             self._add_on_hand(res.sku, res.location_id, res.condition, -qty)
             return self._record(
@@ -352,6 +343,7 @@ class Ledger:
         source = f"adjust {sku}@{location_id}"
         if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
             raise InvalidQuantity(source, f"delta must be a non-zero whole number, got {delta!r}")
+        _positive(abs(delta), source)
         cond = _condition(condition, source)
         with self.transaction():
             if delta < 0:
@@ -381,7 +373,8 @@ class Ledger:
         """A customer return entering stock with its graded condition.
 
         Refused unless the ledger has picked at least this many more units of
-        the SKU than have already come back: a return for a SKU never sold is bad input.
+        the SKU than have already come back (a return for a SKU never sold is
+        bad input), and when ``ref`` names a return that is already booked.
         """
         source = f"return {sku}" + (f" ({ref})" if ref else "")
         qty = _positive(qty, source)
@@ -389,6 +382,14 @@ class Ledger:
         with self.transaction():
             self._require_sku(sku)
             self._location_kind(location_id)
+            if (
+                ref is not None
+                and self._conn.execute(
+                    "SELECT 1 FROM movements WHERE kind = ? AND ref = ?",
+                    (MovementKind.RETURN_IN.value, ref),
+                ).fetchone()
+            ):
+                raise DuplicateRecord(source, f"return {ref!r} is already booked")
             sold = self.sold_qty(sku)
             if sold == 0:
                 raise NotSold(source, f"SKU {sku!r} was never sold (no pick in the ledger)")
@@ -446,13 +447,13 @@ class Ledger:
 
     def arrive(self, transfer_id: int, qty: int | None = None) -> int:
         """Units of a transfer reach their destination (all still in transit by default)."""
-        transfer = self._open_transfer(transfer_id)
-        qty = transfer.qty if qty is None else _positive(qty, f"arrive {transfer_id}")
-        if qty > transfer.qty:
-            raise InsufficientStock(
-                f"arrive {transfer_id}", f"only {transfer.qty} in transit, asked {qty}"
-            )
         with self.transaction():
+            transfer = self._open_transfer(transfer_id)
+            qty = transfer.qty if qty is None else _positive(qty, f"arrive {transfer_id}")
+            if qty > transfer.qty:
+                raise InsufficientStock(
+                    f"arrive {transfer_id}", f"only {transfer.qty} in transit, asked {qty}"
+                )
             self._conn.execute(
                 "UPDATE transfers SET qty = qty - ? WHERE transfer_id = ?", (qty, transfer_id)
             )
@@ -467,185 +468,38 @@ class Ledger:
                 ref=transfer.ref,
             )
 
-    # ------------------------------------------------------------------ queries
-
-    def sku(self, sku: str) -> SkuRecord:
-        found = self._sku_or_none(sku)
-        if found is None:
-            raise UnknownSku(f"sku {sku!r}", "not in the ledger")
-        return found
-
-    def skus(self) -> list[SkuRecord]:
-        return [
-            SkuRecord(r[0], r[1], r[2], r[3])
-            for r in self._conn.execute(
-                "SELECT sku, description, category, unit_price FROM skus ORDER BY sku"
+    def regrade(
+        self,
+        sku: str,
+        location_id: str,
+        qty: int,
+        from_condition: Condition,
+        to_condition: Condition,
+        ref: str | None = None,
+    ) -> int:
+        """Change the condition of available units in place (a refurbished return)."""
+        source = f"regrade {sku}@{location_id}"
+        qty = _positive(qty, source)
+        old = _condition(from_condition, source)
+        new = _condition(to_condition, source)
+        if old is new:
+            raise LedgerError(source, f"already {old.value}")
+        with self.transaction():
+            self._require_available(sku, location_id, old, qty, source)
+            self._add_on_hand(sku, location_id, old, -qty)
+            self._add_on_hand(sku, location_id, new, qty)
+            return self._record(
+                MovementKind.REGRADE,
+                sku,
+                old,
+                qty,
+                from_location=location_id,
+                to_location=location_id,
+                ref=ref,
+                to_condition=new,
             )
-        ]
-
-    def locations(self, kind: LocationKind | None = None) -> list[LocationRecord]:
-        query = "SELECT location_id, kind, cell_row, cell_col FROM locations"
-        params: tuple[Any, ...] = ()
-        if kind is not None:
-            query += " WHERE kind = ?"
-            params = (kind.value,)
-        return [
-            LocationRecord(
-                r[0], LocationKind(r[1]), None if r[2] is None else (int(r[2]), int(r[3]))
-            )
-            for r in self._conn.execute(query + " ORDER BY location_id", params)
-        ]
-
-    def forward_slots(self) -> list[ForwardSlot]:
-        return [
-            ForwardSlot(*tuple(r))
-            for r in self._conn.execute(
-                "SELECT location_id, sku, min_qty, max_qty FROM forward_slots ORDER BY location_id"
-            )
-        ]
-
-    def stock(
-        self, sku: str | None = None, location_id: str | None = None, include_empty: bool = False
-    ) -> list[StockRow]:
-        clauses, params = [], []
-        if sku is not None:
-            clauses.append("sku = ?")
-            params.append(sku)
-        if location_id is not None:
-            clauses.append("location_id = ?")
-            params.append(location_id)
-        if not include_empty:
-            clauses.append("on_hand > 0")
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        return [
-            StockRow(r[0], r[1], Condition(r[2]), r[3], r[4])
-            for r in self._conn.execute(
-                "SELECT sku, location_id, condition, on_hand, reserved FROM stock"
-                + where
-                + " ORDER BY sku, location_id, condition",
-                params,
-            )
-        ]
-
-    def on_hand(self, sku: str, location_id: str, condition: Condition = Condition.NEW) -> int:
-        return self._stock_cell(sku, location_id, condition)[0]
-
-    def available(self, sku: str, location_id: str, condition: Condition = Condition.NEW) -> int:
-        on_hand, reserved = self._stock_cell(sku, location_id, condition)
-        return on_hand - reserved
-
-    def reservations(self, open_only: bool = True) -> list[Reservation]:
-        where = " WHERE qty > 0" if open_only else ""
-        return [
-            Reservation(r[0], r[1], r[2], Condition(r[3]), r[4], r[5])
-            for r in self._conn.execute(
-                "SELECT reservation_id, sku, location_id, condition, qty, ref FROM reservations"
-                + where
-                + " ORDER BY reservation_id"
-            )
-        ]
-
-    def transfers(self, open_only: bool = True) -> list[Transfer]:
-        where = " WHERE qty > 0" if open_only else ""
-        return [
-            Transfer(r[0], r[1], Condition(r[2]), r[3], r[4], r[5], r[6])
-            for r in self._conn.execute(
-                "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref"
-                " FROM transfers" + where + " ORDER BY transfer_id"
-            )
-        ]
-
-    def in_transit_to(self, location_id: str, sku: str) -> int:
-        row = self._conn.execute(
-            "SELECT COALESCE(SUM(qty), 0) FROM transfers WHERE to_location = ? AND sku = ?",
-            (location_id, sku),
-        ).fetchone()
-        return int(row[0])
-
-    def movements(self, after_id: int = 0) -> list[Movement]:
-        return [
-            Movement(
-                movement_id=r[0],
-                at=datetime.fromisoformat(r[1]),
-                kind=MovementKind(r[2]),
-                sku=r[3],
-                condition=Condition(r[4]),
-                qty=r[5],
-                from_location=r[6],
-                to_location=r[7],
-                reservation_id=r[8],
-                transfer_id=r[9],
-                ref=r[10],
-            )
-            for r in self._conn.execute(
-                "SELECT movement_id, at, kind, sku, condition, qty, from_location, to_location,"
-                " reservation_id, transfer_id, ref FROM movements WHERE movement_id > ?"
-                " ORDER BY movement_id",
-                (after_id,),
-            )
-        ]
-
-    def sold_qty(self, sku: str) -> int:
-        return self._sum_movements(sku, MovementKind.PICK)
-
-    def returned_qty(self, sku: str) -> int:
-        return self._sum_movements(sku, MovementKind.RETURN_IN)
-
-    def daily_picks(self, sku: str) -> dict[date, int]:
-        """Units picked per calendar day (UTC), the demand history forecasts smooth."""
-        return {
-            date.fromisoformat(r[0]): int(r[1])
-            for r in self._conn.execute(
-                "SELECT substr(at, 1, 10) AS day, SUM(qty) FROM movements"
-                " WHERE sku = ? AND kind = ? GROUP BY day ORDER BY day",
-                (sku, MovementKind.PICK.value),
-            )
-        }
-
-    def now(self) -> datetime:
-        return _aware(self._clock())
-
-    def balance_check(self) -> BalanceReport:
-        """Recompute every quantity from the movements and compare with the stored state."""
-        return balance_check(self._conn)
-
-    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Every row of every table in a stable order: equal snapshots, unchanged database."""
-        return {
-            table: [tuple(r) for r in self._conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")]
-            for table in TABLES
-        }
-
-    def is_empty(self) -> bool:
-        return self._conn.execute("SELECT COUNT(*) FROM skus").fetchone()[0] == 0
 
     # ------------------------------------------------------------------ internals
-
-    def _sku_or_none(self, sku: str) -> SkuRecord | None:
-        row = self._conn.execute(
-            "SELECT sku, description, category, unit_price FROM skus WHERE sku = ?", (sku,)
-        ).fetchone()
-        return None if row is None else SkuRecord(row[0], row[1], row[2], row[3])
-
-    def _require_sku(self, sku: str) -> None:
-        if self._conn.execute("SELECT 1 FROM skus WHERE sku = ?", (sku,)).fetchone() is None:
-            raise UnknownSku(f"sku {sku!r}", "not in the ledger")
-
-    def _location_kind(self, location_id: str) -> LocationKind:
-        row = self._conn.execute(
-            "SELECT kind FROM locations WHERE location_id = ?", (location_id,)
-        ).fetchone()
-        if row is None:
-            raise UnknownLocation(f"location {location_id!r}", "not in the ledger")
-        return LocationKind(row[0])
-
-    def _stock_cell(self, sku: str, location_id: str, condition: Condition) -> tuple[int, int]:
-        row = self._conn.execute(
-            "SELECT on_hand, reserved FROM stock"
-            " WHERE sku = ? AND location_id = ? AND condition = ?",
-            (sku, location_id, condition.value),
-        ).fetchone()
-        return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
     def _require_available(
         self, sku: str, location_id: str, condition: Condition, qty: int, source: str
@@ -712,13 +566,6 @@ class Ledger:
             raise UnknownTransfer(f"transfer {transfer_id!r}", "not in transit")
         return Transfer(row[0], row[1], Condition(row[2]), row[3], row[4], row[5], row[6])
 
-    def _sum_movements(self, sku: str, kind: MovementKind) -> int:
-        row = self._conn.execute(
-            "SELECT COALESCE(SUM(qty), 0) FROM movements WHERE sku = ? AND kind = ?",
-            (sku, kind.value),
-        ).fetchone()
-        return int(row[0])
-
     def _record(
         self,
         kind: MovementKind,
@@ -731,11 +578,13 @@ class Ledger:
         reservation_id: int | None = None,
         transfer_id: int | None = None,
         ref: str | None = None,
+        to_condition: Condition | None = None,
     ) -> int:
         at = self.now().isoformat(timespec="seconds")
         cur = self._conn.execute(
             "INSERT INTO movements (at, kind, sku, condition, qty, from_location, to_location,"
-            " reservation_id, transfer_id, ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " reservation_id, transfer_id, ref, to_condition)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 at,
                 kind.value,
@@ -747,13 +596,10 @@ class Ledger:
                 reservation_id,
                 transfer_id,
                 ref,
+                None if to_condition is None else to_condition.value,
             ),
         )
         return int(cur.lastrowid or 0)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _statements(script: str) -> list[str]:

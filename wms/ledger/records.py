@@ -88,6 +88,12 @@ class Movement:
     reservation_id: int | None
     transfer_id: int | None
     ref: str | None
+    to_condition: Condition | None = None
+
+    @property
+    def condition_in(self) -> Condition:
+        """The condition of the units arriving at ``to_location`` (changed by a regrade)."""
+        return self.to_condition or self.condition
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from wms.inventory_types import Condition, LocationKind, MovementKind
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _enum_list(values: list[str]) -> str:
@@ -29,6 +29,7 @@ ON_HAND_KINDS = (
     MovementKind.RETURN_IN,
     MovementKind.DISPATCH,
     MovementKind.ARRIVE,
+    MovementKind.REGRADE,
 )
 
 DDL = f"""
@@ -93,6 +94,7 @@ CREATE TABLE IF NOT EXISTS movements (
     kind TEXT NOT NULL CHECK (kind IN ({MOVEMENT_KINDS})),
     sku TEXT NOT NULL REFERENCES skus(sku),
     condition TEXT NOT NULL CHECK (condition IN ({CONDITIONS})),
+    to_condition TEXT CHECK (to_condition IN ({CONDITIONS})),
     qty INTEGER NOT NULL CHECK (qty > 0),
     from_location TEXT REFERENCES locations(location_id),
     to_location TEXT REFERENCES locations(location_id),
@@ -102,6 +104,8 @@ CREATE TABLE IF NOT EXISTS movements (
 ) STRICT;
 
 CREATE INDEX IF NOT EXISTS movements_by_sku ON movements (sku, kind);
+CREATE UNIQUE INDEX IF NOT EXISTS returns_booked_once ON movements (ref)
+    WHERE kind = 'return-in' AND ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS transfers_open ON transfers (to_location) WHERE qty > 0;
 
 CREATE TRIGGER IF NOT EXISTS movements_no_update BEFORE UPDATE ON movements

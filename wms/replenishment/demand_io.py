@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from wms.errors import InputError
+from wms.ledger.ledger import MAX_QTY
 
 
 def read_demand_csv(path: str | Path) -> dict[str, int]:
@@ -31,7 +32,7 @@ def read_demand_csv(path: str | Path) -> dict[str, int]:
             qty = int(text)
         except ValueError:
             raise InputError(where, f"column qty: {text!r} is not a whole number") from None
-        if qty < 0:
-            raise InputError(where, f"column qty: must be >= 0, got {qty}")
+        if not 0 <= qty <= MAX_QTY:
+            raise InputError(where, f"column qty: must be in 0..{MAX_QTY}, got {qty}")
         demand[sku] = demand.get(sku, 0) + qty
     return demand

@@ -24,6 +24,7 @@ from datetime import date, timedelta
 
 from wms.inventory_types import Condition, LocationKind
 from wms.ledger import ForwardSlot, InvalidQuantity, Ledger
+from wms.ledger.ledger import MAX_QTY
 from wms.replenishment.forecast import Forecast, reorder_point, smooth
 from wms.replenishment.params import ReplenishmentParams
 
@@ -100,8 +101,10 @@ def check_demand(ledger: Ledger, demand: Mapping[str, int]) -> dict[str, int]:
     clean: dict[str, int] = {}
     for sku, qty in demand.items():
         ledger.sku(sku)
-        if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0:
-            raise InvalidQuantity(f"demand {sku}", f"must be a whole number >= 0, got {qty!r}")
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 <= qty <= MAX_QTY:
+            raise InvalidQuantity(
+                f"demand {sku}", f"must be a whole number in 0..{MAX_QTY}, got {qty!r}"
+            )
         clean[sku] = qty
     return clean
 

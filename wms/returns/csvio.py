@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wms.errors import InputError
+from wms.ledger.ledger import MAX_QTY
 from wms.returns.inspection import Cosmetic, FunctionalTest, Packaging, ReturnReason
 
 REQUIRED = ("return_id", "sku", "reason", "packaging", "cosmetic", "functional")
@@ -127,6 +128,8 @@ def _whole(text: str, column: str, where: str, *, default: int, minimum: int) ->
         raise InputError(where, f"column {column}: {text!r} is not a whole number") from None
     if value < minimum:
         raise InputError(where, f"column {column}: must be at least {minimum}, got {value}")
+    if value > MAX_QTY:
+        raise InputError(where, f"column {column}: {value} is larger than {MAX_QTY}")
     return value
 
 

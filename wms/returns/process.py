@@ -10,7 +10,7 @@ location kind) — useful to try a policy on a spreadsheet of inspections.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,10 +18,11 @@ from wms.errors import InputError
 from wms.inventory_types import Condition
 from wms.ledger import Ledger
 from wms.returns.csvio import ReturnLine
+from wms.returns.destinations import DestinationPicker
 from wms.returns.disposition import Disposition, choose_disposition
 from wms.returns.grading import grade_inspection
 from wms.returns.inspection import Inspection
-from wms.returns.policy import PolicyError, ReturnsPolicy, destination_kind
+from wms.returns.policy import PolicyError, ReturnsPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,21 +84,33 @@ def process_returns(
     ledger: Ledger | None = None,
     *,
     book: bool = True,
+    progress: Callable[[int], object] | None = None,
 ) -> list[ReturnOutcome]:
+    """Grade every line; with a ledger, book them all in one transaction (or none).
+
+    ``progress`` is called with 1 after each booked line (a progress bar's ``update``).
+    """
     if ledger is None:
-        return [assess(_standalone(line), policy, _target(policy, line, None)) for line in lines]
-    outcomes: list[ReturnOutcome] = []
+        outcomes = [assess(_standalone(line), policy, "") for line in lines]
+        return [_with(o, destination=policy.destinations[o.disposition.value]) for o in outcomes]
+    booked: list[ReturnOutcome] = []
     try:
         with ledger.transaction():
-            outcomes = [_book(ledger, policy, line) for line in lines]
+            picker = DestinationPicker(ledger, policy)
+            for line in lines:
+                booked.append(_book(ledger, policy, picker, line))
+                if progress is not None:
+                    progress(1)
             if not book:
                 raise _DryRun
     except _DryRun:
-        return [_unbooked(o) for o in outcomes]
-    return outcomes
+        return [_with(o, movement_id=None) for o in booked]
+    return booked
 
 
-def _book(ledger: Ledger, policy: ReturnsPolicy, line: ReturnLine) -> ReturnOutcome:
+def _book(
+    ledger: Ledger, policy: ReturnsPolicy, picker: DestinationPicker, line: ReturnLine
+) -> ReturnOutcome:
     try:
         record = ledger.sku(line.sku)
         if line.category is not None and line.category.lower() != record.category.lower():
@@ -106,16 +119,13 @@ def _book(ledger: Ledger, policy: ReturnsPolicy, line: ReturnLine) -> ReturnOutc
                 f"category {line.category!r} differs from the ledger's {record.category!r} "
                 f"for SKU {line.sku!r}",
             )
-        inspection = _inspection(
-            line,
-            record.category,
-            line.new_price if line.new_price is not None else record.unit_price,
-        )
-        outcome = assess(inspection, policy, "")
-        destination = _target(policy, line, ledger, outcome)
+        price = line.new_price if line.new_price is not None else record.unit_price
+        outcome = assess(_inspection(line, record.category, price), policy, "")
+        destination = picker.pick(outcome.disposition, line.sku, outcome.grade)
         movement = ledger.return_in(
             line.sku, destination, line.qty, outcome.grade, ref=line.return_id
         )
+        picker.booked(destination, line.sku, outcome.grade, line.qty)
     except PolicyError:
         raise
     except InputError as error:
@@ -123,43 +133,6 @@ def _book(ledger: Ledger, policy: ReturnsPolicy, line: ReturnLine) -> ReturnOutc
             raise
         raise type(error)(line.where, f"{error.source}: {error.problem}") from None
     return _with(outcome, destination=destination, movement_id=movement)
-
-
-def _target(
-    policy: ReturnsPolicy,
-    line: ReturnLine,
-    ledger: Ledger | None,
-    outcome: ReturnOutcome | None = None,
-) -> str:
-    """The location a graded unit goes to: the policy's id, or a location of the policy's kind."""
-    if outcome is None:
-        inspection = _standalone(line)
-        outcome = assess(inspection, policy, "")
-    key = outcome.disposition.value
-    target = policy.destinations[key]
-    if ledger is None:
-        return target
-    kind = destination_kind(target)
-    where = f"{policy.source}: destinations.{key}"
-    if kind is None:
-        if target not in {r.location_id for r in ledger.locations()}:
-            raise PolicyError(where, f"location {target!r} is not in the ledger")
-        return target
-    candidates = [r.location_id for r in ledger.locations(kind)]
-    if not candidates:
-        raise PolicyError(where, f"the ledger has no {kind.value} location")
-    holding = {
-        r.location_id: r.on_hand
-        for r in ledger.stock(sku=line.sku)
-        if r.condition is outcome.grade and r.location_id in set(candidates)
-    }
-    if holding:
-        return max(sorted(holding), key=lambda loc: holding[loc])
-    load = Counter({loc: 0 for loc in candidates})
-    for row in ledger.stock():
-        if row.location_id in load:
-            load[row.location_id] += row.on_hand
-    return min(sorted(load), key=lambda loc: load[loc])
 
 
 def _standalone(line: ReturnLine) -> Inspection:
@@ -187,10 +160,6 @@ def _inspection(line: ReturnLine, category: str, new_price: float) -> Inspection
 
 def _with(outcome: ReturnOutcome, **changes: Any) -> ReturnOutcome:
     return replace(outcome, **changes)
-
-
-def _unbooked(outcome: ReturnOutcome) -> ReturnOutcome:
-    return _with(outcome, movement_id=None)
 
 
 def summarise_outcomes(outcomes: Sequence[ReturnOutcome]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 from wms.errors import InputError, WarehouseError
 from wms.inventory_types import Condition, LocationKind, MovementKind
 from wms.ledger import (
+    DuplicateRecord,
     InsufficientStock,
     InvalidQuantity,
     Ledger,
@@ -81,6 +82,36 @@ def test_move_and_transfer_in_transit(ledger: Ledger) -> None:
     assert ledger.balance_check().ok
 
 
+def test_regrade_changes_condition_in_place(ledger: Ledger) -> None:
+    """A refurbished return moves from its inspected grade to the refurbished one."""
+    ledger.receive("B", "R1", 3)
+    ledger.pick("B", "R1", 2)
+    ledger.return_in("B", "RET", 2, Condition.UNSELLABLE, ref="RMA-7")
+    ledger.regrade("B", "RET", 1, Condition.UNSELLABLE, Condition.USED_LIKE_NEW, ref="REFURB-1")
+    assert ledger.on_hand("B", "RET", Condition.UNSELLABLE) == 1
+    assert ledger.on_hand("B", "RET", Condition.USED_LIKE_NEW) == 1
+    moves = ledger.movements()
+    assert moves[-1].kind is MovementKind.REGRADE
+    assert moves[-1].condition_in is Condition.USED_LIKE_NEW
+    assert ledger.balance_check().ok
+    with pytest.raises(InsufficientStock):
+        ledger.regrade("B", "RET", 2, Condition.UNSELLABLE, Condition.USED_GOOD)
+    with pytest.raises(LedgerError, match="already"):
+        ledger.regrade("B", "RET", 1, Condition.USED_LIKE_NEW, Condition.USED_LIKE_NEW)
+
+
+def test_old_schema_is_refused(tmp_path: Path) -> None:
+    """A database written by another schema version is refused, not silently misread."""
+    url = tmp_path / "old.db"
+    tiny_ledger(str(url)).close()
+    conn = sqlite3.connect(url)
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(LedgerError, match="schema version 1"):
+        Ledger.open(url)
+
+
 def test_adjust_cannot_eat_reserved_stock(ledger: Ledger) -> None:
     """A count loss may not take units that are reserved for an order."""
     ledger.receive("A", "R1", 5)
@@ -103,6 +134,9 @@ def test_return_requires_a_sale(ledger: Ledger) -> None:
     ledger.return_in("A", "RET", 1, Condition.NEW)
     with pytest.raises(NotSold, match="only 0"):
         ledger.return_in("A", "RET", 1, Condition.NEW)
+    ledger.pick("A", "R1", 1)
+    with pytest.raises(DuplicateRecord, match="already booked"):
+        ledger.return_in("A", "RET", 1, Condition.NEW, ref="RMA-1")
     assert ledger.on_hand("A", "RET", Condition.USED_GOOD) == 1
     assert ledger.balance_check().ok
 
@@ -117,6 +151,8 @@ def test_return_requires_a_sale(ledger: Ledger) -> None:
         (lambda lg: lg.receive("A", "R1", 1.5), InvalidQuantity),
         (lambda lg: lg.receive("A", "R1", "2"), InvalidQuantity),
         (lambda lg: lg.receive("A", "R1", True), InvalidQuantity),
+        (lambda lg: lg.receive("A", "R1", 2**70), InvalidQuantity),
+        (lambda lg: lg.adjust("A", "R1", -(2**70)), InvalidQuantity),
         (lambda lg: lg.receive("A", "R1", 1, "SHINY"), LedgerError),
         (lambda lg: lg.pick("A", "R1", 99), InsufficientStock),
         (lambda lg: lg.pick("C", "R1", 1), InsufficientStock),

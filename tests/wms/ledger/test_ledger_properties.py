@@ -32,6 +32,8 @@ QTYS = st.one_of(
 
 
 def operation_name(operation) -> str:
+    if operation.__name__ != "<lambda>":
+        return operation.__qualname__.split(".")[-3]
     return operation.__code__.co_names[-1] if operation.__code__.co_names else "?"
 
 
@@ -138,6 +140,14 @@ class LedgerMachine(RuleBasedStateMachine):
             ),
         )
 
+    @rule(sku=SKUS, loc=LOCS, qty=QTYS, old=CONDS, new=CONDS)
+    def regrade(self, sku, loc, qty, old, new) -> None:
+        def done(_: int) -> None:
+            self.stock[(sku, loc, old)][0] -= qty
+            self.stock[(sku, loc, new)][0] += qty
+
+        self.attempt(lambda: self.ledger.regrade(sku, loc, qty, old, new), done)
+
     @rule(sku=SKUS, loc=LOCS, qty=QTYS, cond=CONDS)
     def return_in(self, sku, loc, qty, cond) -> None:
         def done(_: int) -> None:
@@ -166,6 +176,22 @@ class LedgerMachine(RuleBasedStateMachine):
             self.stock[key][0] += taken
 
         self.attempt(lambda: self.ledger.arrive(tid, qty), done)
+
+    @rule(sku=SKUS, src=LOCS, dst=LOCS, qty=QTYS, take=QTYS)
+    def batch(self, sku, src, dst, qty, take) -> None:
+        """Receive, move and pick in one transaction: all of it happens or none of it."""
+
+        def operation() -> None:
+            with self.ledger.transaction():
+                self.ledger.receive(sku, src, qty)
+                self.ledger.move(sku, src, dst, qty)
+                self.ledger.pick(sku, dst, take)
+
+        def done(_: None) -> None:
+            self.stock[(sku, dst, Condition.NEW)][0] += qty - take
+            self.sold[sku] += take
+
+        self.attempt(operation, done)
 
     @invariant()
     def never_negative_and_reserved_within_on_hand(self) -> None:

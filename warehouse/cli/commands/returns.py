@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+from tqdm import tqdm
 
 from warehouse.cli.common import add_json, emit
 from warehouse.cli.ledger_db import add_db, open_cli_ledger
@@ -48,8 +51,18 @@ def run_returns(args: argparse.Namespace) -> int:
         outcomes = process_returns(lines, policy)
         result |= {"db": None, "booked": False}
     else:
-        with open_cli_ledger(args.db, args.config) as ledger:
-            outcomes = process_returns(lines, policy, ledger, book=not args.dry_run)
+        with (
+            open_cli_ledger(args.db, args.config) as ledger,
+            tqdm(
+                total=len(lines),
+                desc="returns",
+                file=sys.stderr,
+                disable=args.json or not sys.stderr.isatty() or len(lines) < 500,
+            ) as bar,
+        ):
+            outcomes = process_returns(
+                lines, policy, ledger, book=not args.dry_run, progress=bar.update
+            )
             result |= {
                 "db": ledger.url.text,
                 "booked": not args.dry_run,

@@ -6,9 +6,7 @@ import argparse
 from typing import Any
 
 from warehouse.cli.common import add_json, emit
-from warehouse.cli.ledger_db import add_db, open_cli_ledger
-from warehouse.config import load_config
-from wms.ledger.demo import seed_demo
+from warehouse.cli.ledger_db import add_db, open_cli_ledger, seeded_demo
 from wms.ledger.report import describe_stock, stock_report
 
 
@@ -34,7 +32,7 @@ def run_stock(args: argparse.Namespace) -> int:
     if args.seed_demo:
         if args.db is None:
             raise_missing_db()
-        ledger = seed_demo(args.db, load_config(args.config).floor, seed=args.seed)
+        ledger = seeded_demo(args.db, args.config, args.seed)
     else:
         ledger = open_cli_ledger(args.db, args.config)
     with ledger:

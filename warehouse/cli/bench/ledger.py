@@ -1,0 +1,153 @@
+"""``warehouse bench ledger``: the ledger's two design choices against naive baselines.
+
+1. Grouping operations in one transaction (`Ledger.transaction`, used for a
+   returns file or a wave's top-ups) against one commit per operation, on a
+   WAL file database.
+2. Availability read from the ``stock`` table (a cache of the movements,
+   proven by ``balance_check``) against deriving it by summing the
+   movements on every check, as a pure event log without the cache would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from warehouse.cli.common import add_json, emit, positive_int
+from wms.inventory_types import LocationKind
+from wms.ledger import Ledger, LocationRecord, SkuRecord
+
+NAIVE_AVAILABLE = """
+SELECT COALESCE(SUM(CASE
+        WHEN kind IN ('receipt','pick','move','adjust','return-in','dispatch','arrive')
+             AND to_location = :loc THEN qty
+        WHEN kind IN ('receipt','pick','move','adjust','return-in','dispatch','arrive')
+             AND from_location = :loc THEN -qty
+        WHEN kind = 'reserve' AND from_location = :loc THEN -qty
+        WHEN kind = 'release' AND from_location = :loc THEN qty
+        WHEN kind = 'pick' AND reservation_id IS NOT NULL AND from_location = :loc THEN qty
+        ELSE 0 END), 0)
+FROM movements WHERE sku = :sku AND condition = 'NEW'
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "ledger", help="ledger: batched vs per-operation commits; stock cache vs summing movements"
+    )
+    parser.add_argument("--ops", type=positive_int, default=2000, help="operations per timing")
+    parser.add_argument("--history", type=positive_int, default=50_000, help="movements of history")
+    parser.add_argument("--skus", type=positive_int, default=200)
+    parser.add_argument("--repeats", type=positive_int, default=3)
+    add_json(parser)
+    parser.set_defaults(handler=run)
+
+
+def fresh(path: Path, skus: int) -> Ledger:
+    ledger = Ledger.open(f"sqlite:///{path}")
+    ledger.add_skus(SkuRecord(f"S{i:05d}", unit_price=1.0) for i in range(skus))
+    ledger.add_locations(
+        [LocationRecord("R1", LocationKind.RESERVE), LocationRecord("F1", LocationKind.FORWARD)]
+    )
+    return ledger
+
+
+def per_op_vs_batched(workdir: Path, ops: int, skus: int, repeats: int) -> dict[str, float]:
+    per_op, batched = [], []
+    for repeat in range(repeats):
+        with fresh(workdir / f"per-op-{repeat}.db", skus) as ledger:
+            start = time.perf_counter()
+            for i in range(ops):
+                ledger.receive(f"S{i % skus:05d}", "R1", 1)
+            per_op.append(ops / (time.perf_counter() - start))
+        with fresh(workdir / f"batched-{repeat}.db", skus) as ledger:
+            start = time.perf_counter()
+            with ledger.transaction():
+                for i in range(ops):
+                    ledger.receive(f"S{i % skus:05d}", "R1", 1)
+            batched.append(ops / (time.perf_counter() - start))
+    return {
+        "per_op_commit_ops_per_s": round(statistics.median(per_op)),
+        "batched_ops_per_s": round(statistics.median(batched)),
+        "ratio": round(statistics.median(batched) / statistics.median(per_op), 1),
+    }
+
+
+def cache_vs_sum(
+    workdir: Path, ops: int, history: int, skus: int, repeats: int, progress: bool
+) -> dict[str, float]:
+    with fresh(workdir / "history.db", skus) as ledger:
+        bar = tqdm(total=history, desc="history", disable=not progress, file=sys.stderr)
+        with ledger.transaction():
+            written = 0
+            while written < history:
+                sku = f"S{written % skus:05d}"
+                ledger.receive(sku, "R1", 3)
+                ledger.move(sku, "R1", "F1", 2)
+                ledger.pick(sku, "F1", 1)
+                written += 3
+                bar.update(3)
+        bar.close()
+        conn = ledger._conn
+        cached, summed = [], []
+        probes = [f"S{i % skus:05d}" for i in range(ops)]
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a = [ledger.available(sku, "F1") for sku in probes]
+            cached.append((time.perf_counter() - start) / ops * 1e6)
+            start = time.perf_counter()
+            b = [
+                conn.execute(NAIVE_AVAILABLE, {"sku": s, "loc": "F1"}).fetchone()[0] for s in probes
+            ]
+            summed.append((time.perf_counter() - start) / ops * 1e6)
+            if a != b:
+                raise AssertionError("baseline disagrees with the ledger")
+        start = time.perf_counter()
+        report = ledger.balance_check()
+        balance_ms = (time.perf_counter() - start) * 1000
+        if not report.ok:
+            raise AssertionError("benchmark ledger does not balance")
+    return {
+        "movements": report.movements,
+        "stock_cache_us_per_check": round(statistics.median(cached), 2),
+        "sum_of_movements_us_per_check": round(statistics.median(summed), 2),
+        "ratio": round(statistics.median(summed) / statistics.median(cached), 1),
+        "balance_check_ms": round(balance_ms, 1),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = not args.json and sys.stderr.isatty()
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as tmp:
+        workdir = Path(tmp)
+        result = {
+            "ops": args.ops,
+            "skus": args.skus,
+            "commits": per_op_vs_batched(workdir, args.ops, args.skus, args.repeats),
+            "availability": cache_vs_sum(
+                workdir, args.ops, args.history, args.skus, args.repeats, progress
+            ),
+        }
+    emit(result, args.json, describe)
+    return 0
+
+
+def describe(r: dict[str, Any]) -> str:
+    c, a = r["commits"], r["availability"]
+    return "\n".join(
+        [
+            f"receipts, WAL file: one commit each {c['per_op_commit_ops_per_s']}/s, "
+            f"one transaction {c['batched_ops_per_s']}/s ({c['ratio']}x)",
+            f"availability with {a['movements']} movements over {r['skus']} SKUs: stock cache "
+            f"{a['stock_cache_us_per_check']} us, summing movements "
+            f"{a['sum_of_movements_us_per_check']} us ({a['ratio']}x)",
+            f"balance check of {a['movements']} movements: {a['balance_check_ms']} ms",
+        ]
+    )

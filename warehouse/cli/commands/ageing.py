@@ -1,0 +1,62 @@
+"""``warehouse ageing``: age buckets, slow movers and clearance candidates from the ledger."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from warehouse.cli.common import add_json, emit, positive_int
+from warehouse.cli.ledger_db import add_db, open_cli_ledger
+from wms.ageing import AgeingParams, ledger_ageing
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "ageing", help="inventory ageing: age buckets, slow movers, clearance candidates"
+    )
+    add_db(parser)
+    parser.add_argument("--config", metavar="F", help="config whose floor the demo is seeded on")
+    defaults = AgeingParams()
+    parser.add_argument(
+        "--window-days", type=positive_int, default=defaults.window_days, help="sales window"
+    )
+    parser.add_argument(
+        "--no-sale-days",
+        type=positive_int,
+        default=defaults.no_sale_days,
+        help="no sale for this long makes a slow mover",
+    )
+    parser.add_argument(
+        "--clearance-days",
+        type=positive_int,
+        default=defaults.clearance_age_days,
+        help="a slow mover older than this is a clearance candidate",
+    )
+    add_json(parser)
+    parser.set_defaults(handler=run_ageing)
+
+
+def run_ageing(args: argparse.Namespace) -> int:
+    params = AgeingParams(
+        window_days=args.window_days,
+        no_sale_days=args.no_sale_days,
+        clearance_age_days=args.clearance_days,
+    )
+    with open_cli_ledger(args.db, args.config) as ledger:
+        report = ledger_ageing(ledger, params).to_dict() | {"db": ledger.url.text}
+    emit(report, args.json, describe)
+    return 0
+
+
+def describe(report: dict[str, Any]) -> str:
+    lines = [f"ageing of {report['db']} as of {report['as_of']}", "  age (days)   units      value"]
+    for label, bucket in report["buckets"].items():
+        lines.append(f"  {label:<10} {bucket['units']:>7} {bucket['value']:>10.2f}")
+    lines.append(f"slow movers ({len(report['slow_movers'])}): " + ", ".join(report["slow_movers"]))
+    lines.append(f"clearance candidates ({len(report['clearance_candidates'])}):")
+    for row in report["skus"]:
+        if row["clearance"]:
+            lines.append(
+                f"  {row['sku']:<12} {row['units']:>5} units  " + "; ".join(row["reasons"])
+            )
+    return "\n".join(lines)

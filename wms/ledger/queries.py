@@ -1,0 +1,256 @@
+"""Read side of the ledger: every query, and the balance check, over one connection.
+
+`Ledger` (the write side) extends this class; code that only reports (the
+stock report, ageing, replenishment planning) needs nothing more than these
+methods. Multi-statement reads run in one read transaction so they see a
+single consistent state while another process writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from wms.inventory_types import Condition, LocationKind, MovementKind
+from wms.ledger.balance import balance_check
+from wms.ledger.errors import UnknownLocation, UnknownSku
+from wms.ledger.records import (
+    BalanceReport,
+    ForwardSlot,
+    LocationRecord,
+    Movement,
+    Reservation,
+    SkuRecord,
+    StockRow,
+    Transfer,
+)
+from wms.ledger.schema import TABLES
+from wms.ledger.url import DatabaseUrl
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LedgerView:
+    """Queries over a ledger database; not thread-safe: one per thread."""
+
+    def __init__(self, conn: sqlite3.Connection, url: DatabaseUrl, clock: Clock = utc_now):
+        self._conn = conn
+        self.url = url
+        self._clock = clock
+        self._depth = 0
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A read transaction: several SELECTs see one consistent state (no write lock)."""
+        if self._depth > 0:
+            yield
+            return
+        self._conn.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ queries
+
+    def sku(self, sku: str) -> SkuRecord:
+        found = self._sku_or_none(sku)
+        if found is None:
+            raise UnknownSku(f"sku {sku!r}", "not in the ledger")
+        return found
+
+    def skus(self) -> list[SkuRecord]:
+        return [
+            SkuRecord(r[0], r[1], r[2], r[3])
+            for r in self._conn.execute(
+                "SELECT sku, description, category, unit_price FROM skus ORDER BY sku"
+            )
+        ]
+
+    def locations(self, kind: LocationKind | None = None) -> list[LocationRecord]:
+        query = "SELECT location_id, kind, cell_row, cell_col FROM locations"
+        params: tuple[Any, ...] = ()
+        if kind is not None:
+            query += " WHERE kind = ?"
+            params = (kind.value,)
+        return [
+            LocationRecord(
+                r[0], LocationKind(r[1]), None if r[2] is None else (int(r[2]), int(r[3]))
+            )
+            for r in self._conn.execute(query + " ORDER BY location_id", params)
+        ]
+
+    def forward_slots(self) -> list[ForwardSlot]:
+        return [
+            ForwardSlot(*tuple(r))
+            for r in self._conn.execute(
+                "SELECT location_id, sku, min_qty, max_qty FROM forward_slots ORDER BY location_id"
+            )
+        ]
+
+    def stock(
+        self, sku: str | None = None, location_id: str | None = None, include_empty: bool = False
+    ) -> list[StockRow]:
+        clauses, params = [], []
+        if sku is not None:
+            clauses.append("sku = ?")
+            params.append(sku)
+        if location_id is not None:
+            clauses.append("location_id = ?")
+            params.append(location_id)
+        if not include_empty:
+            clauses.append("on_hand > 0")
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        return [
+            StockRow(r[0], r[1], Condition(r[2]), r[3], r[4])
+            for r in self._conn.execute(
+                "SELECT sku, location_id, condition, on_hand, reserved FROM stock"
+                + where
+                + " ORDER BY sku, location_id, condition",
+                params,
+            )
+        ]
+
+    def on_hand(self, sku: str, location_id: str, condition: Condition = Condition.NEW) -> int:
+        return self._stock_cell(sku, location_id, condition)[0]
+
+    def available(self, sku: str, location_id: str, condition: Condition = Condition.NEW) -> int:
+        on_hand, reserved = self._stock_cell(sku, location_id, condition)
+        return on_hand - reserved
+
+    def reservations(self, open_only: bool = True) -> list[Reservation]:
+        where = " WHERE qty > 0" if open_only else ""
+        return [
+            Reservation(r[0], r[1], r[2], Condition(r[3]), r[4], r[5])
+            for r in self._conn.execute(
+                "SELECT reservation_id, sku, location_id, condition, qty, ref FROM reservations"
+                + where
+                + " ORDER BY reservation_id"
+            )
+        ]
+
+    def transfers(self, open_only: bool = True) -> list[Transfer]:
+        where = " WHERE qty > 0" if open_only else ""
+        return [
+            Transfer(r[0], r[1], Condition(r[2]), r[3], r[4], r[5], r[6])
+            for r in self._conn.execute(
+                "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref"
+                " FROM transfers" + where + " ORDER BY transfer_id"
+            )
+        ]
+
+    def in_transit_to(self, location_id: str, sku: str) -> int:
+        row = self._conn.execute(
+            "SELECT COALESCE(SUM(qty), 0) FROM transfers WHERE to_location = ? AND sku = ?",
+            (location_id, sku),
+        ).fetchone()
+        return int(row[0])
+
+    def movements(self, after_id: int = 0) -> list[Movement]:
+        return [
+            Movement(
+                movement_id=r[0],
+                at=datetime.fromisoformat(r[1]),
+                kind=MovementKind(r[2]),
+                sku=r[3],
+                condition=Condition(r[4]),
+                qty=r[5],
+                from_location=r[6],
+                to_location=r[7],
+                reservation_id=r[8],
+                transfer_id=r[9],
+                ref=r[10],
+                to_condition=None if r[11] is None else Condition(r[11]),
+            )
+            for r in self._conn.execute(
+                "SELECT movement_id, at, kind, sku, condition, qty, from_location, to_location,"
+                " reservation_id, transfer_id, ref, to_condition FROM movements"
+                " WHERE movement_id > ?"
+                " ORDER BY movement_id",
+                (after_id,),
+            )
+        ]
+
+    def sold_qty(self, sku: str) -> int:
+        return self._sum_movements(sku, MovementKind.PICK)
+
+    def returned_qty(self, sku: str) -> int:
+        return self._sum_movements(sku, MovementKind.RETURN_IN)
+
+    def daily_picks(self, sku: str) -> dict[date, int]:
+        """Units picked per calendar day (UTC), the demand history forecasts smooth."""
+        return {
+            date.fromisoformat(r[0]): int(r[1])
+            for r in self._conn.execute(
+                "SELECT substr(at, 1, 10) AS day, SUM(qty) FROM movements"
+                " WHERE sku = ? AND kind = ? GROUP BY day ORDER BY day",
+                (sku, MovementKind.PICK.value),
+            )
+        }
+
+    def now(self) -> datetime:
+        return _aware(self._clock())
+
+    def balance_check(self) -> BalanceReport:
+        """Recompute every quantity from the movements and compare with the stored state."""
+        with self._reading():
+            return balance_check(self._conn)
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table in a stable order: equal snapshots, unchanged database."""
+        with self._reading():
+            return {
+                table: [
+                    tuple(r) for r in self._conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
+                ]
+                for table in TABLES
+            }
+
+    def is_empty(self) -> bool:
+        return self._conn.execute("SELECT COUNT(*) FROM skus").fetchone()[0] == 0
+
+    # ------------------------------------------------------------------ internals
+
+    def _sku_or_none(self, sku: str) -> SkuRecord | None:
+        row = self._conn.execute(
+            "SELECT sku, description, category, unit_price FROM skus WHERE sku = ?", (sku,)
+        ).fetchone()
+        return None if row is None else SkuRecord(row[0], row[1], row[2], row[3])
+
+    def _require_sku(self, sku: str) -> None:
+        if self._conn.execute("SELECT 1 FROM skus WHERE sku = ?", (sku,)).fetchone() is None:
+            raise UnknownSku(f"sku {sku!r}", "not in the ledger")
+
+    def _location_kind(self, location_id: str) -> LocationKind:
+        row = self._conn.execute(
+            "SELECT kind FROM locations WHERE location_id = ?", (location_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownLocation(f"location {location_id!r}", "not in the ledger")
+        return LocationKind(row[0])
+
+    def _stock_cell(self, sku: str, location_id: str, condition: Condition) -> tuple[int, int]:
+        row = self._conn.execute(
+            "SELECT on_hand, reserved FROM stock"
+            " WHERE sku = ? AND location_id = ? AND condition = ?",
+            (sku, location_id, condition.value),
+        ).fetchone()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    def _sum_movements(self, sku: str, kind: MovementKind) -> int:
+        row = self._conn.execute(
+            "SELECT COALESCE(SUM(qty), 0) FROM movements WHERE sku = ? AND kind = ?",
+            (sku, kind.value),
+        ).fetchone()
+        return int(row[0])
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
