@@ -86,7 +86,8 @@ def generate_keys(
 ) -> list[Path]:
     """Create (or extend) a keys folder; an existing server key is kept unless ``overwrite``."""
     root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
+    for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN):
+        (root / "authorized" / domain).mkdir(parents=True, exist_ok=True)
     created = []
     if overwrite or not (root / "server.key_secret").exists():
         created.append(create_keypair(root, "server"))
@@ -166,7 +167,10 @@ class KeyringAuthenticator(ThreadAuthenticator):
         for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN):
             folder = self.directory / "authorized" / domain
             names.update(identities(folder))
-            self.configure_curve(domain=domain, location=str(folder))
+            if folder.is_dir():
+                self.configure_curve(domain=domain, location=str(folder))
+            else:
+                self.certs[domain] = {}  # nobody is authorised in this domain
         self._names = names
 
     def curve_user_id(self, client_public_key: bytes) -> str:

@@ -95,6 +95,8 @@ class RobotClient:
         self.connections = 0
         """Transport connections made so far (a reconnect makes it > 1)."""
         self.auth_failures = 0
+        self.dropped = 0
+        """Messages dropped because there was no connection to queue them on."""
         self.rejected: Counter[str] = Counter()
 
     @property
@@ -129,18 +131,31 @@ class RobotClient:
         self.send(Connection(self.header("connection"), ConnectionState.ONLINE))
         return self
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Message) -> bool:
         """Send an upstream message (state, connection, factsheet, visualization)."""
         topic = TOPIC_OF[type(message)]
         if topic not in UPSTREAM_TOPICS:
             raise ValueError(f"a robot does not send {topic!r}")
-        self.send_frames(*encode(message))
+        return self.send_frames(*encode(message))
 
-    def send_frames(self, topic: bytes, body: bytes) -> None:
-        """Raw frames (tests use this to send what a faulty controller might)."""
+    def send_frames(self, topic: bytes, body: bytes) -> bool:
+        """Raw frames (tests use this to send what a faulty controller might).
+
+        Never blocks: while there is no connection to queue on, the message is dropped
+        and counted in ``dropped`` (a robot's next periodic state supersedes it anyway).
+        """
         assert self.socket is not None, "connect() first"
         self._check_monitor()
-        self.socket.send_multipart([topic, body])
+        return self._send_now([topic, body])
+
+    def _send_now(self, frames: list[bytes]) -> bool:
+        assert self.socket is not None
+        try:
+            self.socket.send_multipart(frames, zmq.NOBLOCK)
+        except zmq.Again:
+            self.dropped += 1
+            return False
+        return True
 
     def receive(self, timeout_s: float = 0.0) -> Downstream | None:
         """The next valid downstream message within the timeout; invalid frames are dropped."""
@@ -184,11 +199,8 @@ class RobotClient:
                 self.connections += 1
                 if self.connections > 1:
                     log.info("%s reconnected to %s", self.robot_id, self.endpoint)
-                    assert self.socket is not None
-                    topic, body = encode(
-                        Connection(self.header("connection"), ConnectionState.ONLINE)
-                    )
-                    self.socket.send_multipart([topic, body])
+                    online = Connection(self.header("connection"), ConnectionState.ONLINE)
+                    self._send_now(list(encode(online)))
 
     def wait_event(self, predicate: Callable[[RobotClient], bool], timeout_s: float) -> bool:
         """Poll the monitor until ``predicate(self)`` holds (e.g. a refused handshake)."""
