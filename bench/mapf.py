@@ -2,8 +2,8 @@
 
 One command re-creates every traffic figure in docs/benchmarks.md:
 
-    .venv/bin/python bench/mapf.py                # everything (slow: about an hour)
-    .venv/bin/python bench/mapf.py --part targets # warehouse-10-20-10-2-1, N=400/800/1600, seeds 0-2
+    .venv/bin/python bench/mapf.py                # everything (slow: an hour or so)
+    .venv/bin/python bench/mapf.py --part targets # warehouse-10-20-10-2-1, N=400..1600, 3 seeds
     .venv/bin/python bench/mapf.py --part sweep   # four MovingAI maps, N=100..1600, plots
     .venv/bin/python bench/mapf.py --part mr23    # Robot Runners MR23-I-10, 10,000 robots
 
@@ -190,14 +190,14 @@ def part_mr23(out: Path, steps: int) -> None:
     for model in (ActionModel.GRID4, ActionModel.ROTATION):
         rows += run_pair(problem, steps, 0, ["guided"], model, out, "mr23")
     print(f"\n### MR23-I-10 (warehouse_large, 10,000 robots), T={steps}\n")
-    print(
-        "| model | tasks/step | 2023 winner (rotation, T=5000) | p50 ms | p95 ms | max ms | conflicts |"
-    )
+    header = "| model | tasks/step | 2023 winner (rotation, T=5000) | p50 ms | p95 ms | max ms |"
+    print(header + " conflicts |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['model']} | {r['throughput']:.2f} | {WINNER_MR23_I10} | {r['plan_ms_p50']:.0f} | "
-            f"{r['plan_ms_p95']:.0f} | {r['plan_ms_max']:.0f} | {r['conflicts']} |"
+            f"| {r['model']} | {r['throughput']:.2f} | {WINNER_MR23_I10} | "
+            f"{r['plan_ms_p50']:.0f} | {r['plan_ms_p95']:.0f} | {r['plan_ms_max']:.0f} | "
+            f"{r['conflicts']} |"
         )
 
 
