@@ -61,6 +61,9 @@ class GoalDistances:
         self._blocked_version = graph.blocked.copy()
         self._transposed = self._build()
         self.computed = 0
+        self.version = 0
+        self._row_version = np.zeros(0, dtype=np.int64)
+        self.stale_refresh = 0
 
     def _build(self) -> csr_matrix:
         graph = self.graph
@@ -75,6 +78,23 @@ class GoalDistances:
             (cost[keep].astype(np.float64), (dst[keep], src[keep])),
             shape=(graph.size, graph.size),
         )
+
+    def set_costs(self, costs: np.ndarray, stale_refresh: int) -> None:
+        """New move costs (congestion changed); existing rows become stale.
+
+        Stale rows stay usable (a goal's table from a few steps ago is still
+        a good guide); each `slots` call recomputes at most ``stale_refresh``
+        of the stale rows it is asked for, oldest first, so the cost of
+        following congestion is spread evenly over steps.
+        """
+        costs = np.asarray(costs, dtype=np.int64)
+        if costs.shape != self.costs.shape or (costs <= 0).any():
+            raise ValueError("costs must be positive integers of shape [nodes, 4]")
+        self.costs = costs
+        self._uniform = bool((costs == costs.flat[0]).all())
+        self._transposed = self._build()
+        self.version += 1
+        self.stale_refresh = stale_refresh
 
     def refresh(self) -> bool:
         """Drop every table if the graph's blocked set changed; returns whether it did."""
@@ -96,6 +116,13 @@ class GoalDistances:
         for goal in unique[have].tolist():
             self._lru.move_to_end(goal)
         missing = unique[~have]
+        if self.stale_refresh and have.any():
+            present = unique[have]
+            age = self.version - self._row_version[self._slot_of_goal[present]]
+            stale = present[age > 0]
+            if stale.size:
+                oldest = stale[np.argsort(-age[age > 0], kind="stable")[: self.stale_refresh]]
+                self._compute(oldest, reuse=True)
         if missing.size:
             self._make_room(missing.size, keep=unique)
             for start in range(0, missing.size, BATCH):
@@ -134,7 +161,7 @@ class GoalDistances:
             self._free_slots.extend(range(rows, rows + grow))
         self._capacity = max(self._capacity, min(target, self.pool.shape[0]))
 
-    def _compute(self, goals: np.ndarray) -> None:
+    def _compute(self, goals: np.ndarray, reuse: bool = False) -> None:
         dist = dijkstra(
             self._transposed,
             directed=True,
@@ -143,7 +170,7 @@ class GoalDistances:
         )
         dist = np.atleast_2d(dist)
         if self._uniform:
-            dist = dist * self.unit
+            dist = dist * float(self.costs.flat[0])
         finite = np.isfinite(dist)
         largest = float(dist[finite].max()) if finite.any() else 0.0
         if largest >= self.unreachable and self.pool.dtype == np.uint16:
@@ -151,9 +178,14 @@ class GoalDistances:
             self.pool[self.pool == UNREACHABLE16] = UNREACHABLE32
             self.unreachable = int(UNREACHABLE32)
         rows = np.where(finite, dist, self.unreachable).astype(self.pool.dtype)
+        if self._row_version.size < self.pool.shape[0]:
+            grown = np.zeros(self.pool.shape[0], dtype=np.int64)
+            grown[: self._row_version.size] = self._row_version
+            self._row_version = grown
         for goal, row in zip(goals.tolist(), rows, strict=True):
-            slot = self._free_slots.pop()
+            slot = int(self._slot_of_goal[goal]) if reuse else self._free_slots.pop()
             self.pool[slot] = row
+            self._row_version[slot] = self.version
             self._slot_of_goal[goal] = slot
             self._lru[goal] = slot
         self.computed += len(goals)

@@ -15,7 +15,7 @@ from wms.layout.distances import DistanceTables, mean_free_distance
 EAST = 1
 
 
-def throughput_bound(navigable: np.ndarray, agents: int, samples: int = 256) -> float:
+def throughput_bound(navigable: np.ndarray, agents: int, samples: int = 2048) -> float:
     """N / mean shortest distance between random free cells (tasks per step, no waiting)."""
     mean = mean_free_distance(DistanceTables(navigable), samples=samples, seed=0)
     return agents / mean if mean > 0 else 0.0
@@ -36,7 +36,7 @@ def evaluate(
     """A fresh planner and task stream, run for ``steps``; start headings face east."""
     planner = make_planner(planner_name, problem.navigable, model, seed)
     if problem.known_goals is not None:
-        planner.precompute(problem.known_goals[: 4 * problem.agents + 256])
+        planner.precompute(problem.known_goals[: problem.agents])
     headings = np.full(problem.agents, EAST, dtype=np.int64)
     return run_lifelong(
         planner,

@@ -24,15 +24,17 @@ import numpy as np
 from fleet.traffic.distances import GoalDistances
 from fleet.traffic.graph import FloorGraph
 from fleet.traffic.pibt import PIBTOptions, PIBTPlanner
-from fleet.traffic.planner import ActionModel
+from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult
 
 
 @dataclass(frozen=True)
 class LaneParams:
     """Integer move costs: ``along`` with the lane, ``against`` it (``against >= along``)."""
 
-    along: int = 2
-    against: int = 3
+    along: int = 1
+    against: int = 10
+    corridors_only: bool = False
+    """Lanes only where the floor is one cell wide across the move (rack aisles)."""
 
 
 def lane_costs(graph: FloorGraph, params: LaneParams = LaneParams()) -> np.ndarray:
@@ -51,13 +53,74 @@ def lane_costs(graph: FloorGraph, params: LaneParams = LaneParams()) -> np.ndarr
     costs[:, 3] = np.where(east, params.against, params.along)
     costs[:, 2] = np.where(south, params.along, params.against)
     costs[:, 0] = np.where(south, params.against, params.along)
+    if params.corridors_only:
+        walled = graph.neighbours < 0
+        across_vertical = walled[:, 1] & walled[:, 3]  # walls east and west
+        across_horizontal = walled[:, 0] & walled[:, 2]  # walls north and south
+        for d, narrow in (
+            (0, across_vertical),
+            (2, across_vertical),
+            (1, across_horizontal),
+            (3, across_horizontal),
+        ):
+            costs[~narrow, d] = params.along
     return costs
+
+
+@dataclass(frozen=True)
+class CongestionParams:
+    """Congestion-aware costs: entering a cell costs extra in proportion to how
+    often it has been occupied lately (exponential moving average).
+
+    ``weight`` is the extra cost, in moves, of a cell that is always occupied;
+    0 turns congestion awareness off. Costs are re-derived every ``period``
+    steps and at most ``refresh`` stale goal tables are recomputed per step.
+    """
+
+    weight: float = 0.0
+    smoothing: float = 0.05
+    period: int = 10
+    refresh: int = 4
+    scale: int = 4
+
+
+class GuidedPlanner(PIBTPlanner):
+    """PIBT over lane costs that follow the fleet's recent congestion."""
+
+    def __init__(
+        self,
+        graph: FloorGraph,
+        base_costs: np.ndarray,
+        congestion: CongestionParams,
+        **kwargs: object,
+    ) -> None:
+        self._congestion = congestion
+        self._base = base_costs * congestion.scale
+        super().__init__(graph, GoalDistances(graph, self._base), **kwargs)  # type: ignore[arg-type]
+        self._grain = 1.0
+        self._occupancy = np.zeros(graph.size, dtype=np.float64)
+        self._tick = 0
+
+    def plan(self, request: PlanRequest) -> PlanResult:
+        params = self._congestion
+        if params.weight > 0:
+            nodes = self.graph.node_of[np.asarray(request.cells, dtype=np.int64)]
+            seen = np.zeros(self.graph.size, dtype=np.float64)
+            seen[nodes[nodes >= 0]] = 1.0
+            self._occupancy += params.smoothing * (seen - self._occupancy)
+            self._tick += 1
+            if self._tick % params.period == 0:
+                target = self.graph.neighbours
+                crowd = self._occupancy[np.where(target >= 0, target, 0)]
+                extra = np.rint(crowd * params.weight * params.scale).astype(np.int64)
+                self.distances.set_costs(self._base + extra, params.refresh)
+        return super().plan(request)
 
 
 GUIDED_OPTIONS = PIBTOptions(
     swap=True,
-    occupied_penalty=0.25,
-    headon_penalty=0.25,
+    occupied_penalty=0.45,
+    headon_penalty=0.45,
     stall_steps=64,
 )
 
@@ -68,7 +131,15 @@ def make_guided(
     seed: int = 0,
     lanes: LaneParams = LaneParams(),
     options: PIBTOptions = GUIDED_OPTIONS,
+    congestion: CongestionParams = CongestionParams(),
 ) -> PIBTPlanner:
     graph = FloorGraph(navigable)
-    distances = GoalDistances(graph, lane_costs(graph, lanes))
-    return PIBTPlanner(graph, distances, name="guided", model=model, options=options, seed=seed)
+    return GuidedPlanner(
+        graph,
+        lane_costs(graph, lanes),
+        congestion,
+        name="guided",
+        model=model,
+        options=options,
+        seed=seed,
+    )

@@ -34,6 +34,7 @@ class MapfProblem:
     starts: np.ndarray
     make_tasks: Callable[[], TaskStream]
     known_goals: np.ndarray | None = None
+    """Task goal cells in queue order, when known up front (tables are warmed for them)."""
 
     @property
     def agents(self) -> int:
@@ -105,7 +106,7 @@ def read_instance(path: str | Path, agents: int | None = None) -> MapfProblem:
         navigable=navigable,
         starts=starts,
         make_tasks=lambda: RoundRobinTasks(tasks, team),
-        known_goals=np.unique(tasks),
+        known_goals=tasks,
     )
 
 

@@ -49,6 +49,12 @@ class PIBTOptions:
     """Steps without getting closer to the goal before top priority (0: off)."""
 
 
+def _turns(facing: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Quarter turns needed to face ``direction`` (0, 1 or 2)."""
+    diff = np.abs(facing - direction) % 4
+    return np.minimum(diff, 4 - diff)
+
+
 class _Memory:
     """Per-robot state kept between steps, keyed by robot id."""
 
@@ -124,21 +130,19 @@ class PIBTPlanner:
             return PlanResult(positions.copy(), None)
         slots = self.distances.slots(goal_nodes)
         priority = self._priorities(ids, positions, goal_nodes, slots, request.priorities)
+        headings = None
         if self.model is ActionModel.ROTATION:
             if request.headings is None:
                 raise ValueError("the rotation model needs headings")
             headings = np.asarray(request.headings, dtype=np.int64) % 4
-            candidates, counts, stay_heading = self._rotation_candidates(positions, headings, slots)
-        else:
-            candidates, counts = self._grid_candidates(positions, slots)
+        candidates, counts = self._grid_candidates(positions, slots, headings)
         order = np.argsort(-priority, kind="stable").tolist()
         nxt = self._run(order, positions.tolist(), goal_nodes, candidates, counts, slots)
         next_nodes = np.asarray(nxt, dtype=np.int64)
+        if headings is not None:
+            next_nodes, new_headings = self._rotate(positions, headings, next_nodes, slots)
+            return PlanResult(graph.cells(next_nodes), new_headings)
         next_cells = graph.cells(next_nodes)
-        if self.model is ActionModel.ROTATION:
-            moved = next_nodes != positions
-            new_headings = np.where(moved, headings, stay_heading).astype(np.int8)
-            return PlanResult(next_cells, new_headings)
         return PlanResult(next_cells, None)
 
     # -- vectorised half ----------------------------------------------------------
@@ -192,13 +196,21 @@ class PIBTPlanner:
         return gathered
 
     def _grid_candidates(
-        self, positions: np.ndarray, slots: np.ndarray
+        self, positions: np.ndarray, slots: np.ndarray, headings: np.ndarray | None = None
     ) -> tuple[list[list[int]], list[int]]:
         count = positions.size
         nodes = np.empty((count, 5), dtype=np.int64)
         nodes[:, :4] = self.graph.neighbours[positions]
         nodes[:, 4] = positions
         score = self._distances_of(slots, nodes)
+        if headings is not None:
+            # rotation model: a move off the current heading first costs the turns
+            turn_cost = _turns(headings[:, None], np.arange(4)[None, :]) * self.distances.unit
+            best = np.argmin(score[:, :4], axis=1)
+            score[:, :4] += turn_cost
+            # staying does not save the turns towards the best way on
+            at_goal = score[:, 4] == 0
+            score[:, 4] += np.where(at_goal, 0, turn_cost[np.arange(count), best])
         score += self._rng.random(score.shape) * (0.45 * self._grain)
         options = self.options
         if options.occupied_penalty or options.headon_penalty:
@@ -220,42 +232,45 @@ class PIBTPlanner:
         counts = np.isfinite(score).sum(axis=1)
         return ranked.tolist(), counts.tolist()
 
-    def _rotation_candidates(
-        self, positions: np.ndarray, headings: np.ndarray, slots: np.ndarray
-    ) -> tuple[list[list[int]], list[int], np.ndarray]:
-        """Forward cell and "stay" (with the best turn), scored by a turn-aware heuristic.
+    def _rotate(
+        self, positions: np.ndarray, headings: np.ndarray, wanted: np.ndarray, slots: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Turn PIBT's 4-connected step into rotation-model actions.
 
-        Cost-to-go of state (v, o) ≈ dist(v) + turns from o to the direction of
-        v's best neighbour: exact for the next move, and cheap to gather.
+        A robot whose wanted cell is straight ahead drives there; one that
+        must face another way turns one quarter towards it and stays. A robot
+        wanting the cell of one that stays must stay too (repeated to a fixed
+        point), which keeps the step free of vertex conflicts; swaps cannot
+        appear because PIBT's step has none. Robots that stay for any reason
+        face their wanted (or best) direction, so a robot asked to make way
+        is turned and ready to move next tick.
         """
         count = positions.size
-        unit = float(self.distances.unit)
-        rows = np.arange(count)
-        forward = self.graph.neighbours[positions, headings]
-        cells = np.stack([forward, positions], axis=1)
-        here = self._distances_of(slots, cells)
-        best_dir = np.empty((count, 2), dtype=np.int64)
-        for k in range(2):
-            around = self.graph.neighbours[np.where(cells[:, k] >= 0, cells[:, k], 0)]
-            best_dir[:, k] = np.argmin(self._distances_of(slots, around), axis=1)
-
-        def turns(facing: np.ndarray, k: int) -> np.ndarray:
-            diff = np.abs(facing - best_dir[:, k]) % 4
-            cost = np.minimum(diff, 4 - diff) * unit
-            return np.where(here[:, k] == 0, 0.0, cost)
-
-        forward_score = unit + here[:, 0] + turns(headings, 0)
-        options = np.stack([headings, (headings + 3) % 4, (headings + 1) % 4], axis=1)
-        stay_costs = np.stack([here[:, 1] + turns(options[:, j], 1) for j in range(3)], axis=1)
-        pick = np.argmin(stay_costs, axis=1)
-        stay_heading = options[rows, pick]
-        stay_score = unit + stay_costs[rows, pick]
-        jitter = self._rng.random((count, 2)) * (0.45 * self._grain)
-        score = np.stack([forward_score, stay_score], axis=1) + jitter
-        order = np.argsort(score, axis=1, kind="stable")
-        ranked = np.take_along_axis(cells, order, axis=1)
-        counts = np.isfinite(score).sum(axis=1)
-        return ranked.tolist(), counts.tolist(), stay_heading
+        nbrs = self.graph.neighbours[positions]
+        moving = wanted != positions
+        direction = np.argmax(nbrs == wanted[:, None], axis=1)
+        stays = moving & (direction != headings)
+        occupant = np.full(self.graph.size, -1, dtype=np.int64)
+        occupant[positions] = np.arange(count)
+        while True:
+            blocker = occupant[wanted]
+            blocked = moving & ~stays & (blocker >= 0) & (blocker != np.arange(count))
+            blocked &= stays[np.maximum(blocker, 0)]
+            if not blocked.any():
+                break
+            stays |= blocked
+        goes = moving & ~stays
+        next_nodes = np.where(goes, wanted, positions)
+        # where to face while staying: the wanted cell, else the best neighbour
+        around = self._distances_of(slots, nbrs)
+        best = np.argmin(around, axis=1)
+        here = self.distances.pool[slots, positions]
+        face = np.where(moving, direction, best)
+        face = np.where(~moving & (here == 0), headings, face)
+        diff = (face - headings) % 4
+        turn = np.where(diff == 3, -1, np.where(diff == 0, 0, 1))
+        new_headings = np.where(goes, headings, (headings + turn) % 4)
+        return next_nodes, new_headings.astype(np.int8)
 
     # -- sequential half ----------------------------------------------------------
 
@@ -309,21 +324,18 @@ class PIBTPlanner:
                     onward = u
             return ways, onward
 
-        def swap_required(pusher: int, puller: int, v_pusher: int, v_puller: int) -> bool:
-            row = pool[slot_list[pusher]]
-            origin = v_pusher
-            while row[v_puller] < row[v_pusher]:
-                ways, onward = corridor_next(v_pusher, v_puller)
-                if ways >= 2:
-                    return False
-                if ways <= 0 or onward == origin:
+        def swap_required(puller: int, v_pusher: int, v_puller: int) -> bool:
+            """Pushing ``puller`` back would drive it into a dead end, yet it wants out."""
+            behind, at = v_pusher, v_puller
+            for _ in range(len(open_nbrs)):
+                ways, onward = corridor_next(behind, at)
+                if ways >= 2 or onward == v_pusher:
+                    return False  # it can step aside (or it is a loop): plain PIBT copes
+                if ways == 0:
                     break
-                v_pusher, v_puller = v_puller, onward
+                behind, at = at, onward
             other = pool[slot_list[puller]]
-            return bool(
-                other[v_pusher] < other[v_puller]
-                and (row[v_pusher] == 0 or row[v_puller] < row[v_pusher])
-            )
+            return bool(other[v_pusher] < other[v_puller])
 
         def swap_possible(v_pusher: int, v_puller: int) -> bool:
             origin = v_pusher
@@ -342,12 +354,7 @@ class PIBTPlanner:
             if best == vi:
                 return -1
             j = occ_now[best]
-            if (
-                j != -1
-                and nxt[j] == -1
-                and swap_required(i, j, vi, best)
-                and swap_possible(best, vi)
-            ):
+            if j != -1 and nxt[j] == -1 and swap_required(j, vi, best) and swap_possible(best, vi):
                 return j
             return -1
 

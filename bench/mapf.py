@@ -1,0 +1,226 @@
+"""Lifelong MAPF benchmark: our planner vs the PIBT baseline on public warehouse maps.
+
+One command re-creates every traffic figure in docs/benchmarks.md:
+
+    .venv/bin/python bench/mapf.py                # everything (slow: an hour or so)
+    .venv/bin/python bench/mapf.py --part targets # warehouse-10-20-10-2-1, N=400..1600, 3 seeds
+    .venv/bin/python bench/mapf.py --part sweep   # four MovingAI maps, N=100..1600, plots
+    .venv/bin/python bench/mapf.py --part mr23    # Robot Runners MR23-I-10, 10,000 robots
+
+Each (map, N, seed) runs ours and the baseline in the same process, one
+after the other, on the same starts and goal stream. Results are appended as
+JSON lines to ``--out`` (default bench/results/mapf.jsonl) and summarised as
+markdown tables on stdout; the sweep also writes docs/mapf_throughput.png and
+docs/mapf_step_time.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from fleet.traffic.evaluate import evaluate, throughput_bound  # noqa: E402
+from fleet.traffic.instance import random_problem, read_instance  # noqa: E402
+from fleet.traffic.planner import ActionModel  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "benchmarks"
+MOVINGAI = SHARED / "movingai" / "maps"
+MAPS = [
+    "warehouse-10-20-10-2-1",
+    "warehouse-10-20-10-2-2",
+    "warehouse-20-40-10-2-1",
+    "warehouse-20-40-10-2-2",
+]
+MR23 = SHARED / "robotrunners/2023-main-round/warehouse.domain/MR23-I-10.json"
+WINNER_MR23_I10 = 38.9
+
+
+def run_pair(
+    problem,
+    steps: int,
+    seed: int,
+    planners: list[str],
+    model: ActionModel,
+    out: Path,
+    tag: str,
+    limit: float | None = None,
+) -> list[dict]:
+    bound = throughput_bound(problem.navigable, problem.agents)
+    rows = []
+    for name in planners:
+        started = time.perf_counter()
+        result = evaluate(
+            problem, name, steps, time.perf_counter, model=model, seed=seed, time_limit_ms=limit
+        )
+        row = {
+            "part": tag,
+            "map": problem.name,
+            "planner": name,
+            "model": model.value,
+            "seed": seed,
+            "bound": bound,
+            **result.summary(),
+            "bound_ratio": result.throughput / bound if bound else 0.0,
+            "wall_s": round(time.perf_counter() - started, 1),
+        }
+        rows.append(row)
+        with out.open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
+        print(
+            f"  {problem.name} N={problem.agents} seed={seed} {name} {model.value}: "
+            f"{row['throughput']:.3f}/step = {100 * row['bound_ratio']:.1f}% of bound, "
+            f"p95 {row['plan_ms_p95']:.1f} ms, conflicts {row['conflicts']} "
+            f"({row['wall_s']} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return rows
+
+
+def part_targets(out: Path, steps: int) -> None:
+    rows = []
+    for agents in (400, 800, 1600):
+        for seed in (0, 1, 2):
+            problem = random_problem(MOVINGAI / f"{MAPS[0]}.map", agents, seed)
+            rows += run_pair(
+                problem, steps, seed, ["guided", "pibt"], ActionModel.GRID4, out, "targets"
+            )
+    print(f"\n### {MAPS[0]}, T={steps}, seeds 0-2 (mean; bound = N / mean distance)\n")
+    print(
+        "| N | ours % of bound | PIBT % of bound | ratio | ours p95 ms | PIBT p95 ms | conflicts |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for agents in (400, 800, 1600):
+        ours = [r for r in rows if r["agents"] == agents and r["planner"] == "guided"]
+        base = [r for r in rows if r["agents"] == agents and r["planner"] == "pibt"]
+        o = np.mean([r["bound_ratio"] for r in ours])
+        b = np.mean([r["bound_ratio"] for r in base])
+        print(
+            f"| {agents} | {100 * o:.1f} | {100 * b:.1f} | {o / b:.2f} | "
+            f"{np.median([r['plan_ms_p95'] for r in ours]):.1f} | "
+            f"{np.median([r['plan_ms_p95'] for r in base]):.1f} | "
+            f"{sum(r['conflicts'] for r in ours + base)} |"
+        )
+
+
+def part_sweep(out: Path, steps: int, counts: list[int]) -> None:
+    rows = []
+    for name in MAPS:
+        for agents in counts:
+            problem = random_problem(MOVINGAI / f"{name}.map", agents, 0)
+            rows += run_pair(problem, steps, 0, ["guided", "pibt"], ActionModel.GRID4, out, "sweep")
+    print(f"\n### Four MovingAI warehouse maps, T={steps}, seed 0\n")
+    print(
+        "| map | N | ours tasks/step | PIBT tasks/step | ratio | ours % bound | PIBT % bound "
+        "| ours p50/p95 ms | PIBT p50/p95 ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in MAPS:
+        for agents in counts:
+            o = next(
+                r
+                for r in rows
+                if r["map"] == name and r["agents"] == agents and r["planner"] == "guided"
+            )
+            b = next(
+                r
+                for r in rows
+                if r["map"] == name and r["agents"] == agents and r["planner"] == "pibt"
+            )
+            ratio = o["throughput"] / b["throughput"] if b["throughput"] else float("nan")
+            print(
+                f"| {name} | {agents} | {o['throughput']:.2f} | {b['throughput']:.2f} | "
+                f"{ratio:.2f} | {100 * o['bound_ratio']:.0f} | {100 * b['bound_ratio']:.0f} | "
+                f"{o['plan_ms_p50']:.1f}/{o['plan_ms_p95']:.1f} | "
+                f"{b['plan_ms_p50']:.1f}/{b['plan_ms_p95']:.1f} |"
+            )
+    plot(rows, counts)
+
+
+def plot(rows: list[dict], counts: list[int]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for key, label, filename in (
+        ("throughput", "tasks per timestep", "mapf_throughput.png"),
+        ("plan_ms_p95", "p95 planning time per step (ms)", "mapf_step_time.png"),
+    ):
+        fig, axes = plt.subplots(1, len(MAPS), figsize=(4 * len(MAPS), 3.4), sharey=False)
+        for ax, name in zip(axes, MAPS, strict=True):
+            for planner, style in (("guided", "o-"), ("pibt", "s--")):
+                ys = [
+                    next(
+                        r[key]
+                        for r in rows
+                        if r["map"] == name and r["agents"] == n and r["planner"] == planner
+                    )
+                    for n in counts
+                ]
+                ax.plot(counts, ys, style, label="ours (guided)" if planner == "guided" else "PIBT")
+            if key == "throughput":
+                bounds = [
+                    next(r["bound"] for r in rows if r["map"] == name and r["agents"] == n)
+                    for n in counts
+                ]
+                ax.plot(counts, bounds, ":", color="grey", label="bound N/mean dist")
+            ax.set_title(name, fontsize=9)
+            ax.set_xlabel("robots N")
+            ax.set_xscale("log", base=2)
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel(label)
+        axes[0].legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(REPO / "docs" / filename, dpi=110)
+        plt.close(fig)
+
+
+def part_mr23(out: Path, steps: int) -> None:
+    problem = read_instance(MR23)
+    rows = []
+    for model in (ActionModel.GRID4, ActionModel.ROTATION):
+        rows += run_pair(problem, steps, 0, ["guided"], model, out, "mr23")
+    print(f"\n### MR23-I-10 (warehouse_large, 10,000 robots), T={steps}\n")
+    header = "| model | tasks/step | 2023 winner (rotation, T=5000) | p50 ms | p95 ms | max ms |"
+    print(header + " conflicts |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['model']} | {r['throughput']:.2f} | {WINNER_MR23_I10} | "
+            f"{r['plan_ms_p50']:.0f} | {r['plan_ms_p95']:.0f} | {r['plan_ms_max']:.0f} | "
+            f"{r['conflicts']} |"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", choices=["targets", "sweep", "mr23", "all"], default="all")
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--mr23-steps", type=int, default=1000)
+    parser.add_argument("--counts", default="100,200,400,800,1600")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "mapf.jsonl")
+    args = parser.parse_args()
+    if not MOVINGAI.is_dir():
+        print(f"public benchmark data not found at {SHARED}", file=sys.stderr)
+        return 2
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.part in ("targets", "all"):
+        part_targets(args.out, args.steps)
+    if args.part in ("sweep", "all"):
+        part_sweep(args.out, args.steps, [int(c) for c in args.counts.split(",")])
+    if args.part in ("mr23", "all"):
+        part_mr23(args.out, args.mr23_steps)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
