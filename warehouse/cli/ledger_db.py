@@ -22,7 +22,14 @@ DEMO_DAYS = 200
 DEFAULT_LEDGER_URL = "sqlite:///runs/ledger.db"
 
 
-def add_db(parser: argparse.ArgumentParser) -> None:
+def add_db(parser: argparse.ArgumentParser, config_help: str = "") -> None:
+    """``--db URL`` and ``--config F`` (the config may name the ledger and seeds the demo)."""
+    parser.add_argument(
+        "--config",
+        metavar="F",
+        help="TOML config: [wms.ledger] url, the floor the demo ledger is seeded on"
+        + (f", {config_help}" if config_help else ""),
+    )
     parser.add_argument(
         "--db",
         metavar="URL",

@@ -10,8 +10,9 @@ same wave twice does not order its top-up twice. The trigger is the larger of
 the slot's static min and the forecast reorder point (smoothed daily demand
 over the lead time plus ``z * sigma * sqrt(lead time)``), capped at the face's
 max; below it, the face is topped up to max from reserve stock (largest
-available reserve first). With ``dispatch`` the tasks are written to the
-ledger as transfers in transit, all in one transaction.
+available reserve first: one robot trip usually covers the whole top-up).
+With ``dispatch`` the tasks are written to the ledger as transfers in transit,
+all in one transaction.
 """
 
 from __future__ import annotations

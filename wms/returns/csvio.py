@@ -20,10 +20,13 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from wms.errors import InputError
 from wms.ledger.ledger import MAX_QTY
 from wms.returns.inspection import Cosmetic, FunctionalTest, Packaging, ReturnReason
+
+E = TypeVar("E", ReturnReason, Packaging, Cosmetic, FunctionalTest)
 
 REQUIRED = ("return_id", "sku", "reason", "packaging", "cosmetic", "functional")
 OPTIONAL = ("qty", "missing_parts", "category", "new_price")
@@ -112,7 +115,7 @@ def _parse_row(cells: dict[str, str], where: str) -> ReturnLine:
     )
 
 
-def _choice(enum_type, cells: dict[str, str], column: str, where: str):
+def _choice(enum_type: type[E], cells: dict[str, str], column: str, where: str) -> E:
     try:
         return enum_type.parse(cells[column])
     except ValueError as error:

@@ -8,6 +8,7 @@ a unit came out USED_GOOD and not USED_VERY_GOOD.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from wms.inventory_types import Condition
@@ -34,7 +35,9 @@ def grade_inspection(inspection: Inspection, policy: ReturnsPolicy) -> GradeResu
     return GradeResult(grade, tuple(reasons))
 
 
-def _caps(inspection: Inspection, category: CategoryPolicy, policy: ReturnsPolicy):
+def _caps(
+    inspection: Inspection, category: CategoryPolicy, policy: ReturnsPolicy
+) -> Iterator[tuple[Condition, str]]:
     """(best grade allowed, why) for every finding that limits the grade."""
     name = inspection.category
     if inspection.packaging is not Packaging.INTACT:
@@ -64,7 +67,7 @@ def _caps(inspection: Inspection, category: CategoryPolicy, policy: ReturnsPolic
             yield Condition.UNSELLABLE, "reported defective and not tested"
 
 
-def _notes(inspection: Inspection):
+def _notes(inspection: Inspection) -> Iterator[str]:
     """Facts worth telling that do not cap the grade."""
     if inspection.reason is ReturnReason.DEFECTIVE and inspection.functional is FunctionalTest.PASS:
         yield "reported defective but passed the functional test"

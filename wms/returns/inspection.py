@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Self
 
 
 class _Parsed(enum.Enum):
     @classmethod
-    def parse(cls, text: str) -> _Parsed:
+    def parse(cls, text: str) -> Self:
         """Case-insensitive, ``-`` or space accepted for ``_``; ``ValueError`` names the choices."""
         key = text.strip().upper().replace("-", "_").replace(" ", "_")
         try:

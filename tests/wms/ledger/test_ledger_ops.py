@@ -274,3 +274,16 @@ def test_movements_carry_clock_time_and_kind() -> None:
     assert [m.kind for m in moves] == [MovementKind.RECEIPT, MovementKind.PICK]
     assert moves[1].at - moves[0].at == timedelta(days=2)
     assert ledger.daily_picks("A") == {moves[1].at.date(): 1}
+
+
+def test_readers_see_committed_state_only(tmp_path: Path) -> None:
+    """With WAL, a second connection reads the last committed state during a write."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    with tiny_ledger(url) as writer, Ledger.open(url, must_exist=True) as reader:
+        writer.receive("A", "R1", 5)
+        with writer.transaction():
+            writer.pick("A", "R1", 2)
+            assert reader.on_hand("A", "R1") == 5
+            assert reader.balance_check().ok
+        assert reader.on_hand("A", "R1") == 3
+        assert reader.balance_check().ok

@@ -24,17 +24,19 @@ from warehouse.cli.common import add_json, emit, positive_int
 from wms.inventory_types import LocationKind
 from wms.ledger import Ledger, LocationRecord, SkuRecord
 
-NAIVE_AVAILABLE = """
-SELECT COALESCE(SUM(CASE
-        WHEN kind IN ('receipt','pick','move','adjust','return-in','dispatch','arrive')
-             AND to_location = :loc THEN qty
-        WHEN kind IN ('receipt','pick','move','adjust','return-in','dispatch','arrive')
-             AND from_location = :loc THEN -qty
-        WHEN kind = 'reserve' AND from_location = :loc THEN -qty
-        WHEN kind = 'release' AND from_location = :loc THEN qty
-        WHEN kind = 'pick' AND reservation_id IS NOT NULL AND from_location = :loc THEN qty
-        ELSE 0 END), 0)
-FROM movements WHERE sku = :sku AND condition = 'NEW'
+ON_HAND = "('receipt','pick','move','adjust','return-in','dispatch','arrive','regrade')"
+NAIVE_AVAILABLE = f"""
+SELECT COALESCE(SUM(
+    CASE WHEN kind IN {ON_HAND} AND to_location = :loc
+              AND COALESCE(to_condition, condition) = 'NEW' THEN qty ELSE 0 END
+  - CASE WHEN kind IN {ON_HAND} AND from_location = :loc AND condition = 'NEW'
+         THEN qty ELSE 0 END
+  - CASE WHEN kind = 'reserve' AND from_location = :loc AND condition = 'NEW'
+         THEN qty ELSE 0 END
+  + CASE WHEN (kind = 'release' OR (kind = 'pick' AND reservation_id IS NOT NULL))
+              AND from_location = :loc AND condition = 'NEW' THEN qty ELSE 0 END
+), 0)
+FROM movements WHERE sku = :sku
 """
 
 

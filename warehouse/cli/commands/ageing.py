@@ -15,7 +15,6 @@ def register(subparsers: Any) -> None:
         "ageing", help="inventory ageing: age buckets, slow movers, clearance candidates"
     )
     add_db(parser)
-    parser.add_argument("--config", metavar="F", help="config whose floor the demo is seeded on")
     defaults = AgeingParams()
     parser.add_argument(
         "--window-days", type=positive_int, default=defaults.window_days, help="sales window"

@@ -16,12 +16,9 @@ def register(subparsers: Any) -> None:
         "replenish",
         help="plan (and put in transit) forward-face top-ups for a wave's demand",
     )
-    add_db(parser)
+    add_db(parser, "[wms.replenishment] alpha, service_z, lead_time_days, history_days")
     parser.add_argument(
         "--demand", metavar="CSV", help="the wave's demand: sku,qty (default: none)"
-    )
-    parser.add_argument(
-        "--config", metavar="F", help="config: [wms.replenishment] alpha, service_z, ..."
     )
     parser.add_argument("--dry-run", action="store_true", help="plan only, write nothing")
     add_json(parser)

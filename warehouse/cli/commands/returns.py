@@ -27,7 +27,6 @@ def register(subparsers: Any) -> None:
         "--policy", metavar="F", help=f"returns policy TOML (default: {DEFAULT_POLICY.name})"
     )
     add_db(returns)
-    returns.add_argument("--config", metavar="F", help="config whose floor the demo is seeded on")
     mode = returns.add_mutually_exclusive_group()
     mode.add_argument(
         "--dry-run", action="store_true", help="check against the ledger but book nothing"

@@ -15,7 +15,6 @@ def register(subparsers: Any) -> None:
         "stock", help="stock by SKU, location and condition, and the ledger's balance check"
     )
     add_db(stock)
-    stock.add_argument("--config", metavar="F", help="config whose floor the demo is seeded on")
     stock.add_argument("--sku", help="only this SKU")
     stock.add_argument(
         "--seed-demo",
