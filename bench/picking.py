@@ -135,9 +135,14 @@ def main() -> int:
     rows.append(plan_row("default floor, synthetic 10,000 orders", big, plan, seconds, "descent"))
     plan, seconds = timed_plan(big, default_model, big_config, args.gls_ms, 1)
     rows.append(
-        plan_row("default floor, synthetic 10,000 orders", big, plan, seconds,
-                 f"GLS {args.gls_ms} ms, {big_config.picking.route_time_budget_s:g} s budget")
-    )  # fmt: skip
+        plan_row(
+            "default floor, synthetic 10,000 orders",
+            big,
+            plan,
+            seconds,
+            f"GLS {args.gls_ms} ms, {big_config.picking.route_time_budget_s:g} s budget",
+        )
+    )
 
     if RETAIL_CSV.is_file():
         retail_config, retail_model = load(REPO / "configs" / "retail.toml")

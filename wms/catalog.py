@@ -155,8 +155,9 @@ def read_catalog_csv(path: str | Path) -> Catalog:
             values = [_positive(row[c], c, where) for c in CATALOG_COLUMNS[1:5]]
             price_text = row.get("unit_price", "")
             price = _positive(price_text, "unit_price", where) if price_text else None
-            skus[sku_id] = Sku(sku_id, *values, category=row["category"] or "general",
-                               unit_price=price)  # fmt: skip
+            skus[sku_id] = Sku(
+                sku_id, *values, category=row["category"] or "general", unit_price=price
+            )
     if not skus:
         raise InputError(str(path), "no SKUs")
     return Catalog(skus)

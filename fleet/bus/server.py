@@ -135,6 +135,7 @@ class BusServer:
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
         context: zmq.Context | None = None,
+        max_batch: int = MAX_BATCH,
     ) -> None:
         if keys_dir is None and not insecure:
             raise InputError("bus", "give a keys folder (CURVE) or choose insecure plain TCP")
@@ -170,6 +171,7 @@ class BusServer:
         self._auth: KeyringAuthenticator | None = None
         self._curve = self.keys_dir is not None
         self._sockets: list[zmq.Socket] = []
+        self.max_batch = max_batch
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -315,7 +317,7 @@ class BusServer:
 
     def _drain_router(self) -> None:
         copy = not self._curve
-        for _ in range(MAX_BATCH):
+        for _ in range(self.max_batch):
             try:
                 frames = self.router.recv_multipart(zmq.NOBLOCK, copy=copy)
             except zmq.Again:

@@ -32,11 +32,24 @@ from typing import Any
 
 from fleet.protocol.errors import ValidationError
 
-Decoder = Callable[[Any, str], Any]
+Decoder = Callable[[Any], Any]
 Encoder = Callable[[Any], Any]
 
 MAX_ITEMS = 10_000
 """Upper bound on any list, so a hostile frame cannot ask for huge work."""
+
+
+class _Invalid(Exception):
+    """A problem found deep in a map; parents add their key on the way up.
+
+    Paths are built only when something is wrong, so a valid message costs no
+    string formatting at all.
+    """
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.parts: list[str] = []
 
 
 def camel(name: str) -> str:
@@ -62,23 +75,41 @@ class WireCodec:
 
     cls: type
     fields: tuple[_Field, ...]
+    defaults: tuple[tuple[str, Any], ...]
 
     def decode(self, value: Any, path: str) -> Any:
+        """Decode a map; a problem raises ValidationError naming ``path.field[i]...``."""
+        try:
+            return self.decode_value(value)
+        except _Invalid as invalid:
+            where = path + "".join(reversed(invalid.parts))
+            raise ValidationError(where, invalid.problem) from None
+
+    def decode_value(self, value: Any) -> Any:
         if not isinstance(value, Mapping):
-            raise ValidationError(path, f"must be a map, got {_kind(value)}")
-        kwargs = {}
+            raise _Invalid(f"must be a map, got {_kind(value)}")
+        values = dict(self.defaults)
         for f in self.fields:
             if f.flatten:
-                kwargs[f.attr] = f.decode(value, path)
+                values[f.attr] = f.decode(value)
                 continue
             raw = value.get(f.wire, _MISSING)
-            where = f"{path}.{f.wire}"
             if raw is _MISSING or (raw is None and not f.required):
                 if f.required:
-                    raise ValidationError(where, "is required")
+                    invalid = _Invalid("is required")
+                    invalid.parts.append("." + f.wire)
+                    raise invalid
                 continue
-            kwargs[f.attr] = f.decode(raw, where)
-        return self.cls(**kwargs)
+            try:
+                values[f.attr] = f.decode(raw)
+            except _Invalid as invalid:
+                invalid.parts.append("." + f.wire)
+                raise
+        # Frozen dataclasses set each field through object.__setattr__, which dominates
+        # decoding time; every field has been checked, so fill the instance directly.
+        obj = object.__new__(self.cls)
+        obj.__dict__.update(values)
+        return obj
 
     def encode(self, obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -103,38 +134,42 @@ def _bounded(check: Decoder, meta: Mapping[str, Any]) -> Decoder:
     if low is None and high is None:
         return check
 
-    def decode(value: Any, path: str) -> Any:
-        number = check(value, path)
+    def decode(value: Any) -> Any:
+        number = check(value)
         if (low is not None and number < low) or (high is not None and number > high):
-            raise ValidationError(path, f"{number!r} is outside [{low}, {high}]")
+            raise _Invalid(f"{number!r} is outside [{low}, {high}]")
         return number
 
     return decode
 
 
-def _decode_str(value: Any, path: str) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(path, f"must be a string, got {_kind(value)}")
+def _decode_str(value: Any) -> str:
+    if value.__class__ is not str and not isinstance(value, str):
+        raise _Invalid(f"must be a string, got {_kind(value)}")
     return value
 
 
-def _decode_int(value: Any, path: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationError(path, f"must be an integer, got {_kind(value)}")
+def _decode_int(value: Any) -> int:
+    if value.__class__ is not int and (not isinstance(value, int) or isinstance(value, bool)):
+        raise _Invalid(f"must be an integer, got {_kind(value)}")
     return value
 
 
-def _decode_float(value: Any, path: str) -> float:
+def _decode_float(value: Any) -> float:
+    if value.__class__ is float:
+        if not math.isfinite(value):
+            raise _Invalid(f"must be finite, got {value!r}")
+        return value
     if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ValidationError(path, f"must be a number, got {_kind(value)}")
+        raise _Invalid(f"must be a number, got {_kind(value)}")
     if not math.isfinite(value):
-        raise ValidationError(path, f"must be finite, got {value!r}")
+        raise _Invalid(f"must be finite, got {value!r}")
     return float(value)
 
 
-def _decode_bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValidationError(path, f"must be a boolean, got {_kind(value)}")
+def _decode_bool(value: Any) -> bool:
+    if value is not True and value is not False:
+        raise _Invalid(f"must be a boolean, got {_kind(value)}")
     return value
 
 
@@ -142,23 +177,30 @@ def _enum_decoder(cls: type[enum.Enum]) -> Decoder:
     by_value = {member.value: member for member in cls}
     allowed = ", ".join(by_value)
 
-    def decode(value: Any, path: str) -> enum.Enum:
+    def decode(value: Any) -> enum.Enum:
         if isinstance(value, str):
             member = by_value.get(value)
             if member is not None:
                 return member
-        raise ValidationError(path, f"must be one of {allowed}, got {value!r}")
+        raise _Invalid(f"must be one of {allowed}, got {str(value)[:40]!r}")
 
     return decode
 
 
 def _tuple_decoder(item: Decoder) -> Decoder:
-    def decode(value: Any, path: str) -> tuple[Any, ...]:
+    def decode(value: Any) -> tuple[Any, ...]:
         if not isinstance(value, list | tuple):
-            raise ValidationError(path, f"must be an array, got {_kind(value)}")
+            raise _Invalid(f"must be an array, got {_kind(value)}")
         if len(value) > MAX_ITEMS:
-            raise ValidationError(path, f"has {len(value)} items, more than {MAX_ITEMS}")
-        return tuple(item(v, f"{path}[{i}]") for i, v in enumerate(value))
+            raise _Invalid(f"has {len(value)} items, more than {MAX_ITEMS}")
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(item(v))
+            except _Invalid as invalid:
+                invalid.parts.append(f"[{i}]")
+                raise
+        return tuple(out)
 
     return decode
 
@@ -184,7 +226,7 @@ def _converters(tp: Any, meta: Mapping[str, Any]) -> tuple[Decoder, Encoder]:
         return _tuple_decoder(item_decode), lambda v: [item_encode(x) for x in v]
     if dataclasses.is_dataclass(tp):
         codec = wire_codec(tp)
-        return codec.decode, codec.encode
+        return codec.decode_value, codec.encode
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return _enum_decoder(tp), _enum_encode
     scalar = {str: _decode_str, int: _decode_int, float: _decode_float, bool: _decode_bool}
@@ -198,19 +240,19 @@ def _converters(tp: Any, meta: Mapping[str, Any]) -> tuple[Decoder, Encoder]:
 _PLAIN = (str, int, float, bool, bytes, type(None))
 
 
-def _decode_any(value: Any, path: str, depth: int = 0) -> Any:
+def _decode_any(value: Any, depth: int = 0) -> Any:
     """Action parameter values: plain msgpack scalars, arrays and string-keyed maps only."""
     if depth > 16:
-        raise ValidationError(path, "nested too deeply")
+        raise _Invalid("nested too deeply")
     if isinstance(value, _PLAIN):
         return value
     if isinstance(value, list | tuple):
-        return [_decode_any(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+        return [_decode_any(v, depth + 1) for v in value]
     if isinstance(value, Mapping):
         if not all(isinstance(k, str) for k in value):
-            raise ValidationError(path, "map keys must be strings")
-        return {k: _decode_any(v, f"{path}.{k}", depth + 1) for k, v in value.items()}
-    raise ValidationError(path, f"unsupported value type {_kind(value)}")
+            raise _Invalid("map keys must be strings")
+        return {k: _decode_any(v, depth + 1) for k, v in value.items()}
+    raise _Invalid(f"unsupported value type {_kind(value)}")
 
 
 @cache
@@ -235,7 +277,8 @@ def wire_codec(cls: type) -> WireCodec:
                 default=f.default,
             )
         )
-    return WireCodec(cls, tuple(compiled))
+    defaults = tuple((f.attr, f.default) for f in compiled if not f.required and not f.flatten)
+    return WireCodec(cls, tuple(compiled), defaults)
 
 
 def wire_names(cls: type) -> list[tuple[str, bool]]:

@@ -42,11 +42,21 @@ def test_wave_json_contract_with_paths(tmp_path: Path, capsys) -> None:
     orders = tmp_path / "orders.csv"
     orders.write_text(HEADER + GOOD, encoding="utf-8")
     result = run_json(
-        capsys, "wave", "--config", str(small_config(tmp_path)), "--orders", str(orders),
-        "--json", "--paths",
-    )  # fmt: skip
-    for key in ("travel", "baseline_single_order_sshape_travel", "baseline_batched_sshape_travel",
-                "lower_bound"):  # fmt: skip
+        capsys,
+        "wave",
+        "--config",
+        str(small_config(tmp_path)),
+        "--orders",
+        str(orders),
+        "--json",
+        "--paths",
+    )
+    for key in (
+        "travel",
+        "baseline_single_order_sshape_travel",
+        "baseline_batched_sshape_travel",
+        "lower_bound",
+    ):
         assert isinstance(result[key], int)
     batches = [b for w in result["waves"] for b in w["batches"]]
     assert sorted(o for b in batches for o in b["orders"]) == ["A", "B"]

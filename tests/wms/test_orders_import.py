@@ -148,3 +148,23 @@ def test_generator_is_seeded_skewed_and_shaped() -> None:
     assert sum(top) / lines > 0.3
     arrivals = [o.arrival for o in first]
     assert arrivals == sorted(arrivals)
+
+
+def test_measured_catalogue_csv_loads_and_rejects_bad_rows(tmp_path: Path) -> None:
+    """A catalogue CSV gives measured SKUs; a non-numeric or non-positive size names the row."""
+    from wms.catalog import read_catalog_csv
+
+    header = "sku,length_cm,width_cm,height_cm,weight_kg,category,unit_price\n"
+    good = write(
+        tmp_path, header + "MUG,10,8,9,0.3,kitchen,4.5\nPEN,14,1,1,0.01,stationery,\n", "skus.csv"
+    )
+    catalog = read_catalog_csv(good)
+    assert not catalog.synthetic
+    assert catalog["MUG"].volume_l == pytest.approx(0.72)
+    assert catalog["PEN"].unit_price is None
+    bad = write(tmp_path, header + "MUG,10,8,9,0.3,kitchen,4.5\nBAD,10,x,9,0.3,home,1\n", "b.csv")
+    with pytest.raises(InputError, match=r"b\.csv:3: width_cm 'x' is not a number"):
+        read_catalog_csv(bad)
+    zero = write(tmp_path, header + "Z,10,8,0,0.3,home,1\n", "z.csv")
+    with pytest.raises(InputError, match=r"z\.csv:2: height_cm must be positive"):
+        read_catalog_csv(zero)

@@ -99,8 +99,13 @@ def test_reslot_moves_are_ranked_and_worth_it(model, book) -> None:
     demand = demand_from_orders(orders, catalog)
     target = slot(catalog, demand, model.travel)
     current = slot(catalog, demand, model.travel, strategy="random")
-    moves = reslot_moves(current.sku_location, target.sku_location, demand, model.travel,
-                         SlottingParams(max_moves=20))  # fmt: skip
+    moves = reslot_moves(
+        current.sku_location,
+        target.sku_location,
+        demand,
+        model.travel,
+        SlottingParams(max_moves=20),
+    )
     assert 0 < len(moves) <= 20
     nets = [m.net for m in moves]
     assert nets == sorted(nets, reverse=True)
