@@ -1,8 +1,9 @@
 """The whole-system TOML config: the floor plus one section per package.
 
 Each package validates its own section strictly (unknown keys are errors);
-this module only knows which sections exist and builds the floor, which every
-command needs.
+this module knows which sections exist, builds the floor, which every command
+needs, and has every section parsed at load time so that a bad key anywhere
+fails any command with one line.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fleet.bus.config import BusConfig
+from wms.config import wms_config
 from wms.config_tables import check_keys, read_toml, require_table
 from wms.errors import InputError
 from wms.layout import Floor, floor_from_table
 
-KNOWN_SECTIONS = ("floor", "wms", "fleet", "bus", "sim")
+KNOWN_SECTIONS = ("floor", "wms", "bus")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "default.toml"
 
@@ -45,4 +48,7 @@ def load_config(path: str | Path | None = None) -> AppConfig:
         if name != "floor"
     }
     floor = floor_from_table(data["floor"], path.parent, source)
+    # Parse every package section now, so a bad key fails every command at once.
+    wms_config(sections.get("wms", {}), path.parent, source)
+    BusConfig.from_section(sections.get("bus", {}), f"{source}: bus")
     return AppConfig(path=path, floor=floor, sections=sections)
