@@ -54,6 +54,10 @@ def solve_tour(dist: np.ndarray, search: RouteSearch) -> list[int]:
     transit = model.RegisterTransitMatrix(np.asarray(dist, dtype=np.int64).tolist())
     model.SetArcCostEvaluatorOfAllVehicles(transit)
     solution = model.SolveWithParameters(search.parameters())
+    if solution is None and search.time_limit_ms > 0:
+        # A very short limit on a loaded machine can expire before the first
+        # solution exists; plain descent has no limit and always finishes.
+        return solve_tour(dist, RouteSearch(0))
     if solution is None:
         raise RuntimeError("OR-Tools found no route; the distance matrix is inconsistent")
     order = []
