@@ -138,7 +138,8 @@ def main() -> int:
             "|---|---|---|---|---|---|---|---|---|",
             *[slot_row(name, result) for name, result in scenarios],
             "",
-            "What slotting does to the whole wave plan (same batching and routing, descent):",
+            "What slotting does to the whole wave plan (same batching and routing, route "
+            "search as configured):",
             "",
             "| scenario | travel, random slotting | travel, velocity slotting | saving |",
             "|---|---|---|---|",
