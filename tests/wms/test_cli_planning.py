@@ -194,3 +194,11 @@ def test_bench_picking_reports_both_searches(tmp_path: Path, capsys) -> None:
         assert plan["lower_bound"] <= plan["travel"] <= plan["baseline_batched_sshape_travel"]
         assert plan["ratio_to_single_order_sshape"] <= 0.6
     assert result["slotting"]["saving_vs_random"] >= 0.25
+
+
+def test_example_orders_file_plans(capsys) -> None:
+    """The shipped example in our CSV format plans on the default config."""
+    example = DEFAULT_CONFIG.parent / "orders_example.csv"
+    result = run_json(capsys, "wave", "--orders", str(example), "--json")
+    assert result["orders"]["orders"] == 6
+    assert result["waves"][0]["priority"] == "same_day"
