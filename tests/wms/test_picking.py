@@ -63,6 +63,8 @@ def test_routes_are_valid_and_batches_fit(model, seed, count, totes, max_kg) -> 
         assert batch.weight_kg <= max_kg + 1e-6
         stops = set(batch.stops)
         assert {p.cell for p in batch.picks} <= stops
+        visit = [batch.stops.index(p.cell) for p in batch.picks]
+        assert visit == sorted(visit)
         path = route_path(model.travel.tables, batch.route)
         assert path[0] == path[-1] == batch.station_cell
         assert len(path) - 1 == batch.travel
