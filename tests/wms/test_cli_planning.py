@@ -180,3 +180,25 @@ def test_bad_uci_rows_exit_2(tmp_path: Path, capsys, row: str, needle: str) -> N
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert f"{orders}:3" in err and needle in err
+
+
+def test_bench_picking_reports_both_searches(tmp_path: Path, capsys) -> None:
+    """warehouse bench picking gives plan figures with baselines and bound, and slotting figures."""
+    config = str(small_config(tmp_path))
+    result = run_json(
+        capsys, "bench", "picking", "--config", config, "--json", "--repeats", "1", "--gls-ms", "2"
+    )
+    descent, gls = result["plans"]
+    assert descent["route_search"] == "descent" and gls["route_search"] == "GLS 2 ms"
+    for plan in result["plans"]:
+        assert plan["lower_bound"] <= plan["travel"] <= plan["baseline_batched_sshape_travel"]
+        assert plan["ratio_to_single_order_sshape"] <= 0.6
+    assert result["slotting"]["saving_vs_random"] >= 0.25
+
+
+def test_example_orders_file_plans(capsys) -> None:
+    """The shipped example in our CSV format plans on the default config."""
+    example = DEFAULT_CONFIG.parent / "orders_example.csv"
+    result = run_json(capsys, "wave", "--orders", str(example), "--json")
+    assert result["orders"]["orders"] == 6
+    assert result["waves"][0]["priority"] == "same_day"

@@ -63,6 +63,8 @@ def test_routes_are_valid_and_batches_fit(model, seed, count, totes, max_kg) -> 
         assert batch.weight_kg <= max_kg + 1e-6
         stops = set(batch.stops)
         assert {p.cell for p in batch.picks} <= stops
+        visit = [batch.stops.index(p.cell) for p in batch.picks]
+        assert visit == sorted(visit)
         path = route_path(model.travel.tables, batch.route)
         assert path[0] == path[-1] == batch.station_cell
         assert len(path) - 1 == batch.travel
@@ -155,3 +157,12 @@ def test_sshape_visits_every_stop_and_walks_whole_aisles(model) -> None:
         assert set(model.aisles.segments[s].ends) <= set(waypoints)
     path = route_path(model.travel.tables, waypoints)
     assert all(abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1 for a, b in itertools.pairwise(path))
+
+
+def test_too_short_time_limit_still_routes() -> None:
+    """A time limit that expires before OR-Tools' first solution falls back to plain descent."""
+    rng = np.random.default_rng(0)
+    p = rng.integers(0, 50, size=(150, 2))
+    dist = np.abs(p[:, None, :] - p[None, :, :]).sum(axis=2)
+    order = solve_tour(dist, RouteSearch(time_limit_ms=1))
+    assert sorted(order) == list(range(1, 150))

@@ -178,6 +178,15 @@ class _Trip:
         return travel.matrix[np.ix_(self.nodes, self.nodes)]
 
 
+def _in_route_order(
+    trip: _Trip, picks_of: Mapping[str, list[Pick]], stop_cells: list[Cell]
+) -> tuple[Pick, ...]:
+    """The batch's picks as a pick list: in the order the route reaches their cells."""
+    position = {cell: i for i, cell in enumerate(stop_cells)}
+    picks = [p for o in trip.orders for p in picks_of[o.order_id]]
+    return tuple(sorted(picks, key=lambda p: position[p.cell]))
+
+
 def _form_batches(
     orders: Sequence[Order],
     catalog: Catalog,
@@ -290,7 +299,7 @@ def plan_waves(
                 station=station.point_id,
                 station_cell=station.cell,
                 stops=tuple(stop_cells),
-                picks=tuple(p for o in trip.orders for p in picks_of[o.order_id]),
+                picks=_in_route_order(trip, picks_of, stop_cells),
                 weight_kg=round(sum(o.weight_kg(catalog) for o in trip.orders), 3),
                 volume_l=round(sum(o.volume_l(catalog) for o in trip.orders), 3),
                 travel=trip.length,

@@ -110,6 +110,8 @@ def run_wave(args: argparse.Namespace) -> int:
             )
         if len(r["waves"]) > 10:
             lines.append(f"  ... {len(r['waves']) - 10} more waves (--json for all)")
+        if r["orders"]["catalog_synthetic"] and args.orders:
+            lines.append(f"  note: {r['orders']['catalog_note']}")
         return "\n".join(lines)
 
     emit(result, args.json, human)

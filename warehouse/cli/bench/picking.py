@@ -1,0 +1,147 @@
+"""``warehouse bench picking``: our plan vs the S-shape baselines and the bound; slotting vs random.
+
+Measures one floor and one order set (a CSV or the seeded synthetic stream):
+the wave plan with plain descent and with guided local search, both
+baselines and the lower bound from the same run, the median planning time
+over repeats, every slotting strategy against random slotting, and what
+velocity slotting saves on the whole wave plan. `bench/picking.py` runs it
+on the documented scenarios and writes docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from warehouse.cli.common import add_json, emit, positive_int
+from warehouse.config import load_config
+from wms.orders import OrderBook
+from wms.planning import FloorModel, floor_model, load_order_book, plan_book, slot_book
+from wms.planning_config import PlanningConfig, planning_config
+from wms.slotting import STRATEGIES
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "picking", help="batching + OR-Tools routes vs S-shape baselines and bound; slotting"
+    )
+    parser.add_argument("--config", metavar="F", help="TOML config (default: configs/default.toml)")
+    parser.add_argument("--orders", metavar="CSV", help="orders CSV (default: synthetic stream)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--count", type=positive_int, metavar="N", help="synthetic orders")
+    parser.add_argument("--gls-ms", type=int, default=20, help="guided search per batch (ms)")
+    parser.add_argument("--repeats", type=positive_int, default=3, help="timing repeats")
+    add_json(parser)
+    parser.set_defaults(handler=run)
+
+
+def load(config_path: str | Path | None, count: int | None) -> tuple[PlanningConfig, FloorModel]:
+    app = load_config(config_path)
+    config = planning_config(app.section("wms"), app.path.parent, str(app.path))
+    if count is not None:
+        config = replace(config, profile=replace(config.profile, orders=count))
+    return config, floor_model(app.floor)
+
+
+def plan_figures(
+    book: OrderBook, model: FloorModel, config: PlanningConfig, search_ms: int, repeats: int
+) -> dict[str, Any]:
+    """One plan with baselines and bound, and the median plan time over ``repeats``."""
+    picking = replace(config.picking, route_time_limit_ms=search_ms)
+    outcome = slot_book(book, model, config.slotting)
+    full = plan_book(book.orders, book.catalog, outcome, model, picking)
+    times = [full.seconds["plan"]]
+    for _ in range(repeats - 1):
+        again = plan_book(book.orders, book.catalog, outcome, model, picking, with_baselines=False)
+        times.append(again.seconds["plan"])
+    single = full.baseline_single_order_sshape_travel
+    batched = full.baseline_batched_sshape_travel
+    return {
+        "route_search": f"GLS {search_ms} ms" if search_ms else "descent",
+        "orders": full.orders,
+        "lines": full.lines,
+        "batches": len(full.batches),
+        "travel": full.travel,
+        "baseline_single_order_sshape_travel": single,
+        "baseline_batched_sshape_travel": batched,
+        "lower_bound": full.lower_bound,
+        "ratio_to_single_order_sshape": full.travel / single,
+        "batching_gain": batched / single,
+        "routing_gain": full.travel / batched,
+        "gap_to_lower_bound": full.travel / full.lower_bound - 1.0,
+        "plan_seconds_median": statistics.median(times),
+        "plan_seconds": times,
+    }
+
+
+def slotting_figures(book: OrderBook, model: FloorModel, config: PlanningConfig) -> dict[str, Any]:
+    """Expected travel per line for every strategy, and the effect on a whole wave plan."""
+    per_line: dict[str, float] = {}
+    plan_travel: dict[str, int] = {}
+    random_line = 0.0
+    for strategy in STRATEGIES:
+        outcome = slot_book(book, model, config.slotting, strategy)
+        per_line[strategy] = outcome.slotting.expected_travel_per_line
+        random_line = outcome.random_travel_per_line
+        if strategy in ("velocity", "random"):
+            plan = plan_book(
+                book.orders, book.catalog, outcome, model, config.picking, with_baselines=False
+            )
+            plan_travel[strategy] = plan.travel
+    return {
+        "skus": len(book.catalog),
+        "locations": len(model.floor.locations),
+        "baseline_random_travel_per_line": random_line,
+        "expected_travel_per_line": per_line,
+        "saving_vs_random": 1.0 - per_line["velocity"] / random_line,
+        "wave_travel_random_slotting": plan_travel["random"],
+        "wave_travel_velocity_slotting": plan_travel["velocity"],
+    }
+
+
+def measure(
+    config_path: str | Path | None,
+    orders_csv: str | Path | None,
+    seed: int = 0,
+    count: int | None = None,
+    gls_ms: int = 20,
+    repeats: int = 3,
+) -> dict[str, Any]:
+    config, model = load(config_path, count)
+    book = load_order_book(config, orders_csv, seed)
+    searches = [0] if gls_ms <= 0 else [0, gls_ms]
+    return {
+        "floor": model.floor.name,
+        "orders": book.summary(),
+        "plans": [plan_figures(book, model, config, ms, repeats) for ms in searches],
+        "slotting": slotting_figures(book, model, config),
+    }
+
+
+def describe(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['floor']}: {result['orders']['orders']} orders ({result['orders']['format']})"
+    ]
+    for p in result["plans"]:
+        lines.append(
+            f"  {p['route_search']:<12} travel {p['travel']} = "
+            f"{p['ratio_to_single_order_sshape']:.3f} x single-order S-shape, "
+            f"{100 * p['gap_to_lower_bound']:.2f}% over the bound, "
+            f"planned in {p['plan_seconds_median']:.2f} s (median)"
+        )
+    s = result["slotting"]
+    lines.append(
+        f"  slotting: {s['expected_travel_per_line']['velocity']:.2f} cells/line vs "
+        f"{s['baseline_random_travel_per_line']:.2f} random "
+        f"({100 * s['saving_vs_random']:.1f}% less)"
+    )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    result = measure(args.config, args.orders, args.seed, args.count, args.gls_ms, args.repeats)
+    emit(result, args.json, describe)
+    return 0
