@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import zmq
 
 from fleet.bus.acks import Ack, AckResult, AckTracker
@@ -572,18 +573,19 @@ class BusServer:
         edges: tuple[Edge, ...] | list[Edge],
     ) -> None:
         """Queue an order; resent with the same ids until a state from the robot acknowledges it."""
+        _check_robot_id(robot_id)
         self._call(("order", robot_id, order_id, order_update_id, nodes, edges))
 
     def send_instant_actions(
         self, robot_id: str, actions: tuple[Action, ...] | list[Action]
     ) -> None:
+        """Queue instant actions; resent until every actionId shows in the robot's state."""
+        _check_robot_id(robot_id)
         self._call(("instant", robot_id, actions))
 
     def publish(self, topic: str, key: str, message: Message | dict[str, Any]) -> None:
         """Put a fleet-level message (e.g. a ``fleet`` snapshot map) on the PUB stream."""
         if isinstance(message, dict):
-            import msgpack
-
             body = msgpack.packb(message, use_bin_type=True)
         else:
             _, body = encode(message)
@@ -630,6 +632,12 @@ class _InstantBuilder:
 
     def __call__(self, header: Any) -> InstantActions:
         return InstantActions(header, self.actions)
+
+
+def _check_robot_id(robot_id: str) -> None:
+    manufacturer, _, serial = robot_id.partition("/")
+    if not manufacturer or not serial or "/" in serial:
+        raise ValueError(f"robot ids are manufacturer/serialNumber, got {robot_id!r}")
 
 
 def _topic_of(build: Any) -> str:
