@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import zmq
-from conftest import make_state
+from bus_helpers import make_state
 
 from fleet.bus.robot_client import ClientKeys, RobotClient
 from warehouse.cli import main

@@ -6,7 +6,7 @@ import dataclasses
 
 import msgpack
 import pytest
-from conftest import FAST, LOOPBACK, Recorder, make_state, wait_until
+from bus_helpers import FAST, LOOPBACK, Recorder, make_state, wait_until
 
 from fleet.bus.acks import AckResult
 from fleet.bus.server import BusServer
