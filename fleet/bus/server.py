@@ -137,6 +137,7 @@ class BusServer:
         wall_clock: Clock = time.time,
         context: zmq.Context | None = None,
         max_batch: int = MAX_BATCH,
+        status_interval_s: float | None = None,
     ) -> None:
         if keys_dir is None and not insecure:
             raise InputError("bus", "give a keys folder (CURVE) or choose insecure plain TCP")
@@ -173,6 +174,8 @@ class BusServer:
         self._curve = self.keys_dir is not None
         self._sockets: list[zmq.Socket] = []
         self.max_batch = max_batch
+        self.status_interval_s = status_interval_s
+        self._next_status = clock() + status_interval_s if status_interval_s else None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -315,6 +318,15 @@ class BusServer:
             self.listener.on_ack(ack)
         for robot_id in self.liveness.expired(now):
             self._set_connection(robot_id, ConnectionState.CONNECTIONBROKEN)
+        if self._next_status is not None and now >= self._next_status:
+            self._next_status = now + (self.status_interval_s or 0.0)
+            online = sum(r.connection is ConnectionState.ONLINE for r in self._robots.values())
+            log.info(
+                "status: %d robots online of %d known; %s",
+                online,
+                len(self._robots),
+                ", ".join(f"{k} {v}" for k, v in sorted(self.stats.items())) or "no traffic",
+            )
 
     def _drain_router(self) -> None:
         copy = not self._curve
