@@ -55,10 +55,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     print(
-        "| scenario | offered states/s | accepted states/s, median (range) | lost (max) "
-        "| order RTT p50 ms | p99 ms, median (range) |"
+        "| scenario | offered states/s | sent states/s | accepted states/s, median (range) "
+        "| lost (max) | order RTT p50 ms | p99 ms, median (range) |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for name, params in scenarios(args.seconds):
         runs = []
         for i in range(args.repeat):
@@ -66,7 +66,8 @@ def main() -> int:
             runs.append(run_bench(params))
         lost = max(r["lost"] for r in runs)
         print(
-            f"| {name} | {runs[0]['offered_msgs_per_s']:,.0f} | {spread(runs, 'msgs_per_s')} "
+            f"| {name} | {runs[0]['offered_msgs_per_s']:,.0f} | {median(runs, 'sent_per_s'):,} "
+            f"| {spread(runs, 'msgs_per_s')} "
             f"| {lost} | {median(runs, 'rtt_ms_p50')} | {spread(runs, 'rtt_ms_p99')} |",
             flush=True,
         )

@@ -261,6 +261,7 @@ def run_bench(params: BenchParams, progress: bool = False) -> dict[str, Any]:
         "max_batch": params.max_batch,
         "offered_msgs_per_s": round(params.robots * params.rate_hz, 1),
         "sent": report["sent"],
+        "sent_per_s": round(report["sent"] / report["elapsed"], 1),
         "received": meter.states,
         "lost": report["sent"] - meter.states,
         "send_dropped": report["dropped"],
