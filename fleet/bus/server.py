@@ -164,6 +164,8 @@ class BusServer:
         self._lock = threading.Lock()
         self._commands: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)  # a full pipe already means "wake up"
         self._stopping = False
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -302,7 +304,9 @@ class BusServer:
 
     def _poll_timeout_ms(self) -> int:
         now = self.clock()
-        deadlines = [d for d in (self.liveness.next_deadline(), self.acks.next_due()) if d]
+        deadlines = [
+            d for d in (self.liveness.next_deadline(), self.acks.next_due()) if d is not None
+        ]
         if not deadlines:
             return 250
         return max(0, min(250, int((min(deadlines) - now) * 1000) + 1))
