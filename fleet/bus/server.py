@@ -394,9 +394,7 @@ class BusServer:
                 header.header_id,
             )
             return
-        robot = self._robots.get(robot_id)
-        if robot is None:
-            robot = self._robots[robot_id] = _Robot(robot_id)
+        robot = self._robot(robot_id)
         online = isinstance(message, Connection) and (
             message.connection_state is ConnectionState.ONLINE
         )
@@ -444,8 +442,16 @@ class BusServer:
                 self.stats[f"ack_{ack.result.value}"] += 1
                 self.listener.on_ack(ack)
 
+    def _robot(self, robot_id: str) -> _Robot:
+        """The registry entry, created under the lock (`robots()` iterates from other threads)."""
+        robot = self._robots.get(robot_id)
+        if robot is None:
+            with self._lock:
+                robot = self._robots[robot_id] = _Robot(robot_id)
+        return robot
+
     def _set_connection(self, robot_id: str, state: ConnectionState) -> None:
-        robot = self._robots.setdefault(robot_id, _Robot(robot_id))
+        robot = self._robot(robot_id)
         if robot.connection is state:
             return
         with self._lock:
@@ -516,7 +522,7 @@ class BusServer:
         return True
 
     def _command(self, robot_id: str, build: Callable[[Any], Order | InstantActions]) -> None:
-        robot = self._robots.setdefault(robot_id, _Robot(robot_id))
+        robot = self._robot(robot_id)
         message = build(self._headers(robot).next(_topic_of(build)))
         topic, body = encode(message)
         self.acks.track(robot_id, message, body, self.clock())
@@ -624,9 +630,10 @@ class BusServer:
             }
 
     def counters(self) -> dict[str, Any]:
+        """Message counters; safe from any thread (dict.copy is one step under the GIL)."""
         return {
-            **dict(self.stats),
-            "rejected_by_reason": dict(self.rejects.counts),
+            **dict.copy(self.stats),
+            "rejected_by_reason": dict.copy(self.rejects.counts),
             "pending_commands": self.acks.pending(),
         }
 
