@@ -41,13 +41,24 @@ def median(runs: list[dict[str, Any]], key: str) -> Any:
     return round(statistics.median(values), 3) if values else "-"
 
 
+def spread(runs: list[dict[str, Any]], key: str) -> str:
+    """``median (min-max)`` over the runs."""
+    values = [r[key] for r in runs if r[key] is not None]
+    if not values:
+        return "-"
+    return f"{statistics.median(values):,.2f} ({min(values):,.2f}-{max(values):,.2f})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    print("| scenario | offered states/s | accepted states/s | lost | order RTT p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| scenario | offered states/s | sent states/s | accepted states/s, median (range) "
+        "| lost (max) | order RTT p50 ms | p99 ms, median (range) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for name, params in scenarios(args.seconds):
         runs = []
         for i in range(args.repeat):
@@ -55,8 +66,9 @@ def main() -> int:
             runs.append(run_bench(params))
         lost = max(r["lost"] for r in runs)
         print(
-            f"| {name} | {runs[0]['offered_msgs_per_s']:,.0f} | {median(runs, 'msgs_per_s'):,} "
-            f"| {lost} | {median(runs, 'rtt_ms_p50')} | {median(runs, 'rtt_ms_p99')} |",
+            f"| {name} | {runs[0]['offered_msgs_per_s']:,.0f} | {median(runs, 'sent_per_s'):,} "
+            f"| {spread(runs, 'msgs_per_s')} "
+            f"| {lost} | {median(runs, 'rtt_ms_p50')} | {spread(runs, 'rtt_ms_p99')} |",
             flush=True,
         )
     print()

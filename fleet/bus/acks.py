@@ -129,7 +129,7 @@ class AckTracker:
     def pending(self, robot: str | None = None) -> int:
         if robot is not None:
             return len(self._pending.get(robot, ()))
-        return sum(len(ps) for ps in self._pending.values())
+        return sum(len(ps) for ps in list(self._pending.values()))  # list(): one GIL step
 
 
 def _ack(pending: Pending, result: AckResult, now: float) -> Ack:

@@ -242,9 +242,7 @@ def run_bench(params: BenchParams, progress: bool = False) -> dict[str, Any]:
         if not parent.poll(params.seconds + 60):
             raise RuntimeError("simulated robots did not finish")
         report = parent.recv()
-        deadline = time.monotonic() + 10
-        while meter.states < report["sent"] and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _drain(meter, report["sent"])
         parent.send("done")
         robots.join(30)
     finally:
@@ -263,6 +261,7 @@ def run_bench(params: BenchParams, progress: bool = False) -> dict[str, Any]:
         "max_batch": params.max_batch,
         "offered_msgs_per_s": round(params.robots * params.rate_hz, 1),
         "sent": report["sent"],
+        "sent_per_s": round(report["sent"] / report["elapsed"], 1),
         "received": meter.states,
         "lost": report["sent"] - meter.states,
         "send_dropped": report["dropped"],
@@ -280,6 +279,17 @@ def run_bench(params: BenchParams, progress: bool = False) -> dict[str, Any]:
 
 class _OrderLoop(threading.Thread):
     sent = 0
+
+
+def _drain(meter: _Meter, sent: int, stall_s: float = 3.0) -> None:
+    """Wait until every sent state arrived, or none arrived for ``stall_s`` (then some are lost)."""
+    seen, since = meter.states, time.monotonic()
+    while meter.states < sent:
+        time.sleep(0.01)
+        if meter.states != seen:
+            seen, since = meter.states, time.monotonic()
+        elif time.monotonic() - since > stall_s:
+            return
 
 
 def _order_loop(server: BusServer, params: BenchParams) -> _OrderLoop:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import zmq
 
 from fleet.bus.acks import Ack, AckResult, AckTracker
@@ -136,6 +137,7 @@ class BusServer:
         wall_clock: Clock = time.time,
         context: zmq.Context | None = None,
         max_batch: int = MAX_BATCH,
+        status_interval_s: float | None = None,
     ) -> None:
         if keys_dir is None and not insecure:
             raise InputError("bus", "give a keys folder (CURVE) or choose insecure plain TCP")
@@ -162,6 +164,8 @@ class BusServer:
         self._lock = threading.Lock()
         self._commands: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)  # a full pipe already means "wake up"
         self._stopping = False
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -172,6 +176,8 @@ class BusServer:
         self._curve = self.keys_dir is not None
         self._sockets: list[zmq.Socket] = []
         self.max_batch = max_batch
+        self.status_interval_s = status_interval_s
+        self._next_status = clock() + status_interval_s if status_interval_s else None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -298,7 +304,9 @@ class BusServer:
 
     def _poll_timeout_ms(self) -> int:
         now = self.clock()
-        deadlines = [d for d in (self.liveness.next_deadline(), self.acks.next_due()) if d]
+        deadlines = [
+            d for d in (self.liveness.next_deadline(), self.acks.next_due()) if d is not None
+        ]
         if not deadlines:
             return 250
         return max(0, min(250, int((min(deadlines) - now) * 1000) + 1))
@@ -314,6 +322,15 @@ class BusServer:
             self.listener.on_ack(ack)
         for robot_id in self.liveness.expired(now):
             self._set_connection(robot_id, ConnectionState.CONNECTIONBROKEN)
+        if self._next_status is not None and now >= self._next_status:
+            self._next_status = now + (self.status_interval_s or 0.0)
+            online = sum(r.connection is ConnectionState.ONLINE for r in self._robots.values())
+            log.info(
+                "status: %d robots online of %d known; %s",
+                online,
+                len(self._robots),
+                ", ".join(f"{k} {v}" for k, v in sorted(self.stats.items())) or "no traffic",
+            )
 
     def _drain_router(self) -> None:
         copy = not self._curve
@@ -377,9 +394,7 @@ class BusServer:
                 header.header_id,
             )
             return
-        robot = self._robots.get(robot_id)
-        if robot is None:
-            robot = self._robots[robot_id] = _Robot(robot_id)
+        robot = self._robot(robot_id)
         online = isinstance(message, Connection) and (
             message.connection_state is ConnectionState.ONLINE
         )
@@ -427,8 +442,16 @@ class BusServer:
                 self.stats[f"ack_{ack.result.value}"] += 1
                 self.listener.on_ack(ack)
 
+    def _robot(self, robot_id: str) -> _Robot:
+        """The registry entry, created under the lock (`robots()` iterates from other threads)."""
+        robot = self._robots.get(robot_id)
+        if robot is None:
+            with self._lock:
+                robot = self._robots[robot_id] = _Robot(robot_id)
+        return robot
+
     def _set_connection(self, robot_id: str, state: ConnectionState) -> None:
-        robot = self._robots.setdefault(robot_id, _Robot(robot_id))
+        robot = self._robot(robot_id)
         if robot.connection is state:
             return
         with self._lock:
@@ -499,7 +522,7 @@ class BusServer:
         return True
 
     def _command(self, robot_id: str, build: Callable[[Any], Order | InstantActions]) -> None:
-        robot = self._robots.setdefault(robot_id, _Robot(robot_id))
+        robot = self._robot(robot_id)
         message = build(self._headers(robot).next(_topic_of(build)))
         topic, body = encode(message)
         self.acks.track(robot_id, message, body, self.clock())
@@ -572,18 +595,19 @@ class BusServer:
         edges: tuple[Edge, ...] | list[Edge],
     ) -> None:
         """Queue an order; resent with the same ids until a state from the robot acknowledges it."""
+        _check_robot_id(robot_id)
         self._call(("order", robot_id, order_id, order_update_id, nodes, edges))
 
     def send_instant_actions(
         self, robot_id: str, actions: tuple[Action, ...] | list[Action]
     ) -> None:
+        """Queue instant actions; resent until every actionId shows in the robot's state."""
+        _check_robot_id(robot_id)
         self._call(("instant", robot_id, actions))
 
     def publish(self, topic: str, key: str, message: Message | dict[str, Any]) -> None:
         """Put a fleet-level message (e.g. a ``fleet`` snapshot map) on the PUB stream."""
         if isinstance(message, dict):
-            import msgpack
-
             body = msgpack.packb(message, use_bin_type=True)
         else:
             _, body = encode(message)
@@ -606,9 +630,10 @@ class BusServer:
             }
 
     def counters(self) -> dict[str, Any]:
+        """Message counters; safe from any thread (dict.copy is one step under the GIL)."""
         return {
-            **dict(self.stats),
-            "rejected_by_reason": dict(self.rejects.counts),
+            **dict.copy(self.stats),
+            "rejected_by_reason": dict.copy(self.rejects.counts),
             "pending_commands": self.acks.pending(),
         }
 
@@ -630,6 +655,12 @@ class _InstantBuilder:
 
     def __call__(self, header: Any) -> InstantActions:
         return InstantActions(header, self.actions)
+
+
+def _check_robot_id(robot_id: str) -> None:
+    manufacturer, _, serial = robot_id.partition("/")
+    if not manufacturer or not serial or "/" in serial:
+        raise ValueError(f"robot ids are manufacturer/serialNumber, got {robot_id!r}")
 
 
 def _topic_of(build: Any) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import msgpack
@@ -36,8 +37,14 @@ _MAJOR = PROTOCOL_VERSION.split(".", 1)[0]
 
 def timestamp(seconds: float) -> str:
     """ISO 8601 UTC with milliseconds, as VDA 5050 examples write it."""
-    moment = datetime.fromtimestamp(seconds, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    whole, millis = divmod(round(seconds * 1000), 1000)
+    return f"{_second(whole)}.{millis:03d}Z"
+
+
+@lru_cache(maxsize=4)
+def _second(whole: int) -> str:
+    """The date-time part, formatted once per second (every message carries a timestamp)."""
+    return datetime.fromtimestamp(whole, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def to_wire(message: Message) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def state() -> State:
     return State(
         header=header(),
         order_id="order-42",
-        order_update_id=0,
+        order_update_id=4,
         last_node_id="c12_5",
         last_node_sequence_id=0,
         node_states=(

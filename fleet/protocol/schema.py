@@ -64,6 +64,7 @@ class _Field:
     required: bool
     flatten: bool
     always: bool
+    scalar: bool
     decode: Decoder
     encode: Encoder
     default: Any
@@ -113,12 +114,13 @@ class WireCodec:
 
     def encode(self, obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        values = obj.__dict__
         for f in self.fields:
-            value = getattr(obj, f.attr)
+            value = values[f.attr]
             if f.flatten:
                 out.update(f.encode(value))
             elif f.required or f.always or (value is not None and value != ()):
-                out[f.wire] = f.encode(value)
+                out[f.wire] = value if f.scalar else f.encode(value)
         return out
 
 
@@ -272,6 +274,7 @@ def wire_codec(cls: type) -> WireCodec:
                 required=not has_default,
                 flatten=bool(meta.get("flatten", False)),
                 always=bool(meta.get("always", False)),
+                scalar=encode is _scalar_encode,
                 decode=decode,
                 encode=encode,
                 default=f.default,

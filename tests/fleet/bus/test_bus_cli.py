@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import zmq
-from conftest import make_state
+from bus_helpers import make_state
 
 from fleet.bus.robot_client import ClientKeys, RobotClient
 from warehouse.cli import main
@@ -103,3 +103,13 @@ def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
     summary = json.loads(out)
     assert summary["robots"] == {"acme/r1": "OFFLINE"}
     assert summary["counters"]["accepted"] >= 2
+
+
+def test_bench_bus_reports_the_contract_fields(capsys) -> None:
+    """`warehouse bench bus --json` prints msgs_per_s, rtt_ms_p50, rtt_ms_p99 and lost."""
+    code = main(["bench", "bus", "--robots", "3", "--rate", "5", "--seconds", "1", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["lost"] == 0 and result["sent"] == result["received"] > 0
+    assert result["msgs_per_s"] > 0
+    assert result["acks"] > 0 and 0 < result["rtt_ms_p50"] <= result["rtt_ms_p99"]

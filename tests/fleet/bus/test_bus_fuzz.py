@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import msgpack
 import pytest
 import zmq
-from conftest import LOOPBACK, make_state
+from bus_helpers import LOOPBACK, make_state
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import zmq
-from conftest import FAST, LOOPBACK, Recorder, make_state
+from bus_helpers import FAST, LOOPBACK, Recorder, make_state
 
 from fleet.bus.keys import generate_keys
 from fleet.bus.robot_client import ClientKeys

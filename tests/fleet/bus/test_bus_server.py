@@ -6,9 +6,10 @@ import dataclasses
 
 import msgpack
 import pytest
-from conftest import FAST, LOOPBACK, Recorder, make_state, wait_until
+from bus_helpers import FAST, LOOPBACK, Recorder, make_state, wait_until
 
 from fleet.bus.acks import AckResult
+from fleet.bus.config import BusConfig
 from fleet.bus.server import BusServer
 from fleet.bus.subscriber import FleetSubscriber
 from fleet.protocol import (
@@ -307,3 +308,35 @@ def test_server_requires_an_explicit_security_choice() -> None:
 
     with pytest.raises(InputError):
         BusServer(LOOPBACK)
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_liveness_follows_the_injected_clock(recorder: Recorder, clients) -> None:
+    """With an hour-long timeout on a fake clock, silence is detected once the clock moves."""
+    clock = FakeClock()
+    config = BusConfig(heartbeat_interval_s=1200.0, missed_heartbeats=3)
+    server = BusServer(LOOPBACK, insecure=True, config=config, listener=recorder, clock=clock)
+    server.start()
+    try:
+        client = clients(server.endpoint)
+        client.send(make_state(client))
+        recorder.wait_for(lambda r: states_of(r))
+        clock.now += 3599.0
+        client.send(make_state(client))  # heard at 4599: the deadline moves to 8199
+        recorder.wait_for(lambda r: len(states_of(r)) == 2)
+        clock.now += 3601.0
+        recorder.wait_for(
+            lambda r: ("acme/r1", ConnectionState.CONNECTIONBROKEN) in r.of("connection")
+        )
+        assert server.liveness.last_seen("acme/r1") is None
+    finally:
+        server.stop()

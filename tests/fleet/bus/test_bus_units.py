@@ -68,7 +68,8 @@ def test_order_ack_needs_matching_ids() -> None:
     acks = AckTracker(0.5, 3)
     acks.track("acme/r1", _order(2), b"body", 0.0)
     s = state()
-    assert acks.on_state("acme/r1", s.__class__(**{**s.__dict__, "errors": ()}), 0.1) == []
+    older = s.__class__(**{**s.__dict__, "errors": (), "order_update_id": 1})
+    assert acks.on_state("acme/r1", older, 0.1) == []
     newer = s.__class__(**{**s.__dict__, "errors": (), "order_update_id": 2})
     (ack,) = acks.on_state("acme/r1", newer, 0.2)
     assert ack.result is AckResult.ACCEPTED and ack.rtt_s == pytest.approx(0.2)

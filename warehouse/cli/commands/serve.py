@@ -35,6 +35,9 @@ def register(subparsers: Any) -> None:
         "--insecure", action="store_true", help="plain TCP, no authentication (local tests only)"
     )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    parser.add_argument(
+        "--status-every", type=float, default=30.0, metavar="S", help="log a status line every S s"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -51,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         keys_dir=args.keys,
         insecure=args.insecure,
         config=bus,
+        status_interval_s=args.status_every if args.status_every > 0 else None,
     )
 
     def stop(signum: int, _frame: Any) -> None:

@@ -177,3 +177,12 @@ def test_mutated_states_only_raise_protocol_errors(patch: dict) -> None:
     except ProtocolError:
         return
     assert isinstance(result, State)
+
+
+def test_timestamps_are_iso8601_utc_with_milliseconds() -> None:
+    """Header timestamps format as VDA 5050 shows them and round to the millisecond."""
+    from fleet.protocol.codec import timestamp
+
+    assert timestamp(0) == "1970-01-01T00:00:00.000Z"
+    assert timestamp(1767607200.123) == "2026-01-05T10:00:00.123Z"
+    assert timestamp(1767607200.9996) == "2026-01-05T10:00:01.000Z"

@@ -1,0 +1,77 @@
+"""Live-bus test helpers: loopback endpoints, an event recorder, deadline polling."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fleet.bus.acks import Ack
+from fleet.bus.config import BusConfig
+from fleet.bus.robot_client import RobotClient
+from fleet.bus.server import BusListener
+from fleet.protocol import BatteryState, ConnectionState, Message, OrderProgress, State
+from fleet.protocol.orders import state_message
+
+LOOPBACK = "tcp://127.0.0.1:0"
+FAST = BusConfig(heartbeat_interval_s=0.1, missed_heartbeats=3, resend_after_s=0.15, max_resends=5)
+
+
+class Recorder(BusListener):
+    """What the server tells the fleet layer; `wait_for` blocks on a condition, not a sleep."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self._cond = threading.Condition()
+
+    def _add(self, kind: str, value: Any) -> None:
+        with self._cond:
+            self.events.append((kind, value))
+            self._cond.notify_all()
+
+    def on_message(self, robot: str, message: Message) -> None:
+        self._add("message", (robot, message))
+
+    def on_connection(self, robot: str, state: ConnectionState) -> None:
+        self._add("connection", (robot, state))
+
+    def on_ack(self, ack: Ack) -> None:
+        self._add("ack", ack)
+
+    def on_reject(self, peer: str, reason: str, detail: str) -> None:
+        self._add("reject", (peer, reason, detail))
+
+    def of(self, kind: str) -> list[Any]:
+        with self._cond:
+            return [v for k, v in self.events if k == kind]
+
+    def wait_for(self, predicate: Callable[[Recorder], Any], timeout_s: float = 5.0) -> Any:
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while True:
+                result = predicate(self)
+                if result:
+                    return result
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out; events: {self.events[-10:]}")
+                self._cond.wait(remaining)
+
+
+def wait_until(predicate: Callable[[], Any], timeout_s: float = 5.0, step_s: float = 0.01) -> Any:
+    """Poll a condition with a deadline (for state that has no event to wait on)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        threading.Event().wait(step_s)
+
+
+def make_state(client: RobotClient, progress: OrderProgress | None = None) -> State:
+    return state_message(
+        client.header("state"), progress or OrderProgress(), battery=BatteryState(80.0, False)
+    )

@@ -1,0 +1,61 @@
+"""docs/protocol.md stays true: its examples decode to the code's, every field is documented."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import typing
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from fleet.protocol import decode
+from fleet.protocol.examples import all_examples
+from fleet.protocol.messages import TOPICS
+from fleet.protocol.schema import wire_codec, wire_names
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "protocol.md"
+
+
+def _sections() -> dict[str, str]:
+    text = DOC.read_text()
+    parts = re.split(r"^### 4\.\d+ `(\w+)`.*$", text, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+@pytest.mark.parametrize("topic", sorted(TOPICS))
+def test_documented_example_decodes_to_the_code_example(topic: str) -> None:
+    """The JSON example shown for each message is exactly the code's example, and valid."""
+    section = _sections()[topic]
+    (block,) = re.findall(r"```json\n(.*?)\n```", section, flags=re.DOTALL)
+    body = msgpack.packb(json.loads(block), use_bin_type=True)
+    assert decode(topic.encode(), body) == all_examples()[topic]
+
+
+def _field_names(cls: type, seen: set[type]) -> set[str]:
+    """Wire names of a message's fields and of every nested map's fields."""
+    if cls in seen:
+        return set()
+    seen.add(cls)
+    hints = typing.get_type_hints(cls)
+    names = set()
+    for f in wire_codec(cls).fields:
+        if not f.flatten:
+            names.add(f.wire)
+        tp = hints[f.attr]
+        for arg in (tp, *typing.get_args(tp)):
+            for inner in (arg, *typing.get_args(arg)):
+                if dataclasses.is_dataclass(inner):
+                    names |= _field_names(inner, seen)
+    return names
+
+
+@pytest.mark.parametrize("topic", sorted(TOPICS))
+def test_every_field_is_documented(topic: str) -> None:
+    """Each wire field of each message, nested maps included, is named in the docs."""
+    text = DOC.read_text()
+    names = _field_names(TOPICS[topic], set()) | {n for n, _ in wire_names(TOPICS[topic])}
+    missing = sorted(n for n in names if f"`{n}`" not in text)
+    assert not missing, f"{topic}: undocumented fields {missing}"
