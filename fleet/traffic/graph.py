@@ -53,6 +53,25 @@ class FloorGraph:
         self.degree = (self.neighbours >= 0).sum(axis=1)
         self.blocked = np.zeros(self.size, dtype=bool)
 
+    def dead_ends(self) -> np.ndarray:
+        """Nodes not on any cycle's core: repeatedly peel cells with one neighbour left.
+
+        What remains is the part of the floor where robots can get round each
+        other; the peeled cells are dead-end aisles and the trees hanging off
+        the core.
+        """
+        degree = self.degree.copy()
+        peeled = np.zeros(self.size, dtype=bool)
+        leaves = np.flatnonzero(degree <= 1)
+        while leaves.size:
+            peeled[leaves] = True
+            around = self.neighbours[leaves].ravel()
+            around = around[around >= 0]
+            np.subtract.at(degree, around, 1)
+            degree[peeled] = 99
+            leaves = np.flatnonzero((degree <= 1) & ~peeled)
+        return peeled
+
     @property
     def width(self) -> int:
         return self.shape[1]

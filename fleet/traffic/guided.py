@@ -29,12 +29,24 @@ from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult
 
 @dataclass(frozen=True)
 class LaneParams:
-    """Integer move costs: ``along`` with the lane, ``against`` it (``against >= along``)."""
+    """Integer move costs: ``along`` a lane, ``against`` it in open floor, and
+    ``narrow_against`` against it in a one-cell-wide aisle, where a robot coming
+    the wrong way cannot be passed and costs the most."""
 
     along: int = 1
     against: int = 10
-    corridors_only: bool = False
-    """Lanes only where the floor is one cell wide across the move (rack aisles)."""
+    narrow_against: int = 10
+    sparse_against: int = 2
+    """Wrong-way cost everywhere while the fleet is sparse (``sparse_density``)."""
+    sparse_density: float = 0.1
+    """Robots per free cell below which lanes are soft: detours then cost more
+    throughput than the head-on meetings they avoid (docs/traffic.md)."""
+
+    def for_density(self, density: float) -> LaneParams:
+        if density >= self.sparse_density:
+            return self
+        soft = self.sparse_against
+        return LaneParams(self.along, soft, soft, soft, self.sparse_density)
 
 
 def lane_costs(graph: FloorGraph, params: LaneParams = LaneParams()) -> np.ndarray:
@@ -43,27 +55,25 @@ def lane_costs(graph: FloorGraph, params: LaneParams = LaneParams()) -> np.ndarr
     Even rows run east, odd rows west; even columns run south, odd columns
     north. The pattern needs no knowledge of the layout, and on rack floors
     it turns every one-wide aisle into a one-way street with its neighbours
-    running the other way.
+    running the other way. Dead ends are two-way (in and out share cells).
     """
     rows, cols = np.divmod(graph.cell_of, graph.width)
-    costs = np.full((graph.size, 4), params.against, dtype=np.int64)
+    walled = graph.neighbours < 0
+    narrow = np.empty((graph.size, 4), dtype=bool)
+    narrow[:, [0, 2]] = (walled[:, 1] & walled[:, 3])[:, None]
+    narrow[:, [1, 3]] = (walled[:, 0] & walled[:, 2])[:, None]
+    wrong_way = np.where(narrow, params.narrow_against, params.against)
     east = rows % 2 == 0
     south = cols % 2 == 0
-    costs[:, 1] = np.where(east, params.along, params.against)
-    costs[:, 3] = np.where(east, params.against, params.along)
-    costs[:, 2] = np.where(south, params.along, params.against)
-    costs[:, 0] = np.where(south, params.against, params.along)
-    if params.corridors_only:
-        walled = graph.neighbours < 0
-        across_vertical = walled[:, 1] & walled[:, 3]  # walls east and west
-        across_horizontal = walled[:, 0] & walled[:, 2]  # walls north and south
-        for d, narrow in (
-            (0, across_vertical),
-            (2, across_vertical),
-            (1, across_horizontal),
-            (3, across_horizontal),
-        ):
-            costs[~narrow, d] = params.along
+    costs = np.empty((graph.size, 4), dtype=np.int64)
+    costs[:, 1] = np.where(east, params.along, wrong_way[:, 1])
+    costs[:, 3] = np.where(east, wrong_way[:, 3], params.along)
+    costs[:, 2] = np.where(south, params.along, wrong_way[:, 2])
+    costs[:, 0] = np.where(south, wrong_way[:, 0], params.along)
+    dead = graph.dead_ends()
+    target = graph.neighbours
+    into_dead = dead[np.where(target >= 0, target, 0)] & (target >= 0)
+    costs[dead[:, None] | into_dead] = params.along
     return costs
 
 
@@ -85,24 +95,39 @@ class CongestionParams:
 
 
 class GuidedPlanner(PIBTPlanner):
-    """PIBT over lane costs that follow the fleet's recent congestion."""
+    """PIBT over lane costs set by fleet density and (optionally) recent congestion."""
 
     def __init__(
         self,
         graph: FloorGraph,
-        base_costs: np.ndarray,
+        lanes: LaneParams,
         congestion: CongestionParams,
         **kwargs: object,
     ) -> None:
         self._congestion = congestion
-        self._base = base_costs * congestion.scale
+        self._lanes = lanes
+        self._active_lanes = lanes
+        self._base = lane_costs(graph, lanes) * congestion.scale
         super().__init__(graph, GoalDistances(graph, self._base), **kwargs)  # type: ignore[arg-type]
         self._grain = 1.0
         self._occupancy = np.zeros(graph.size, dtype=np.float64)
         self._tick = 0
 
+    def precompute(self, goal_cells: np.ndarray, fleet_size: int | None = None) -> None:
+        if fleet_size is not None:
+            self._fit_lanes(fleet_size)
+        super().precompute(goal_cells, fleet_size)
+
+    def _fit_lanes(self, robots: int) -> None:
+        lanes = self._lanes.for_density(robots / max(1, self.graph.size))
+        if lanes != self._active_lanes:
+            self._active_lanes = lanes
+            self._base = lane_costs(self.graph, lanes) * self._congestion.scale
+            self.distances.set_costs(self._base, max(self._congestion.refresh, 16))
+
     def plan(self, request: PlanRequest) -> PlanResult:
         params = self._congestion
+        self._fit_lanes(len(request.cells))
         if params.weight > 0:
             nodes = self.graph.node_of[np.asarray(request.cells, dtype=np.int64)]
             seen = np.zeros(self.graph.size, dtype=np.float64)
@@ -136,7 +161,7 @@ def make_guided(
     graph = FloorGraph(navigable)
     return GuidedPlanner(
         graph,
-        lane_costs(graph, lanes),
+        lanes,
         congestion,
         name="guided",
         model=model,

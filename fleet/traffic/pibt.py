@@ -108,7 +108,7 @@ class PIBTPlanner:
 
     # -- public -----------------------------------------------------------------
 
-    def precompute(self, goal_cells: np.ndarray) -> None:
+    def precompute(self, goal_cells: np.ndarray, fleet_size: int | None = None) -> None:
         self.distances.precompute(self.graph.nodes(goal_cells, "goals"))
 
     def plan(self, request: PlanRequest) -> PlanResult:

@@ -62,6 +62,7 @@ class Planner(Protocol):
 
     def plan(self, request: PlanRequest) -> PlanResult: ...
 
-    def precompute(self, goal_cells: np.ndarray) -> None:
-        """Warm caches for goals known in advance (may do nothing)."""
+    def precompute(self, goal_cells: np.ndarray, fleet_size: int | None = None) -> None:
+        """Warm caches for goals known in advance (may do nothing); ``fleet_size``
+        lets a planner whose costs depend on fleet density pick them first."""
         ...
