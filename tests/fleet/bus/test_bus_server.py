@@ -344,3 +344,27 @@ def test_liveness_follows_the_injected_clock(recorder: Recorder, clients) -> Non
         assert server.liveness.last_seen("acme/r1") is None
     finally:
         server.stop()
+
+
+def test_frame_above_the_transport_limit_drops_only_that_connection(
+    server: BusServer, recorder: Recorder, clients, context
+) -> None:
+    """A frame beyond ZMQ_MAXMSGSIZE disconnects its sender; the server serves everyone else."""
+    import zmq
+
+    good = clients(server.endpoint)
+    good.send(make_state(good))
+    recorder.wait_for(lambda r: states_of(r))
+    hostile = context.socket(zmq.DEALER)
+    hostile.setsockopt(zmq.LINGER, 0)
+    hostile.setsockopt(zmq.ROUTING_ID, b"acme/big")
+    monitor = hostile.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+    hostile.connect(server.endpoint)
+    hostile.send_multipart([b"state", b"\x00" * (4 * MAX_MESSAGE_BYTES + 1)])
+    assert monitor.poll(5000), "the server should drop the oversized sender"
+    hostile.disable_monitor()
+    monitor.close(linger=0)
+    hostile.close(linger=0)
+    good.send(make_state(good))
+    recorder.wait_for(lambda r: len(states_of(r)) == 2)
+    assert "acme/big" not in server.robots()
