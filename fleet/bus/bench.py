@@ -175,8 +175,8 @@ def codec_baseline(repeat: int = 2000) -> dict[str, dict[str, float]]:
     """Median microseconds to decode one state: msgpack (ours) vs JSON, validation included.
 
     ``typical`` is the state the bench robots send; ``rich`` has every optional field
-    set (docs/protocol.md's example). ``unpack_us`` is msgpack parsing alone, the floor
-    under which validation cannot go.
+    set (docs/protocol.md's example). ``unpack_us`` / ``parse_us_json`` are parsing
+    alone, without building typed, validated messages.
     """
 
     def per_message(fn: Any) -> float:
@@ -190,12 +190,14 @@ def codec_baseline(repeat: int = 2000) -> dict[str, dict[str, float]]:
         ours = per_message(lambda topic=topic, body=body: decode(topic, body))
         baseline = per_message(lambda as_json=as_json: from_wire("state", json.loads(as_json)))
         unpack = per_message(lambda body=body: msgpack.unpackb(body, raw=False))
+        parse_json = per_message(lambda as_json=as_json: json.loads(as_json))
         figures[name] = {
             "bytes_msgpack": len(body),
             "bytes_json": len(as_json),
             "decode_us_msgpack": round(ours, 2),
             "decode_us_json": round(baseline, 2),
             "unpack_us": round(unpack, 2),
+            "parse_us_json": round(parse_json, 2),
             "json_over_msgpack": round(baseline / ours, 2),
         }
     return figures

@@ -10,6 +10,7 @@ import logging
 from collections import Counter
 
 log = logging.getLogger("fleet.bus")
+MAX_PEERS = 10_000
 
 
 class RejectLog:
@@ -28,6 +29,9 @@ class RejectLog:
             self.suppressed[peer] += 1
             return False
         self._last_logged[peer] = now
+        if len(self._last_logged) > MAX_PEERS:  # peers are attacker-chosen: stay bounded
+            cutoff = now - self.interval_s
+            self._last_logged = {p: t for p, t in self._last_logged.items() if t >= cutoff}
         skipped = self.suppressed.pop(peer, 0)
         more = f" ({skipped} more suppressed)" if skipped else ""
         self._logger.warning("rejected from %s: %s: %s%s", peer, reason, detail, more)

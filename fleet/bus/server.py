@@ -394,6 +394,20 @@ class BusServer:
                 header.header_id,
             )
             return
+        if (
+            isinstance(message, Connection)
+            and message.connection_state is ConnectionState.CONNECTIONBROKEN
+        ):
+            self._reject(
+                identity,
+                robot_id,
+                "validation",
+                "connection.connectionState: CONNECTIONBROKEN is declared by the fleet, not sent",
+                now,
+                topic,
+                header.header_id,
+            )
+            return
         robot = self._robot(robot_id)
         online = isinstance(message, Connection) and (
             message.connection_state is ConnectionState.ONLINE

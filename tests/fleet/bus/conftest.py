@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -48,3 +49,11 @@ def clients(context: zmq.Context) -> Iterator[Callable[..., RobotClient]]:
     for client in made:
         if client.socket is not None:
             client.close(clean=False)
+
+
+@pytest.fixture(autouse=True)
+def hang_guard() -> Iterator[None]:
+    """A live-socket test that hangs dumps every thread's stack and ends the run after 90 s."""
+    faulthandler.dump_traceback_later(90, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()

@@ -16,6 +16,7 @@ from fleet.protocol import (
     Action,
     BlockingType,
     BusError,
+    Connection,
     ConnectionState,
     Edge,
     InstantActions,
@@ -26,6 +27,7 @@ from fleet.protocol import (
     Verdict,
     apply_instant_actions,
     apply_order,
+    encode,
     to_wire,
 )
 from fleet.protocol.codec import MAX_MESSAGE_BYTES
@@ -177,10 +179,12 @@ def _bad_frames(client) -> dict[str, list[bytes]]:
     wrong = {**wire, "driving": "yes"}
     other = {**wire, "serialNumber": "r2"}
     stale = {**wire, "headerId": 0}
+    broken = Connection(client.header("connection"), ConnectionState.CONNECTIONBROKEN)
     return {
         "not_msgpack": [b"state", b"\xc1\xc1"],
         "validation": [b"state", msgpack.packb(missing)],
         "validation ": [b"state", msgpack.packb(wrong)],
+        "validation  ": list(encode(broken)),
         "unknown_topic": [b"teleport", msgpack.packb(wire)],
         "unknown_topic ": [b"order", msgpack.packb(to_wire(Order(*_order_fields("o", 0))))],
         "oversized": [b"state", b"\x00" * (MAX_MESSAGE_BYTES + 10)],
@@ -209,7 +213,7 @@ def test_bad_input_is_rejected_counted_answered_and_changes_nothing(
     assert after.last_state == before.last_state and after.messages == before.messages
     reasons = server.counters()["rejected_by_reason"]
     assert sum(reasons.values()) == len(cases)
-    assert reasons["validation"] == 2 and reasons["unknown_topic"] == 2
+    assert reasons["validation"] == 3 and reasons["unknown_topic"] == 2
     assert len(recorder.of("reject")) == len(cases)
     good = make_state(client)
     client.send(dataclasses.replace(good, header=dataclasses.replace(good.header, header_id=51)))
@@ -340,3 +344,27 @@ def test_liveness_follows_the_injected_clock(recorder: Recorder, clients) -> Non
         assert server.liveness.last_seen("acme/r1") is None
     finally:
         server.stop()
+
+
+def test_frame_above_the_transport_limit_drops_only_that_connection(
+    server: BusServer, recorder: Recorder, clients, context
+) -> None:
+    """A frame beyond ZMQ_MAXMSGSIZE disconnects its sender; the server serves everyone else."""
+    import zmq
+
+    good = clients(server.endpoint)
+    good.send(make_state(good))
+    recorder.wait_for(lambda r: states_of(r))
+    hostile = context.socket(zmq.DEALER)
+    hostile.setsockopt(zmq.LINGER, 0)
+    hostile.setsockopt(zmq.ROUTING_ID, b"acme/big")
+    monitor = hostile.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+    hostile.connect(server.endpoint)
+    hostile.send_multipart([b"state", b"\x00" * (4 * MAX_MESSAGE_BYTES + 1)])
+    assert monitor.poll(5000), "the server should drop the oversized sender"
+    hostile.disable_monitor()
+    monitor.close(linger=0)
+    hostile.close(linger=0)
+    good.send(make_state(good))
+    recorder.wait_for(lambda r: len(states_of(r)) == 2)
+    assert "acme/big" not in server.robots()

@@ -134,3 +134,14 @@ def test_bus_config_is_strict() -> None:
     for bad in ({"heartbeat": 1}, {"missed_heartbeats": "3"}, {"resend_after_s": 0}):
         with pytest.raises(InputError):
             BusConfig.from_section(bad)
+
+
+def test_reject_log_memory_is_bounded() -> None:
+    """Garbage from ever-new peer ids cannot grow the rate-limit table without bound."""
+    from fleet.bus import rejects
+
+    log = RejectLog(1.0, logging.getLogger("test.rejects.bounded"))
+    for i in range(rejects.MAX_PEERS + 50):
+        log.reject(f"peer-{i}", "framing", "x", now=i * 0.01)
+    assert len(log._last_logged) <= rejects.MAX_PEERS
+    assert log.counts["framing"] == rejects.MAX_PEERS + 50

@@ -59,3 +59,16 @@ def test_every_field_is_documented(topic: str) -> None:
     names = _field_names(TOPICS[topic], set()) | {n for n, _ in wire_names(TOPICS[topic])}
     missing = sorted(n for n in names if f"`{n}`" not in text)
     assert not missing, f"{topic}: undocumented fields {missing}"
+
+
+def test_documented_bytes_are_a_valid_connection_message() -> None:
+    """The hex dump in the framing section decodes to acme/r1's ONLINE connection message."""
+    from fleet.protocol import Connection, ConnectionState, encode
+
+    (dump,) = re.findall(r"```hex\n(.*?)\n```", DOC.read_text(), flags=re.DOTALL)
+    body = bytes.fromhex(dump.replace("\n", " "))
+    message = decode(b"connection", body)
+    assert isinstance(message, Connection)
+    assert message.connection_state is ConnectionState.ONLINE
+    assert message.header.robot_id == "acme/r1" and message.header.header_id == 0
+    assert encode(message)[1] == body
