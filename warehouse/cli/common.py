@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from warehouse.config import DEFAULT_CONFIG, load_config
-from wms.errors import InputError
 from wms.layout import Floor, floor_from_map_file
 
 
@@ -50,6 +49,11 @@ def positive_int(text: str) -> int:
     return value
 
 
-def require_suffix(path: str, suffix: str, option: str) -> None:
-    if not path.lower().endswith(suffix):
-        raise InputError(option, f"{path!r} should end with {suffix}")
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} must be a positive finite number")
+    return value

@@ -117,10 +117,8 @@ def test_bench_bus_reports_the_contract_fields(capsys) -> None:
 
 def test_serve_rejects_an_unknown_bus_key(tmp_path: Path, capsys) -> None:
     """A typo in the config's [bus] section is a one-line error naming the key, exit 2."""
-    from warehouse.config import DEFAULT_CONFIG
-
     config = tmp_path / "bus.toml"
-    config.write_text(DEFAULT_CONFIG.read_text() + "\n[bus]\nheartbeat_intervall_s = 1.0\n")
+    config.write_text("[floor]\n[floor.layout]\n\n[bus]\nheartbeat_intervall_s = 1.0\n")
     assert main(["serve", "--config", str(config), "--insecure"]) == 2
     err = capsys.readouterr().err
     assert "bus.heartbeat_intervall_s" in err and err.count("\n") == 1

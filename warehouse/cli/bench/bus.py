@@ -7,17 +7,7 @@ import sys
 from typing import Any
 
 from fleet.bus.bench import BenchParams, run_bench
-from warehouse.cli.common import add_json, emit, positive_int
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be positive")
-    return value
+from warehouse.cli.common import add_json, emit, positive_float, positive_int
 
 
 def register(subparsers: Any) -> None:
@@ -25,8 +15,8 @@ def register(subparsers: Any) -> None:
         "bus", help="bus throughput (states/s) and order->ack round trip with N simulated robots"
     )
     parser.add_argument("--robots", type=positive_int, default=200)
-    parser.add_argument("--rate", type=_positive_float, default=2.0, help="states per robot per s")
-    parser.add_argument("--seconds", type=_positive_float, default=10.0)
+    parser.add_argument("--rate", type=positive_float, default=2.0, help="states per robot per s")
+    parser.add_argument("--seconds", type=positive_float, default=10.0)
     parser.add_argument(
         "--order-rate",
         type=float,
