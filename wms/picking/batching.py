@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wms.picking.spanning import spanning_costs
+
 
 @dataclass(frozen=True, slots=True)
 class BatchCapacity:
@@ -68,3 +70,141 @@ def seed_closest_batches(
             nearest = np.minimum(nearest, matrix[np.ix_(flat, pick_cells[pick])].min(axis=1))
         batches.append(batch)
     return batches
+
+
+def improve_batches(
+    batches: list[list[int]],
+    pick_cells: Sequence[np.ndarray],
+    weights: np.ndarray,
+    matrix: np.ndarray,
+    depot_distance: np.ndarray,
+    capacity: BatchCapacity,
+    neighbours: int = 3,
+    rounds: int = 2,
+) -> list[list[int]]:
+    """Swap or move orders between nearby batches while it shortens their spanning trees.
+
+    Seed-and-closest decides each batch greedily and never revisits an early
+    choice; this pass does. A batch's cost is the length of a minimum
+    spanning tree over its pick cells and the station (a close, cheap proxy
+    for its tour: a tour is at least the tree, at most twice it). For each
+    batch and its ``neighbours`` nearest batches, every swap of one order
+    for another and every move of one order (capacity allowing) is scored at
+    once, and the best improving one is applied. At most ``rounds`` sweeps;
+    no time limits, so the result is deterministic.
+    """
+    batches = [list(b) for b in batches]
+    if len(batches) < 2 or rounds <= 0 or neighbours <= 0:
+        return batches
+
+    def cells_of(batch: list[int]) -> np.ndarray:
+        return np.unique(np.concatenate([pick_cells[i] for i in batch]))
+
+    def cost(batch: list[int]) -> float:
+        cells = cells_of(batch)
+        local = _with_depot(matrix, depot_distance, cells)
+        return float(spanning_costs(local, np.ones((1, len(cells)), dtype=bool))[0])
+
+    costs = [cost(b) for b in batches]
+    for _ in range(rounds):
+        improved = False
+        medoids = np.array([_medoid(matrix, cells_of(b)) for b in batches])
+        near = matrix[np.ix_(medoids, medoids)].astype(np.float64)
+        np.fill_diagonal(near, np.inf)
+        for a in range(len(batches)):
+            for b in np.argsort(near[a], kind="stable")[:neighbours]:
+                b = int(b)
+                if b == a:
+                    continue
+                gain = _best_exchange(
+                    batches, a, b, pick_cells, weights, matrix, depot_distance, capacity, costs
+                )
+                improved |= gain
+        if not improved:
+            break
+    return [b for b in batches if b]
+
+
+def _with_depot(matrix: np.ndarray, depot_distance: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Distances among ``cells`` plus a last row/column for the nearest station."""
+    n = len(cells)
+    local = np.empty((n + 1, n + 1), dtype=np.float64)
+    local[:n, :n] = matrix[np.ix_(cells, cells)]
+    local[n, :n] = local[:n, n] = depot_distance[cells]
+    local[n, n] = 0.0
+    return local
+
+
+def _medoid(matrix: np.ndarray, cells: np.ndarray) -> int:
+    return int(cells[np.argmin(matrix[np.ix_(cells, cells)].sum(axis=1))])
+
+
+def _best_exchange(
+    batches: list[list[int]],
+    a: int,
+    b: int,
+    pick_cells: Sequence[np.ndarray],
+    weights: np.ndarray,
+    matrix: np.ndarray,
+    depot_distance: np.ndarray,
+    capacity: BatchCapacity,
+    costs: list[float],
+) -> bool:
+    """Apply the best improving swap/move between batches ``a`` and ``b``; report success."""
+    A, B = batches[a], batches[b]
+    if not A or not B:
+        return False
+    union = np.unique(np.concatenate([pick_cells[i] for i in A + B]))
+    where = {int(c): k for k, c in enumerate(union)}
+
+    def indicator(orders: list[int]) -> np.ndarray:
+        rows = np.zeros((len(orders) + 1, len(union)), dtype=np.int64)
+        for r, i in enumerate(orders):
+            rows[r, [where[int(c)] for c in pick_cells[i]]] = 1
+        return rows  # last row: "nobody" (a move rather than a swap)
+
+    ia, ib = indicator(A), indicator(B)
+    sum_a, sum_b = ia.sum(axis=0), ib.sum(axis=0)
+    # Candidate (x, y): order x leaves A for B, order y leaves B for A; the last
+    # index means no order, so (x, none) is a move A→B and (none, y) B→A.
+    new_a = (sum_a[None, None, :] - ia[:, None, :] + ib[None, :, :]) > 0
+    new_b = (sum_b[None, None, :] - ib[None, :, :] + ia[:, None, :]) > 0
+    wa = np.append(weights[A], 0.0)
+    wb = np.append(weights[B], 0.0)
+    load_a = weights[A].sum() - wa[:, None] + wb[None, :]
+    load_b = weights[B].sum() - wb[None, :] + wa[:, None]
+    count_a = (
+        len(A)
+        - (np.arange(len(A) + 1) < len(A))[:, None]
+        + (np.arange(len(B) + 1) < len(B))[None, :]
+    )
+    count_b = (
+        len(B)
+        - (np.arange(len(B) + 1) < len(B))[None, :]
+        + (np.arange(len(A) + 1) < len(A))[:, None]
+    )
+    ok = (
+        (load_a <= capacity.max_weight_kg + 1e-9)
+        & (load_b <= capacity.max_weight_kg + 1e-9)
+        & (count_a <= capacity.totes)
+        & (count_b <= capacity.totes)
+        & (count_a >= 1)
+        & (count_b >= 1)
+    )
+    ok[len(A), len(B)] = False
+    if not ok.any():
+        return False
+    local = _with_depot(matrix, depot_distance, union)
+    xs, ys = np.nonzero(ok)
+    totals = spanning_costs(local, new_a[xs, ys]) + spanning_costs(local, new_b[xs, ys])
+    best = int(np.argmin(totals))
+    if totals[best] >= costs[a] + costs[b] - 1e-6:
+        return False
+    x, y = int(xs[best]), int(ys[best])
+    moved_a = [A[x]] if x < len(A) else []
+    moved_b = [B[y]] if y < len(B) else []
+    batches[a] = [i for i in A if i not in moved_a] + moved_b
+    batches[b] = [i for i in B if i not in moved_b] + moved_a
+    costs[a] = float(spanning_costs(local, new_a[x, y][None, :])[0])
+    costs[b] = float(spanning_costs(local, new_b[x, y][None, :])[0])
+    return True
