@@ -106,6 +106,8 @@ def improve_batches(
         return float(spanning_costs(local, np.ones((1, len(cells)), dtype=bool))[0])
 
     costs = [cost(b) for b in batches]
+    version = [0] * len(batches)
+    seen: dict[tuple[int, int], tuple[int, int]] = {}
     for _ in range(rounds):
         improved = False
         medoids = np.array([_medoid(matrix, cells_of(b)) for b in batches])
@@ -114,12 +116,17 @@ def improve_batches(
         for a in range(len(batches)):
             for b in np.argsort(near[a], kind="stable")[:neighbours]:
                 b = int(b)
-                if b == a:
-                    continue
-                gain = _best_exchange(
+                pair = (min(a, b), max(a, b))
+                state = (version[pair[0]], version[pair[1]])
+                if b == a or seen.get(pair) == state:
+                    continue  # unchanged since this pair was last tried
+                if _best_exchange(
                     batches, a, b, pick_cells, weights, matrix, depot_distance, capacity, costs
-                )
-                improved |= gain
+                ):
+                    version[a] += 1
+                    version[b] += 1
+                    improved = True
+                seen[pair] = (version[pair[0]], version[pair[1]])
         if not improved:
             break
     return [b for b in batches if b]
@@ -196,7 +203,8 @@ def _best_exchange(
         return False
     local = _with_depot(matrix, depot_distance, union)
     xs, ys = np.nonzero(ok)
-    totals = spanning_costs(local, new_a[xs, ys]) + spanning_costs(local, new_b[xs, ys])
+    both = spanning_costs(local, np.concatenate([new_a[xs, ys], new_b[xs, ys]]))
+    totals = both[: len(xs)] + both[len(xs) :]
     best = int(np.argmin(totals))
     if totals[best] >= costs[a] + costs[b] - 1e-6:
         return False
@@ -205,6 +213,6 @@ def _best_exchange(
     moved_b = [B[y]] if y < len(B) else []
     batches[a] = [i for i in A if i not in moved_a] + moved_b
     batches[b] = [i for i in B if i not in moved_b] + moved_a
-    costs[a] = float(spanning_costs(local, new_a[x, y][None, :])[0])
-    costs[b] = float(spanning_costs(local, new_b[x, y][None, :])[0])
+    costs[a] = float(both[best])
+    costs[b] = float(both[len(xs) + best])
     return True

@@ -26,12 +26,12 @@ def spanning_costs(dist: np.ndarray, members: np.ndarray) -> np.ndarray:
     best = dist[u][None, :] + blocked
     total = np.zeros(k)
     for _ in range(int(members.sum(axis=1).max(initial=0))):
-        nxt = np.argmin(best, axis=1)
+        nxt = best.argmin(axis=1)
         value = best[rows, nxt]
-        live = np.isfinite(value)
-        total += np.where(live, value, 0.0)
+        np.add(total, value, out=total, where=value < np.inf)
         blocked[rows, nxt] = np.inf
-        best = np.minimum(best, dist[nxt]) + blocked
+        np.minimum(best, dist[nxt], out=best)
+        best += blocked
     return total
 
 
