@@ -6,6 +6,8 @@ closest order* rule: the seed is the open order whose picks lie farthest from
 the stations (far orders are the expensive ones to leave alone), then the
 batch repeatedly takes the order whose picks are, on average, nearest (true
 walking distance) to a pick already in the batch, while capacity allows.
+`improve_batches` then revisits those greedy choices by exchanging orders
+between nearby batches.
 """
 
 from __future__ import annotations
