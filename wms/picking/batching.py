@@ -160,10 +160,10 @@ def _best_exchange(
     costs: list[float],
 ) -> bool:
     """Apply the best improving swap/move between batches ``a`` and ``b``; report success."""
-    A, B = batches[a], batches[b]
-    if not A or not B:
+    first, second = batches[a], batches[b]
+    if not first or not second:
         return False
-    union = np.unique(np.concatenate([pick_cells[i] for i in A + B]))
+    union = np.unique(np.concatenate([pick_cells[i] for i in first + second]))
     where = {int(c): k for k, c in enumerate(union)}
 
     def indicator(orders: list[int]) -> np.ndarray:
@@ -172,25 +172,25 @@ def _best_exchange(
             rows[r, [where[int(c)] for c in pick_cells[i]]] = 1
         return rows  # last row: "nobody" (a move rather than a swap)
 
-    ia, ib = indicator(A), indicator(B)
+    ia, ib = indicator(first), indicator(second)
     sum_a, sum_b = ia.sum(axis=0), ib.sum(axis=0)
-    # Candidate (x, y): order x leaves A for B, order y leaves B for A; the last
-    # index means no order, so (x, none) is a move A→B and (none, y) B→A.
+    # Candidate (x, y): order x of `first` and order y of `second` trade places;
+    # the last index means no order, so (x, none) and (none, y) are moves.
     new_a = (sum_a[None, None, :] - ia[:, None, :] + ib[None, :, :]) > 0
     new_b = (sum_b[None, None, :] - ib[None, :, :] + ia[:, None, :]) > 0
-    wa = np.append(weights[A], 0.0)
-    wb = np.append(weights[B], 0.0)
-    load_a = weights[A].sum() - wa[:, None] + wb[None, :]
-    load_b = weights[B].sum() - wb[None, :] + wa[:, None]
+    wa = np.append(weights[first], 0.0)
+    wb = np.append(weights[second], 0.0)
+    load_a = weights[first].sum() - wa[:, None] + wb[None, :]
+    load_b = weights[second].sum() - wb[None, :] + wa[:, None]
     count_a = (
-        len(A)
-        - (np.arange(len(A) + 1) < len(A))[:, None]
-        + (np.arange(len(B) + 1) < len(B))[None, :]
+        len(first)
+        - (np.arange(len(first) + 1) < len(first))[:, None]
+        + (np.arange(len(second) + 1) < len(second))[None, :]
     )
     count_b = (
-        len(B)
-        - (np.arange(len(B) + 1) < len(B))[None, :]
-        + (np.arange(len(A) + 1) < len(A))[:, None]
+        len(second)
+        - (np.arange(len(second) + 1) < len(second))[None, :]
+        + (np.arange(len(first) + 1) < len(first))[:, None]
     )
     ok = (
         (load_a <= capacity.max_weight_kg + 1e-9)
@@ -200,7 +200,7 @@ def _best_exchange(
         & (count_a >= 1)
         & (count_b >= 1)
     )
-    ok[len(A), len(B)] = False
+    ok[len(first), len(second)] = False
     if not ok.any():
         return False
     local = _with_depot(matrix, depot_distance, union)
@@ -211,10 +211,10 @@ def _best_exchange(
     if totals[best] >= costs[a] + costs[b] - 1e-6:
         return False
     x, y = int(xs[best]), int(ys[best])
-    moved_a = [A[x]] if x < len(A) else []
-    moved_b = [B[y]] if y < len(B) else []
-    batches[a] = [i for i in A if i not in moved_a] + moved_b
-    batches[b] = [i for i in B if i not in moved_b] + moved_a
+    moved_a = [first[x]] if x < len(first) else []
+    moved_b = [second[y]] if y < len(second) else []
+    batches[a] = [i for i in first if i not in moved_a] + moved_b
+    batches[b] = [i for i in second if i not in moved_b] + moved_a
     costs[a] = float(both[best])
     costs[b] = float(both[len(xs) + best])
     return True

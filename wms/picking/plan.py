@@ -197,11 +197,13 @@ def _form_batches(
     cells_of: Mapping[str, np.ndarray],
     travel: TravelModel,
     params: PickingParams,
+    progress: Progress,
 ) -> list[tuple[Wave, list[list[Order]]]]:
     capacity = BatchCapacity(params.totes_per_batch, params.batch_max_kg)
     from_station = travel.matrix[:, travel.station_cells].min(axis=1)
     grouped = []
-    for wave in make_waves(orders, params.wave_max_orders):
+    waves = make_waves(orders, params.wave_max_orders)
+    for wave in progress(waves, len(waves), "batching"):
         cells = [cells_of[o.order_id] for o in wave.orders]
         weights = np.array([o.weight_kg(catalog) for o in wave.orders])
         farthest = np.array([from_station[c].max() for c in cells], dtype=np.float64)
@@ -291,7 +293,7 @@ def plan_waves(
         cells_of[order.order_id], picks_of[order.order_id] = _order_cells(
             order, location_of, travel
         )
-    grouped = _form_batches(orders, catalog, cells_of, travel, params)
+    grouped = _form_batches(orders, catalog, cells_of, travel, params, progress)
     batching_s = time.perf_counter() - clock
     clock = time.perf_counter()
     trips = _route_batches(grouped, cells_of, travel, params, progress)
