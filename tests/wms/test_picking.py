@@ -166,3 +166,64 @@ def test_too_short_time_limit_still_routes() -> None:
     dist = np.abs(p[:, None, :] - p[None, :, :]).sum(axis=2)
     order = solve_tour(dist, RouteSearch(time_limit_ms=1))
     assert sorted(order) == list(range(1, 150))
+
+
+@given(
+    sizes=st.lists(st.integers(1, 4), min_size=2, max_size=24),
+    totes=st.integers(1, 5),
+    seed=st.integers(0, 1000),
+)
+@settings(max_examples=30, deadline=None)
+def test_batch_improvement_keeps_partition_capacity_and_never_worsens(sizes, totes, seed) -> None:
+    """Exchanges keep every order exactly once, within capacity, and never lengthen the trees."""
+    from wms.picking.batching import _with_depot, improve_batches
+    from wms.picking.spanning import spanning_costs
+
+    rng = np.random.default_rng(seed)
+    coords = rng.integers(0, 40, size=(30, 2))
+    matrix = np.abs(coords[:, None, :] - coords[None, :, :]).sum(axis=2)
+    depot = np.abs(coords - np.array([0, 20])).sum(axis=1).astype(np.float64)
+    picks = [np.unique(rng.integers(0, 30, size=k)) for k in sizes]
+    weights = rng.uniform(1.0, 10.0, size=len(sizes))
+    capacity = BatchCapacity(totes, 25.0)
+    far = np.array([depot[p].max() for p in picks])
+    start = seed_closest_batches(picks, weights, matrix, far, capacity)
+
+    def total(batches: list[list[int]]) -> float:
+        result = 0.0
+        for b in batches:
+            cells = np.unique(np.concatenate([picks[i] for i in b]))
+            local = _with_depot(matrix, depot, cells)
+            result += float(spanning_costs(local, np.ones((1, len(cells)), dtype=bool))[0])
+        return result
+
+    better = improve_batches(start, picks, weights, matrix, depot, capacity, 3, 3)
+    assert sorted(i for b in better for i in b) == list(range(len(sizes)))
+    for b in better:
+        assert 1 <= len(b) <= totes
+        assert weights[b].sum() <= 25.0 + 1e-9 or len(b) == 1
+    assert total(better) <= total(start) + 1e-6
+
+
+@given(n=st.integers(2, 15), seed=st.integers(0, 1000))
+@settings(max_examples=30, deadline=None)
+def test_numpy_spanning_trees_match_scipy(n, seed) -> None:
+    """Our vectorised Prim and single-tree Prim give scipy's minimum spanning tree length."""
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    from wms.picking.spanning import spanning_costs, spanning_tree
+
+    rng = np.random.default_rng(seed)
+    coords = rng.integers(0, 30, size=(n + 1, 2))
+    dist = np.abs(coords[:, None, :] - coords[None, :, :]).sum(axis=2).astype(np.float64)
+    members = rng.random((5, n)) < 0.7
+    got = spanning_costs(dist, members)
+    for row, mask in zip(got, members, strict=True):
+        nodes = [*np.flatnonzero(mask), n]
+        sub = dist[np.ix_(nodes, nodes)] + 1e-3
+        expected = minimum_spanning_tree(np.triu(sub, 1)).sum() - 1e-3 * (len(nodes) - 1)
+        assert row == pytest.approx(expected, abs=1e-6)
+    length, degree = spanning_tree(dist)
+    full = minimum_spanning_tree(np.triu(dist + 1e-3, 1)).sum() - 1e-3 * n
+    assert length == pytest.approx(full, abs=1e-6)
+    assert degree.sum() == 2 * n

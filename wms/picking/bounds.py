@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.sparse.csgraph import minimum_spanning_tree
+
+from wms.picking.spanning import spanning_tree
 
 EXACT_MAX_STOPS = 12
 
@@ -54,15 +55,8 @@ def _one_tree(cost: np.ndarray) -> tuple[float, np.ndarray]:
     """Cost and node degrees of the minimum 1-tree with node 0 as the special node."""
     n = cost.shape[0]
     degree = np.zeros(n, dtype=np.int64)
-    total = 0.0
-    if n > 2:
-        sub = cost[1:, 1:]
-        # MST ignores zero weights as "no edge"; shift so every edge is positive.
-        shift = 1.0 - min(0.0, float(sub.min()))
-        tree = minimum_spanning_tree(np.triu(sub + shift, 1)).tocoo()
-        total += float((tree.data - shift).sum())
-        np.add.at(degree, tree.row + 1, 1)
-        np.add.at(degree, tree.col + 1, 1)
+    total, sub_degree = spanning_tree(cost[1:, 1:])
+    degree[1:] = sub_degree
     two = np.argsort(cost[0, 1:], kind="stable")[:2] + 1
     total += float(cost[0, two].sum())
     degree[0] = 2

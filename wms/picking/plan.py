@@ -26,7 +26,7 @@ from wms.catalog import Catalog
 from wms.errors import InputError
 from wms.layout import Cell
 from wms.orders.model import Order, Tote, check_fits
-from wms.picking.batching import BatchCapacity, seed_closest_batches
+from wms.picking.batching import BatchCapacity, improve_batches, seed_closest_batches
 from wms.picking.bounds import tour_lower_bound
 from wms.picking.routing import RouteSearch, solve_tour, tour_length
 from wms.picking.sshape import Aisles, sshape_waypoints
@@ -50,7 +50,9 @@ class PickingParams:
     batch_max_kg: float = 100.0
     wave_max_orders: int = 400
     route_time_limit_ms: int = 0
-    route_time_budget_s: float = 15.0
+    route_time_budget_s: float = 10.0
+    batch_improve_rounds: int = 2
+    batch_improve_neighbours: int = 3
 
     @property
     def tote(self) -> Tote:
@@ -65,6 +67,8 @@ class PickingParams:
                 raise InputError(f"{source}.{name}", "must be positive")
         if self.batch_max_kg < self.tote_max_kg:
             raise InputError(f"{source}.batch_max_kg", "must hold at least one full tote")
+        if self.batch_improve_rounds < 0 or self.batch_improve_neighbours < 0:
+            raise InputError(f"{source}.batch_improve_rounds", "must be >= 0")
         if self.route_time_limit_ms < 0 or self.route_time_budget_s < 0:
             raise InputError(f"{source}.route_time_limit_ms", "must be >= 0")
 
@@ -193,15 +197,27 @@ def _form_batches(
     cells_of: Mapping[str, np.ndarray],
     travel: TravelModel,
     params: PickingParams,
+    progress: Progress,
 ) -> list[tuple[Wave, list[list[Order]]]]:
     capacity = BatchCapacity(params.totes_per_batch, params.batch_max_kg)
     from_station = travel.matrix[:, travel.station_cells].min(axis=1)
     grouped = []
-    for wave in make_waves(orders, params.wave_max_orders):
+    waves = make_waves(orders, params.wave_max_orders)
+    for wave in progress(waves, len(waves), "batching"):
         cells = [cells_of[o.order_id] for o in wave.orders]
         weights = np.array([o.weight_kg(catalog) for o in wave.orders])
         farthest = np.array([from_station[c].max() for c in cells], dtype=np.float64)
         index_batches = seed_closest_batches(cells, weights, travel.matrix, farthest, capacity)
+        index_batches = improve_batches(
+            index_batches,
+            cells,
+            weights,
+            travel.matrix,
+            from_station,
+            capacity,
+            params.batch_improve_neighbours,
+            params.batch_improve_rounds,
+        )
         grouped.append((wave, [[wave.orders[i] for i in b] for b in index_batches]))
     return grouped
 
@@ -277,7 +293,7 @@ def plan_waves(
         cells_of[order.order_id], picks_of[order.order_id] = _order_cells(
             order, location_of, travel
         )
-    grouped = _form_batches(orders, catalog, cells_of, travel, params)
+    grouped = _form_batches(orders, catalog, cells_of, travel, params, progress)
     batching_s = time.perf_counter() - clock
     clock = time.perf_counter()
     trips = _route_batches(grouped, cells_of, travel, params, progress)

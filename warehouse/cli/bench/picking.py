@@ -117,8 +117,22 @@ def measure(
         "floor": model.floor.name,
         "orders": book.summary(),
         "plans": [plan_figures(book, model, config, ms, repeats) for ms in searches],
+        "batching": batching_figures(book, model, config),
         "slotting": slotting_figures(book, model, config),
     }
+
+
+def batching_figures(book: OrderBook, model: FloorModel, config: PlanningConfig) -> dict[str, Any]:
+    """Routed travel with seed-and-closest alone vs with the exchange improvement (descent)."""
+    outcome = slot_book(book, model, config.slotting)
+    travel = {}
+    for name, rounds in (("construction_only", 0), ("with_exchanges", None)):
+        picking = replace(config.picking, route_time_limit_ms=0)
+        if rounds is not None:
+            picking = replace(picking, batch_improve_rounds=rounds)
+        plan = plan_book(book.orders, book.catalog, outcome, model, picking, with_baselines=False)
+        travel[name] = {"travel": plan.travel, "batching_seconds": plan.seconds["batching"]}
+    return travel
 
 
 def describe(result: dict[str, Any]) -> str:
