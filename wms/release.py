@@ -180,6 +180,25 @@ def complete_wave(ledger: Ledger, release: WaveRelease) -> WaveOutcome:
     )
 
 
+def release_plan(
+    ledger: Ledger,
+    floor: Floor,
+    catalog: Catalog,
+    plan: WavePlan,
+    params: ReplenishmentParams | None = None,
+) -> list[WaveRelease]:
+    """Release every wave of a plan into the ledger in one transaction.
+
+    An empty ledger is first stocked for the plan (`stock_for_plan`); a
+    ledger that lacks a planned SKU or location refuses the whole release and
+    is left exactly as it was.
+    """
+    with ledger.transaction():
+        if not ledger.skus():
+            stock_for_plan(ledger, floor, catalog, plan)
+        return [release_wave(ledger, wave, params) for wave in plan.waves]
+
+
 def run_waves(
     ledger: Ledger, plan: WavePlan, params: ReplenishmentParams | None = None
 ) -> DayReport:

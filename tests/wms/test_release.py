@@ -61,3 +61,38 @@ def test_release_triggers_replenishment_and_reserves(small_plan) -> None:
     assert reserved == first.reserved_units > 0
     assert complete_wave(ledger, first).short_picks == ()
     assert ledger.balance_check().ok
+
+
+def test_wave_release_cli_triggers_replenishment(tmp_path) -> None:
+    """`warehouse wave --release DB` reserves picks and puts top-ups in transit."""
+    import json
+
+    from tests.helpers import run_cli
+
+    db = tmp_path / "ledger.db"
+    first = run_cli("wave", "--count", "200", "--release", str(db), "--json")
+    assert first.returncode == 0, first.stderr
+    release = json.loads(first.stdout)["release"]
+    assert release["balanced"]
+    assert sum(w["reserved_lines"] for w in release["waves"]) > 0
+    second = run_cli("wave", "--count", "200", "--release", str(db), "--json")
+    assert second.returncode == 0, second.stderr
+    again = json.loads(second.stdout)["release"]
+    assert sum(len(w["replenishment"]) for w in again["waves"]) > 0
+
+
+def test_refused_release_leaves_the_ledger_unchanged(tmp_path) -> None:
+    """A release naming SKUs the ledger does not know is refused whole: exit 2, no change."""
+    from tests.helpers import run_cli
+
+    db = tmp_path / "ledger.db"
+    assert run_cli("wave", "--count", "50", "--release", str(db)).returncode == 0
+    with Ledger.open(str(db)) as ledger:
+        before = ledger.snapshot()
+    result = run_cli(
+        "wave", "--config", "configs/retail.toml", "--count", "50", "--release", str(db)
+    )
+    assert result.returncode == 2
+    assert "not in the ledger" in result.stderr and "Traceback" not in result.stderr
+    with Ledger.open(str(db)) as ledger:
+        assert ledger.snapshot() == before

@@ -7,8 +7,12 @@ from typing import Any
 
 from warehouse.cli.common import emit
 from warehouse.cli.planning import add_planning_options, load_inputs, tqdm_progress
+from warehouse.config import load_config
+from wms.config import wms_config
+from wms.ledger import Ledger
 from wms.picking import Batch, route_path
 from wms.planning import as_cells, plan_book, slot_book
+from wms.release import release_plan
 
 
 def register(subparsers: Any) -> None:
@@ -19,7 +23,34 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--paths", action="store_true", help="include every cell walked for each batch"
     )
+    parser.add_argument(
+        "--release",
+        metavar="DB",
+        help="release the waves into the ledger at DB (sqlite:///path or a path): "
+        "replenishment is triggered and picks reserved; a new DB is stocked for the plan",
+    )
     parser.set_defaults(handler=run_wave)
+
+
+def release_into_ledger(url: str, inputs: Any, plan: Any, replenishment: Any) -> dict[str, Any]:
+    with Ledger.open(url) as ledger:
+        releases = release_plan(
+            ledger, inputs.model.floor, inputs.book.catalog, plan, replenishment
+        )
+        balanced = ledger.balance_check().ok
+    return {
+        "db": url,
+        "waves": [
+            {
+                "wave_id": r.wave_id,
+                "reserved_lines": len(r.reservations),
+                "waiting_for_topup_lines": len(r.waiting_picks),
+                "replenishment": [t.to_dict() for t in r.replenishment.tasks],
+            }
+            for r in releases
+        ],
+        "balanced": balanced,
+    }
 
 
 def run_wave(args: argparse.Namespace) -> int:
@@ -114,5 +145,23 @@ def run_wave(args: argparse.Namespace) -> int:
             lines.append(f"  note: {r['orders']['catalog_note']}")
         return "\n".join(lines)
 
-    emit(result, args.json, human)
+    if args.release:
+        app = load_config(args.config)
+        wms = wms_config(app.section("wms"), app.path.parent, str(app.path))
+        result["release"] = release_into_ledger(args.release, inputs, plan, wms.replenishment)
+
+    def human_with_release(r: dict[str, Any]) -> str:
+        text = human(r)
+        if "release" in r:
+            rel = r["release"]
+            tasks = sum(len(w["replenishment"]) for w in rel["waves"])
+            reserved = sum(w["reserved_lines"] for w in rel["waves"])
+            waiting = sum(w["waiting_for_topup_lines"] for w in rel["waves"])
+            text += (
+                f"\nreleased into {rel['db']}: {reserved} lines reserved, {waiting} waiting "
+                f"for {tasks} replenishment top-ups now in transit; balanced: {rel['balanced']}"
+            )
+        return text
+
+    emit(result, args.json, human_with_release)
     return 0
