@@ -184,10 +184,10 @@ def plot(rows: list[dict], counts: list[int]) -> None:
         plt.close(fig)
 
 
-def part_mr23(out: Path, steps: int) -> None:
+def part_mr23(out: Path, steps: int, models: list[ActionModel]) -> None:
     problem = read_instance(MR23)
     rows = []
-    for model in (ActionModel.GRID4, ActionModel.ROTATION):
+    for model in models:
         rows += run_pair(problem, steps, 0, ["guided"], model, out, "mr23")
     print(f"\n### MR23-I-10 (warehouse_large, 10,000 robots), T={steps}\n")
     header = "| model | tasks/step | 2023 winner (rotation, T=5000) | p50 ms | p95 ms | max ms |"
@@ -207,6 +207,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--mr23-steps", type=int, default=1000)
     parser.add_argument("--counts", default="100,200,400,800,1600")
+    parser.add_argument("--models", default="grid4,rotation", help="action models for mr23")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "mapf.jsonl")
     args = parser.parse_args()
     if not MOVINGAI.is_dir():
@@ -218,7 +219,7 @@ def main() -> int:
     if args.part in ("sweep", "all"):
         part_sweep(args.out, args.steps, [int(c) for c in args.counts.split(",")])
     if args.part in ("mr23", "all"):
-        part_mr23(args.out, args.mr23_steps)
+        part_mr23(args.out, args.mr23_steps, [ActionModel(m) for m in args.models.split(",")])
     return 0
 
 

@@ -7,7 +7,12 @@ Why these pieces (measured in docs/benchmarks.md, argued in docs/traffic.md):
   alternating like Manhattan streets; moving against it costs more. Distances
   to goals are computed on that directed, weighted graph, so opposing flows
   separate into neighbouring aisles instead of meeting head-on in one-wide
-  rack aisles — the dominant source of PIBT's lost moves at density.
+  rack aisles — the dominant source of PIBT's lost moves at density. Lanes
+  are strict once the fleet is dense and soft while it is sparse, where the
+  detour would cost more than the meetings it avoids.
+- **Congestion-aware costs** (optional, `CongestionParams`): cells that were
+  crowded lately cost more to enter; off by default (no measured gain on top
+  of strict lanes).
 - **Congestion-aware tie-breaks**: among equally good cells, prefer a free
   one, and avoid a cell whose occupant wants to come to my cell (a head-on
   meeting that PIBT would resolve by pushing someone backwards).
@@ -52,10 +57,10 @@ class LaneParams:
 def lane_costs(graph: FloorGraph, params: LaneParams = LaneParams()) -> np.ndarray:
     """``[n, 4]`` move costs of a Manhattan one-way grid.
 
-    Even rows run east, odd rows west; even columns run south, odd columns
-    north. The pattern needs no knowledge of the layout, and on rack floors
-    it turns every one-wide aisle into a one-way street with its neighbours
-    running the other way. Dead ends are two-way (in and out share cells).
+    Rows alternate east/west and columns south/north like Manhattan streets;
+    rows and columns holding one-wide aisles alternate among themselves, so
+    every aisle is a one-way street with its neighbouring aisles running the
+    other way. Dead ends are two-way (in and out share cells).
     """
     rows, cols = np.divmod(graph.cell_of, graph.width)
     walled = graph.neighbours < 0
@@ -63,8 +68,8 @@ def lane_costs(graph: FloorGraph, params: LaneParams = LaneParams()) -> np.ndarr
     narrow[:, [0, 2]] = (walled[:, 1] & walled[:, 3])[:, None]
     narrow[:, [1, 3]] = (walled[:, 0] & walled[:, 2])[:, None]
     wrong_way = np.where(narrow, params.narrow_against, params.against)
-    east = rows % 2 == 0
-    south = cols % 2 == 0
+    east = _alternate(rows, narrow[:, 1])
+    south = _alternate(cols, narrow[:, 0])
     costs = np.empty((graph.size, 4), dtype=np.int64)
     costs[:, 1] = np.where(east, params.along, wrong_way[:, 1])
     costs[:, 3] = np.where(east, wrong_way[:, 3], params.along)
@@ -75,6 +80,24 @@ def lane_costs(graph: FloorGraph, params: LaneParams = LaneParams()) -> np.ndarr
     into_dead = dead[np.where(target >= 0, target, 0)] & (target >= 0)
     costs[dead[:, None] | into_dead] = params.along
     return costs
+
+
+def _alternate(lines: np.ndarray, narrow: np.ndarray) -> np.ndarray:
+    """Lane direction per row (or column): alternate between consecutive aisles.
+
+    Rows holding a one-wide aisle alternate by their rank among such rows, so
+    neighbouring aisles always run opposite ways whatever the rack pitch (on
+    warehouse_large the vertical aisles sit every 4 columns, all odd: plain
+    parity would make them all run north). Other rows alternate by parity.
+    """
+    aisle_lines = np.unique(lines[narrow])
+    if aisle_lines.size == 0:
+        return lines % 2 == 0
+    # offset by the first aisle's index: where aisles already alternate by
+    # parity (the MovingAI warehouse maps) this is exactly the parity pattern
+    rank = np.searchsorted(aisle_lines, lines) + aisle_lines[0]
+    is_aisle = np.isin(lines, aisle_lines)
+    return np.where(is_aisle, rank % 2 == 0, lines % 2 == 0)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ time budget makes every robot wait that step. Every step is checked by the
 independent `check_step`; a step with any violation is not executed (every
 robot waits) and the violations are counted.
 
-The floor is dynamic: `BlockCells`/`UnblockCells` events change obstacles,
+The floor is dynamic: `BlockCells`/`UnblockCells` events change obstacles (a
+cell under an on-line robot is blocked as soon as the robot has left it),
 `RemoveRobot` takes a robot off-line (it stays where it is as an obstacle),
 `AddRobot` puts a new one on a free cell, all without restarting the planner.
 A goal that is blocked or cut off from its robot is reported and skipped.
@@ -206,6 +207,7 @@ def run_lifelong(
     goals = np.full(len(cells), -1, dtype=np.int64)
     task_of = np.full(len(cells), NO_TASK, dtype=np.int64)
     blocked: set[int] = set()
+    pending: set[int] = set()  # blocks waiting for the robot standing there to leave
     reach = _Reachability(navigable)
     skipped: list[tuple[int, int, int, str]] = []
     completions: list[tuple[int, int, int]] = []
@@ -262,12 +264,22 @@ def run_lifelong(
     snapshot()
     for step in range(steps):
         changed = False
+        if pending:
+            vacated = pending - set(cells[online].tolist())
+            if vacated:
+                blocked.update(vacated)
+                pending.difference_update(vacated)
+                changed = True
         for event in events.get(step, ()):
             changed = True
             if isinstance(event, BlockCells):
-                blocked.update(_free_cells(navigable, event.cells, "block"))
+                pending.update(_free_cells(navigable, event.cells, "block"))
+                vacated = pending - set(cells[online].tolist())
+                blocked.update(vacated)
+                pending.difference_update(vacated)
             elif isinstance(event, UnblockCells):
                 blocked.difference_update(event.cells)
+                pending.difference_update(event.cells)
             elif isinstance(event, RemoveRobot):
                 online[ids == event.robot] = False
             else:

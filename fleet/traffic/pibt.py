@@ -127,7 +127,10 @@ class PIBTPlanner:
             else np.asarray(request.robot_ids, dtype=np.int64)
         )
         if count == 0:
-            return PlanResult(positions.copy(), None)
+            empty = np.zeros(0, dtype=np.int64)
+            return PlanResult(
+                empty, empty.astype(np.int8) if self.model is ActionModel.ROTATION else None
+            )
         slots = self.distances.slots(goal_nodes)
         priority = self._priorities(ids, positions, goal_nodes, slots, request.priorities)
         headings = None

@@ -102,6 +102,25 @@ def test_obstacle_and_robot_removal_mid_run(make_floor) -> None:
     assert validate_log(nav, positions, result.goals, result.completions) == []
 
 
+def test_block_under_a_robot_waits_for_it_to_leave(make_floor) -> None:
+    """Blocking the cell a robot stands on takes effect once it has left; no conflict."""
+    nav = make_floor(["....", "....", "...."])
+    result = run_lifelong(
+        make_planner("guided", nav),
+        nav,
+        np.array([5, 0]),
+        RoundRobinTasks(np.array([7, 11, 4, 8]), 2),
+        30,
+        time.perf_counter,
+        events={0: [BlockCells((5,))]},
+    )
+    assert result.conflicts == 0 and result.completed == 4
+    assert result.positions is not None
+    flat = result.positions[..., 0] * 4 + result.positions[..., 1]
+    left = int(np.argmax(flat[:, 0] != 5))
+    assert left > 0 and not (flat[left:] == 5).any()
+
+
 def test_unreachable_goal_is_reported_and_skipped(make_floor) -> None:
     """A goal in a walled-off part of the floor is reported and skipped, never waited for."""
     nav = make_floor(["...T..", "...T..", "...T.."])
