@@ -135,6 +135,16 @@ class GoalDistances:
         self._capacity = max(self._capacity, min(self.graph.size, goals.size + 64))
         self.slots(goals)
 
+    def reserve(self, rows: int) -> None:
+        """Allocate pool rows up front: growing a large pool mid-run copies it."""
+        rows = min(rows, self.graph.size)
+        have = self.pool.shape[0]
+        if rows > have:
+            extra = np.zeros((rows - have, self.graph.size), dtype=self.pool.dtype)
+            self.pool = np.concatenate([self.pool, extra]) if have else extra
+            self._free_slots.extend(range(have, rows))
+            self._capacity = max(self._capacity, rows)
+
     def distance(self, slot: int, node: int) -> int:
         return int(self.pool[slot, node])
 

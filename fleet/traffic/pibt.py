@@ -109,6 +109,9 @@ class PIBTPlanner:
     # -- public -----------------------------------------------------------------
 
     def precompute(self, goal_cells: np.ndarray, fleet_size: int | None = None) -> None:
+        if fleet_size is not None:
+            # every robot holds a goal row, and goals turn over: room for 1.3x
+            self.distances.reserve(int(1.3 * fleet_size) + 64)
         self.distances.precompute(self.graph.nodes(goal_cells, "goals"))
 
     def plan(self, request: PlanRequest) -> PlanResult:

@@ -58,3 +58,13 @@ def test_congestion_raises_costs_of_crowded_cells() -> None:
         planner.plan(PlanRequest(cells=crowd, goals=crowd))
     (slot,) = distances.slots(np.array([7]))
     assert distances.version > 0 and int(distances.pool[slot, 0]) > before
+
+
+def test_reserve_allocates_rows_up_front(dead_end_floor) -> None:
+    """Reserved rows are used before the pool ever grows (no mid-run copy)."""
+    graph = FloorGraph(dead_end_floor)
+    tables = GoalDistances(graph, capacity=4)
+    tables.reserve(20)
+    pool = tables.pool
+    tables.slots(np.arange(20))
+    assert tables.pool is pool and pool.shape[0] == 20
