@@ -26,6 +26,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise InputError(str(path), "file not found") from None
     except tomllib.TOMLDecodeError as error:
         raise InputError(str(path), f"not valid TOML ({error})") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), "not valid TOML (not UTF-8 text)") from None
     except OSError as error:
         raise InputError(str(path), error.strerror or "cannot be read") from None
 

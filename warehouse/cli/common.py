@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from warehouse.config import DEFAULT_CONFIG, load_config
@@ -53,3 +54,31 @@ def positive_int(text: str) -> int:
 def require_suffix(path: str, suffix: str, option: str) -> None:
     if not path.lower().endswith(suffix):
         raise InputError(option, f"{path!r} should end with {suffix}")
+
+
+def output_file(text: str, option: str) -> Path:
+    """The file an ``--out``-style option names, checked writable before any work is done.
+
+    Its folder is created; a folder in its place, an uncreatable folder or an
+    unwritable location (``/proc/x.png``) is an `InputError` naming the
+    option, instead of a traceback after the work.  Nothing is left behind
+    by the check when the file did not exist.
+    """
+    if not text:
+        raise InputError(option, "empty file name")
+    path = Path(text)
+    if path.is_dir():
+        raise InputError(option, f"{text} is a folder, not a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(option, f"cannot create folder {path.parent} ({error.strerror})") from None
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as error:
+        raise InputError(option, f"cannot write {text} ({error.strerror})") from None
+    if not existed:
+        path.unlink()
+    return path

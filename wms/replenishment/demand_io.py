@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from wms.csv_rows import read_csv_rows
 from wms.errors import InputError
 from wms.ledger.ledger import MAX_QTY
 
 
 def read_demand_csv(path: str | Path) -> dict[str, int]:
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(str(path), f"cannot be read ({error})") from None
+    rows = read_csv_rows(path)
     if not rows or [h.strip().lower() for h in rows[0]] != ["sku", "qty"]:
         raise InputError(f"{path}:1", "header must be exactly: sku,qty")
     demand: dict[str, int] = {}

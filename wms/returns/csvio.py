@@ -17,11 +17,11 @@ Any other column is an error, so a misspelt column is not silently ignored.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from wms.csv_rows import read_csv_rows
 from wms.errors import InputError
 from wms.ledger.ledger import MAX_QTY
 from wms.returns.inspection import Cosmetic, FunctionalTest, Packaging, ReturnReason
@@ -51,13 +51,7 @@ class ReturnLine:
 
 def read_returns_csv(path: str | Path) -> list[ReturnLine]:
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(str(path), f"cannot be read ({error})") from None
+    rows = read_csv_rows(path)
     return parse_returns_rows(rows, str(path))
 
 
