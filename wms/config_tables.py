@@ -7,6 +7,7 @@ silently ignored.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -63,6 +64,8 @@ def get_float(
         raise InputError(_join(where, key), "is required")
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise InputError(_join(where, key), f"must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise InputError(_join(where, key), f"must be a finite number, got {value!r}")
     return float(value)
 
 

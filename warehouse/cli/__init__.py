@@ -16,6 +16,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from wms.errors import WarehouseError
 
@@ -32,10 +33,21 @@ def discover(package: ModuleType) -> list[ModuleType]:
     return found
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line (exit 2), like every other error.
+
+    Subcommand parsers inherit the class, so ``warehouse floor generate --docks x``
+    prints one line pointing at ``--help`` instead of twelve lines of usage.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from warehouse.cli import commands
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="warehouse",
         description="Warehouse robotics and operations control: WMS, fleet manager, simulator.",
     )

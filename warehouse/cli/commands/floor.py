@@ -12,11 +12,18 @@ from warehouse.cli.common import (
     add_floor_source,
     add_json,
     emit,
+    int_in,
     load_floor,
     output_file,
     positive_int,
+    seed_int,
 )
+from wms.errors import InputError
 from wms.layout import Floor, LayoutParams, PointKind, generate_layout, summarise, write_map
+
+MAX_SCALE = 64
+MAX_PICTURE_SIDE = 16_384
+"""Pixels a side of a rendered floor: beyond this pygame runs out of memory."""
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +34,7 @@ def register(subparsers: Any) -> None:
     add_floor_source(info)
     add_json(info)
     info.add_argument("--samples", type=positive_int, default=256, help="distance sources")
-    info.add_argument("--seed", type=int, default=0, help="seed for the distance sample")
+    info.add_argument("--seed", type=seed_int, default=0, help="seed for the distance sample")
     info.set_defaults(handler=run_info)
 
     generate = actions.add_parser("generate", help="write a generated layout as a .map")
@@ -49,7 +56,7 @@ def register(subparsers: Any) -> None:
     render = actions.add_parser("render", help="draw the floor to a PNG (headless)")
     add_floor_source(render)
     render.add_argument("--out", required=True, metavar="F.png")
-    render.add_argument("--scale", type=positive_int, help="pixels per cell")
+    render.add_argument("--scale", type=int_in(1, MAX_SCALE), help="pixels per cell")
     render.set_defaults(handler=run_render)
 
 
@@ -133,6 +140,12 @@ def run_render(args: argparse.Namespace) -> int:
 
     out = output_file(args.out, "--out")
     floor = load_floor(args)
+    if args.scale is not None and args.scale * max(floor.width, floor.height) > MAX_PICTURE_SIDE:
+        raise InputError(
+            "--scale",
+            f"{args.scale} pixels a cell make a {floor.width} x {floor.height} floor wider "
+            f"than {MAX_PICTURE_SIDE} pixels",
+        )
     path = save_floor_png(floor, out, args.scale)
     print(f"wrote {path} ({floor.width} x {floor.height} cells)")
     return 0
