@@ -8,10 +8,10 @@ Commands run in-process through `warehouse.cli.main` for speed.
 
 from __future__ import annotations
 
+import logging
 import shlex
+import signal
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,25 +103,25 @@ def bad(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
-    """Exit code and non-empty stderr lines of one run.
+    """Exit code and non-empty stderr lines of one in-process run.
 
-    In-process, except ``serve``: it installs signal handlers and logging for
-    the whole process, so it runs as a user runs it.
+    ``serve`` installs signal handlers and a logging handler for the whole
+    process; they are put back afterwards so one case cannot leak into the next.
     """
-    if argv and argv[0] == "serve":
-        result = subprocess.run(
-            [sys.executable, "-m", "warehouse.cli", *argv],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
-        return result.returncode, [line for line in result.stderr.splitlines() if line.strip()]
+    handlers = {
+        sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
+    root = logging.getLogger()
+    log_handlers, log_level = list(root.handlers), root.level
     capsys.readouterr()
     try:
         code = main(argv)
     except SystemExit as stop:  # argparse usage errors
         code = int(stop.code or 0)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        root.handlers[:], root.level = log_handlers, log_level
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     return code, lines
 
