@@ -74,6 +74,7 @@ FILES: dict[str, str | bytes] = {
     "policy_grade.toml": POLICY.replace('as_new = "NEW"', 'as_new = "SHINY"'),
     "demand_negative.csv": "sku,qty\nSKU-0001,-5\n",
     "demand_text.csv": "sku,qty\nSKU-0001,x\n",
+    "demand_unknown.csv": "sku,qty\nNOPE,5\n",
     "returns_reason.csv": RETURNS_HEADER + "R1,SKU-0001,bogus,intact,as_new,pass,0,1\n",
     "returns_qty.csv": RETURNS_HEADER + "R1,SKU-0001,defective,intact,as_new,pass,0,-1\n",
     "returns_unknown_sku.csv": RETURNS_HEADER + "R1,NOPE,defective,intact,as_new,pass,0,1\n",
@@ -227,6 +228,10 @@ CASES = [
     ("replenish --db {d}/ledger.db --demand {d}/bad_header.csv", "header must be"),
     ("replenish --db {d}/ledger.db --demand {d}/demand_negative.csv", "column qty"),
     ("replenish --db {d}/ledger.db --demand {d}/demand_text.csv", "not a whole number"),
+    (
+        "replenish --db {d}/ledger.db --demand {d}/demand_unknown.csv",
+        "demand_unknown.csv: sku 'NOPE'",
+    ),
     ("returns --db {d}/ledger.db --input {d}/garbage.bin", "not a UTF-8"),
     ("returns --db {d}/ledger.db --input {d}/big_field.csv", "not readable as CSV"),
     ("returns --db {d}/ledger.db --input {d}/empty.txt", "empty file"),
