@@ -8,24 +8,20 @@ never as a ``csv.Error`` or ``UnicodeDecodeError`` traceback.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from wms.errors import InputError
+from wms.input_files import MiB, read_input_bytes
 
 
 def read_csv_rows(path: str | Path) -> list[list[str]]:
     """Every row of a UTF-8 (optionally BOM-prefixed) CSV file, header included."""
     path = Path(path)
+    data = read_input_bytes(path, 256 * MiB)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            return list(csv.reader(handle))
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "is a folder, not a CSV file") from None
+        return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     except UnicodeDecodeError:
         raise InputError(str(path), "not a UTF-8 text CSV file") from None
     except csv.Error as error:
         raise InputError(str(path), f"not readable as CSV ({error})") from None
-    except OSError as error:
-        raise InputError(str(path), error.strerror or "cannot be read") from None

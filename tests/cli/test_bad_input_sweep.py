@@ -139,6 +139,7 @@ CASES = [
     ("floor info --config {d}/garbage.bin", "not UTF-8"),
     ("floor info --config {d}/nonutf8.toml", "not UTF-8"),
     ("floor info --config {d}/empty.txt", "no [floor] section"),
+    ("floor info --config /dev/zero", "larger than 16 MiB"),
     ("floor info --config {d}/broken.toml", "not valid TOML"),
     ("floor info --config {d}/unknown_section.toml", "extra: unknown key"),
     ("floor info --config {d}/unknown_floor_key.toml", "floor.bogus: unknown key"),
@@ -170,6 +171,7 @@ CASES = [
     ("floor info --map {d}/folder", "{d}/folder"),
     ("floor info --map {d}/garbage.bin", "non-ASCII"),
     ("floor info --map {d}/empty.txt", "missing 'map' line"),
+    ("floor info --map /dev/zero", "not an input file"),
     ("floor info --map {d}/wide.map", "header says width 2"),
     ("bench floor --map {d}/folder", "{d}/folder"),
     # -- argparse: one line, not a usage dump
