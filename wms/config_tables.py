@@ -7,27 +7,27 @@ silently ignored.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from wms.errors import InputError
+from wms.input_files import MiB, read_input_bytes
 
 Cell = tuple[int, int]
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
+    data = read_input_bytes(path, 16 * MiB)
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise InputError(str(path), f"not valid TOML ({error})") from None
-    except OSError as error:
-        raise InputError(str(path), error.strerror or "cannot be read") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), "not valid TOML (not UTF-8 text)") from None
 
 
 def check_keys(table: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
@@ -61,6 +61,8 @@ def get_float(
         raise InputError(_join(where, key), "is required")
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise InputError(_join(where, key), f"must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise InputError(_join(where, key), f"must be a finite number, got {value!r}")
     return float(value)
 
 

@@ -10,6 +10,8 @@ from fleet.protocol.codec import MAX_MESSAGE_BYTES
 from wms.config_tables import check_keys, get_float, get_int
 from wms.errors import InputError
 
+MESSAGE_BYTES_RANGE = (1024, 1 << 30)
+
 
 @dataclass(frozen=True)
 class BusConfig:
@@ -51,4 +53,11 @@ class BusConfig:
         for name in cls.__dataclass_fields__:
             if getattr(config, name) <= 0:
                 raise InputError(f"{where}.{name}", "must be positive")
+        low, high = MESSAGE_BYTES_RANGE
+        if not low <= config.max_message_bytes <= high:
+            raise InputError(
+                f"{where}.max_message_bytes",
+                f"{config.max_message_bytes} is outside {low}..{high} (a state message "
+                "needs about a kilobyte; the socket limit is four times this)",
+            )
         return config

@@ -86,14 +86,18 @@ def generate_keys(
 ) -> list[Path]:
     """Create (or extend) a keys folder; an existing server key is kept unless ``overwrite``."""
     root = Path(directory)
+    for robot in robots:  # every identity is checked before anything is written
+        if robot.count("/") != 1:
+            raise InputError(robot, "a robot identity is manufacturer/serialNumber")
+        file_stem(robot)
+    for viewer in viewers:
+        file_stem(viewer)
     for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN):
         (root / "authorized" / domain).mkdir(parents=True, exist_ok=True)
     created = []
     if overwrite or not (root / "server.key_secret").exists():
         created.append(create_keypair(root, "server"))
     for robot in robots:
-        if robot.count("/") != 1:
-            raise InputError(robot, "a robot identity is manufacturer/serialNumber")
         created.append(_create(root / "robots", root / "authorized" / ROBOT_DOMAIN, robot))
     for viewer in viewers:
         created.append(_create(root / "viewers", root / "authorized" / VIEWER_DOMAIN, viewer))

@@ -112,7 +112,17 @@ class _Robot:
     headers: HeaderSequence | None = None
 
 
+def _check_tcp_port(endpoint: str) -> None:
+    """Refuse a TCP port outside 0..65535: libzmq would wrap ``:99999`` to another port."""
+    if not endpoint.startswith("tcp://") or ":" not in endpoint[6:]:
+        return
+    port = endpoint.rsplit(":", 1)[1]
+    if port != "*" and not (port.isdigit() and int(port) <= 65535):
+        raise InputError(endpoint, f"port {port!r} is not 0..65535 or *")
+
+
 def _bind(socket: zmq.Socket, endpoint: str) -> str:
+    _check_tcp_port(endpoint)
     try:
         socket.bind(endpoint)
     except zmq.ZMQError as error:

@@ -2,8 +2,10 @@
 
 Every module in `warehouse.cli.commands` contributes a subcommand through a
 ``register(subparsers)`` function, so adding a command never edits this file.
-Errors the system raises on purpose (`WarehouseError`) become one line on
-stderr and exit code 2, never a traceback.
+Errors the system raises on purpose (`WarehouseError`), and as a last resort
+a file the system refuses to read or write, become one line on stderr and
+exit code 2, never a traceback; any other exception is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from wms.errors import WarehouseError
 
@@ -30,10 +33,21 @@ def discover(package: ModuleType) -> list[ModuleType]:
     return found
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line (exit 2), like every other error.
+
+    Subcommand parsers inherit the class, so ``warehouse floor generate --docks x``
+    prints one line pointing at ``--help`` instead of twelve lines of usage.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from warehouse.cli import commands
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="warehouse",
         description="Warehouse robotics and operations control: WMS, fleet manager, simulator.",
     )
@@ -56,3 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as error:
+        # Last resort for a file the user named that cannot be read or written
+        # (a full disk, a read-only folder): commands check their paths first,
+        # but the file system can still refuse later.  An OSError without a
+        # file name is no bad input we can name, so it stays a traceback.
+        if error.filename is None:
+            raise
+        print(f"warehouse: error: {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -35,6 +35,7 @@ from wms.config_tables import (
 from wms.errors import InputError
 from wms.layout.floor import Floor, FloorPoint, PointKind, Zone, ZoneKind
 from wms.layout.generator import LayoutParams, generate_layout, storage_locations
+from wms.layout.grid import BLOCKED_TERRAIN
 from wms.layout.mapfile import read_map
 from wms.layout.zones import make_zone
 
@@ -90,6 +91,12 @@ def _floor_from_map_table(value: Any, base_dir: Path, where: str, name: str) -> 
     if not map_path.is_absolute():
         map_path = base_dir / map_path
     rack_terrain = get_str(table, "rack_terrain", where, "T")
+    if not rack_terrain or not set(rack_terrain) <= BLOCKED_TERRAIN:
+        raise InputError(
+            f"{where}.rack_terrain",
+            f"{rack_terrain!r} must be one or more blocked terrain characters "
+            f"({''.join(sorted(BLOCKED_TERRAIN))})",
+        )
     try:
         floor = floor_from_map_file(map_path, rack_terrain)
     except InputError as error:

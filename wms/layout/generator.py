@@ -31,6 +31,12 @@ import numpy as np
 from wms.errors import InputError
 from wms.layout.floor import Floor, FloorPoint, Heading, PointKind, StorageLocation
 from wms.layout.grid import passable_mask
+from wms.layout.mapfile import MAX_SIDE
+
+# Generated floors stay far below what a .map may hold: every command builds
+# distance tables over the floor, and a typo such as ``--blocks-x 1000``
+# should be an error, not minutes of swapping.
+MAX_CELLS = 1_000_000
 
 RACK = ord("T")
 WALL = ord("@")
@@ -82,6 +88,22 @@ class LayoutParams:
                 raise InputError(
                     f"{source}.{item.name}", f"{value} is outside {minimum[item.name]}..1000"
                 )
+        height, width = self.shape()
+        if height > MAX_SIDE or width > MAX_SIDE or height * width > MAX_CELLS:
+            raise InputError(
+                source,
+                f"the floor would be {height} x {width} cells; at most {MAX_SIDE} a side "
+                f"and {MAX_CELLS:,} cells",
+            )
+
+    def shape(self) -> tuple[int, int]:
+        """(height, width) in cells of the floor these parameters generate."""
+        p = self
+        block_w = p.rack_length
+        block_h = 2 * p.rack_pairs + p.aisle_width * (p.rack_pairs - 1)
+        inner_w = p.blocks_x * block_w + (p.blocks_x - 1) * p.cross_aisle_width
+        inner_h = p.blocks_y * block_h + (p.blocks_y - 1) * p.cross_aisle_width
+        return 2 + 2 * p.margin + inner_h + p.staging_depth, 2 + 2 * p.margin + inner_w
 
 
 def storage_locations(terrain: np.ndarray, rack_terrain: str = "T") -> tuple[StorageLocation, ...]:
@@ -126,9 +148,7 @@ def generate_layout(params: LayoutParams, name: str = "generated") -> Floor:
     block_w = p.rack_length
     block_h = 2 * p.rack_pairs + p.aisle_width * (p.rack_pairs - 1)
     inner_w = p.blocks_x * block_w + (p.blocks_x - 1) * p.cross_aisle_width
-    inner_h = p.blocks_y * block_h + (p.blocks_y - 1) * p.cross_aisle_width
-    width = 2 + 2 * p.margin + inner_w
-    height = 2 + 2 * p.margin + inner_h + p.staging_depth
+    height, width = p.shape()
     terrain = np.full((height, width), FREE, dtype=np.uint8)
     terrain[0, :] = WALL
     terrain[-1, :] = WALL

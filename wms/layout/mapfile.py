@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from wms.errors import InputError
+from wms.input_files import read_input_bytes
 from wms.layout.grid import KNOWN_TERRAIN
 
 MAX_SIDE = 10_000
@@ -72,14 +73,12 @@ def _positive_int(text: str, source: str) -> int:
 def read_map(path: str | Path) -> np.ndarray:
     """Read a ``.map`` file into a terrain array; `InputError` names the file."""
     path = Path(path)
+    # The largest map allowed (MAX_SIDE rows of MAX_SIDE cells, CRLF) plus its header.
+    data = read_input_bytes(path, MAX_SIDE * (MAX_SIDE + 2) + 4096)
     try:
-        text = path.read_text(encoding="ascii")
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
+        text = data.decode("ascii")
     except UnicodeDecodeError:
         raise InputError(str(path), "not a text .map file (non-ASCII bytes)") from None
-    except OSError as error:
-        raise InputError(str(path), error.strerror or "cannot be read") from None
     return parse_map(text, str(path))
 
 

@@ -46,4 +46,4 @@ class DuplicateRecord(LedgerError):
 
 
 class UnsupportedDatabase(LedgerError):
-    """A database URL whose scheme this build cannot open."""
+    """A database URL this build cannot open as a ledger: a scheme, a folder, a foreign file."""

@@ -62,7 +62,7 @@ class Ledger(LedgerView):
         parsed = parse_url(url)
         if must_exist and not parsed.exists():
             raise LedgerError(parsed.text, "no ledger database there")
-        conn = connect(parsed)
+        conn = connect(parsed, must_exist=must_exist)
         ledger = cls(conn, parsed, clock)
         with ledger.transaction():
             for statement in _statements(DDL):

@@ -51,18 +51,42 @@ def parse_url(text: str | Path) -> DatabaseUrl:
     return DatabaseUrl(raw, Path(raw))
 
 
-def connect(url: DatabaseUrl) -> sqlite3.Connection:
-    """An autocommit connection (transactions are explicit) with WAL and foreign keys on."""
+def connect(url: DatabaseUrl, *, must_exist: bool = False) -> sqlite3.Connection:
+    """An autocommit connection (transactions are explicit) with WAL and foreign keys on.
+
+    A file that is not an SQLite database, or an SQLite database holding other
+    tables than a ledger's, is refused before anything is written to it, so a
+    wrong ``--db`` never alters someone else's file; with ``must_exist`` an
+    empty database is refused too (it is not a ledger yet).
+    """
     target = MEMORY if url.path is None else str(url.path)
-    if url.path is not None:
-        url.path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        if url.path is not None:
+            if url.path.is_dir():
+                raise UnsupportedDatabase(url.text, "is a folder, not a database file")
+            url.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(target, isolation_level=None, timeout=10.0)
+    except OSError as error:
+        where = url.path.parent if url.path is not None else url.text
+        raise UnsupportedDatabase(
+            url.text, f"cannot create folder {where} ({error.strerror})"
+        ) from None
     except sqlite3.Error as error:
         raise UnsupportedDatabase(url.text, f"cannot open ({error})") from None
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA foreign_keys = ON")
-    if url.path is not None:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if (tables or must_exist) and "meta" not in tables:
+            what = "an SQLite database without a ledger in it" if tables else "it is empty"
+            raise UnsupportedDatabase(url.text, f"not a ledger database ({what})")
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        if url.path is not None:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error as error:
+        conn.close()
+        raise UnsupportedDatabase(url.text, f"not a ledger database ({error})") from None
+    except UnsupportedDatabase:
+        conn.close()
+        raise
     return conn

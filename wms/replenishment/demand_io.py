@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wms.csv_files import read_csv_rows
+from wms.csv_rows import read_csv_rows
 from wms.errors import InputError
 from wms.ledger.ledger import MAX_QTY
 

@@ -9,6 +9,10 @@ from typing import Any
 from wms.config_tables import check_keys, get_float, get_int
 from wms.errors import InputError
 
+MAX_DAYS = 3650
+"""Ten years: longer spans overflow date arithmetic or read the whole ledger for nothing."""
+MAX_SERVICE_Z = 10.0
+
 
 @dataclass(frozen=True, slots=True)
 class ReplenishmentParams:
@@ -28,17 +32,33 @@ class ReplenishmentParams:
             raise InputError(
                 "replenishment.lead_time_days", f"must be >= 0, got {self.lead_time_days}"
             )
-        if self.history_days < 1:
-            raise InputError("replenishment.history_days", f"must be >= 1, got {self.history_days}")
+        if not 1 <= self.history_days <= MAX_DAYS:
+            raise InputError(
+                "replenishment.history_days", f"must be in 1..{MAX_DAYS}, got {self.history_days}"
+            )
+        if self.lead_time_days > MAX_DAYS:
+            raise InputError(
+                "replenishment.lead_time_days",
+                f"must be at most {MAX_DAYS}, got {self.lead_time_days}",
+            )
+        if self.service_z > MAX_SERVICE_Z:
+            raise InputError(
+                "replenishment.service_z", f"must be at most {MAX_SERVICE_Z}, got {self.service_z}"
+            )
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], where: str) -> ReplenishmentParams:
         names = [f.name for f in fields(cls)]
         check_keys(table, names, where)
         defaults = cls()
-        return cls(
-            alpha=get_float(table, "alpha", where, defaults.alpha),
-            service_z=get_float(table, "service_z", where, defaults.service_z),
-            lead_time_days=get_float(table, "lead_time_days", where, defaults.lead_time_days),
-            history_days=get_int(table, "history_days", where, defaults.history_days),
-        )
+        values = {
+            "alpha": get_float(table, "alpha", where, defaults.alpha),
+            "service_z": get_float(table, "service_z", where, defaults.service_z),
+            "lead_time_days": get_float(table, "lead_time_days", where, defaults.lead_time_days),
+            "history_days": get_int(table, "history_days", where, defaults.history_days),
+        }
+        try:
+            return cls(**values)
+        except InputError as error:  # name the config file's key, not the bare field
+            key = error.source.rsplit(".", 1)[-1]
+            raise InputError(f"{where}.{key}", error.problem) from None

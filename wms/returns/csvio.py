@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from wms.csv_files import read_csv_rows
+from wms.csv_rows import read_csv_rows
 from wms.errors import InputError
 from wms.ledger.ledger import MAX_QTY
 from wms.returns.inspection import Cosmetic, FunctionalTest, Packaging, ReturnReason

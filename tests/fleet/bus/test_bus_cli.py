@@ -117,8 +117,12 @@ def test_bench_bus_reports_the_contract_fields(capsys) -> None:
 
 def test_serve_rejects_an_unknown_bus_key(tmp_path: Path, capsys) -> None:
     """A typo in the config's [bus] section is a one-line error naming the key, exit 2."""
+    from warehouse.config import DEFAULT_CONFIG
+
     config = tmp_path / "bus.toml"
-    config.write_text("[floor]\n[floor.layout]\n\n[bus]\nheartbeat_intervall_s = 1.0\n")
+    text = DEFAULT_CONFIG.read_text()
+    assert "[bus]\n" in text  # the default config has a [bus] section: add the typo to it
+    config.write_text(text.replace("[bus]\n", "[bus]\nheartbeat_intervall_s = 1.0\n", 1))
     assert main(["serve", "--config", str(config), "--insecure"]) == 2
     err = capsys.readouterr().err
     assert "bus.heartbeat_intervall_s" in err and err.count("\n") == 1

@@ -7,19 +7,22 @@ import sys
 from typing import Any
 
 from fleet.bus.bench import BenchParams, run_bench
-from warehouse.cli.common import add_json, emit, positive_float, positive_int
+from warehouse.cli.common import add_json, emit, float_in, int_in
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "bus", help="bus throughput (states/s) and order->ack round trip with N simulated robots"
     )
-    parser.add_argument("--robots", type=positive_int, default=200)
-    parser.add_argument("--rate", type=positive_float, default=2.0, help="states per robot per s")
-    parser.add_argument("--seconds", type=positive_float, default=10.0)
+    # ZeroMQ opens at most 1023 sockets per context; each simulated robot holds one.
+    parser.add_argument("--robots", type=int_in(1, 1000), default=200)
+    parser.add_argument(
+        "--rate", type=float_in(0.01, 1000.0), default=2.0, help="states per robot per s"
+    )
+    parser.add_argument("--seconds", type=float_in(0.1, 3600.0), default=10.0)
     parser.add_argument(
         "--order-rate",
-        type=float,
+        type=float_in(0.0, 1000.0),
         default=1.0,
         metavar="HZ",
         help="orders per robot per second (0: ingestion only; default 1)",
@@ -30,9 +33,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    params = BenchParams(
-        args.robots, args.rate, args.seconds, max(0.0, args.order_rate), args.curve
-    )
+    params = BenchParams(args.robots, args.rate, args.seconds, args.order_rate, args.curve)
     result = run_bench(params, progress=not args.json and sys.stderr.isatty())
     emit(
         result,

@@ -9,7 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from warehouse.cli.common import add_floor_source, add_json, emit, load_floor, positive_int
+from warehouse.cli.common import (
+    add_floor_source,
+    add_json,
+    emit,
+    load_floor,
+    positive_int,
+    seed_int,
+)
 from wms.layout import DistanceTables
 
 
@@ -18,7 +25,7 @@ def register(subparsers: Any) -> None:
     add_floor_source(parser)
     add_json(parser)
     parser.add_argument("--sources", type=positive_int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.set_defaults(handler=run)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from warehouse.cli.common import add_json, emit, positive_int
+from warehouse.cli.common import add_json, emit, int_in
 from wms.inventory_types import LocationKind
 from wms.ledger import Ledger, LocationRecord, SkuRecord
 
@@ -44,10 +44,14 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "ledger", help="ledger: batched vs per-operation commits; stock cache vs summing movements"
     )
-    parser.add_argument("--ops", type=positive_int, default=2000, help="operations per timing")
-    parser.add_argument("--history", type=positive_int, default=50_000, help="movements of history")
-    parser.add_argument("--skus", type=positive_int, default=200)
-    parser.add_argument("--repeats", type=positive_int, default=3)
+    parser.add_argument(
+        "--ops", type=int_in(1, 1_000_000), default=2000, help="operations per timing"
+    )
+    parser.add_argument(
+        "--history", type=int_in(1, 10_000_000), default=50_000, help="movements of history"
+    )
+    parser.add_argument("--skus", type=int_in(1, 100_000), default=200)
+    parser.add_argument("--repeats", type=int_in(1, 100), default=3)
     add_json(parser)
     parser.set_defaults(handler=run)
 

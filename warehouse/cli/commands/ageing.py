@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from warehouse.cli.common import add_json, emit, positive_int
+from warehouse.cli.common import add_json, emit, int_in
 from warehouse.cli.ledger_db import add_db, open_cli_ledger
 from wms.ageing import AgeingParams, ledger_ageing
+
+DAYS = int_in(1, 36_500)
+"""A day count: at most a century (larger ones overflow date arithmetic)."""
 
 
 def register(subparsers: Any) -> None:
@@ -17,17 +20,17 @@ def register(subparsers: Any) -> None:
     add_db(parser)
     defaults = AgeingParams()
     parser.add_argument(
-        "--window-days", type=positive_int, default=defaults.window_days, help="sales window"
+        "--window-days", type=DAYS, default=defaults.window_days, help="sales window"
     )
     parser.add_argument(
         "--no-sale-days",
-        type=positive_int,
+        type=DAYS,
         default=defaults.no_sale_days,
         help="no sale for this long makes a slow mover",
     )
     parser.add_argument(
         "--clearance-days",
-        type=positive_int,
+        type=DAYS,
         default=defaults.clearance_age_days,
         help="a slow mover older than this is a clearance candidate",
     )

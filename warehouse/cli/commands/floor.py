@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from warehouse.cli.common import add_floor_source, add_json, emit, load_floor, positive_int
+from warehouse.cli.common import (
+    add_floor_source,
+    add_json,
+    emit,
+    int_in,
+    load_floor,
+    output_file,
+    positive_int,
+    seed_int,
+)
+from wms.errors import InputError
 from wms.layout import Floor, LayoutParams, PointKind, generate_layout, summarise, write_map
+
+MAX_SCALE = 64
+MAX_PICTURE_SIDE = 16_384
+"""Pixels a side of a rendered floor: beyond this pygame runs out of memory."""
 
 
 def register(subparsers: Any) -> None:
@@ -19,7 +34,7 @@ def register(subparsers: Any) -> None:
     add_floor_source(info)
     add_json(info)
     info.add_argument("--samples", type=positive_int, default=256, help="distance sources")
-    info.add_argument("--seed", type=int, default=0, help="seed for the distance sample")
+    info.add_argument("--seed", type=seed_int, default=0, help="seed for the distance sample")
     info.set_defaults(handler=run_info)
 
     generate = actions.add_parser("generate", help="write a generated layout as a .map")
@@ -41,7 +56,7 @@ def register(subparsers: Any) -> None:
     render = actions.add_parser("render", help="draw the floor to a PNG (headless)")
     add_floor_source(render)
     render.add_argument("--out", required=True, metavar="F.png")
-    render.add_argument("--scale", type=positive_int, help="pixels per cell")
+    render.add_argument("--scale", type=int_in(1, MAX_SCALE), help="pixels per cell")
     render.set_defaults(handler=run_render)
 
 
@@ -73,12 +88,13 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_generate(args: argparse.Namespace) -> int:
     params = LayoutParams(**{f.name: getattr(args, f.name) for f in fields(LayoutParams)})
+    params.validate()
+    out = output_file(args.out, "--out")
+    config_out = output_file(args.config_out, "--config-out") if args.config_out else None
     floor = generate_layout(params, args.name)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     write_map(floor.terrain, out)
-    if args.config_out:
-        write_points_config(floor, out, Path(args.config_out))
+    if config_out is not None:
+        write_points_config(floor, out, config_out)
     result = {
         "map": str(out),
         "width": floor.width,
@@ -105,8 +121,8 @@ def write_points_config(floor: Floor, map_path: Path, config_path: Path) -> None
     relative = Path(map_path).resolve()
     config_path.parent.mkdir(parents=True, exist_ok=True)
     config_path.write_text(
-        f'[floor]\nname = "{floor.name}"\ncell_size_m = {floor.cell_size_m}\n\n'
-        f'[floor.map]\nfile = "{relative}"\nrack_terrain = "T"\n'
+        f"[floor]\nname = {toml_string(floor.name)}\ncell_size_m = {floor.cell_size_m}\n\n"
+        f'[floor.map]\nfile = {toml_string(str(relative))}\nrack_terrain = "T"\n'
         f"stations = {cells(PointKind.STATION)}\n"
         f"chargers = {cells(PointKind.CHARGER)}\n"
         f"docks = {cells(PointKind.DOCK)}\n",
@@ -114,10 +130,22 @@ def write_points_config(floor: Floor, map_path: Path, config_path: Path) -> None
     )
 
 
+def toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's; TOML also forbids a raw DEL."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def run_render(args: argparse.Namespace) -> int:
     from sim.viewer.floor_render import save_floor_png
 
+    out = output_file(args.out, "--out")
     floor = load_floor(args)
-    path = save_floor_png(floor, args.out, args.scale)
+    if args.scale is not None and args.scale * max(floor.width, floor.height) > MAX_PICTURE_SIDE:
+        raise InputError(
+            "--scale",
+            f"{args.scale} pixels a cell make a {floor.width} x {floor.height} floor wider "
+            f"than {MAX_PICTURE_SIDE} pixels",
+        )
+    path = save_floor_png(floor, out, args.scale)
     print(f"wrote {path} ({floor.width} x {floor.height} cells)")
     return 0

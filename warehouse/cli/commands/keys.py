@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from fleet.bus.keys import generate_keys
-from warehouse.cli.common import add_json, emit
+from warehouse.cli.common import add_json, emit, int_in
+from wms.errors import InputError
 
 
 def register(subparsers: Any) -> None:
@@ -21,7 +22,11 @@ def register(subparsers: Any) -> None:
         "--robot", action="append", default=[], metavar="ID", help="manufacturer/serialNumber"
     )
     gen.add_argument(
-        "--robots", type=int, default=0, metavar="N", help="also N robots MANUFACTURER/robot-NNNN"
+        "--robots",
+        type=int_in(0, 10_000),
+        default=0,
+        metavar="N",
+        help="also N robots MANUFACTURER/robot-NNNN",
     )
     gen.add_argument("--manufacturer", default="sim", help="for --robots (default: sim)")
     gen.add_argument("--viewer", action="append", default=[], metavar="NAME")
@@ -31,6 +36,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.dir:
+        raise InputError("--dir", "empty folder name")
     robots = list(args.robot) + [f"{args.manufacturer}/robot-{i:04d}" for i in range(args.robots)]
     created = generate_keys(args.dir, robots, list(args.viewer), overwrite=args.force)
     result = {"dir": args.dir, "created": [str(p) for p in created]}

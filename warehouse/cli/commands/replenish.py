@@ -8,6 +8,7 @@ from typing import Any
 from warehouse.cli.common import add_json, emit
 from warehouse.cli.ledger_db import add_db, open_cli_ledger
 from warehouse.config import load_config
+from wms.ledger.errors import UnknownSku
 from wms.replenishment import ReplenishmentParams, on_wave_released, read_demand_csv
 
 
@@ -33,7 +34,10 @@ def run_replenish(args: argparse.Namespace) -> int:
     )
     demand = read_demand_csv(args.demand) if args.demand else {}
     with open_cli_ledger(args.db, args.config) as ledger:
-        plan = on_wave_released(ledger, demand, params, dispatch=not args.dry_run)
+        try:
+            plan = on_wave_released(ledger, demand, params, dispatch=not args.dry_run)
+        except UnknownSku as error:  # only the demand file names SKUs: point at it
+            raise UnknownSku(f"{args.demand}: {error.source}", error.problem) from None
         result = plan.to_dict() | {
             "db": ledger.url.text,
             "dispatched": not args.dry_run,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from warehouse.cli.common import add_json, emit
+from warehouse.cli.common import add_json, emit, seed_int
 from warehouse.cli.ledger_db import add_db, open_cli_ledger, seeded_demo
 from wms.ledger.report import describe_stock, stock_report
 
@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="create the --db ledger and fill it with the seeded demo history first",
     )
-    stock.add_argument("--seed", type=int, default=0, help="seed for --seed-demo")
+    stock.add_argument("--seed", type=seed_int, default=0, help="seed for --seed-demo")
     add_json(stock)
     stock.set_defaults(handler=run_stock)
 
