@@ -19,6 +19,7 @@ import numpy as np
 
 from fleet.traffic.lifelong import RandomTasks, RoundRobinTasks, TaskStream, random_starts
 from wms.errors import InputError
+from wms.input_files import MiB, read_input_bytes
 from wms.layout.grid import passable_mask
 from wms.layout.mapfile import read_map
 
@@ -60,10 +61,8 @@ def read_instance(path: str | Path, agents: int | None = None) -> MapfProblem:
     """A Robot Runners 2023 instance; ``agents`` (optional) uses only the first N robots."""
     path = Path(path)
     try:
-        spec = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        spec = json.loads(read_input_bytes(path, 16 * MiB).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(str(path), f"not a JSON instance ({error})") from None
     if not isinstance(spec, dict):
         raise InputError(str(path), "instance must be a JSON object")
@@ -113,10 +112,8 @@ def read_instance(path: str | Path, agents: int | None = None) -> MapfProblem:
 def read_cells(path: Path, size: int) -> np.ndarray:
     """A count line then one cell id per line; `InputError` names the bad line."""
     try:
-        lines = path.read_text(encoding="ascii").split()
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
+        lines = read_input_bytes(path, 256 * MiB).decode("ascii").split()
+    except UnicodeDecodeError as error:
         raise InputError(str(path), f"cannot be read ({error})") from None
     if not lines:
         raise InputError(str(path), "empty file")

@@ -1,8 +1,7 @@
 """Bad input on every ``warehouse`` subcommand: one stderr line, exit 2, no traceback.
 
 Each row is a command a user could mistype, with a fragment the single error
-line must contain.  Rows in code other engineers own are ``xfail(strict=True)``:
-they turn into failures (and must be promoted to plain rows) once fixed.
+line must contain.
 Commands run in-process through `warehouse.cli.main` for speed.
 """
 
@@ -125,10 +124,6 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[
         root.handlers[:], root.level = log_handlers, log_level
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     return code, lines
-
-
-def xfail(row: tuple[str, str], reason: str) -> object:
-    return pytest.param(*row, marks=pytest.mark.xfail(strict=True, reason=reason))
 
 
 # (command line with {d} for the bad-input folder, fragment of the one error line)
@@ -271,27 +266,20 @@ CASES = [
     ("bench bus --order-rate -1", "--order-rate"),
     ("bench ledger --history 99999999999", "--history"),
     ("bench ledger --ops 0", "--ops"),
-    # -- planning and traffic (owned elsewhere): expected to fail until fixed
-    xfail(
-        ("slot --orders {d}/orders_nan.csv", "qty"),
-        "wms/orders/csv_import.py: qty 'nan' -> ValueError: cannot convert float NaN to integer",
-    ),
-    xfail(
-        ("wave --orders {d}/orders_nan.csv", "qty"),
-        "wms/orders/csv_import.py: qty 'nan' -> ValueError: cannot convert float NaN to integer",
-    ),
-    xfail(
-        ("slot --count 20 --current {d}/garbage.bin", "garbage.bin"),
-        "wms/slotting/reslot.py: UnicodeDecodeError escapes",
-    ),
-    xfail(
-        ("slot --count 10 --seed -5", "--seed"),
-        "CLI slot --seed: negative seed -> ValueError: expected non-negative integer",
-    ),
-    xfail(
-        ("wave --count 10 --seed -5", "--seed"),
-        "CLI wave --seed: negative seed -> ValueError: expected non-negative integer",
-    ),
+    # -- planning and traffic
+    ("slot --orders {d}/orders_nan.csv", "quantity 'nan'"),
+    ("wave --orders {d}/orders_nan.csv", "quantity 'nan'"),
+    ("slot --count 20 --current {d}/garbage.bin", "garbage.bin"),
+    ("slot --count 10 --seed -5", "--seed"),
+    ("wave --count 10 --seed -5", "--seed"),
+    ("slot --count 10000000", "--count"),
+    ("wave --count 10000000", "--count"),
+    ("slot --orders /dev/zero", "/dev/zero"),
+    ("slot --count 10 --current /dev/zero", "/dev/zero"),
+    ("bench mapf --instance /dev/zero --steps 5", "/dev/zero"),
+    ("bench mapf --map {d}/ok.map --agents 2 --steps 100000000", "--steps"),
+    ("bench picking --gls-ms -1 --count 20", "--gls-ms"),
+    ("demo --robots 0", "--robots"),
     ("bench mapf --map {d}/folder --agents 2 --steps 10", "{d}/folder"),
     ("bench mapf --map {d}/ok.map --agents 0 --steps 10", "--agents"),
     ("bench mapf --instance {d}/garbage.bin --steps 10", "garbage.bin"),

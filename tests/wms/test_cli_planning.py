@@ -103,7 +103,7 @@ def test_bad_order_rows_exit_2_with_one_line(tmp_path: Path, capsys, command: st
 @pytest.mark.parametrize(
     ("setup", "needle"),
     [
-        ("missing_orders", "No such file"),
+        ("missing_orders", "file not found"),
         ("bad_header", "unknown header"),
         ("unknown_config_key", "wms.picking.tote_size"),
         ("bad_config_value", "wms.picking.totes_per_batch"),

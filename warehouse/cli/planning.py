@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from warehouse.cli.common import add_json, positive_int
+from warehouse.cli.common import add_json, int_in, seed_int
 from warehouse.config import load_config
 from wms.orders import OrderBook
 from wms.picking.plan import Progress
@@ -23,10 +23,10 @@ def add_planning_options(parser: argparse.ArgumentParser) -> None:
         metavar="CSV",
         help="orders CSV (own format or UCI Online Retail); default: the seeded synthetic stream",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic orders")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the synthetic orders")
     parser.add_argument(
         "--count",
-        type=positive_int,
+        type=int_in(1, 1_000_000),
         metavar="N",
         help="number of synthetic orders (default: [wms.orders] orders)",
     )

@@ -14,6 +14,8 @@ Every refusal is an `InputError` subclass naming ``file:row``.
 from __future__ import annotations
 
 import csv
+import io
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from wms.catalog import Catalog, derived_catalog
 from wms.errors import InputError
+from wms.input_files import MiB, read_input_bytes
 from wms.orders.model import Order, OrderLine, Priority, Tote, check_fits
 
 OWN_COLUMNS = ("order_id", "sku", "qty", "due", "priority")
@@ -88,7 +91,7 @@ def parse_quantity(text: str, where: str, allow_non_positive: bool = False) -> i
         number = float(value)
     except ValueError:
         raise BadQuantityError(where, f"quantity {text!r} is not a number") from None
-    if number != int(number):
+    if not math.isfinite(number) or number != int(number):
         raise BadQuantityError(where, f"quantity {text!r} is not a whole number")
     if number <= 0 and not allow_non_positive:
         raise BadQuantityError(where, f"quantity must be positive, got {text!r}")
@@ -138,10 +141,10 @@ def read_orders_csv(
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, row) pairs; the first item is the header as a dict of names."""
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as error:
-        raise InputError(str(path), error.strerror or "cannot be read") from None
-    with handle:
+        text = read_input_bytes(path, 256 * MiB).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(str(path), "not a UTF-8 text CSV file") from None
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = [h.strip() for h in next(reader)]

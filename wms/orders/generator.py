@@ -52,8 +52,8 @@ class OrderProfile:
     start: datetime = datetime(2026, 1, 5)
 
     def validate(self, source: str = "orders") -> None:
-        if self.orders <= 0:
-            raise InputError(f"{source}.orders", f"must be positive, got {self.orders}")
+        if not 0 < self.orders <= 1_000_000:
+            raise InputError(f"{source}.orders", f"must be within 1..1000000, got {self.orders}")
         if not 1.0 <= self.mean_lines <= self.max_lines:
             raise InputError(
                 f"{source}.mean_lines", f"must be within 1..max_lines ({self.max_lines})"

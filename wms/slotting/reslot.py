@@ -11,12 +11,11 @@ why each move names the SKU it displaces.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from wms.csv_rows import read_csv_rows
 from wms.errors import InputError
 from wms.slotting.assign import SlottingParams
 from wms.slotting.demand import Demand
@@ -88,16 +87,18 @@ def read_slotting_csv(path: str, skus: tuple[str, ...], travel: TravelModel) -> 
     """
     index = {s: i for i, s in enumerate(skus)}
     result = np.full(len(skus), -1, dtype=np.int64)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise InputError(path, error.strerror or "cannot be read") from None
-    reader = csv.DictReader(text.splitlines())
-    if not {"sku", "location"} <= set(reader.fieldnames or []):
+    rows = read_csv_rows(path)
+    header = [h.strip() for h in rows[0]] if rows else []
+    if not {"sku", "location"} <= set(header):
         raise InputError(f"{path}:1", "needs columns sku, location")
-    for row_number, row in enumerate(reader, start=2):
+    sku_col, loc_col = header.index("sku"), header.index("location")
+    for row_number, values in enumerate(rows[1:], start=2):
+        if not any(v.strip() for v in values):
+            continue
         where = f"{path}:{row_number}"
-        sku, loc = (row["sku"] or "").strip(), (row["location"] or "").strip()
+        if len(values) <= max(sku_col, loc_col):
+            raise InputError(where, f"{len(values)} fields, the header has {len(header)}")
+        sku, loc = values[sku_col].strip(), values[loc_col].strip()
         if sku not in index:
             raise InputError(where, f"unknown SKU {sku!r}")
         if loc not in travel.location_index:

@@ -14,7 +14,7 @@ from fleet.traffic.evaluate import evaluate, throughput_bound
 from fleet.traffic.instance import random_problem, read_instance
 from fleet.traffic.planner import ActionModel
 from fleet.traffic.registry import make_planner, planner_names
-from warehouse.cli.common import add_json, emit, positive_int
+from warehouse.cli.common import add_json, emit, int_in, seed_int
 from wms.errors import InputError
 
 
@@ -25,9 +25,11 @@ def register(subparsers: Any) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--map", metavar="F.map", help="MovingAI map; random starts and goals")
     source.add_argument("--instance", metavar="F.json", help="Robot Runners 2023 instance")
-    parser.add_argument("--agents", type=positive_int, help="robots (default: instance teamSize)")
-    parser.add_argument("--steps", type=positive_int, required=True, help="timesteps T")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--agents", type=int_in(1, 100_000), help="robots (default: instance teamSize)"
+    )
+    parser.add_argument("--steps", type=int_in(1, 1_000_000), required=True, help="timesteps T")
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--planner", default="guided", help=f"one of {', '.join(planner_names())}")
     parser.add_argument("--baseline", help="also run this planner in the same run")
     parser.add_argument("--model", choices=[m.value for m in ActionModel], default="grid4")

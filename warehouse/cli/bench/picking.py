@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from warehouse.cli.common import add_json, emit, positive_int
+from warehouse.cli.common import add_json, emit, int_in, positive_int, seed_int
 from warehouse.config import load_config
 from wms.orders import OrderBook
 from wms.planning import FloorModel, floor_model, load_order_book, plan_book, slot_book
@@ -30,9 +30,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--config", metavar="F", help="TOML config (default: configs/default.toml)")
     parser.add_argument("--orders", metavar="CSV", help="orders CSV (default: synthetic stream)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--count", type=positive_int, metavar="N", help="synthetic orders")
-    parser.add_argument("--gls-ms", type=int, default=20, help="guided search per batch (ms)")
+    parser.add_argument("--seed", type=seed_int, default=0)
+    parser.add_argument("--count", type=int_in(1, 1_000_000), metavar="N", help="synthetic orders")
+    parser.add_argument(
+        "--gls-ms", type=int_in(0, 60_000), default=20, help="guided search per batch (ms)"
+    )
     parser.add_argument("--repeats", type=positive_int, default=3, help="timing repeats")
     add_json(parser)
     parser.set_defaults(handler=run)

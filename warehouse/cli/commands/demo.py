@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.cli.commands.floor import describe
-from warehouse.cli.common import add_json, emit, positive_int
+from warehouse.cli.common import add_json, emit, int_in, seed_int
 from warehouse.config import load_config
 from warehouse.demo import DemoSettings, run_demo
 
@@ -18,9 +18,11 @@ def register(subparsers: Any) -> None:
     demo = subparsers.add_parser("demo", help="run every built stage on the default floor")
     demo.add_argument("--config", metavar="F", help="TOML config (default: configs/default.toml)")
     demo.add_argument("--out", default="runs/demo", metavar="DIR", help="where files are written")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--robots", type=positive_int, default=12)
-    demo.add_argument("--orders", type=positive_int, help="synthetic orders (default: config)")
+    demo.add_argument("--seed", type=seed_int, default=0)
+    demo.add_argument("--robots", type=int_in(1, 10_000), default=12)
+    demo.add_argument(
+        "--orders", type=int_in(1, 1_000_000), help="synthetic orders (default: config)"
+    )
     demo.add_argument("--planner", default="guided", help="traffic planner (guided, pibt)")
     add_json(demo)
     demo.set_defaults(handler=run)
