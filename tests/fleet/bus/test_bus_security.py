@@ -124,4 +124,5 @@ def test_registering_a_robot_takes_effect_on_reload(
     secure_server.reload_keys()
     client = clients(secure_server.endpoint, "r4", keys=ClientKeys.from_folder(keys_dir, "acme/r4"))
     client.send(make_state(client))
-    recorder.wait_for(_states)
+    accepted = recorder.wait_for(_states)
+    assert accepted, "the newly registered robot's state must be accepted"

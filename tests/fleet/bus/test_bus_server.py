@@ -251,7 +251,8 @@ def test_client_reconnects_to_a_restarted_server(recorder: Recorder, clients) ->
             lambda r: ("acme/r1", ConnectionState.ONLINE) in r.of("connection")
         )
         client.send(make_state(client))
-        second_recorder.wait_for(lambda r: states_of(r))
+        assert second_recorder.wait_for(lambda r: states_of(r))
+        assert client.connections >= 2
     finally:
         second.stop()
 
