@@ -134,12 +134,6 @@ class Floor:
     def docks(self) -> tuple[FloorPoint, ...]:
         return self.points_of(PointKind.DOCK)
 
-    def location(self, location_id: str) -> StorageLocation:
-        for loc in self.locations:
-            if loc.location_id == location_id:
-                return loc
-        raise KeyError(location_id)
-
     def is_navigable(self, cell: Cell) -> bool:
         r, c = cell
         return 0 <= r < self.height and 0 <= c < self.width and bool(self.navigable[r, c])
