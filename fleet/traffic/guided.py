@@ -170,6 +170,7 @@ GUIDED_OPTIONS = PIBTOptions(
     occupied_penalty=0.45,
     headon_penalty=0.45,
     stall_steps=64,
+    rotation_stall_steps=256,
 )
 
 

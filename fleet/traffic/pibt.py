@@ -47,6 +47,11 @@ class PIBTOptions:
     """Extra cost, in moves, of a cell whose occupant wants to come to my cell."""
     stall_steps: int = 0
     """Steps without getting closer to the goal before top priority (0: off)."""
+    rotation_stall_steps: int = 0
+    """``stall_steps`` in the rotation model (0: the same). Turns and make-way
+    detours cost more there, so more robots pass a short threshold without being
+    stuck, and a large boosted set re-ordered at random every epoch throws away
+    PIBT's waiting-time order (docs/traffic.md, Limitations)."""
 
 
 def _turns(facing: np.ndarray, direction: np.ndarray) -> np.ndarray:
@@ -179,6 +184,8 @@ class PIBTPlanner:
         memory.elapsed = np.where(at_goal, 0, memory.elapsed + 1)
         priority = memory.elapsed + memory.tiebreak
         stall_steps = self.options.stall_steps
+        if self.model is ActionModel.ROTATION and self.options.rotation_stall_steps > 0:
+            stall_steps = self.options.rotation_stall_steps
         if stall_steps > 0:
             # Livelock breaker: robots stuck for a while outrank everyone, in an
             # order re-drawn every epoch, so any order that frees them is tried.

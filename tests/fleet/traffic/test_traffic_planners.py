@@ -107,3 +107,28 @@ def test_unknown_planner_is_one_line_error() -> None:
 
     with pytest.raises(InputError, match="known: "):
         make_planner("nope", np.ones((2, 2), dtype=bool))
+
+
+def test_rotation_model_has_its_own_stall_threshold() -> None:
+    """The stall watchdog boosts a robot after ``rotation_stall_steps`` in the rotation model
+    and after ``stall_steps`` in the 4-connected one."""
+    from fleet.traffic.distances import GoalDistances
+    from fleet.traffic.graph import FloorGraph
+    from fleet.traffic.pibt import BOOST, PIBTOptions, PIBTPlanner
+
+    graph = FloorGraph(np.ones((1, 4), dtype=bool))
+    options = PIBTOptions(stall_steps=4, rotation_stall_steps=50)
+    boosted = {}
+    for model in ActionModel:
+        planner = PIBTPlanner(
+            graph,
+            GoalDistances(graph, np.ones((graph.size, 4), np.int64)),
+            model=model,
+            options=options,
+        )
+        ids, positions, goals = np.array([0]), np.array([0]), np.array([3])
+        slots = planner.distances.slots(goals)
+        for _ in range(10):  # never moves: no progress for 10 steps
+            priority = planner._priorities(ids, positions, goals, slots, None)
+        boosted[model] = bool(priority[0] >= BOOST)
+    assert boosted == {ActionModel.GRID4: True, ActionModel.ROTATION: False}
