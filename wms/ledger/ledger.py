@@ -243,23 +243,7 @@ class Ledger(LedgerView):
 
     def release(self, reservation_id: int, qty: int | None = None) -> int:
         """Give reserved units back to available; all that is still open by default."""
-        with self.transaction():
-            res = self._open_reservation(reservation_id)
-            qty = res.qty if qty is None else _positive(qty, f"release {reservation_id}")
-            if qty > res.qty:
-                raise InsufficientStock(
-                    f"release {reservation_id}", f"only {res.qty} still reserved, asked {qty}"
-                )
-            self._consume_reservation(res, qty)
-            return self._record(
-                MovementKind.RELEASE,
-                res.sku,
-                res.condition,
-                qty,
-                from_location=res.location_id,
-                reservation_id=reservation_id,
-                ref=res.ref,
-            )
+        return self._close_reserved(reservation_id, qty, MovementKind.RELEASE, "release")
 
     def pick(
         self,
@@ -282,17 +266,23 @@ class Ledger(LedgerView):
 
     def pick_reserved(self, reservation_id: int, qty: int | None = None) -> int:
         """Units leave the building against a reservation (all still open by default)."""
+        return self._close_reserved(reservation_id, qty, MovementKind.PICK, "pick reservation")
+
+    def _close_reserved(
+        self, reservation_id: int, qty: int | None, kind: MovementKind, action: str
+    ) -> int:
+        """Take units off a reservation: back to available (release) or out (pick)."""
+        source = f"{action} {reservation_id}"
         with self.transaction():
             res = self._open_reservation(reservation_id)
-            qty = res.qty if qty is None else _positive(qty, f"pick reservation {reservation_id}")
+            qty = res.qty if qty is None else _positive(qty, source)
             if qty > res.qty:
-                raise InsufficientStock(
-                    f"pick reservation {reservation_id}", f"only {res.qty} reserved, asked {qty}"
-                )
+                raise InsufficientStock(source, f"only {res.qty} still reserved, asked {qty}")
             self._consume_reservation(res, qty)
-            self._add_on_hand(res.sku, res.location_id, res.condition, -qty)
+            if kind is MovementKind.PICK:
+                self._add_on_hand(res.sku, res.location_id, res.condition, -qty)
             return self._record(
-                MovementKind.PICK,
+                kind,
                 res.sku,
                 res.condition,
                 qty,
