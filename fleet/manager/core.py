@@ -49,6 +49,7 @@ from fleet.manager.events import (
     SendInstantActions,
     SendOrder,
     TaskCancelled,
+    TaskEvent,
     TaskReprioritised,
     TaskSubmitted,
 )
@@ -248,6 +249,22 @@ class FleetCore:
                 self.block(event.cells, event.blocked)
         except ManagerRefused as refused:
             self._reject(type(event).__name__, str(refused))
+        return self._flush()
+
+    def restore(self, events: Iterable[TaskEvent], now: float) -> list[Command]:
+        """Rebuild the task book from a stored log (idempotent: duplicates are skipped).
+
+        Robots are not known yet after a restart, so every task a robot held goes back
+        to the queue; service tasks (charge, park) are cancelled and made anew.
+        """
+        self.now = max(self.now, now)
+        for event in events:
+            self.tasks.apply(event)
+        for task in self.tasks.open():
+            if task.spec.kind in SERVICE_KINDS:
+                self._emit_transition(task, TaskStatus.CANCELLED, reason="manager restarted")
+            elif task.status is not TaskStatus.QUEUED:
+                self._emit_transition(task, TaskStatus.QUEUED, reason="manager restarted")
         return self._flush()
 
     def cycle(self, now: float) -> list[Command]:
@@ -943,11 +960,14 @@ class FleetCore:
             if track.task_id is None or not self._charging_task(track):
                 continue
             task = self.tasks.get(track.task_id)
-            if task.status is TaskStatus.ACTIVE and track.action_id is None:
-                if track.battery >= self.config.back_to_work_pct:
-                    track.task_id = None
-                    self._instant(track, "stopCharging")
-                    self._emit_transition(task, TaskStatus.DONE, stop_index=1)
+            if (
+                task.status is TaskStatus.ACTIVE
+                and track.action_id is None
+                and track.battery >= self.config.back_to_work_pct
+            ):
+                track.task_id = None
+                self._instant(track, "stopCharging")
+                self._emit_transition(task, TaskStatus.DONE, stop_index=1)
 
     def _phase_release(self) -> None:
         self._finish_charging()
@@ -992,10 +1012,10 @@ class FleetCore:
         node_actions = {}
         task = self.tasks.get(track.task_id) if track.task_id else None
         for index, action_id in drive.actions_at.items():
-            if start < index <= end or (start == 0 and index == 0):
-                if task is not None and track.action_id == action_id:
-                    stop = task.spec.stops[task.stop_index]
-                    node_actions[index - start] = (self._stop_action(task, stop, action_id),)
+            inside = start < index <= end or (start == 0 and index == 0)
+            if inside and task is not None and track.action_id == action_id:
+                stop = task.spec.stops[task.stop_index]
+                node_actions[index - start] = (self._stop_action(task, stop, action_id),)
         nodes, edges = path_nodes_edges(
             self.floor, base + horizon, len(base), 2 * start, node_actions
         )
