@@ -17,6 +17,9 @@ from wms.config_tables import check_keys, get_float, get_int, get_str, require_t
 from wms.errors import InputError
 
 
+ASSIGNERS = ("ours", "greedy")
+
+
 @dataclass(frozen=True, slots=True)
 class RobotRule:
     pattern: str
@@ -73,6 +76,16 @@ class FleetConfig:
                 raise InputError(f"{where}.{f.name}", "must be positive")
         for name in ("planner", "assigner"):
             values[name] = get_str(section, name, where, getattr(defaults, name))
+        from fleet.traffic.registry import planner_names
+
+        if values["planner"] not in planner_names():
+            known = ", ".join(planner_names())
+            raise InputError(f"{where}.planner", f"unknown planner {values['planner']!r} ({known})")
+        if values["assigner"] not in ASSIGNERS:
+            known = ", ".join(ASSIGNERS)
+            raise InputError(
+                f"{where}.assigner", f"unknown assigner {values['assigner']!r} ({known})"
+            )
         values["default_kind"] = _kind(
             get_str(section, "default_kind", where, defaults.default_kind.value),
             f"{where}.default_kind",
