@@ -16,7 +16,6 @@ from fleet.manager.model import RobotInfo, RobotKind
 from wms.config_tables import check_keys, get_float, get_int, get_str, require_table
 from wms.errors import InputError
 
-
 ASSIGNERS = ("ours", "greedy")
 
 

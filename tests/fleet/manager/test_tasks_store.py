@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 import pytest
@@ -54,10 +55,8 @@ def test_replay_is_idempotent(steps: list[str]) -> None:
         "stop": TaskStatus.ACTIVE,
     }
     for i, step in enumerate(steps):
-        try:
+        with contextlib.suppress(TaskError):
             log.append(book.transition("t1", moves[step], float(i), robot="a/r1"))
-        except TaskError:
-            pass
     twice = [e for e in log for _ in range(2)]
     again = TaskBook.replay(log + twice)
     assert again.get("t1") == book.get("t1")
