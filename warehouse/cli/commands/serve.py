@@ -109,4 +109,4 @@ def run(args: argparse.Namespace) -> int:
 def _assigner(name: str) -> Any:
     from fleet.manager import core
 
-    return core.greedy_assign if name == "greedy" else core.greedy_assign
+    return core.greedy_assign
