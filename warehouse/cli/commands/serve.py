@@ -11,6 +11,7 @@ from typing import Any
 
 from fleet.bus.config import BusConfig
 from fleet.bus.server import BusServer
+from fleet.control import ControlRefused, ControlServer, Request, make_server
 from warehouse.config import load_config
 
 
@@ -34,6 +35,11 @@ def register(subparsers: Any) -> None:
     security.add_argument(
         "--insecure", action="store_true", help="plain TCP, no authentication (local tests only)"
     )
+    parser.add_argument(
+        "--ctl",
+        metavar="ADDR",
+        help="operator control socket for warehouse ctl (CURVE operators domain with --keys)",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
     parser.add_argument(
         "--status-every", type=float, default=30.0, metavar="S", help="log a status line every S s"
@@ -47,6 +53,33 @@ def run(args: argparse.Namespace) -> int:
     )
     config = load_config(args.config)
     bus = BusConfig.from_section(config.section("bus"), f"{config.path}: bus")
+    control = make_control_server(args)
+    try:
+        return _serve(args, bus, control)
+    finally:
+        if control is not None:
+            control.stop()
+
+
+def make_control_server(args: argparse.Namespace) -> ControlServer | None:
+    """The bound control socket ``--ctl`` asks for (None without ``--ctl``).
+
+    CURVE in the ``operators`` ZAP domain with ``--keys``, plain TCP with
+    ``--insecure``. A bad address or keys folder is a one-line `InputError`.
+    The caller answers requests: ``poll`` / ``handle_ready(handler)`` from the
+    fleet manager's cycle thread, or ``start(handler)`` for a thread-safe one.
+    """
+    return make_server(args.ctl, args.keys)
+
+
+def _no_fleet_manager(request: Request) -> None:
+    """Placeholder handler until the fleet manager is wired in: refuses every command."""
+    raise ControlRefused(f"{request.op.value}: this server runs the bus only (no fleet manager)")
+
+
+def _serve(args: argparse.Namespace, bus: BusConfig, control: ControlServer | None) -> int:
+    if control is not None:
+        control.start(_no_fleet_manager)
     server = BusServer(
         args.bind,
         pub=args.pub,
@@ -63,7 +96,13 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGHUP, lambda *_: server.reload_keys())
+
+    def reload_keys(*_: Any) -> None:
+        server.reload_keys()
+        if control is not None:
+            control.reload_keys()
+
+    signal.signal(signal.SIGHUP, reload_keys)
     server.run()
     summary = {
         "robots": {r: rec.connection.value for r, rec in server.robots().items()},
