@@ -98,8 +98,10 @@ def generate_keys(
         if robot.count("/") != 1:
             raise InputError(robot, "a robot identity is manufacturer/serialNumber")
         file_stem(robot)
-    for name in [*viewers, *operators]:
-        file_stem(name)
+    for viewer in viewers:
+        file_stem(viewer)
+    for operator in operators:
+        file_stem(operator)
     for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN, OPERATOR_DOMAIN):
         (root / "authorized" / domain).mkdir(parents=True, exist_ok=True)
     created = []

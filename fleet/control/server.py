@@ -97,7 +97,7 @@ class ControlServer:
             self.endpoint = _bind(socket, self.requested_endpoint)
         except BaseException:
             socket.close(linger=0)
-            self._stop_auth()
+            self.close()
             raise
         self.socket = socket
         log.info(
