@@ -5,8 +5,10 @@ Layout of a keys folder (``warehouse keys generate --dir D``)::
     D/server.key, D/server.key_secret         the fleet server's keypair
     D/robots/<file>.key[_secret]              one keypair per robot (give the pair to the robot)
     D/viewers/<name>.key[_secret]             one keypair per viewer / dashboard
+    D/operators/<name>.key[_secret]           one keypair per operator (``warehouse ctl``)
     D/authorized/robots/<file>.key            public keys allowed on the robot ROUTER
     D/authorized/viewers/<name>.key           public keys allowed on the PUB + snapshot sockets
+    D/authorized/operators/<name>.key         public keys allowed on the control socket
 
 Registering a robot is copying its public ``.key`` file into ``authorized/robots``.
 Each certificate carries ``identity = "manufacturer/serialNumber"`` in its metadata
@@ -16,6 +18,7 @@ so the server can check that a robot speaks only for itself.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +31,7 @@ from wms.errors import InputError
 
 ROBOT_DOMAIN = "robots"
 VIEWER_DOMAIN = "viewers"
+OPERATOR_DOMAIN = "operators"
 _IDENTITY = re.compile(r'^\s*identity\s*=\s*"?([^"\n]*?)"?\s*$', re.MULTILINE)
 _SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -82,7 +86,11 @@ def _create(folder: Path, authorized: Path, identity: str) -> Path:
 
 
 def generate_keys(
-    directory: str | Path, robots: list[str], viewers: list[str], overwrite: bool = False
+    directory: str | Path,
+    robots: list[str],
+    viewers: list[str],
+    overwrite: bool = False,
+    operators: Sequence[str] = (),
 ) -> list[Path]:
     """Create (or extend) a keys folder; an existing server key is kept unless ``overwrite``."""
     root = Path(directory)
@@ -92,7 +100,9 @@ def generate_keys(
         file_stem(robot)
     for viewer in viewers:
         file_stem(viewer)
-    for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN):
+    for operator in operators:
+        file_stem(operator)
+    for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN, OPERATOR_DOMAIN):
         (root / "authorized" / domain).mkdir(parents=True, exist_ok=True)
     created = []
     if overwrite or not (root / "server.key_secret").exists():
@@ -101,6 +111,8 @@ def generate_keys(
         created.append(_create(root / "robots", root / "authorized" / ROBOT_DOMAIN, robot))
     for viewer in viewers:
         created.append(_create(root / "viewers", root / "authorized" / VIEWER_DOMAIN, viewer))
+    for operator in operators:
+        created.append(_create(root / "operators", root / "authorized" / OPERATOR_DOMAIN, operator))
     return created
 
 
@@ -137,6 +149,10 @@ def viewer_pair(directory: str | Path, name: str) -> KeyPair:
     return load_pair(Path(directory) / "viewers" / f"{file_stem(name)}.key_secret")
 
 
+def operator_pair(directory: str | Path, name: str) -> KeyPair:
+    return load_pair(Path(directory) / "operators" / f"{file_stem(name)}.key_secret")
+
+
 def identities(folder: Path) -> dict[bytes, str]:
     """Public key -> identity for every certificate in an authorised folder."""
     found: dict[bytes, str] = {}
@@ -168,7 +184,7 @@ class KeyringAuthenticator(ThreadAuthenticator):
     def reload(self) -> None:
         """Re-read the authorised folders (after a robot is registered or removed)."""
         names: dict[bytes, str] = {}
-        for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN):
+        for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN, OPERATOR_DOMAIN):
             folder = self.directory / "authorized" / domain
             names.update(identities(folder))
             if folder.is_dir():

@@ -11,7 +11,9 @@ from typing import Any
 
 from fleet.bus.config import BusConfig
 from fleet.bus.server import BusServer
+from fleet.control import ControlServer, Request, make_server
 from fleet.manager.config import FleetConfig
+from fleet.manager import operator
 from fleet.manager.core import FleetCore
 from fleet.manager.service import LedgerBooker, ManagerService
 from fleet.manager.store import open_store
@@ -45,6 +47,16 @@ def register(subparsers: Any) -> None:
     security.add_argument(
         "--insecure", action="store_true", help="plain TCP, no authentication (local tests only)"
     )
+    parser.add_argument(
+        "--ctl",
+        metavar="ADDR",
+        help="operator control socket for warehouse ctl (CURVE operators domain with --keys)",
+    )
+    parser.add_argument(
+        "--ctl",
+        metavar="ADDR",
+        help="operator control socket for warehouse ctl (CURVE operators domain with --keys)",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
     parser.add_argument(
         "--status-every", type=float, default=30.0, metavar="S", help="log a status line every S s"
@@ -57,6 +69,21 @@ def run(args: argparse.Namespace) -> int:
         level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
     config = load_config(args.config)
+    control = make_control_server(args)
+    try:
+        return _serve(args, config, control)
+    finally:
+        if control is not None:
+            control.stop()
+
+
+def make_control_server(args: argparse.Namespace) -> ControlServer | None:
+    """The bound control socket ``--ctl`` asks for (None without ``--ctl``): CURVE in the
+    ``operators`` ZAP domain with ``--keys``, plain TCP with ``--insecure``."""
+    return make_server(args.ctl, args.keys)
+
+
+def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None) -> int:
     bus_config = BusConfig.from_section(config.section("bus"), f"{config.path}: bus")
     fleet_config = FleetConfig.from_section(config.section("fleet"), f"{config.path}: fleet")
     ledger = None
@@ -88,8 +115,20 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGHUP, lambda *_: server.reload_keys())
+
+    def reload_keys(*_: Any) -> None:
+        server.reload_keys()
+        if control is not None:
+            control.reload_keys()
+
+    signal.signal(signal.SIGHUP, reload_keys)
     service.start()
+    if control is not None:
+
+        def handler(request: Request) -> Any:
+            return service.call(lambda core: operator.handle(core, request))
+
+        control.start(handler)
     try:
         server.run()
     finally:
