@@ -12,8 +12,8 @@ from typing import Any
 from fleet.bus.config import BusConfig
 from fleet.bus.server import BusServer
 from fleet.control import ControlServer, Request, make_server
-from fleet.manager.config import FleetConfig
 from fleet.manager import operator
+from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
 from fleet.manager.service import LedgerBooker, ManagerService
 from fleet.manager.store import open_store
