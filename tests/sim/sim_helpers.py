@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,6 +13,7 @@ import numpy as np
 from fleet.protocol import Action, ActionParameter, BlockingType, InstantActions, Order
 from fleet.protocol.examples import header
 from fleet.protocol.positions import path_nodes_edges
+from tests.helpers import plain_bfs
 from wms.layout import Cell, Floor
 
 _ids = itertools.count()
@@ -47,3 +50,30 @@ def order(
 
 def instant(*actions: Action) -> InstantActions:
     return InstantActions(header(), actions)
+
+
+def shortest_path(floor: Floor, start: Cell, goal: Cell) -> list[Cell]:
+    """A shortest 4-connected path over navigable cells (independent BFS from the goal)."""
+    dist = plain_bfs(floor.navigable, goal)
+    assert dist[start] >= 0, f"{goal} is unreachable from {start}"
+    path = [start]
+    while path[-1] != goal:
+        r, c = path[-1]
+        path.append(
+            next(
+                n
+                for n in ((r - 1, c), (r, c + 1), (r + 1, c), (r, c - 1))
+                if floor.is_navigable(n) and dist[n] == dist[r, c] - 1
+            )
+        )
+    return path
+
+
+def poll(predicate: Callable[[], Any], timeout_s: float = 30.0, step_s: float = 0.02) -> Any:
+    """The predicate's first truthy value, polled up to a generous deadline (no timing test)."""
+    deadline = time.monotonic() + timeout_s
+    while not (result := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        threading.Event().wait(step_s)
+    return result
