@@ -28,9 +28,9 @@ The model, i.e. what a fleet talking to it may rely on:
   starts charging and is FINISHED at once (VDA 5050), ``stopCharging`` stops it;
   any other type is FINISHED after its duration.
 * **Battery.** ``drain_pct_per_cell`` per cell moved and ``drain_pct_per_s``
-  per second while not charging; charging adds ``charge_pct_per_s`` until full,
-  ``stopCharging`` or the next drive. At 0 % the robot cannot drive and reports a
-  FATAL ``batteryEmpty`` error until it has charge again.
+  per second standing without charging; charging adds ``charge_pct_per_s`` until
+  full, ``stopCharging`` or the next drive. At 0 % the robot cannot drive and
+  reports a FATAL ``batteryEmpty`` error until it has charge again.
 * **Pause and faults.** A paused (``startPause``) or broken-down robot neither
   drives nor advances its actions: running ones are PAUSED and RUNNING again
   afterwards. `break_down` raises a FATAL ``breakdown`` error, `repair` clears it.
@@ -108,6 +108,7 @@ class SimRobotParams:
     """Multiplies the speed: 2.0 drives a cell in half the time (robots of one fleet differ)."""
     drain_pct_per_cell: float = 0.05
     drain_pct_per_s: float = 0.002
+    """Drain per second while standing without charging (driving is paid per cell)."""
     charge_pct_per_s: float = 0.5
     start_battery_pct: float = FULL_PCT
 
@@ -331,7 +332,7 @@ class SimRobot:
         p = self.params
         if self.charging and p.charge_pct_per_s > 0:
             times.append((FULL_PCT - self.battery_pct) / p.charge_pct_per_s)
-        elif not self.charging and p.drain_pct_per_s > 0 and self.battery_pct > 0:
+        elif self._idle_draining and p.drain_pct_per_s > 0 and self.battery_pct > 0:
             times.append(self.battery_pct / p.drain_pct_per_s)
         return max(0.0, min(times))
 
@@ -340,7 +341,7 @@ class SimRobot:
         p = self.params
         if self.charging:
             self.battery_pct = min(FULL_PCT, self.battery_pct + p.charge_pct_per_s * dt)
-        else:
+        elif self._idle_draining:
             self.battery_pct = max(0.0, self.battery_pct - p.drain_pct_per_s * dt)
         if self._leg is not None and self.can_drive:
             self._leg = dataclasses.replace(self._leg, remaining_s=self._leg.remaining_s - dt)
@@ -370,6 +371,11 @@ class SimRobot:
             self._set_errors((*self.hardware_errors, error))
             fired = True
         return fired
+
+    @property
+    def _idle_draining(self) -> bool:
+        """Standing and not charging: the per-second drain applies (driving pays per cell)."""
+        return not self.charging and not self.driving
 
     def _battery_error(self) -> Error | None:
         return next((e for e in self.hardware_errors if e.error_type == BATTERY_EMPTY), None)

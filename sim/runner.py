@@ -25,6 +25,7 @@ are safe from any thread: faults are queued and take effect at the next step.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -98,11 +99,18 @@ class SimRunner:
             raise ValueError(f"robot ids must be unique: {ids}")
         if step_s <= 0 or (speed is not None and speed <= 0):
             raise ValueError("step_s and speed must be positive")
+        default = params or SimRobotParams()
+        fastest = min(((s.params or default).seconds_per_move for s in robots), default=math.inf)
+        if step_s > fastest + 1e-9:
+            raise ValueError(
+                f"step_s {step_s} is longer than the fastest robot's {fastest} s per cell: "
+                "a robot could cross two cells in one step and the safety check could not judge it"
+            )
         self.endpoint = endpoint
         self.floor = floor
         self.specs = tuple(robots)
         self.keys_dir = keys_dir
-        self.params = params or SimRobotParams()
+        self.params = default
         self.step_s = step_s
         self.speed = speed
         self.state_interval_s = state_interval_s
@@ -206,7 +214,7 @@ class SimRunner:
     # --- one step -----------------------------------------------------------------------------
 
     def step(self) -> float:
-        """Advance the world by ``step_s``; returns the new sim time."""
+        """Advance the world by ``step_s``; returns the new sim time (not while `start`ed)."""
         while True:
             try:
                 self._commands.get_nowait()()

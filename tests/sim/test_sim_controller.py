@@ -176,13 +176,15 @@ def test_charging_only_at_chargers_when_they_are_given() -> None:
     assert status(bot, charge.action_id) is ActionStatus.FAILED and not bot.charging
 
 
-def test_battery_drains_per_cell_and_per_second() -> None:
-    """Four cells at 1 %/cell plus 4 s at 0.5 %/s cost 6 %."""
+def test_battery_drains_per_cell_driven_and_per_second_standing() -> None:
+    """Four cells at 1 %/cell (4 s driving) then 2 s standing at 0.5 %/s cost 5 %."""
     params = SimRobotParams(drain_pct_per_cell=1.0, drain_pct_per_s=0.5, start_battery_pct=80.0)
     bot = robot(params=params)
     bot.on_order(order(FLOOR, row_path(2, 0, 4), released=5))
     bot.advance(4.0)
-    assert bot.cell == (2, 4) and bot.battery_pct == pytest.approx(74.0)
+    assert bot.cell == (2, 4) and bot.battery_pct == pytest.approx(76.0)
+    bot.advance(6.0)
+    assert bot.battery_pct == pytest.approx(75.0)
 
 
 def test_empty_battery_stops_the_robot_with_a_fatal_error_until_recharged() -> None:

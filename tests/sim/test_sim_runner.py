@@ -170,3 +170,10 @@ def test_curve_robots_join_a_secure_server(tmp_path: Path) -> None:
     ):
         poll(lambda: len(secure.robots()) == 2)
         assert all(r.connection is ConnectionState.ONLINE for r in secure.robots().values())
+
+
+def test_a_step_longer_than_a_cell_time_is_refused() -> None:
+    """A step in which a robot could cross two cells is refused: the check could not judge it."""
+    fast = SimRobotSpec("r1", (1, 1), SimRobotParams(seconds_per_cell=0.1))
+    with pytest.raises(ValueError, match="step_s"):
+        SimRunner(LOOPBACK, FLOOR, [fast], step_s=0.2)
