@@ -141,7 +141,9 @@ class SimRunner:
     # --- lifecycle ------------------------------------------------------------------------
 
     def connect(self) -> SimRunner:
-        """Connect every robot: ONLINE, factsheet and a first state go out at once."""
+        """Connect every robot: ONLINE, factsheet and a first state go out at once (once only)."""
+        if self._seats:
+            return self
         for spec in self.specs:
             params = spec.params or self.params
             robot = SimRobot(self.floor, spec.cell, params, charger_cells=self.charger_cells)
@@ -165,7 +167,7 @@ class SimRunner:
         return self
 
     def start(self) -> SimRunner:
-        """Connect and step on a daemon thread until `stop()`."""
+        """Connect (if not yet) and step on a daemon thread until `stop()`."""
         self.connect()
         self._thread = threading.Thread(target=self._run, name="sim-runner", daemon=True)
         self._thread.start()
