@@ -13,7 +13,7 @@ from sim_helpers import poll, shortest_path
 from fleet.bus.config import BusConfig
 from fleet.bus.keys import generate_keys
 from fleet.bus.server import BusServer
-from fleet.protocol import ConnectionState, ErrorLevel
+from fleet.protocol import ConnectionState, ErrorLevel, State
 from fleet.protocol.positions import cell_node_id, path_nodes_edges
 from sim.controller import SimRobotParams
 from sim.runner import SimRobotSpec, SimRunner
@@ -62,9 +62,18 @@ def send_route(server: BusServer, robot: str, cells: list[Cell], order_id: str =
     server.send_order(robot, order_id, 0, nodes, edges)
 
 
-def at_node(server: BusServer, robot: str, cell: Cell) -> bool:
+def last_state(server: BusServer, robot: str) -> State | None:
     record = server.robots().get(robot)
-    state = record.last_state if record else None
+    return record.last_state if record else None
+
+
+def has_order(server: BusServer, robot: str, order_id: str) -> bool:
+    state = last_state(server, robot)
+    return state is not None and state.order_id == order_id
+
+
+def at_node(server: BusServer, robot: str, cell: Cell) -> bool:
+    state = last_state(server, robot)
     return state is not None and state.last_node_id == cell_node_id(cell) and not state.node_states
 
 
@@ -105,7 +114,7 @@ def test_comm_loss_breaks_the_connection_and_the_robot_drives_its_base(
     with SimRunner(server.endpoint, FLOOR, specs()[:1], speed=8.0) as sim:
         poll(lambda: connection(server, "sim/r1") is ConnectionState.ONLINE)
         send_route(server, "sim/r1", shortest_path(FLOOR, start, goal))
-        poll(lambda: server.robots()["sim/r1"].last_state.order_id == "o1")
+        poll(lambda: has_order(server, "sim/r1", "o1"))
         sim.comm_loss("sim/r1", 20.0)
         poll(lambda: connection(server, "sim/r1") is ConnectionState.CONNECTIONBROKEN)
         poll(lambda: sim.positions()["sim/r1"] == goal)
@@ -123,9 +132,11 @@ def test_breakdown_is_reported_fatal_and_stops_the_robot(server: BusServer) -> N
         send_route(server, "sim/r1", shortest_path(FLOOR, start, goal))
 
         def fatal() -> bool:
-            state = server.robots()["sim/r1"].last_state
-            return state.order_id == "o1" and any(
-                e.error_level is ErrorLevel.FATAL for e in state.errors
+            state = last_state(server, "sim/r1")
+            return (
+                state is not None
+                and state.order_id == "o1"
+                and any(e.error_level is ErrorLevel.FATAL for e in state.errors)
             )
 
         poll(fatal)
