@@ -52,11 +52,6 @@ def register(subparsers: Any) -> None:
         metavar="ADDR",
         help="operator control socket for warehouse ctl (CURVE operators domain with --keys)",
     )
-    parser.add_argument(
-        "--ctl",
-        metavar="ADDR",
-        help="operator control socket for warehouse ctl (CURVE operators domain with --keys)",
-    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
     parser.add_argument(
         "--status-every", type=float, default=30.0, metavar="S", help="log a status line every S s"
