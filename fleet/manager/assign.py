@@ -381,15 +381,18 @@ class FlowAssigner:
 
     Guarantees: every assigned pair is feasible; no task or robot twice; the
     assignment is maximal (no offered robot is left without a task while a
-    task it may take is left unassigned: robots the sparse graph left idle get
-    all their feasible arcs and the flow is solved again); among the pairs in
+    task it may take is left unassigned: when the sparse graph leaves such a
+    robot idle, it gets all its feasible arcs, every robot and task twice as
+    many nearest, and the flow is solved again); among the pairs in
     the graph it assigns as many tasks as possible and then minimises
-    `pair_costs`. With ``k_nearest`` at least the number of tasks and robots
-    the graph is complete and the result is optimal.
+    `pair_costs`. With ``k_nearest`` at least the number of tasks or robots
+    the graph is complete and the result is optimal. ``k_nearest = 32`` was
+    measured within 0.5 % of the complete graph's cost at 1,000 × 500 in a
+    third of its time (docs/benchmarks.md).
     """
 
     weights: CostWeights = field(default_factory=CostWeights)
-    k_nearest: int = 16
+    k_nearest: int = 32
     name: str = "ours"
 
     def assign(self, request: AssignRequest, distances: FloorDistances) -> Assignment:
@@ -397,22 +400,32 @@ class FlowAssigner:
         if not request.robots or not request.tasks or not found.feasible.any():
             return _assignment(request, [], found)
         cost = pair_costs(request, found, self.weights)
-        arcs = self._sparse_arcs(cost, found.feasible, request)
+        k = self.k_nearest
+        arcs = self._sparse_arcs(found.empty, found.feasible, request, k)
         while True:
             pairs = _min_cost_matching(arcs, cost, len(request.robots), len(request.tasks))
             idle = _idle_robots_with_work(pairs, found.feasible)
             if idle.size == 0:
                 return _assignment(request, pairs, found)
-            arcs = np.union1d(arcs, _full_rows(idle, found.feasible))
+            # Robots were left idle with work they could do: the graph was too thin
+            # there. Give them every arc and everyone twice as many, and solve again.
+            k *= 2
+            wider = self._sparse_arcs(found.empty, found.feasible, request, k)
+            arcs = np.union1d(wider, _full_rows(idle, found.feasible))
 
+    @staticmethod
     def _sparse_arcs(
-        self, cost: np.ndarray, feasible: np.ndarray, request: AssignRequest
+        empty: np.ndarray, feasible: np.ndarray, request: AssignRequest, k: int
     ) -> np.ndarray:
-        """Flat ``r * T + t`` arc ids: the K cheapest per robot and per task, plus held pairs."""
-        n_robots, n_tasks = cost.shape
-        masked = np.where(feasible, cost, np.inf)
+        """Flat ``r * T + t`` arc ids: the K nearest per robot and per task, plus held pairs.
+
+        Nearest by empty travel, not by cost: a task's own credits (priority,
+        waiting, urgency) are the same for every robot, so ranking by cost
+        would point every robot at the same few attractive tasks.
+        """
+        n_robots, n_tasks = empty.shape
+        masked = np.where(feasible, empty, np.iinfo(np.int64).max)
         keys = []
-        k = self.k_nearest
         if k >= n_tasks or k >= n_robots:
             keys.append(np.flatnonzero(feasible))
         else:

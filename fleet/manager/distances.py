@@ -10,6 +10,7 @@ from whichever side has fewer distinct cells and transposed when needed.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -88,6 +89,28 @@ class FloorDistances:
             return out
         inside = self._inside(points)
         out[inside] = table[points[inside, 0], points[inside, 1]]
+        return out
+
+    def route_lengths(self, routes: Sequence[Sequence[Cell]]) -> np.ndarray:
+        """``int64 [len(routes)]``: moves along each route's stops in order (a task's work).
+
+        `UNREACHABLE` for a route with a leg that has no path; 0 for fewer than two stops.
+        """
+        out = np.zeros(len(routes), dtype=np.int64)
+        legs = [(i, a, b) for i, r in enumerate(routes) for a, b in itertools.pairwise(r)]
+        if not legs:
+            return out
+        cells = sorted({(int(r), int(c)) for _, a, b in legs for r, c in (a, b)})
+        index = {cell: k for k, cell in enumerate(cells)}
+        table = self.matrix(cells, cells)
+        owner = np.array([i for i, _, _ in legs], dtype=np.int64)
+        tails = np.array([index[(int(a[0]), int(a[1]))] for _, a, _ in legs], dtype=np.int64)
+        heads = np.array([index[(int(b[0]), int(b[1]))] for _, _, b in legs], dtype=np.int64)
+        step = table[tails, heads].astype(np.int64)
+        np.add.at(out, owner, step)
+        broken = np.zeros(len(routes), dtype=bool)
+        broken[owner[step >= UNREACHABLE]] = True
+        out[broken] = int(UNREACHABLE)
         return out
 
     def distance(self, a: Cell, b: Cell) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -64,3 +66,14 @@ def test_matrices_are_private_copies() -> None:
     first = distances.matrix([(0, 0)], [(0, 3)])
     first[0, 0] = 99
     assert distances.distance((0, 0), (0, 3)) == 3
+
+
+@given(st.lists(st.lists(st.sampled_from(CELLS), max_size=5), max_size=6))
+@settings(max_examples=60, deadline=None)
+def test_route_lengths_sum_the_legs(routes) -> None:
+    """A route's length is the sum of its BFS legs, UNREACHABLE if any leg is cut off."""
+    got = FloorDistances(FLOOR).route_lengths(routes)
+    for route, length in zip(routes, got, strict=True):
+        legs = [int(reference(FLOOR, [a], [b])[0, 0]) for a, b in itertools.pairwise(route)]
+        expected = int(UNREACHABLE) if any(leg >= UNREACHABLE for leg in legs) else sum(legs)
+        assert length == expected
