@@ -386,9 +386,9 @@ class FlowAssigner:
     many nearest, and the flow is solved again); among the pairs in
     the graph it assigns as many tasks as possible and then minimises
     `pair_costs`. With ``k_nearest`` at least the number of tasks or robots
-    the graph is complete and the result is optimal. ``k_nearest = 32`` was
-    measured within 0.5 % of the complete graph's cost at 1,000 × 500 in a
-    third of its time (docs/benchmarks.md).
+    the graph is complete and the result is optimal. At 1,000 × 500,
+    ``k_nearest = 32`` came within 0.6 % of the complete graph's cost in about
+    half its time (docs/benchmarks.md, "Fleet: task assignment").
     """
 
     weights: CostWeights = field(default_factory=CostWeights)

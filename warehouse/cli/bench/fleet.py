@@ -76,7 +76,7 @@ def measure(
     seed: int = 0,
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, Any]:
-    """Every figure of the fleet benchmark as one JSON-ready dict."""
+    """Every figure of the fleet benchmark as one JSON-ready dict (``repeats=0``: no timing)."""
     floor = load_config(config).floor
     distances = FloorDistances(floor.navigable)
     free = int(floor.navigable.sum())
@@ -88,7 +88,6 @@ def measure(
         raise InputError("--amrs/--agvs", "the stream needs at least one robot")
     if stream is not None and stream.amrs + stream.agvs > free:
         raise InputError("--amrs/--agvs", f"the fleet does not fit on {free} free cells")
-    request = random_request(floor, distances, robots, tasks, seed)
     key = f"{tasks}x{robots}"
     result: dict[str, Any] = {
         "floor": floor.name,
@@ -98,7 +97,8 @@ def measure(
         "empty_travel_vs_greedy": None,
         "throughput_vs_greedy": None,
     }
-    for name in ("ours", "greedy"):
+    request = random_request(floor, distances, robots, tasks, seed) if repeats else None
+    for name in ("ours", "greedy") if request is not None else ():
         assigner = make_assigner(name)
         cold, *warm = _timings(assigner, request, distances, repeats + 1, clock)
         median = statistics.median(warm)
