@@ -1,0 +1,181 @@
+"""``warehouse bench fleet``: assignment time at scale, and ours vs greedy on a lifelong stream.
+
+Two measurements on one floor (default: configs/default.toml), both strategies
+in the same run: the median time of one assignment of ``--tasks`` queued
+tasks to ``--robots`` free robots (`fleet.manager.assign_eval.random_request`),
+and a lifelong task-stream simulation (`fleet.manager.assign_eval.simulate`)
+giving each strategy's empty travel and throughput on the same seeded stream.
+`bench/fleet.py` runs it at several loads and writes docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fleet.manager.assign import Assigner, make_assigner
+from fleet.manager.assign_eval import StreamParams, random_request, simulate, task_stream
+from fleet.manager.distances import FloorDistances
+from warehouse.cli.common import add_json, emit, float_in, int_in, seed_int
+from warehouse.config import load_config
+from wms.errors import InputError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "fleet", help="task assignment: time at 1,000 x 500, empty travel vs greedy dispatch"
+    )
+    parser.add_argument("--config", metavar="F", help="TOML config (default: configs/default.toml)")
+    parser.add_argument("--robots", type=int_in(1, 100_000), default=500, help="timing: robots")
+    parser.add_argument("--tasks", type=int_in(1, 100_000), default=1000, help="timing: tasks")
+    parser.add_argument("--repeats", type=int_in(1, 1000), default=7, help="timing repeats")
+    parser.add_argument(
+        "--rate", type=float_in(1, 100_000), default=600.0, help="stream: tasks per hour"
+    )
+    parser.add_argument("--hours", type=float_in(0.01, 24), default=2.0, help="stream: arrivals")
+    parser.add_argument("--amrs", type=int_in(0, 10_000), default=16, help="stream: AMRs")
+    parser.add_argument("--agvs", type=int_in(0, 10_000), default=8, help="stream: AGVs")
+    parser.add_argument("--seed", type=seed_int, default=0)
+    parser.add_argument("--no-stream", action="store_true", help="only the timing case")
+    add_json(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    params = StreamParams(
+        amrs=args.amrs,
+        agvs=args.agvs,
+        tasks_per_hour=args.rate,
+        arrival_hours=args.hours,
+        seed=args.seed,
+    )
+    result = measure(
+        args.config,
+        robots=args.robots,
+        tasks=args.tasks,
+        repeats=args.repeats,
+        stream=None if args.no_stream else params,
+        seed=args.seed,
+    )
+    emit(result, args.json, _human)
+    return 0
+
+
+def measure(
+    config: str | Path | None,
+    *,
+    robots: int = 500,
+    tasks: int = 1000,
+    repeats: int = 7,
+    stream: StreamParams | None = None,
+    seed: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Any]:
+    """Every figure of the fleet benchmark as one JSON-ready dict (``repeats=0``: no timing)."""
+    floor = load_config(config).floor
+    distances = FloorDistances(floor.navigable)
+    free = int(floor.navigable.sum())
+    if robots > free:
+        raise InputError("--robots", f"{robots} robots do not fit on {free} free cells")
+    if not floor.locations or not floor.stations:
+        raise InputError("--config", "the floor needs storage locations and stations")
+    if stream is not None and stream.amrs + stream.agvs == 0:
+        raise InputError("--amrs/--agvs", "the stream needs at least one robot")
+    if stream is not None and stream.amrs + stream.agvs > free:
+        raise InputError("--amrs/--agvs", f"the fleet does not fit on {free} free cells")
+    key = f"{tasks}x{robots}"
+    result: dict[str, Any] = {
+        "floor": floor.name,
+        "cores": os.cpu_count(),
+        f"assign_ms_{key}": None,
+        "cycle_ms_p95_200": None,
+        "empty_travel_vs_greedy": None,
+        "throughput_vs_greedy": None,
+    }
+    request = random_request(floor, distances, robots, tasks, seed) if repeats else None
+    for name in ("ours", "greedy") if request is not None else ():
+        assigner = make_assigner(name)
+        cold, *warm = _timings(assigner, request, distances, repeats + 1, clock)
+        median = statistics.median(warm)
+        outcome = assigner.assign(request, distances)
+        figures = {
+            "ms_median": round(median, 2),
+            "ms_cold": round(cold, 2),
+            "ms_runs": [round(t, 2) for t in warm],
+            "assigned": len(outcome.robot_of),
+            "refused": len(outcome.refused),
+        }
+        result[f"assign_{key}_{name}"] = figures
+        if name == "ours":
+            result[f"assign_ms_{key}"] = figures["ms_median"]
+    if stream is None:
+        return result
+    tasks_in = task_stream(floor, distances, stream)
+    runs = {}
+    for name in ("ours", "greedy"):
+        runs[name] = simulate(floor, distances, tasks_in, make_assigner(name), stream, clock)
+    ours, greedy = runs["ours"], runs["greedy"]
+    result["empty_travel_vs_greedy"] = (
+        round(ours.empty_cells / greedy.empty_cells, 4) if greedy.empty_cells else None
+    )
+    result["throughput_vs_greedy"] = (
+        round(ours.tasks_per_hour / greedy.tasks_per_hour, 4) if greedy.tasks_per_hour else None
+    )
+    result["stream"] = {
+        "tasks": len(tasks_in),
+        "tasks_per_hour": stream.tasks_per_hour,
+        "arrival_hours": stream.arrival_hours,
+        "amrs": stream.amrs,
+        "agvs": stream.agvs,
+        "seed": stream.seed,
+    }
+    result["ours"] = ours.summary()
+    result["greedy"] = greedy.summary()
+    return result
+
+
+def _timings(
+    assigner: Assigner, request: Any, distances: FloorDistances, runs: int, clock: Callable
+) -> list[float]:
+    out = []
+    for _ in range(runs):
+        began = clock()
+        assigner.assign(request, distances)
+        out.append(1000.0 * (clock() - began))
+    return out
+
+
+def _human(r: dict[str, Any]) -> str:
+    keys = [k for k in r if k.startswith("assign_ms_")]
+    lines = [f"{r['floor']} floor, {r['cores']} cores"]
+    for key in keys:
+        size = key.removeprefix("assign_ms_")
+        ours, greedy = r[f"assign_{size}_ours"], r[f"assign_{size}_greedy"]
+        lines.append(
+            f"  assign {size.replace('x', ' tasks x ')} robots: ours {ours['ms_median']} ms "
+            f"(cold {ours['ms_cold']}), greedy {greedy['ms_median']} ms; "
+            f"assigned {ours['assigned']} / {greedy['assigned']}"
+        )
+    if "stream" in r:
+        s = r["stream"]
+        lines.append(
+            f"  stream: {s['tasks']} tasks at {s['tasks_per_hour']:g}/h over "
+            f"{s['arrival_hours']:g} h, {s['amrs']} AMRs + {s['agvs']} AGVs, seed {s['seed']}"
+        )
+        for name in ("ours", "greedy"):
+            x = r[name]
+            lines.append(
+                f"  {name:>7}: empty {x['empty_cells']} cells ({x['empty_cells_per_task']}/task), "
+                f"{x['tasks_per_hour']} tasks/h, "
+                f"wait p50/p95 {x['wait_s_p50']}/{x['wait_s_p95']} s, late {x['late']}"
+            )
+        lines.append(
+            f"  empty travel ours/greedy {r['empty_travel_vs_greedy']}, "
+            f"throughput ours/greedy {r['throughput_vs_greedy']}"
+        )
+    return "\n".join(lines)
