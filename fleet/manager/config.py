@@ -16,8 +16,6 @@ from fleet.manager.model import RobotInfo, RobotKind
 from wms.config_tables import check_keys, get_float, get_int, get_str, require_table
 from wms.errors import InputError
 
-ASSIGNERS = ("ours", "greedy")
-
 
 @dataclass(frozen=True, slots=True)
 class RobotRule:
@@ -40,6 +38,8 @@ class FleetConfig:
     """No task is given that would leave less than this at the nearest charger."""
     pct_per_cell: float = 0.05
     """Energy estimate used by assignment (battery percent per cell driven)."""
+    about_free_cells: int = 8
+    """A busy robot with this little of its task left is offered for the next one."""
     seconds_per_cell: float = 1.0
     """Travel-time estimate used against due times."""
     pick_s_per_line: float = 4.0
@@ -80,8 +80,10 @@ class FleetConfig:
         if values["planner"] not in planner_names():
             known = ", ".join(planner_names())
             raise InputError(f"{where}.planner", f"unknown planner {values['planner']!r} ({known})")
-        if values["assigner"] not in ASSIGNERS:
-            known = ", ".join(ASSIGNERS)
+        from fleet.manager.assign import assigner_names
+
+        if values["assigner"] not in assigner_names():
+            known = ", ".join(assigner_names())
             raise InputError(
                 f"{where}.assigner", f"unknown assigner {values['assigner']!r} ({known})"
             )

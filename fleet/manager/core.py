@@ -29,12 +29,22 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from fleet.manager.assign import (
+    Assigner,
+    AssignRequest,
+    EnergyModel,
+    RefusalReason,
+    RobotOffer,
+    TaskOffer,
+    make_assigner,
+)
 from fleet.manager.config import FleetConfig
+from fleet.manager.distances import FloorDistances
 from fleet.manager.events import (
     CellsBlocked,
     Command,
@@ -55,7 +65,6 @@ from fleet.manager.events import (
 )
 from fleet.manager.model import (
     RobotInfo,
-    RobotKind,
     RobotStatus,
     Stop,
     StopAction,
@@ -77,7 +86,7 @@ from fleet.protocol.messages import (
 from fleet.protocol.positions import cell_of, path_nodes_edges
 from fleet.traffic.planner import Planner, PlanRequest
 from fleet.traffic.registry import make_planner
-from wms.layout import Cell, DistanceTables, Floor
+from wms.layout import Cell, Floor
 from wms.layout.distances import UNREACHABLE
 
 log = logging.getLogger("fleet.manager")
@@ -106,6 +115,8 @@ class RobotTrack:
     drained: bool = False
     last_seen_s: float = 0.0
     task_id: str | None = None
+    next_task_id: str | None = None
+    """A task given to this robot before its current one ends (it was about to be free)."""
     action_id: str | None = None
     """The node action of the current stop, once it is attached to a released node."""
     action_index: int | None = None
@@ -130,64 +141,12 @@ class RobotTrack:
         return self.robot_id.partition("/")[2]
 
 
-@dataclass(frozen=True, slots=True)
-class RobotOffer:
-    """A robot the assignment phase may use, as the `Assigner` sees it."""
-
-    robot_id: str
-    cell: Cell
-    kind: RobotKind
-    max_payload_kg: float
-    battery_pct: float
-    held_task: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TaskOffer:
-    task_id: str
-    first_cell: Cell
-    last_cell: Cell
-    work_cells: int
-    needs: RobotKind | None
-    payload_kg: float
-    priority: int
-    due_s: float | None
-    age_s: float
-    assigned_to: str | None = None
-
-
-Assigner = Callable[["FleetCore", list[RobotOffer], list[TaskOffer], float], dict[str, str]]
-"""(core, robots, tasks, now) → task_id → robot_id for this cycle."""
-
-
 @dataclass
 class CoreStats:
     cycles: int = 0
     refused_grants: int = 0
     orders_sent: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
-
-
-def greedy_assign(
-    core: FleetCore, robots: list[RobotOffer], tasks: list[TaskOffer], now: float
-) -> dict[str, str]:
-    """First come, first served: each task in submission order takes the nearest feasible
-    free robot (the dispatcher every fleet starts with; our baseline)."""
-    taken: set[str] = set()
-    result: dict[str, str] = {}
-    for task in sorted(tasks, key=lambda t: (-t.priority, -t.age_s)):
-        best, best_d = None, UNREACHABLE
-        table = core.tables.from_cell(task.first_cell)
-        for robot in robots:
-            if robot.robot_id in taken or not core.feasible(robot, task):
-                continue
-            d = int(table[robot.cell])
-            if d < best_d:
-                best, best_d = robot.robot_id, d
-        if best is not None:
-            taken.add(best)
-            result[task.task_id] = best
-    return result
 
 
 class FleetCore:
@@ -203,9 +162,12 @@ class FleetCore:
         self.floor = floor
         self.config = config or FleetConfig()
         self.width = floor.width
-        self.tables = DistanceTables(floor.navigable)
+        self.distances = FloorDistances(floor.navigable)
+        self.tables = self.distances.tables
         self.planner = planner or make_planner(self.config.planner, floor.navigable, seed=seed)
-        self.assigner: Assigner = assigner or greedy_assign
+        self.assigner: Assigner = assigner or make_assigner(self.config.assigner)
+        self.refusals: dict[str, str] = {}
+        """Why a queued task has no robot this cycle (shown to operators)."""
         self.tasks = TaskBook()
         self.reservations = Reservations()
         self.robots: dict[str, RobotTrack] = {}
@@ -454,6 +416,11 @@ class FleetCore:
 
     def _robot_lost(self, track: RobotTrack, reason: str) -> None:
         """Offline or faulted: its cells stay held (blocked for all), its task is requeued."""
+        if track.next_task_id is not None:
+            waiting = self.tasks.get(track.next_task_id)
+            track.next_task_id = None
+            if not waiting.status.final:
+                self._emit_transition(waiting, TaskStatus.QUEUED, reason=f"requeued: {reason}")
         if track.task_id is None:
             return
         task = self.tasks.get(track.task_id)
@@ -604,68 +571,101 @@ class FleetCore:
             if task.robot is None or task.status is TaskStatus.QUEUED:
                 continue
             track = self.robots.get(task.robot)
-            if track is None or track.task_id != task.task_id:
+            if track is None or task.task_id not in (track.task_id, track.next_task_id):
                 self._emit_transition(task, TaskStatus.QUEUED, reason="robot no longer holds it")
 
     def _phase_assign(self) -> None:
+        """Free robots, robots whose task has not started, and robots about to finish
+        (offered at their last stop, with the cells left) get queued tasks; a task not
+        yet started may move to a better robot."""
         robots: list[RobotOffer] = []
         for track in self.robots.values():
-            if not self._available(track) or track.drained:
-                continue
-            task = self.tasks.get(track.task_id) if track.task_id else None
-            if task is not None and not (
-                task.spec.kind is TaskKind.PARK or task.status is TaskStatus.ASSIGNED
-            ):
-                continue
-            if (
-                task is not None
-                and task.spec.robot is not None
-                and task.spec.kind is not TaskKind.PARK
-            ):
-                continue
-            if track.battery < self.config.go_charge_pct:
-                continue
-            drive = self.reservations.drives[track.robot_id]
-            robots.append(
-                RobotOffer(
-                    track.robot_id,
-                    drive.frontier,
-                    track.info.kind,
-                    track.info.max_payload_kg,
-                    track.battery,
-                    held_task=task.task_id
-                    if task is not None and task.spec.kind is not TaskKind.PARK
-                    else None,
-                )
-            )
-        pinned = []
+            offer = self._robot_offer(track)
+            if offer is not None:
+                robots.append(offer)
+        offered = {r.robot_id for r in robots}
+        held = {r.held_task for r in robots if r.held_task}
+        pinned: list[Task] = []
         offers: list[TaskOffer] = []
         for task in self.tasks.open():
             if task.spec.robot is not None:
                 if task.status is TaskStatus.QUEUED:
                     pinned.append(task)
                 continue
-            if task.status is TaskStatus.QUEUED or (
-                task.status is TaskStatus.ASSIGNED and task.spec.kind not in SERVICE_KINDS
-            ):
-                offers.append(self._offer(task))
+            if task.spec.kind in SERVICE_KINDS:
+                continue
+            if task.status is TaskStatus.QUEUED or task.task_id in held:
+                offers.append(self._offer(task, offered))
         for task in pinned:
             track = self.robots[task.spec.robot]  # type: ignore[index]
             if self._available(track) and (track.task_id is None or self._is_park(track)):
                 self._give(track, task)
         if not offers or not robots:
             return
-        decided = self.assigner(self, robots, offers, self.now)
-        for task_id, robot_id in decided.items():
+        request = AssignRequest(
+            tuple(robots),
+            tuple(offers),
+            now_s=self.now,
+            seconds_per_cell=self.config.seconds_per_cell,
+            energy=EnergyModel(self.config.pct_per_cell, self.config.reserve_pct),
+            charger_distance=self._charger_distance if self.chargers else None,
+        )
+        decided = self.assigner.assign(request, self.distances)
+        self.refusals = {r.task_id: r.detail for r in decided.refused}
+        for refusal in decided.refused:
+            task = self.tasks.get(refusal.task_id)
+            if refusal.reason is RefusalReason.UNREACHABLE and task.status is TaskStatus.QUEUED:
+                self._emit_transition(task, TaskStatus.FAILED, reason=refusal.detail)
+        for task_id, robot_id in decided.robot_of.items():
             task = self.tasks.get(task_id)
-            if task.robot == robot_id:
+            if task.robot == robot_id and task.status is not TaskStatus.QUEUED:
                 continue
-            track = self.robots[robot_id]
             if task.robot is not None:  # handed to a better robot before it started
-                old = self.robots.get(task.robot)
-                if old is not None and old.task_id == task_id:
-                    old.task_id = None
-            self._give(track, task)
+                self._unhold(task)
+            self._give(self.robots[robot_id], self.tasks.get(task_id))
+
+    def _robot_offer(self, track: RobotTrack) -> RobotOffer | None:
+        if not self._available(track) or track.drained:
+            return None
+        if track.battery < self.config.go_charge_pct:
+            return None
+        drive = self.reservations.drives[track.robot_id]
+        task = self.tasks.get(track.task_id) if track.task_id else None
+        held = None
+        cell, free_in = drive.frontier, 0
+        if task is not None and task.spec.kind is TaskKind.CHARGE:
+            return None
+        if task is not None and task.spec.robot is not None and task.spec.kind is not TaskKind.PARK:
+            return None
+        if task is not None and task.spec.kind is TaskKind.PARK:
+            held = None
+        elif task is not None and task.status is TaskStatus.ASSIGNED:
+            held = task.task_id
+        elif task is not None and task.status is TaskStatus.ACTIVE:
+            left = self._work(replace(task.spec, stops=task.spec.stops[task.stop_index :]))
+            first = int(self.tables.from_cell(task.spec.stops[task.stop_index].cell)[cell])
+            if first + left > self.config.about_free_cells:
+                return None
+            cell, free_in = task.spec.stops[-1].cell, first + left
+            held = track.next_task_id
+        return RobotOffer(
+            track.robot_id,
+            cell,
+            track.info.kind,
+            track.info.max_payload_kg,
+            track.battery,
+            free_in_cells=free_in,
+            held_task=held,
+        )
+
+    def _unhold(self, task: Task) -> None:
+        old = self.robots.get(task.robot) if task.robot else None
+        if old is None:
+            return
+        if old.task_id == task.task_id:
+            old.task_id = None
+        if old.next_task_id == task.task_id:
+            old.next_task_id = None
 
     def _is_park(self, track: RobotTrack) -> bool:
         return (
@@ -673,6 +673,18 @@ class FleetCore:
         )
 
     def _give(self, track: RobotTrack, task: Task) -> None:
+        current = self.tasks.get(track.task_id) if track.task_id else None
+        if (
+            current is not None
+            and current.status is TaskStatus.ACTIVE
+            and (current.spec.kind not in SERVICE_KINDS)
+        ):
+            if track.next_task_id is not None and track.next_task_id != task.task_id:
+                queued = self.tasks.get(track.next_task_id)
+                self._emit_transition(queued, TaskStatus.QUEUED, reason="robot took better task")
+            track.next_task_id = task.task_id
+            self._emit_transition(task, TaskStatus.ASSIGNED, robot=track.robot_id)
+            return
         if track.task_id is not None and track.task_id != task.task_id:
             current = self.tasks.get(track.task_id)
             if current.spec.kind is TaskKind.PARK:
@@ -687,8 +699,9 @@ class FleetCore:
             self.tasks.get(task.task_id), TaskStatus.ASSIGNED, robot=track.robot_id
         )
 
-    def _offer(self, task: Task) -> TaskOffer:
+    def _offer(self, task: Task, offered: set[str]) -> TaskOffer:
         spec = task.spec
+        holder = task.robot if task.status is TaskStatus.ASSIGNED else None
         return TaskOffer(
             task.task_id,
             spec.stops[task.stop_index].cell,
@@ -699,24 +712,8 @@ class FleetCore:
             task.priority,
             spec.due_s,
             self.now - task.created_s,
-            task.robot,
+            holder if holder in offered else None,
         )
-
-    def feasible(self, robot: RobotOffer, task: TaskOffer) -> bool:
-        """Kind, payload, reachability and energy: a task the robot can finish and still
-        reach a charger with the reserve left."""
-        if task.needs is not None and robot.kind is not task.needs:
-            return False
-        if task.payload_kg > robot.max_payload_kg:
-            return False
-        empty = int(self.tables.from_cell(task.first_cell)[robot.cell])
-        if empty >= UNREACHABLE or task.work_cells >= UNREACHABLE:
-            return False
-        to_charger = int(self._charger_distance[task.last_cell])
-        if to_charger >= UNREACHABLE:
-            to_charger = 0  # a floor without chargers: energy is not the limit
-        need = self.config.pct_per_cell * (empty + task.work_cells + to_charger)
-        return robot.battery_pct - need >= self.config.reserve_pct
 
     def _phase_recharge(self) -> None:
         taken = {t.robot for t in self.tasks.open() if t.spec.kind is TaskKind.CHARGE}
@@ -948,7 +945,7 @@ class FleetCore:
             )
         index = task.stop_index + 1
         if index >= len(task.spec.stops):
-            track.task_id = None
+            track.task_id, track.next_task_id = track.next_task_id, None
             self._emit_transition(task, TaskStatus.DONE, stop_index=index)
             if task.spec.kind is TaskKind.PARK:
                 track.park = stop.cell

@@ -98,7 +98,7 @@ def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None)
         config=bus_config,
         status_interval_s=args.status_every if args.status_every > 0 else None,
     )
-    core = FleetCore(config.floor, fleet_config, assigner=_assigner(fleet_config.assigner))
+    core = FleetCore(config.floor, fleet_config)
     service = ManagerService(core, server, store=store, booker=booker)
     restored = service.restore()
     if restored:
@@ -138,9 +138,3 @@ def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None)
     }
     print(json.dumps(summary, sort_keys=True))
     return 0
-
-
-def _assigner(name: str) -> Any:
-    from fleet.manager import core
-
-    return core.greedy_assign
