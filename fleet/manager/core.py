@@ -91,6 +91,8 @@ from wms.layout.distances import UNREACHABLE
 
 log = logging.getLogger("fleet.manager")
 
+FULL_PCT = 99.0
+"""A charge task also ends when the robot stopped charging this full."""
 SERVICE_KINDS = frozenset({TaskKind.CHARGE, TaskKind.PARK})
 """Tasks the manager makes for itself; a park task gives way to real work."""
 
@@ -119,8 +121,6 @@ class RobotTrack:
     """A task given to this robot before its current one ends (it was about to be free)."""
     action_id: str | None = None
     """The node action of the current stop, once it is attached to a released node."""
-    action_index: int | None = None
-    """Path index of that node."""
     awaiting_update: int | None = None
     """An order update sent and not yet shown in the robot's state."""
     resetting: bool = False
@@ -425,7 +425,7 @@ class FleetCore:
             return
         task = self.tasks.get(track.task_id)
         track.task_id = None
-        track.action_id = track.action_index = None
+        track.action_id = None
         if task.status.final:
             return
         if task.spec.kind in SERVICE_KINDS:
@@ -493,9 +493,10 @@ class FleetCore:
 
     def _detach_action(self, track: RobotTrack) -> None:
         drive = self.reservations.drives.get(track.robot_id)
-        if drive is not None and track.action_index is not None:
-            drive.actions_at.pop(track.action_index, None)
-        track.action_id = track.action_index = None
+        if drive is not None:
+            for index in [i for i, a in drive.actions_at.items() if a == track.action_id]:
+                del drive.actions_at[index]
+        track.action_id = None
 
     def _emit_transition(self, task: Task, status: TaskStatus, **kwargs: object) -> None:
         self._out.append(self.tasks.transition(task.task_id, status, self.now, **kwargs))
@@ -874,6 +875,8 @@ class FleetCore:
             if drive.frontier != goal:
                 continue
             task = self.tasks.get(track.task_id)
+            if task.stop_index >= len(task.spec.stops):
+                continue  # every stop done: a charge task waiting for its threshold
             stop = task.spec.stops[task.stop_index]
             if stop.action is StopAction.NONE:
                 if drive.lag == 0:
@@ -889,9 +892,9 @@ class FleetCore:
         stop = task.spec.stops[task.stop_index]
         if stop.action is StopAction.NONE:
             return
-        action_id = f"{task.task_id}/{task.stop_index}/{task.seq}"
+        action_id = f"{task.task_id}/{task.stop_index}/{next(self._service_ids)}"
         drive.actions_at[index] = action_id
-        track.action_id, track.action_index = action_id, index
+        track.action_id = action_id
         if task.status is TaskStatus.ASSIGNED:
             self._emit_transition(task, TaskStatus.ACTIVE, robot=track.robot_id)
 
@@ -926,12 +929,14 @@ class FleetCore:
             return
         task = self.tasks.get(track.task_id)
         if status is ActionStatus.FINISHED:
-            track.action_id = track.action_index = None
+            track.action_id = None
             if task.spec.kind is TaskKind.CHARGE:
-                return  # the charge task ends at the back-to-work threshold
+                # Charging has started; the task ends at the back-to-work threshold.
+                self._emit_transition(task, TaskStatus.ACTIVE, robot=track.robot_id, stop_index=1)
+                return
             self._stop_done(track, task)
         elif status is ActionStatus.FAILED:
-            track.action_id = track.action_index = None
+            track.action_id = None
             self._drop_task(task, TaskStatus.FAILED, "stop action failed on the robot")
 
     def _stop_done(self, track: RobotTrack, task: Task) -> None:
@@ -957,11 +962,10 @@ class FleetCore:
             if track.task_id is None or not self._charging_task(track):
                 continue
             task = self.tasks.get(track.task_id)
-            if (
-                task.status is TaskStatus.ACTIVE
-                and track.action_id is None
-                and track.battery >= self.config.back_to_work_pct
-            ):
+            charged = track.battery >= self.config.back_to_work_pct or (
+                not track.charging and track.battery >= FULL_PCT
+            )
+            if task.status is TaskStatus.ACTIVE and task.stop_index >= 1 and charged:
                 track.task_id = None
                 self._instant(track, "stopCharging")
                 self._emit_transition(task, TaskStatus.DONE, stop_index=1)
@@ -992,8 +996,6 @@ class FleetCore:
         fresh = Drive(path=list(path), order_id=order_id, base_end=len(path) - 1)
         fresh.actions_at = actions
         self.reservations.drives[track.robot_id] = fresh
-        if track.action_index is not None:
-            track.action_index -= drive.reached
         track.new_order = False
         self._send(track, fresh, 0)
 
@@ -1014,7 +1016,7 @@ class FleetCore:
                 stop = task.spec.stops[task.stop_index]
                 node_actions[index - start] = (self._stop_action(task, stop, action_id),)
         nodes, edges = path_nodes_edges(
-            self.floor, base + horizon, len(base), 2 * start, node_actions
+            self.floor, base + horizon, len(base), 2 * (start + drive.offset), node_actions
         )
         drive.sent_end = end
         track.awaiting_update = drive.update_id

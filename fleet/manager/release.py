@@ -34,6 +34,9 @@ class Drive:
     """Nodes up to here have been sent to the robot."""
     actions_at: dict[int, str] = field(default_factory=dict)
     """Path index → action id attached to that node."""
+    offset: int = 0
+    """Nodes dropped from the front of ``path`` once passed: ``path[i]`` has sequenceId
+    ``2 (i + offset)``, so a long-lived order keeps only the cells still ahead."""
     horizon_sent: bool = False
     """The last update carried unreleased nodes: the robot's order is not finished until an
     update without them arrives, so a new orderId would be refused."""
@@ -53,6 +56,20 @@ class Drive:
     @property
     def trail(self) -> list[Cell]:
         return self.path[self.reached : self.base_end + 1]
+
+
+TRIM_AFTER = 32
+"""Passed nodes kept before the front of a drive's path is dropped."""
+
+
+def _trim(drive: Drive) -> None:
+    shift = drive.reached
+    drive.path = drive.path[shift:]
+    drive.reached -= shift
+    drive.base_end -= shift
+    drive.sent_end -= shift
+    drive.actions_at = {i - shift: a for i, a in drive.actions_at.items() if i >= shift}
+    drive.offset += shift
 
 
 class ReservationError(ValueError):
@@ -111,12 +128,12 @@ class Reservations:
     def report(self, robot: str, sequence_id: int) -> list[Cell]:
         """The robot passed the node with this ``sequenceId``; returns the cells freed."""
         drive = self.drives[robot]
-        if sequence_id % 2 or not 0 <= sequence_id // 2 <= drive.base_end:
+        index = sequence_id // 2 - drive.offset
+        if sequence_id % 2 or not index <= drive.base_end:
             raise ReservationError(
                 f"node sequenceId {sequence_id} is not a released node of order "
-                f"{drive.order_id!r} (released up to {2 * drive.base_end})"
+                f"{drive.order_id!r} (released up to {2 * (drive.base_end + drive.offset)})"
             )
-        index = sequence_id // 2
         if index <= drive.reached:
             return []
         behind = drive.path[drive.reached : index]
@@ -127,6 +144,8 @@ class Reservations:
             if cell not in ahead and self._holder.get(cell) == robot:
                 del self._holder[cell]
                 freed.append(cell)
+        if drive.reached > TRIM_AFTER:
+            _trim(drive)
         return freed
 
     def clear(self, robot: str) -> None:
