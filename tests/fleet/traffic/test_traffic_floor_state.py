@@ -1,0 +1,144 @@
+"""FloorState: run-time blocks, pending blocks, robots on and off line, reachability."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fleet.traffic import floor_state as floor_state_module
+from fleet.traffic.floor_state import BlockChange, FloorState, GoalIssue
+from wms.errors import InputError
+
+# 3 x 5; column 2 is a wall except row 1, so (1, 2) = cell 7 is the only way across.
+BRIDGE = ["..T..", ".....", "..T.."]
+
+
+@pytest.fixture
+def bridge(make_floor) -> np.ndarray:
+    """The BRIDGE floor's navigable mask."""
+    return make_floor(BRIDGE)
+
+
+def test_block_under_a_robot_waits_until_it_has_left(bridge) -> None:
+    """A block on a robot's cell is pending, and effective once the robot moved away."""
+    floor = FloorState(bridge, np.array([7, 0]))
+    change = floor.block([7, 6, 2])  # 2 is a wall: ignored
+    assert change == BlockChange(effective=(6,), pending=(7,))
+    assert floor.obstacles().tolist() == [6]
+    assert floor.settle() == ()
+    floor.move(np.array([0]), np.array([8]))
+    assert floor.settle() == (7,)
+    assert floor.obstacles().tolist() == [6, 7] and floor.pending == frozenset()
+
+
+def test_unblock_lifts_effective_and_pending_blocks(bridge) -> None:
+    """Unblocking removes a block whether it was effective or still pending."""
+    floor = FloorState(bridge, np.array([7]))
+    floor.block([6, 7])
+    floor.unblock([6, 7, 0])
+    floor.move(np.array([0]), np.array([8]))
+    assert floor.settle() == () and floor.obstacles().size == 0
+
+
+def test_goal_issue_says_blocked_or_unreachable(bridge) -> None:
+    """A goal on an obstacle is 'blocked', one cut off by obstacles is 'unreachable'."""
+    floor = FloorState(bridge, np.array([0]))
+    assert floor.goal_issue(0, 4) is None and floor.reachable(0, 4)
+    floor.block([7])
+    assert floor.goal_issue(0, 7) is GoalIssue.BLOCKED
+    assert floor.goal_issue(0, 4) is GoalIssue.UNREACHABLE and not floor.reachable(0, 4)
+    assert floor.goal_issue(0, 5) is None
+    floor.unblock([7])
+    assert floor.reachable(0, 4)
+
+
+def test_offline_robot_is_an_obstacle_until_back_online(bridge) -> None:
+    """An off-line robot's cell is an obstacle (cutting the bridge) until it comes back."""
+    floor = FloorState(bridge, np.array([7, 0]))
+    floor.set_online(0, False)
+    assert floor.obstacles().tolist() == [7]
+    assert floor.goal_issue(0, 4) is GoalIssue.UNREACHABLE
+    request = floor.plan_request(np.array([4, 4]), rotation=False)
+    assert request.robot_ids.tolist() == [1] and request.blocked.tolist() == [7]
+    with pytest.raises(InputError, match="off line"):
+        floor.move(np.array([0]), np.array([8]))
+    floor.set_online(0, True)
+    assert floor.obstacles().size == 0 and floor.reachable(0, 4)
+
+
+def test_robot_back_online_on_a_blocked_cell_makes_the_block_pending(bridge) -> None:
+    """A cell blocked under an off-line robot holds again only once the robot has left."""
+    floor = FloorState(bridge, np.array([7]))
+    floor.set_online(0, False)
+    assert floor.block([7]).effective == (7,)
+    floor.set_online(0, True)
+    assert floor.pending == {7} and floor.obstacles().size == 0
+    floor.move(np.array([0]), np.array([6]))
+    assert floor.settle() == (7,)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [(99, "off the floor"), (2, "not navigable"), (6, "is blocked"), (0, "taken by robot 0")],
+)
+def test_add_robot_refuses_cells_that_are_not_free(bridge, cell: int, message: str) -> None:
+    """Adding a robot off the map, on a wall, an obstacle or another robot is an InputError
+    and adds nothing."""
+    floor = FloorState(bridge, np.array([0]))
+    floor.block([6])
+    with pytest.raises(InputError, match=message):
+        floor.add_robot(cell)
+    assert floor.ids.tolist() == [0]
+
+
+def test_add_robot_takes_the_next_id_and_keeps_arrays_aligned(bridge) -> None:
+    """Added robots get increasing ids; ids, cells, headings and online stay aligned."""
+    floor = FloorState(bridge, np.array([0, 4]), np.array([1, 6]))
+    assert floor.add_robot(10, heading=7) == 2
+    assert floor.add_robot(14, robot=9) == 9
+    assert floor.add_robot(11) == 10
+    assert floor.ids.tolist() == [0, 1, 2, 9, 10]
+    assert floor.cells.tolist() == [0, 4, 10, 14, 11]
+    assert floor.headings.tolist() == [1, 2, 3, 0, 0]
+    assert floor.indices(np.array([9, 0])).tolist() == [3, 0]
+    with pytest.raises(InputError, match="exists already"):
+        floor.add_robot(13, robot=9)
+
+
+def test_move_refuses_an_impossible_floor_and_changes_nothing(bridge) -> None:
+    """Two robots on one cell, a robot on an obstacle or an unknown robot: refused, no change."""
+    floor = FloorState(bridge, np.array([0, 1]))
+    floor.block([5])
+    for robots, cells, message in [
+        ([0], [1], "two robots"),
+        ([0], [5], "not free"),
+        ([3], [6], "unknown robot 3"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            floor.move(np.array(robots), np.array(cells))
+    assert floor.cells.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="read-only"):
+        floor.cells[0] = 3  # the arrays handed out are read-only
+
+
+def test_reachability_is_recomputed_only_when_obstacles_change(bridge, monkeypatch) -> None:
+    """Component labelling runs again only after the obstacles changed, not per query or move."""
+    calls = []
+    label = floor_state_module.ndimage.label
+
+    def counting(mask):
+        calls.append(1)
+        return label(mask)
+
+    monkeypatch.setattr(floor_state_module.ndimage, "label", counting)
+    floor = FloorState(bridge, np.array([0]))
+    for _ in range(3):
+        floor.reachable(0, 4)
+    floor.move(np.array([0]), np.array([1]))
+    floor.goal_issue(1, 4)
+    assert len(calls) == 1
+    floor.block([7])
+    floor.reachable(0, 4)
+    floor.unblock([3])  # not blocked: no change
+    floor.reachable(0, 4)
+    assert len(calls) == 2
