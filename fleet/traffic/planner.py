@@ -36,6 +36,13 @@ class PlanRequest:
     ``blocked`` lists flat cells that are obstacles right now (spilled pallet,
     offline robot). ``priorities`` (optional) is added to the planner's own
     priority: higher moves first.
+
+    ``held`` (optional bool ``[N]``) marks robots that must stay where they
+    are this step (paused, running an action, lagging behind their plan): the
+    result keeps their cell and heading, nobody enters or pushes them, and
+    their goal, goal tables and per-robot memory are kept, not reset. Unlike
+    ``blocked``, holding a robot does not change the floor, so no distance
+    table is recomputed.
     """
 
     cells: np.ndarray
@@ -44,6 +51,7 @@ class PlanRequest:
     robot_ids: np.ndarray | None = None
     blocked: np.ndarray | None = None
     priorities: np.ndarray | None = None
+    held: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

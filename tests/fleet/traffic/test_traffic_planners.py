@@ -10,20 +10,7 @@ from fleet.traffic.check import check_step
 from fleet.traffic.graph import row_col
 from fleet.traffic.planner import ActionModel, PlanRequest
 from fleet.traffic.registry import make_planner, planner_names
-
-
-@st.composite
-def scenarios(draw):
-    height = draw(st.integers(2, 7))
-    width = draw(st.integers(2, 7))
-    bits = draw(st.lists(st.booleans(), min_size=height * width, max_size=height * width))
-    nav = ~np.array(bits, dtype=bool).reshape(height, width) | (
-        np.arange(height * width).reshape(height, width) % 3 != 0
-    )
-    free = np.flatnonzero(nav.ravel())
-    count = draw(st.integers(1, max(1, min(len(free), 12))))
-    seed = draw(st.integers(0, 2**16))
-    return nav, count, seed
+from tests.fleet.traffic.strategies import scenarios
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
