@@ -281,10 +281,11 @@ class FloorState:
         goals: np.ndarray,
         *,
         rotation: bool,
+        held: np.ndarray | None = None,
         priorities: np.ndarray | None = None,
     ) -> PlanRequest:
-        """The on-line robots as a `PlanRequest`; ``goals`` (and ``priorities``)
-        are aligned with `ids` and their off-line rows dropped."""
+        """The on-line robots as a `PlanRequest`; ``goals`` (and ``held``,
+        ``priorities``) are aligned with `ids` and their off-line rows dropped."""
         active = np.flatnonzero(self._online)
         return PlanRequest(
             cells=self._cells[active],
@@ -293,6 +294,7 @@ class FloorState:
             robot_ids=self._ids[active],
             blocked=self.obstacles(),
             priorities=None if priorities is None else np.asarray(priorities)[active],
+            held=None if held is None else np.asarray(held, dtype=bool)[active],
         )
 
     def describe(self, cell: int) -> str:

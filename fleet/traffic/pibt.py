@@ -21,15 +21,16 @@ see docs/traffic.md for the argument.
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from fleet.traffic.distances import GoalDistances
 from fleet.traffic.graph import FloorGraph
-from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult
+from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult, Rollout
 
 BOOST = 1e9
 EXTERNAL = 1e6
@@ -130,6 +131,42 @@ class PIBTPlanner:
         self.distances.precompute(self.graph.nodes(goal_cells, "goals"))
 
     def plan(self, request: PlanRequest) -> PlanResult:
+        return self._step(request)
+
+    def rollout(self, request: PlanRequest, steps: int) -> Rollout:
+        """`Planner.rollout`: ``steps`` engine steps on a copy of the per-robot memory.
+
+        Waiting times, stall counters, the watchdog's step count and the random
+        generator are restored afterwards; goal tables the rollout needed stay in
+        the cache (values do not depend on when they were computed). Stale rows
+        are not refreshed during a rollout, so congestion-aware costs stay exact.
+        """
+        if steps < 0:
+            raise ValueError("steps must be >= 0")
+        saved = (copy.deepcopy(self._memory), self._rng.bit_generator.state, self._steps)
+        stale_refresh = self.distances.stale_refresh
+        self.distances.stale_refresh = 0
+        rotation = self.model is ActionModel.ROTATION
+        if rotation and request.headings is None:
+            raise ValueError("the rotation model needs headings")
+        cells = [np.asarray(request.cells, dtype=np.int64)]
+        headings = [np.asarray(request.headings, dtype=np.int64) % 4] if rotation else []
+        try:
+            current = request
+            for _ in range(steps):
+                result = self._step(current)
+                current = replace(current, cells=result.cells, headings=result.headings)
+                cells.append(np.asarray(result.cells, dtype=np.int64))
+                if rotation:
+                    headings.append(np.asarray(result.headings, dtype=np.int64))
+        finally:
+            self._memory, self._steps = saved[0], saved[2]
+            self._rng.bit_generator.state = saved[1]
+            self.distances.stale_refresh = stale_refresh
+        return Rollout(np.stack(cells), np.stack(headings) if rotation else None)
+
+    def _step(self, request: PlanRequest) -> PlanResult:
+        """One PIBT step: the engine behind `plan` and `rollout`."""
         graph = self.graph
         graph.set_blocked(request.blocked)
         positions = graph.nodes(request.cells, "cells")

@@ -62,6 +62,16 @@ class PlanResult:
     headings: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class Rollout:
+    """A planner's prediction ``k`` steps ahead: row 0 is the request, row ``t`` the
+    fleet after ``t`` steps; ``cells`` ``[k+1, N]`` flat cells, ``headings`` likewise
+    (rotation model) or ``None``."""
+
+    cells: np.ndarray
+    headings: np.ndarray | None = None
+
+
 class Planner(Protocol):
     """One step of collision-free motion: no shared cell, no swap, legal moves only."""
 
@@ -69,6 +79,13 @@ class Planner(Protocol):
     model: ActionModel
 
     def plan(self, request: PlanRequest) -> PlanResult: ...
+
+    def rollout(self, request: PlanRequest, steps: int) -> Rollout:
+        """Plan ``steps`` steps ahead from ``request`` (goals, blocks and holds as given)
+        without changing the planner's own state: a `plan` after it returns what it
+        would have returned without it. Every row follows from the one before by one
+        legal, conflict-free step, so a route can be released that far ahead."""
+        ...
 
     def precompute(self, goal_cells: np.ndarray, fleet_size: int | None = None) -> None:
         """Warm caches for goals known in advance (may do nothing); ``fleet_size``

@@ -58,8 +58,9 @@ def test_offline_robot_is_an_obstacle_until_back_online(bridge) -> None:
     floor.set_online(0, False)
     assert floor.obstacles().tolist() == [7]
     assert floor.goal_issue(0, 4) is GoalIssue.UNREACHABLE
-    request = floor.plan_request(np.array([4, 4]), rotation=False)
+    request = floor.plan_request(np.array([4, 3]), rotation=False, held=np.array([False, True]))
     assert request.robot_ids.tolist() == [1] and request.blocked.tolist() == [7]
+    assert request.goals.tolist() == [3] and request.held.tolist() == [True]
     with pytest.raises(InputError, match="off line"):
         floor.move(np.array([0]), np.array([8]))
     floor.set_online(0, True)
