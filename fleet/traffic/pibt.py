@@ -165,17 +165,30 @@ class PIBTPlanner:
             self.distances.stale_refresh = stale_refresh
         return Rollout(np.stack(cells), np.stack(headings) if rotation else None)
 
-    def _step(self, request: PlanRequest) -> PlanResult:
-        """One PIBT step: the engine behind `plan` and `rollout`."""
+    def paths(self, request: PlanRequest, max_len: int) -> np.ndarray:
+        """`Planner.paths`: `GoalDistances.paths` over this planner's tables."""
+        starts, goal_nodes = self._nodes_of(request)
+        nodes = self.distances.paths(starts, goal_nodes, max_len)
+        return np.where(nodes >= 0, self.graph.cell_of[np.maximum(nodes, 0)], -1)
+
+    def _nodes_of(self, request: PlanRequest) -> tuple[np.ndarray, np.ndarray]:
+        """Apply the request's blocked cells; robots' nodes and goal nodes (a robot
+        without a goal has its own node as goal)."""
         graph = self.graph
         graph.set_blocked(request.blocked)
         positions = graph.nodes(request.cells, "cells")
-        count = positions.size
         goals = np.asarray(request.goals, dtype=np.int64)
         goal_nodes = positions.copy()
         has_goal = goals >= 0
         if has_goal.any():
             goal_nodes[has_goal] = graph.nodes(goals[has_goal], "goals")
+        return positions, goal_nodes
+
+    def _step(self, request: PlanRequest) -> PlanResult:
+        """One PIBT step: the engine behind `plan` and `rollout`."""
+        graph = self.graph
+        positions, goal_nodes = self._nodes_of(request)
+        count = positions.size
         ids = (
             np.arange(count, dtype=np.int64)
             if request.robot_ids is None

@@ -87,6 +87,14 @@ class Planner(Protocol):
         legal, conflict-free step, so a route can be released that far ahead."""
         ...
 
+    def paths(self, request: PlanRequest, max_len: int) -> np.ndarray:
+        """Each robot's shortest path to its goal on the planner's own tables (lanes
+        included), at most ``max_len`` cells from its current cell, around the
+        request's blocked cells: ``[N, max_len]`` flat cells, ``-1`` after the end
+        (at the goal, or where the goal cannot be reached). Deterministic; for
+        the horizon of a released route. Robots are not obstacles here."""
+        ...
+
     def precompute(self, goal_cells: np.ndarray, fleet_size: int | None = None) -> None:
         """Warm caches for goals known in advance (may do nothing); ``fleet_size``
         lets a planner whose costs depend on fleet density pick them first."""
