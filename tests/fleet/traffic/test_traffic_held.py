@@ -7,11 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fleet.traffic.check import check_step
-from fleet.traffic.graph import row_col
 from fleet.traffic.planner import ActionModel, PlanRequest
 from fleet.traffic.registry import make_planner, planner_names
-from tests.fleet.traffic.strategies import scenarios
+from tests.fleet.traffic.helpers import assert_legal_step, random_fleet, scenarios
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -20,11 +18,7 @@ def test_random_held_masks_never_conflict_and_held_robots_never_move(scenario, n
     """Random floors, goals and held masks: every step passes the checker, and every held
     robot keeps its cell and heading."""
     nav, count, seed = scenario
-    rng = np.random.default_rng(seed)
-    free = np.flatnonzero(nav.ravel())
-    width = nav.shape[1]
-    cells = rng.choice(free, count, replace=False)
-    heads = rng.integers(0, 4, count)
+    rng, free, cells, heads = random_fleet(nav, count, seed)
     planner = make_planner(name, nav, model, seed)
     goals = rng.choice(free, count)
     for step in range(12):
@@ -33,16 +27,7 @@ def test_random_held_masks_never_conflict_and_held_robots_never_move(scenario, n
         request = PlanRequest(cells=cells, goals=goals, headings=heads, held=held)
         result = planner.plan(request)
         new_heads = result.headings if model is ActionModel.ROTATION else None
-        found = check_step(
-            nav,
-            row_col(cells, width),
-            row_col(result.cells, width),
-            step=step,
-            model=model,
-            headings_before=heads,
-            headings_after=new_heads,
-        )
-        assert found == [], found
+        assert_legal_step(nav, cells, result.cells, model, heads, new_heads, step)
         assert (result.cells[held] == cells[held]).all()
         if new_heads is not None:
             assert (new_heads[held] == heads[held]).all()

@@ -7,20 +7,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fleet.traffic.check import check_step
-from fleet.traffic.graph import row_col
 from fleet.traffic.guided import CongestionParams, make_guided
 from fleet.traffic.planner import ActionModel, PlanRequest
 from fleet.traffic.registry import make_planner, planner_names
-from tests.fleet.traffic.strategies import scenarios
+from tests.fleet.traffic.helpers import assert_legal_step, random_fleet, scenarios
 
 
 def _requests(nav, count, seed, steps):
     """A seeded stream of (goals, held) per step for ``count`` robots on ``nav``."""
-    rng = np.random.default_rng(seed)
-    free = np.flatnonzero(nav.ravel())
-    cells = rng.choice(free, count, replace=False)
-    heads = rng.integers(0, 4, count)
+    rng, free, cells, heads = random_fleet(nav, count, seed)
     plan = [(rng.choice(free, count), rng.random(count) < 0.2) for _ in range(steps)]
     return cells, heads, plan
 
@@ -28,23 +23,22 @@ def _requests(nav, count, seed, steps):
 def _assert_same_plans_with_and_without_rollouts(make, nav, count, seed, ahead=4, steps=8):
     cells, heads, stream = _requests(nav, count, seed, steps)
     alone, rolled = make(), make()
-    width = nav.shape[1]
     for step, (goals, held) in enumerate(stream):
         request = PlanRequest(cells=cells, goals=goals, headings=heads, held=held)
         ahead_of = rolled.rollout(request, ahead)
         assert ahead_of.cells.shape == (ahead + 1, count)
         assert (ahead_of.cells[0] == cells).all()
         for t in range(ahead):
-            found = check_step(
+            heads_ahead = ahead_of.headings
+            assert_legal_step(
                 nav,
-                row_col(ahead_of.cells[t], width),
-                row_col(ahead_of.cells[t + 1], width),
+                ahead_of.cells[t],
+                ahead_of.cells[t + 1],
+                rolled.model,
+                None if heads_ahead is None else heads_ahead[t],
+                None if heads_ahead is None else heads_ahead[t + 1],
                 step=t,
-                model=rolled.model,
-                headings_before=None if ahead_of.headings is None else ahead_of.headings[t],
-                headings_after=None if ahead_of.headings is None else ahead_of.headings[t + 1],
             )
-            assert found == [], (step, t, found)
         expected = alone.plan(request)
         got = rolled.plan(request)
         assert (got.cells == expected.cells).all(), step
