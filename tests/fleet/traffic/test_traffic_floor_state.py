@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fleet.traffic import floor_state as floor_state_module
 from fleet.traffic.floor_state import BlockChange, FloorState, GoalIssue
+from tests.fleet.traffic.helpers import random_fleet, scenarios
+from tests.helpers import plain_bfs
 from wms.errors import InputError
 
 # 3 x 5; column 2 is a wall except row 1, so (1, 2) = cell 7 is the only way across.
@@ -95,6 +99,7 @@ def test_add_robot_refuses_cells_that_are_not_free(bridge, cell: int, message: s
 def test_add_robot_takes_the_next_id_and_keeps_arrays_aligned(bridge) -> None:
     """Added robots get increasing ids; ids, cells, headings and online stay aligned."""
     floor = FloorState(bridge, np.array([0, 4]), np.array([1, 6]))
+    assert floor.indices(np.array([1])).tolist() == [1]
     assert floor.add_robot(10, heading=7) == 2
     assert floor.add_robot(14, robot=9) == 9
     assert floor.add_robot(11) == 10
@@ -143,3 +148,75 @@ def test_reachability_is_recomputed_only_when_obstacles_change(bridge, monkeypat
     floor.unblock([3])  # not blocked: no change
     floor.reachable(0, 4)
     assert len(calls) == 2
+
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["block", "unblock", "add", "offline", "online", "move", "settle"]),
+        st.integers(0, 1000),
+        st.integers(0, 1000),
+    ),
+    max_size=40,
+)
+
+
+def _snapshot(floor: FloorState) -> tuple:
+    arrays = (floor.ids, floor.cells, floor.headings, floor.online)
+    return (*(a.tolist() for a in arrays), floor.blocked, floor.pending)
+
+
+def _apply(floor: FloorState, op: str, a: int, b: int, size: int) -> None:
+    robots = floor.ids.tolist() or [0]
+    robot = robots[a % len(robots)]
+    if op == "block":
+        floor.block([a % size, b % size])
+    elif op == "unblock":
+        floor.unblock([a % size])
+    elif op == "add":
+        floor.add_robot(a % (size + 2), heading=b)  # sometimes off the map
+    elif op in ("offline", "online"):
+        floor.set_online(robot, op == "online")
+    elif op == "move":
+        floor.move(np.array([robot]), np.array([b % size]))
+    else:
+        floor.settle()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), OPS)
+def test_random_operations_keep_the_floor_consistent(scenario, ops) -> None:
+    """Any sequence of operations: refused ones change nothing; robots never share a cell;
+    no on-line robot stands on an effective block; after settle every pending block has its
+    robot on it; obstacles are blocks plus off-line robots; reachability agrees with a
+    plain BFS around the obstacles."""
+    nav, count, seed = scenario
+    _, free, cells, heads = random_fleet(nav, count, seed)
+    floor = FloorState(nav, cells, heads)
+    size, width = nav.size, nav.shape[1]
+    for op, a, b in ops:
+        before = _snapshot(floor)
+        try:
+            _apply(floor, op, a, b, size)
+        except InputError:
+            assert _snapshot(floor) == before, op
+        cells = floor.cells
+        assert np.unique(cells).size == cells.size
+        on_line = set(cells[floor.online].tolist())
+        assert not on_line & floor.blocked
+        offline = set(cells[~floor.online].tolist())
+        assert floor.obstacles().tolist() == sorted(floor.blocked | offline)
+    floor.settle()
+    assert floor.pending <= set(floor.cells[floor.online].tolist())
+    open_floor = nav.copy().ravel()
+    open_floor[floor.obstacles()] = False
+    open_floor = open_floor.reshape(nav.shape)
+    start = int(free[seed % free.size])
+    if open_floor.ravel()[start]:
+        dist = plain_bfs(open_floor, divmod(start, width)).ravel()
+        for goal in free.tolist():
+            assert floor.reachable(start, goal) == (dist[goal] >= 0)
+            issue = floor.goal_issue(start, goal)
+            expected = None if dist[goal] >= 0 else GoalIssue.UNREACHABLE
+            if not open_floor.ravel()[goal]:
+                expected = GoalIssue.BLOCKED
+            assert issue is expected
