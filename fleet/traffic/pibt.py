@@ -141,14 +141,14 @@ class PIBTPlanner:
         the cache (values do not depend on when they were computed). Stale rows
         are not refreshed during a rollout, so congestion-aware costs stay exact.
         """
+        rotation = self.model is ActionModel.ROTATION
         if steps < 0:
             raise ValueError("steps must be >= 0")
+        if rotation and request.headings is None:
+            raise ValueError("the rotation model needs headings")
         saved = (copy.deepcopy(self._memory), self._rng.bit_generator.state, self._steps)
         stale_refresh = self.distances.stale_refresh
         self.distances.stale_refresh = 0
-        rotation = self.model is ActionModel.ROTATION
-        if rotation and request.headings is None:
-            raise ValueError("the rotation model needs headings")
         cells = [np.asarray(request.cells, dtype=np.int64)]
         headings = [np.asarray(request.headings, dtype=np.int64) % 4] if rotation else []
         try:
