@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fleet.traffic.floor_state import FloorState
 from fleet.traffic.planner import ActionModel, PlanRequest
 from fleet.traffic.registry import make_planner, planner_names
 from tests.fleet.traffic.helpers import assert_legal_step, random_fleet, scenarios
@@ -88,3 +89,29 @@ def test_held_mask_of_the_wrong_length_is_refused() -> None:
     planner = make_planner("pibt", np.ones((2, 2), dtype=bool))
     with pytest.raises(ValueError, match="held"):
         planner.plan(PlanRequest(cells=np.array([0, 3]), goals=np.array([3, 0]), held=[True]))
+
+
+@pytest.mark.parametrize("model", list(ActionModel))
+def test_robots_lagging_at_random_keep_reaching_goals(make_floor, model) -> None:
+    """The manager's loop on a FloorState: each step a random 30% of robots lag (held); every
+    step stays legal, held robots stay put, and every robot keeps reaching new goals."""
+    nav = make_floor(["........", ".TT..TT.", "........", ".TT..TT.", "........"])
+    count, steps = 8, 1500
+    rng, free, cells, heads = random_fleet(nav, count, 4)
+    floor = FloorState(nav, cells, heads)
+    planner = make_planner("guided", nav, model, 4)
+    goals = rng.choice(free, count)
+    reached = np.zeros(count, dtype=np.int64)
+    for step in range(steps):
+        held = rng.random(count) < 0.3
+        request = floor.plan_request(goals, rotation=model is ActionModel.ROTATION, held=held)
+        result = planner.plan(request)
+        assert_legal_step(
+            nav, request.cells, result.cells, model, request.headings, result.headings, step
+        )
+        assert (result.cells[held] == request.cells[held]).all()
+        floor.move(request.robot_ids, result.cells, result.headings)
+        done = floor.cells == goals
+        reached += done
+        goals = np.where(done, rng.choice(free, count), goals)
+    assert reached.min() >= 30, reached
