@@ -139,7 +139,9 @@ class PIBTPlanner:
         Waiting times, stall counters, the watchdog's step count and the random
         generator are restored afterwards; goal tables the rollout needed stay in
         the cache (values do not depend on when they were computed). Stale rows
-        are not refreshed during a rollout, so congestion-aware costs stay exact.
+        are not refreshed during a rollout. One inexactness is left, with
+        congestion-aware costs only: a stale row the rollout evicts from a full
+        pool comes back fresh in the next plan.
         """
         rotation = self.model is ActionModel.ROTATION
         if steps < 0:
