@@ -74,12 +74,14 @@ def _spec(task: StreamTask, dwell_s: float) -> TaskSpec:
         kind = TaskKind.MOVE_POD
     else:
         *picks, station = task.stops
-        stops = tuple(
-            Stop(
-                c, StopAction.PICK_LINES, dwell_s, (PickLine(f"{task.task_id}/{i}", "", "", 1, ""),)
-            )
-            for i, c in enumerate(picks)
-        ) + (Stop(station, StopAction.STATION, dwell_s),)
+        lines = [(PickLine(f"{task.task_id}/{i}", "", "", 1, ""),) for i in range(len(picks))]
+        stops = (
+            *(
+                Stop(c, StopAction.PICK_LINES, dwell_s, ln)
+                for c, ln in zip(picks, lines, strict=True)
+            ),
+            Stop(station, StopAction.STATION, dwell_s),
+        )
         kind = TaskKind.PICK_ROUTE
     return TaskSpec(
         task.task_id,
