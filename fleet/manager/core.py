@@ -810,7 +810,8 @@ class FleetCore:
 
     def _phase_traffic(self) -> None:
         self._arrivals()
-        movers: list[RobotTrack] = []
+        robots: list[RobotTrack] = []
+        held: list[bool] = []
         for track in self.robots.values():
             drive = self.reservations.drives.get(track.robot_id)
             if drive is None or not track.online or track.fault is not None:
@@ -818,29 +819,34 @@ class FleetCore:
             reason = self._held_reason(track, drive)
             if reason:
                 track.waiting = reason
-                continue
-            movers.append(track)
-        if not movers:
+            robots.append(track)
+            held.append(bool(reason))
+        if not robots or all(held):
             return
-        frontiers = {self.reservations.drives[t.robot_id].frontier for t in movers}
+        # Every robot stands on its frontier for the planner; held robots are immovable
+        # obstacles that keep their goal tables; every other reserved cell is blocked.
+        frontiers = {self.reservations.drives[t.robot_id].frontier for t in robots}
         blocked = {c for c in self.reservations.all_held() if c not in frontiers}
         blocked |= self.blocked
         width = self.width
         cells = np.array(
-            [_flat(self.reservations.drives[t.robot_id].frontier, width) for t in movers]
+            [_flat(self.reservations.drives[t.robot_id].frontier, width) for t in robots]
         )
         goals = np.array(
-            [_flat(g, width) if (g := self.goal(t)) is not None else -1 for t in movers],
+            [_flat(g, width) if (g := self.goal(t)) is not None else -1 for t in robots],
             dtype=np.int64,
         )
         request = PlanRequest(
             cells=cells,
             goals=goals,
-            robot_ids=np.array([t.number for t in movers], dtype=np.int64),
+            robot_ids=np.array([t.number for t in robots], dtype=np.int64),
             blocked=np.array(sorted(_flat(c, width) for c in blocked), dtype=np.int64),
+            held=np.array(held, dtype=bool),
         )
+        movers = [t for t, h in zip(robots, held, strict=True) if not h]
         result = self.planner.plan(request)
-        for track, nxt in zip(movers, np.asarray(result.cells).tolist(), strict=True):
+        planned = [c for c, h in zip(np.asarray(result.cells).tolist(), held, strict=True) if not h]
+        for track, nxt in zip(movers, planned, strict=True):
             drive = self.reservations.drives[track.robot_id]
             cell = divmod(int(nxt), width)
             if cell == drive.frontier:
