@@ -152,20 +152,19 @@ def cycle_timing(
     sim.timer = timer
     rng = random.Random(seed)
     access = sorted({loc.access_cell for loc in floor.locations})
-    stations = [p.cell for p in floor.stations]
     made = 0
     while sim.now < seconds:
         queued = sum(1 for t in core.tasks.open() if t.status is TaskStatus.QUEUED)
         for _ in range(max(0, robots // 2 - queued)):
-            cell = access[rng.randrange(len(access))]
-            line = PickLine(f"c{made}/0", "", "", 1, "")
+            first, second = (access[rng.randrange(len(access))] for _ in range(2))
+            lines = [(PickLine(f"c{made}/{i}", "", "", 1, ""),) for i in range(2)]
             core.submit(
                 TaskSpec(
                     f"c{made}",
                     TaskKind.PICK_ROUTE,
                     (
-                        Stop(cell, StopAction.PICK_LINES, 4.0, (line,)),
-                        Stop(stations[made % len(stations)], StopAction.STATION, 4.0),
+                        Stop(first, StopAction.PICK_LINES, 4.0, lines[0]),
+                        Stop(second, StopAction.PICK_LINES, 4.0, lines[1]),
                     ),
                 )
             )

@@ -42,6 +42,8 @@ class FleetConfig:
     """A busy robot with this little of its task left is offered for the next one."""
     seconds_per_cell: float = 1.0
     """Travel-time estimate used against due times."""
+    resequence_ms: int = 20
+    """Time limit of one OR-Tools re-sequencing of a route when a robot takes it."""
     pick_s_per_line: float = 4.0
     station_s: float = 10.0
     lift_s: float = 2.0

@@ -73,6 +73,7 @@ from fleet.manager.model import (
     TaskStatus,
 )
 from fleet.manager.release import Drive, ReservationError, Reservations
+from fleet.manager.sequence import SequenceParams, SequenceStop, resequence
 from fleet.manager.tasks import Task, TaskBook, TaskError
 from fleet.protocol.messages import (
     Action,
@@ -643,11 +644,11 @@ class FleetCore:
         elif task is not None and task.status is TaskStatus.ASSIGNED:
             held = task.task_id
         elif task is not None and task.status is TaskStatus.ACTIVE:
-            left = self._work(replace(task.spec, stops=task.spec.stops[task.stop_index :]))
-            first = int(self.tables.from_cell(task.spec.stops[task.stop_index].cell)[cell])
+            left = self._work(replace(task.spec, stops=task.stops[task.stop_index :]))
+            first = int(self.tables.from_cell(task.stops[task.stop_index].cell)[cell])
             if first + left > self.config.about_free_cells:
                 return None
-            cell, free_in = task.spec.stops[-1].cell, first + left
+            cell, free_in = task.stops[-1].cell, first + left
             held = track.next_task_id
         return RobotOffer(
             track.robot_id,
@@ -696,18 +697,45 @@ class FleetCore:
                 self._emit_transition(current, TaskStatus.QUEUED, reason="robot took better task")
         track.task_id = task.task_id
         track.park = None
+        task = self.tasks.get(task.task_id)
         self._emit_transition(
-            self.tasks.get(task.task_id), TaskStatus.ASSIGNED, robot=track.robot_id
+            task,
+            TaskStatus.ASSIGNED,
+            robot=track.robot_id,
+            sequence=self._resequence(task, self.reservations.drives[track.robot_id].frontier),
         )
+
+    def _resequence(self, task: Task, start: Cell) -> tuple[int, ...] | None:
+        """Re-order a route's remaining stops from where its robot is (the last stop, the
+        station, stays last); OR-Tools routing with the cut-off as a time window."""
+        if not task.spec.resequence:
+            return None
+        order = task.sequence or tuple(range(len(task.spec.stops)))
+        done, rest, last = order[: task.stop_index], order[task.stop_index : -1], order[-1]
+        if len(rest) < 2:
+            return None
+        stops = [
+            SequenceStop(task.spec.stops[i].cell, task.spec.stops[i].duration_s, task.spec.due_s)
+            for i in rest
+        ]
+        params = SequenceParams(
+            now_s=self.now,
+            seconds_per_cell=self.config.seconds_per_cell,
+            time_limit_ms=self.config.resequence_ms,
+        )
+        found = resequence(start, stops, task.spec.stops[last].cell, self.distances, params)
+        if not found.solved:
+            return None
+        return (*done, *(rest[i] for i in found.order), last)
 
     def _offer(self, task: Task, offered: set[str]) -> TaskOffer:
         spec = task.spec
         holder = task.robot if task.status is TaskStatus.ASSIGNED else None
         return TaskOffer(
             task.task_id,
-            spec.stops[task.stop_index].cell,
-            spec.stops[-1].cell,
-            self._work(replace(spec, stops=spec.stops[task.stop_index :])),
+            task.stops[task.stop_index].cell,
+            task.stops[-1].cell,
+            self._work(replace(spec, stops=task.stops[task.stop_index :])),
             spec.needs,
             spec.payload_kg,
             task.priority,
@@ -719,7 +747,7 @@ class FleetCore:
     def _phase_recharge(self) -> None:
         taken = {t.robot for t in self.tasks.open() if t.spec.kind is TaskKind.CHARGE}
         busy_chargers = {
-            t.spec.stops[0].cell for t in self.tasks.open() if t.spec.kind is TaskKind.CHARGE
+            t.stops[0].cell for t in self.tasks.open() if t.spec.kind is TaskKind.CHARGE
         }
         queued_work = any(
             t.status is TaskStatus.QUEUED and t.spec.kind not in SERVICE_KINDS
@@ -786,7 +814,7 @@ class FleetCore:
         if track.task_id is None:
             return None
         task = self.tasks.get(track.task_id)
-        return task.spec.stops[min(task.stop_index, len(task.spec.stops) - 1)].cell
+        return task.stops[min(task.stop_index, len(task.stops) - 1)].cell
 
     def _held_reason(self, track: RobotTrack, drive: Drive) -> str:
         if self.estop:
@@ -881,9 +909,9 @@ class FleetCore:
             if drive.frontier != goal:
                 continue
             task = self.tasks.get(track.task_id)
-            if task.stop_index >= len(task.spec.stops):
+            if task.stop_index >= len(task.stops):
                 continue  # every stop done: a charge task waiting for its threshold
-            stop = task.spec.stops[task.stop_index]
+            stop = task.stops[task.stop_index]
             if stop.action is StopAction.NONE:
                 if drive.lag == 0:
                     self._stop_done(track, task)
@@ -895,7 +923,7 @@ class FleetCore:
 
     def _attach_stop_action(self, track: RobotTrack, drive: Drive, index: int) -> None:
         task = self.tasks.get(track.task_id)  # type: ignore[arg-type]
-        stop = task.spec.stops[task.stop_index]
+        stop = task.stops[task.stop_index]
         if stop.action is StopAction.NONE:
             return
         action_id = f"{task.task_id}/{task.stop_index}/{next(self._service_ids)}"
@@ -946,7 +974,7 @@ class FleetCore:
             self._drop_task(task, TaskStatus.FAILED, "stop action failed on the robot")
 
     def _stop_done(self, track: RobotTrack, task: Task) -> None:
-        stop = task.spec.stops[task.stop_index]
+        stop = task.stops[task.stop_index]
         if task.status is TaskStatus.ASSIGNED:
             self._emit_transition(task, TaskStatus.ACTIVE, robot=track.robot_id)
             task = self.tasks.get(task.task_id)
@@ -955,7 +983,7 @@ class FleetCore:
                 ConfirmPicks(task.task_id, track.robot_id, task.stop_index, stop.lines)
             )
         index = task.stop_index + 1
-        if index >= len(task.spec.stops):
+        if index >= len(task.stops):
             track.task_id, track.next_task_id = track.next_task_id, None
             self._emit_transition(task, TaskStatus.DONE, stop_index=index)
             if task.spec.kind is TaskKind.PARK:
@@ -1019,7 +1047,7 @@ class FleetCore:
         for index, action_id in drive.actions_at.items():
             inside = start < index <= end or (start == 0 and index == 0)
             if inside and task is not None and track.action_id == action_id:
-                stop = task.spec.stops[task.stop_index]
+                stop = task.stops[task.stop_index]
                 node_actions[index - start] = (self._stop_action(task, stop, action_id),)
         nodes, edges = path_nodes_edges(
             self.floor, base + horizon, len(base), 2 * (start + drive.offset), node_actions

@@ -113,6 +113,8 @@ class TaskEvent:
     spec: TaskSpec | None = None
     """Carried by the first event (``seq == 1``) so the log alone rebuilds the task."""
     priority: int | None = None
+    sequence: tuple[int, ...] | None = None
+    """A new visiting order of the stops (indices into the spec's), when re-sequenced."""
 
 
 @dataclass(frozen=True, slots=True)

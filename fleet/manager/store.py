@@ -31,6 +31,7 @@ DDL = (
         stop_index INTEGER NOT NULL,
         priority INTEGER,
         spec TEXT,
+        sequence TEXT,
         PRIMARY KEY (task_id, seq)
     ) STRICT""",
     """CREATE TRIGGER IF NOT EXISTS fleet_task_events_no_update
@@ -92,13 +93,14 @@ class SqliteTaskStore:
                 e.stop_index,
                 e.priority,
                 json.dumps(spec_to_dict(e.spec)) if e.spec is not None else None,
+                json.dumps(list(e.sequence)) if e.sequence is not None else None,
             )
             for e in events
         ]
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             self._conn.executemany(
-                "INSERT INTO fleet_task_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO fleet_task_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (task_id, seq) DO NOTHING",
                 rows,
             )
@@ -120,6 +122,7 @@ class SqliteTaskStore:
                 stop_index=row["stop_index"],
                 priority=row["priority"],
                 spec=spec_from_dict(json.loads(row["spec"])) if row["spec"] else None,
+                sequence=tuple(json.loads(row["sequence"])) if row["sequence"] else None,
             )
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from fleet.manager.events import TaskEvent
-from fleet.manager.model import TaskSpec, TaskStatus
+from fleet.manager.model import Stop, TaskSpec, TaskStatus
 
 ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {
     TaskStatus.QUEUED: frozenset({TaskStatus.ASSIGNED, TaskStatus.FAILED, TaskStatus.CANCELLED}),
@@ -59,6 +59,15 @@ class Task:
     created_s: float
     updated_s: float
     reason: str | None = None
+    sequence: tuple[int, ...] | None = None
+    """The visiting order chosen for the stops (indices into ``spec.stops``), if re-sequenced."""
+
+    @property
+    def stops(self) -> tuple[Stop, ...]:
+        """The stops in visiting order; ``stop_index`` counts along these."""
+        if self.sequence is None:
+            return self.spec.stops
+        return tuple(self.spec.stops[i] for i in self.sequence)
 
     @property
     def task_id(self) -> str:
@@ -76,7 +85,7 @@ class Task:
             "robot": self.robot,
             "priority": self.priority,
             "stop_index": self.stop_index,
-            "stops": [list(s.cell) for s in self.spec.stops],
+            "stops": [list(s.cell) for s in self.stops],
             "due_s": self.spec.due_s,
             "reason": self.reason,
         }
@@ -135,6 +144,7 @@ class TaskBook:
         robot: str | None = None,
         reason: str | None = None,
         stop_index: int | None = None,
+        sequence: tuple[int, ...] | None = None,
     ) -> TaskEvent:
         task = self.get(task_id)
         if status not in ALLOWED[task.status]:
@@ -149,6 +159,7 @@ class TaskBook:
             robot=robot if status in (TaskStatus.ASSIGNED, TaskStatus.ACTIVE) else None,
             reason=reason,
             stop_index=task.stop_index if stop_index is None else stop_index,
+            sequence=sequence,
         )
         self.apply(event)
         return event
@@ -199,6 +210,7 @@ class TaskBook:
             seq=event.seq,
             updated_s=event.at_s,
             reason=event.reason,
+            sequence=event.sequence if event.sequence is not None else task.sequence,
         )
         return True
 

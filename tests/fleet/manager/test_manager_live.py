@@ -198,3 +198,58 @@ def _try(fn: Callable[[], Any]) -> Any:
         return fn()
     except AssertionError:
         return None
+
+
+def test_silent_robot_keeps_its_cells_and_is_reintegrated() -> None:
+    """A robot that goes silent mid-task is CONNECTIONBROKEN: its task goes to another robot,
+    every cell of its granted base stays held, and when it talks again it rejoins as idle."""
+    with live_floor(2) as (service, runner):
+        wait_for(lambda: len(service.core.reservations.drives) == 2, 20)
+        far = ACCESS[len(ACCESS) // 3]
+        tid = service.call(lambda c: operator.handle(c, AddTask(TaskKind.MOVE, (far,))))["task_id"]
+        robot = wait_for(lambda: service.call(lambda c: c.tasks.get(tid).robot), 20)
+        wait_for(lambda: service.call(lambda c: c.robots[robot].empty_cells >= 2), 30)
+        runner.comm_loss(robot, 12.0)
+        held = wait_for(
+            lambda: service.call(
+                lambda c: None if c.robots[robot].online else c.reservations.held_by(robot)
+            ),
+            30,
+        )
+        assert held, "the silent robot's base was not kept"
+        assert wait_for(lambda: statuses(service, [tid]).get(tid) == "done", 120)
+        back = wait_for(lambda: service.call(lambda c: c.robots[robot].online), 60)
+        assert back
+        assert runner.violations() == []
+
+
+def test_fleet_snapshot_on_the_pub_socket() -> None:
+    """A late viewer gets the versioned fleet snapshot (robots, tasks, reservations)."""
+    from fleet.bus.subscriber import FleetSubscriber
+
+    bus = BusServer("tcp://127.0.0.1:0", pub="tcp://127.0.0.1:0", insecure=True, config=BUS)
+    bus.start()
+    core = FleetCore(FLOOR, FleetConfig(cycle_s=0.05))
+    service = ManagerService(core, bus).start()
+    runner = SimRunner(bus.endpoint, FLOOR, [SimRobotSpec("r0", STARTS[0])], speed=4.0, step_s=0.05)
+    runner.start()
+    try:
+        wait_for(lambda: len(core.reservations.drives) == 1, 20)
+        assert bus.pub_endpoint and bus.snapshot_endpoint
+        with FleetSubscriber(bus.pub_endpoint, bus.snapshot_endpoint) as viewer:
+
+            def snapshot() -> Any:
+                viewer.snapshot(timeout_s=5.0)
+                return viewer.values.get(("fleet", "snapshot"))
+
+            first = wait_for(lambda: (s := snapshot()) and s["robots"] and s, 20)
+            assert first and first["robots"][0]["robot"] == "sim/r0"
+            assert {"version", "tasks", "reservations", "robots"} <= set(first)
+            later = wait_for(
+                lambda: (s := snapshot()) and s["version"] > first["version"] and s, 20
+            )
+            assert later
+    finally:
+        runner.stop()
+        service.stop()
+        bus.stop()

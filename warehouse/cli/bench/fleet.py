@@ -15,6 +15,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from fleet.manager.assign import Assigner, make_assigner
 from fleet.manager.assign_eval import StreamParams, random_request, simulate, task_stream
 from fleet.manager.distances import FloorDistances
 from warehouse.cli.common import add_json, emit, float_in, int_in, seed_int
+from warehouse.config import REPO_ROOT as REPO
 from warehouse.config import load_config
+from warehouse.fleet_lockstep import cycle_timing, stream_run
 from wms.errors import InputError
 
 
@@ -42,6 +45,25 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--agvs", type=int_in(0, 10_000), default=8, help="stream: AGVs")
     parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--no-stream", action="store_true", help="only the timing case")
+    parser.add_argument(
+        "--cycle-config",
+        metavar="F",
+        default=str(REPO / "configs" / "retail.toml"),
+        help="floor for the full-cycle timing at 200 robots (default: configs/retail.toml)",
+    )
+    parser.add_argument(
+        "--cycle-seconds",
+        type=float_in(0, 36_000),
+        default=120.0,
+        help="simulated seconds of the 200-robot cycle timing (0: skip it)",
+    )
+    parser.add_argument(
+        "--traffic-hours",
+        type=float_in(0, 24),
+        default=0.5,
+        help="arrival hours of the same stream run through the whole manager with traffic "
+        "(0: skip it)",
+    )
     add_json(parser)
     parser.set_defaults(handler=run)
 
@@ -61,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         stream=None if args.no_stream else params,
         seed=args.seed,
+        cycle_config=args.cycle_config if args.cycle_seconds > 0 else None,
+        cycle_seconds=args.cycle_seconds,
+        traffic_hours=args.traffic_hours,
     )
     emit(result, args.json, _human)
     return 0
@@ -75,6 +100,9 @@ def measure(
     stream: StreamParams | None = None,
     seed: int = 0,
     clock: Callable[[], float] = time.perf_counter,
+    cycle_config: str | Path | None = None,
+    cycle_seconds: float = 120.0,
+    traffic_hours: float = 0.0,
 ) -> dict[str, Any]:
     """Every figure of the fleet benchmark as one JSON-ready dict (``repeats=0``: no timing)."""
     floor = load_config(config).floor
@@ -113,8 +141,30 @@ def measure(
         result[f"assign_{key}_{name}"] = figures
         if name == "ours":
             result[f"assign_ms_{key}"] = figures["ms_median"]
+    if cycle_config is not None:
+        timing = cycle_timing(load_config(cycle_config).floor, 200, cycle_seconds, seed, clock)
+        result["cycle_200"] = timing
+        result["cycle_ms_p95_200"] = timing["cycle_ms_p95"]
     if stream is None:
         return result
+    if traffic_hours > 0:
+        short = replace(stream, arrival_hours=traffic_hours)
+        with_traffic = task_stream(floor, distances, short)
+        runs_t = {
+            n: stream_run(floor, with_traffic, short, n, seed=seed) for n in ("ours", "greedy")
+        }
+        ours_t, greedy_t = runs_t["ours"], runs_t["greedy"]
+        result["with_traffic"] = {
+            "arrival_hours": traffic_hours,
+            "empty_travel_vs_greedy": round(ours_t["empty_cells"] / greedy_t["empty_cells"], 4)
+            if greedy_t["empty_cells"]
+            else None,
+            "throughput_vs_greedy": round(ours_t["tasks_per_hour"] / greedy_t["tasks_per_hour"], 4)
+            if greedy_t["tasks_per_hour"]
+            else None,
+            "ours": ours_t,
+            "greedy": greedy_t,
+        }
     tasks_in = task_stream(floor, distances, stream)
     runs = {}
     for name in ("ours", "greedy"):
@@ -177,5 +227,19 @@ def _human(r: dict[str, Any]) -> str:
         lines.append(
             f"  empty travel ours/greedy {r['empty_travel_vs_greedy']}, "
             f"throughput ours/greedy {r['throughput_vs_greedy']}"
+        )
+    if "cycle_200" in r:
+        c = r["cycle_200"]
+        lines.append(
+            f"  full decision cycle, 200 robots on {c['floor']}: p50 {c['cycle_ms_p50']} ms, "
+            f"p95 {c['cycle_ms_p95']} ms, max {c['cycle_ms_max']} ms over {c['cycles']} cycles, "
+            f"{c['safety_violations']} safety violations"
+        )
+    if "with_traffic" in r:
+        t = r["with_traffic"]
+        lines.append(
+            f"  whole manager with traffic ({t['arrival_hours']:g} h of arrivals): empty travel "
+            f"ours/greedy {t['empty_travel_vs_greedy']}, throughput {t['throughput_vs_greedy']}, "
+            f"violations {t['ours']['safety_violations']}/{t['greedy']['safety_violations']}"
         )
     return "\n".join(lines)
