@@ -87,7 +87,7 @@ def _handle(core: FleetCore, request: Request) -> Any:
         )
         return {"task_id": task.task_id, "status": task.status.value}
     if isinstance(request, ListTasks):
-        return [t.as_dict() for t in core.tasks]
+        return [{**t.as_dict(), "waiting": core.refusals.get(t.task_id)} for t in core.tasks]
     if isinstance(request, ListRobots):
         return core.robot_views()
     if isinstance(request, CancelTask):
