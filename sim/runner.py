@@ -30,7 +30,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +73,10 @@ class _Seat:
         self.sent_at_s = -float("inf")
         self.sent_at_wall = -float("inf")
         self.connections_seen = 0
+        self.received = 0
+        """Downstream messages taken off the socket (applied, or lost while deaf)."""
+        self.states = 0
+        """State messages sent."""
 
 
 class SimRunner:
@@ -93,6 +97,7 @@ class SimRunner:
         charger_cells: frozenset[Cell] | None = None,
         epoch_s: float | None = None,
         context: zmq.Context | None = None,
+        report_every_step: bool = False,
     ) -> None:
         ids = [spec.robot_id for spec in robots]
         if len(set(ids)) != len(ids):
@@ -116,6 +121,9 @@ class SimRunner:
         self.state_interval_s = state_interval_s
         self.heartbeat_s = heartbeat_s
         self.charger_cells = charger_cells
+        self.report_every_step = report_every_step
+        """Lockstep: every live robot sends exactly one state per step, so the fleet side
+        knows how many to wait for (`states_sent`)."""
         self.epoch_s = time.time() if epoch_s is None else epoch_s
         self._owns_context = context is None
         self.context = context or zmq.Context()
@@ -236,17 +244,20 @@ class SimRunner:
         return self.now_s
 
     def _receive(self, seat: _Seat) -> None:
-        deaf = self.now_s < seat.deaf_until_s
         while (message := seat.client.receive(0.0)) is not None:
-            if deaf:
-                continue  # lost on the air
-            if isinstance(message, Order):
-                seat.robot.on_order(message)
-            elif isinstance(message, InstantActions):
-                seat.robot.on_instant_actions(message)
-            elif isinstance(message, BusError):
-                self.bus_errors[seat.client.robot_id] += 1
-                log.warning("%s: the server rejected %s", seat.client.robot_id, message)
+            self._apply(seat, message)
+
+    def _apply(self, seat: _Seat, message: object) -> None:
+        seat.received += 1
+        if self.now_s < seat.deaf_until_s:
+            return  # lost on the air
+        if isinstance(message, Order):
+            seat.robot.on_order(message)
+        elif isinstance(message, InstantActions):
+            seat.robot.on_instant_actions(message)
+        elif isinstance(message, BusError):
+            self.bus_errors[seat.client.robot_id] += 1
+            log.warning("%s: the server rejected %s", seat.client.robot_id, message)
 
     def _report(self, seat: _Seat, wall: float) -> None:
         robot, client = seat.robot, seat.client
@@ -254,7 +265,8 @@ class SimRunner:
             self._send_factsheet(seat)  # asked for, or the server may be a new one
         seat.connections_seen = max(seat.connections_seen, client.connections)
         due = (
-            robot.revision != seat.sent_revision
+            self.report_every_step
+            or robot.revision != seat.sent_revision
             or self.now_s - seat.sent_at_s >= self.state_interval_s - 1e-9
             or wall - seat.sent_at_wall >= self.heartbeat_s
         )
@@ -263,6 +275,7 @@ class SimRunner:
 
     def _send_state(self, seat: _Seat, wall: float) -> None:
         seat.client.send(seat.robot.state(seat.client.header("state")))
+        seat.states += 1
         seat.sent_revision = seat.robot.revision
         seat.sent_at_s, seat.sent_at_wall = self.now_s, wall
 
@@ -280,6 +293,39 @@ class SimRunner:
             self._trace.append((self.now_s, cells))
             for violation in self.safety.observe(self.now_s, cells):
                 log.warning("safety violation: %s", violation)
+
+    # --- lockstep barrier (caller-driven runs) ------------------------------------------------
+
+    def is_alive(self, robot_id: str) -> bool:
+        """Connected and not deaf: its states reach the fleet."""
+        seat = self._seat(robot_id)
+        return seat.alive and self.now_s >= seat.deaf_until_s
+
+    def states_sent(self) -> dict[str, int]:
+        """State messages each robot has sent so far (lockstep: the fleet waits for these)."""
+        return {robot_id: seat.states for robot_id, seat in self._seats.items()}
+
+    def received(self) -> dict[str, int]:
+        return {robot_id: seat.received for robot_id, seat in self._seats.items()}
+
+    def await_messages(self, expected: Mapping[str, int], timeout_s: float = 10.0) -> bool:
+        """Take downstream messages off the sockets until each robot has received at least
+        ``expected[robot]`` in all (dead robots are skipped); False at the deadline.
+
+        Lockstep: the fleet says how many commands it sent each robot this step, and the
+        world applies them all before it advances, so a run does not depend on timing.
+        """
+        deadline = time.monotonic() + timeout_s
+        for rid, count in expected.items():
+            seat = self._seats.get(rid)
+            while seat is not None and seat.alive and seat.received < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                message = seat.client.receive(min(remaining, 0.05))
+                if message is not None:
+                    self._apply(seat, message)
+        return True
 
     # --- observation (any thread) ------------------------------------------------------------
 

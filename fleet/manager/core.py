@@ -254,6 +254,12 @@ class FleetCore:
 
     # --- robots -------------------------------------------------------------------------
 
+    def register(self, robot_ids: Iterable[str]) -> None:
+        """Know these robots before they connect, in this order (a lockstep run numbers its
+        robots the same way every time, whatever order their first frames arrive in)."""
+        for robot_id in robot_ids:
+            self._robot(robot_id)
+
     def _robot(self, robot_id: str) -> RobotTrack:
         track = self.robots.get(robot_id)
         if track is None:

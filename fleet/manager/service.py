@@ -91,6 +91,7 @@ class ManagerService(BusListener):
         booker: PickBooker | None = None,
         clock: Callable[[], float] = time.monotonic,
         snapshot_every: int = 1,
+        lockstep: bool = False,
     ) -> None:
         self.core = core
         self.bus = bus
@@ -105,18 +106,62 @@ class ManagerService(BusListener):
         self._thread: threading.Thread | None = None
         self._t0 = clock()
         self.errors = 0
+        self.lockstep = lockstep
+        """Cycles run only when `step` is called, on the caller's simulated clock; events
+        wait in an inbox and are handled in robot order, so a run does not depend on
+        the order frames happened to arrive in."""
+        self._inbox: list[tuple[str, int, Event]] = []
+        self._inbox_lock = threading.Lock()
+        self._arrivals = 0
+        self._states_seen: dict[str, int] = {}
         bus.listener = self
 
     # --- BusListener (bus thread): only enqueue ------------------------------------------
 
     def on_message(self, robot: str, message: Message) -> None:
         if isinstance(message, State):
-            self._events.put((RobotStateReport(robot, message), None))
+            self._enqueue(robot, RobotStateReport(robot, message))
+            with self._inbox_lock:
+                self._states_seen[robot] = self._states_seen.get(robot, 0) + 1
         elif isinstance(message, Factsheet):
-            self._events.put((RobotFactsheet(robot, message), None))
+            self._enqueue(robot, RobotFactsheet(robot, message))
 
     def on_connection(self, robot: str, state: ConnectionState) -> None:
-        self._events.put((RobotConnection(robot, state), None))
+        self._enqueue(robot, RobotConnection(robot, state))
+
+    def _enqueue(self, robot: str, event: Event) -> None:
+        if not self.lockstep:
+            self._events.put((event, None))
+            return
+        with self._inbox_lock:
+            self._arrivals += 1
+            self._inbox.append((robot, self._arrivals, event))
+
+    def states_seen(self) -> dict[str, int]:
+        """State messages the bus has handed over, per robot (the lockstep barrier)."""
+        with self._inbox_lock:
+            return dict(self._states_seen)
+
+    def step(self, now_s: float, timeout_s: float = 30.0) -> dict[str, int]:
+        """Lockstep: handle every waiting event in robot order, run one cycle at ``now_s``;
+        returns how many commands went to each robot (the world waits for them)."""
+
+        def work(core: FleetCore) -> dict[str, int]:
+            with self._inbox_lock:
+                inbox, self._inbox = self._inbox, []
+            commands: list[Command] = []
+            for _, _, event in sorted(inbox, key=lambda item: (item[0], item[1])):
+                commands += core.handle(event, now_s)
+            commands += core.cycle(now_s)
+            self._execute(commands)
+            self.publish_snapshot()
+            sent: dict[str, int] = {}
+            for command in commands:
+                if isinstance(command, SendOrder | SendInstantActions):
+                    sent[command.robot] = sent.get(command.robot, 0) + 1
+            return sent
+
+        return self.call(work, timeout_s)
 
     def on_ack(self, ack: Ack) -> None:
         if ack.order_key is not None and ack.result is not AckResult.ACCEPTED:
@@ -162,7 +207,7 @@ class ManagerService(BusListener):
                         self._handle(self._events.get_nowait())
                     except queue.Empty:
                         break
-            if self.clock() >= next_cycle:
+            if not self.lockstep and self.clock() >= next_cycle:
                 next_cycle = max(next_cycle + period, self.clock() - period)
                 self._guarded(lambda: self._execute(self.core.cycle(self.now())))
                 if self.core.stats.cycles % self.snapshot_every == 0:
