@@ -296,6 +296,10 @@ class SimRunner:
 
     # --- lockstep barrier (caller-driven runs) ------------------------------------------------
 
+    def robot(self, robot_id: str) -> SimRobot:
+        """The simulated controller itself (read it; change it only through the fault calls)."""
+        return self._seat(robot_id).robot
+
     def is_alive(self, robot_id: str) -> bool:
         """Connected and not deaf: its states reach the fleet."""
         seat = self._seat(robot_id)

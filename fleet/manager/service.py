@@ -38,7 +38,7 @@ from fleet.manager.events import (
     SendOrder,
     TaskEvent,
 )
-from fleet.manager.model import TaskStatus
+from fleet.manager.model import PickLine, TaskStatus
 from fleet.manager.store import MemoryTaskStore, TaskStore
 from fleet.protocol.messages import ConnectionState, Factsheet, Message, State
 
@@ -63,6 +63,8 @@ class LedgerBooker(PickBooker):
         self.booked = 0
         self.repeats = 0
         self.failed = 0
+        self.short: list[PickLine] = []
+        """Lines the stock could not cover when the robot got there."""
 
     def confirm(self, command: ConfirmPicks) -> int:
         booked = 0
@@ -73,6 +75,7 @@ class LedgerBooker(PickBooker):
                 )
             except Exception as error:  # a short line is reported, never crashes the loop
                 self.failed += 1
+                self.short.append(line)
                 log.warning("pick %s not booked: %s", line.pick_id, error)
                 continue
             booked += int(done)
