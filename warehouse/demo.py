@@ -8,7 +8,7 @@ charts in the run folder (`warehouse.day` does the day, `sim.charts` the report)
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,7 @@ from wms.layout import summarise
 @dataclass(frozen=True, slots=True)
 class DemoSettings:
     out_dir: Path
-    robots: int = 20
-    agvs: int = 0
-    seed: int = 0
-    planner: str = "guided"
-    orders: int | None = 200
-    orders_csv: Path | None = None
-    max_sim_s: float = 36_000.0
+    day: DaySettings = field(default_factory=DaySettings)
 
 
 def run_demo(config: AppConfig, settings: DemoSettings) -> dict[str, Any]:
@@ -40,38 +34,27 @@ def run_demo(config: AppConfig, settings: DemoSettings) -> dict[str, Any]:
     cells. The report's numbers depend only on the config and the seed, except the
     fields whose names end in ``wall_s``.
     """
-    if settings.planner not in planner_names():
+    day_settings = settings.day
+    if day_settings.planner not in planner_names():
         known = ", ".join(planner_names())
-        raise InputError("--planner", f"unknown planner {settings.planner!r} (known: {known})")
+        raise InputError("--planner", f"unknown planner {day_settings.planner!r} (known: {known})")
     floor = config.floor
     free = int(floor.navigable.sum()) - len(floor.chargers)
-    if settings.robots + settings.agvs > free:
-        raise InputError(
-            "--robots", f"{settings.robots + settings.agvs} robots do not fit on {free} free cells"
-        )
+    fleet = day_settings.amrs + day_settings.agvs
+    if fleet > free:
+        raise InputError("--robots", f"{fleet} robots do not fit on {free} free cells")
     out = settings.out_dir
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob("ledger.db*"):
         stale.unlink()
-    day = run_day(
-        config,
-        DaySettings(
-            amrs=settings.robots,
-            agvs=settings.agvs,
-            seed=settings.seed,
-            orders=settings.orders if settings.orders_csv is None else None,
-            orders_csv=settings.orders_csv,
-            max_sim_s=settings.max_sim_s,
-            planner=settings.planner,
-        ),
-        ledger_path=out / "ledger.db",
-    )
+    day = run_day(config, day_settings, ledger_path=out / "ledger.db")
     kpis = write_report(day.record, out, navigable=floor.navigable)
     save_floor_png(floor, out / "floor.png")
     report = {
         **{k: v for k, v in kpis.items() if k != "per_robot"},
         "speedup": round(day.record.sim_s / day.record.wall_s, 1) if day.record.wall_s else None,
-        "floor": summarise(floor, seed=settings.seed).to_dict(),
+        "mode": day_settings.mode.value,
+        "floor": summarise(floor, seed=day_settings.seed).to_dict(),
         "wms": day.wms,
         "ledger": {k: v for k, v in day.ledger.items() if k != "path"},
         "fleet": day.fleet,

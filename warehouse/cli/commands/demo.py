@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sim.scenario import BoundScenario, bind, load_scenario
 from warehouse.cli.common import add_json, emit, int_in, seed_int
 from warehouse.config import REPO_ROOT, load_config
+from warehouse.day import DaySettings, settings_from_scenario
 from warehouse.demo import DemoSettings, run_demo
 
 
@@ -26,7 +29,10 @@ def register(subparsers: Any) -> None:
     demo.add_argument(
         "--out", metavar="DIR", help="run folder (default: runs/<timestamp> in the repository)"
     )
-    demo.add_argument("--seed", type=seed_int, default=0)
+    demo.add_argument("--seed", type=seed_int, help="seed (default: the scenario's, or 0)")
+    demo.add_argument(
+        "--scenario", metavar="F", help="scenario file (docs/scenarios.md): fleet, orders, faults"
+    )
     demo.add_argument("--robots", type=int_in(1, 10_000), default=20, help="AMRs")
     demo.add_argument("--agvs", type=int_in(0, 10_000), default=0, help="AGVs (pod lifters)")
     demo.add_argument(
@@ -73,30 +79,41 @@ def describe_demo(r: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    if args.scenario:
+        bound = _bind_scenario(args.scenario)
+        config = load_config(bound.scenario.config)
+        day = settings_from_scenario(bound)
+        if args.seed is not None:
+            day = replace(day, seed=args.seed)
+    else:
+        config = load_config(args.config)
+        orders_csv = None
+        orders: int | None = None
+        if args.orders.isdigit():
+            orders = int_in(1, 1_000_000)(args.orders)
+        else:
+            orders_csv = Path(args.orders)
+        day = DaySettings(
+            amrs=args.robots,
+            agvs=args.agvs,
+            seed=args.seed or 0,
+            orders=orders,
+            orders_csv=orders_csv,
+            max_sim_s=float(args.max_sim_s),
+        )
+    day = replace(day, planner=args.planner)
     out = (
         Path(args.out)
         if args.out
         else REPO_ROOT / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
     )
-    orders_csv = None
-    orders: int | None = None
-    if args.orders.isdigit():
-        orders = int_in(1, 1_000_000)(args.orders)
-    else:
-        orders_csv = Path(args.orders)
-    settings = DemoSettings(
-        out_dir=out,
-        robots=args.robots,
-        agvs=args.agvs,
-        seed=args.seed,
-        planner=args.planner,
-        orders=orders,
-        orders_csv=orders_csv,
-        max_sim_s=float(args.max_sim_s),
-    )
-    report = run_demo(config, settings)
+    report = run_demo(config, DemoSettings(out_dir=out, day=day))
     emit(report, args.json, describe_demo)
     print(f"report: {out / 'report.json'}", file=sys.stderr)
     complete = report["orders_completed"] == report["orders_total"]
     return 0 if complete and report["safety_violations"] == 0 else 1
+
+
+def _bind_scenario(path: str) -> BoundScenario:
+    scenario = load_scenario(path)
+    return bind(scenario, load_config(scenario.config).floor)
