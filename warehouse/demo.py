@@ -14,7 +14,6 @@ from typing import Any
 
 from fleet.traffic.registry import planner_names
 from sim.charts import write_report
-from sim.viewer.floor_render import save_floor_png
 from warehouse.config import AppConfig
 from warehouse.day import DaySettings, run_day
 from wms.errors import InputError
@@ -49,7 +48,6 @@ def run_demo(config: AppConfig, settings: DemoSettings) -> dict[str, Any]:
         stale.unlink()
     day = run_day(config, day_settings, ledger_path=out / "ledger.db")
     kpis = write_report(day.record, out, navigable=floor.navigable)
-    save_floor_png(floor, out / "floor.png")
     report = {
         **{k: v for k, v in kpis.items() if k != "per_robot"},
         "speedup": round(day.record.sim_s / day.record.wall_s, 1) if day.record.wall_s else None,

@@ -76,21 +76,6 @@ def test_render_writes_png_headless(tmp_path: Path) -> None:
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_demo_runs_every_stage(tmp_path: Path) -> None:
-    """demo prints the floor, plans, books the ledger, drives robots, writes PNG and report."""
-    result = run_cli("demo", "--out", str(tmp_path), "--orders", "150", "--robots", "6")
-    assert result.returncode == 0, result.stderr
-    assert "floor default" in result.stdout
-    assert (tmp_path / "floor.png").stat().st_size > 1000
-    report = json.loads((tmp_path / "report.json").read_text())
-    assert report["wms"]["orders"] == 150
-    assert report["wms"]["travel"] < report["wms"]["baseline_single_order_sshape_travel"]
-    assert report["ledger"]["balanced"] and report["ledger"]["lines_short"] == 0
-    assert report["ledger"]["lines_picked"] == report["wms"]["lines"]
-    assert report["fleet"]["all_trips_completed"]
-    assert report["fleet"]["conflicts"] == 0
-
-
 def test_info_does_not_import_pygame() -> None:
     """Commands that do not draw never import pygame (its start-up is slow)."""
     code = (
