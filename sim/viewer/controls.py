@@ -110,14 +110,17 @@ class UiState:
 class Controller:
     """Turns clicks and keys into a new `UiState` and, for the owner, `ViewerRequest`s.
 
-    ``sink`` receives requests; without one the viewer is read-only (floor
-    controls emit nothing). Pause and speed are tracked here either way, so the
-    panel shows them and a read-only viewer can freeze its picture.
+    ``sink`` receives requests; without one, or with ``read_only``, nothing is
+    ever emitted (floor controls only say so on the panel). Pause and speed are
+    tracked here either way, so the panel shows them and a read-only viewer
+    can freeze its picture.
     """
 
-    def __init__(self, viewport: Viewport, sink: RequestSink | None = None) -> None:
-        self._sink = sink
-        self.state = UiState(viewport, read_only=sink is None)
+    def __init__(
+        self, viewport: Viewport, sink: RequestSink | None = None, read_only: bool = False
+    ) -> None:
+        self._sink = None if read_only else sink
+        self.state = UiState(viewport, read_only=self._sink is None)
 
     def handle(self, event: Input, view: FleetView) -> None:
         """One click or key press over the frame showing ``view``."""

@@ -15,8 +15,8 @@ Render modes, after PettingZoo's ``None`` / ``rgb_array`` / ``human``:
 
 With ``on_request`` the owner receives the floor controls (`BlockCell`,
 `BreakRobot`) and the clock controls (`SetPaused`, `SetSpeed`) as requests;
-without it the viewer is read-only. A paused read-only viewer keeps showing
-the snapshot it had when paused.
+without it, or with ``read_only=True``, the viewer emits nothing. A paused
+read-only viewer keeps showing the snapshot it had when paused.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class Viewer:
         mode: RenderMode | str = RenderMode.NONE,
         *,
         on_request: RequestSink | None = None,
+        read_only: bool = False,
         scale: int | None = None,
         title: str = "warehouse",
     ) -> None:
@@ -54,7 +55,7 @@ class Viewer:
         self.mode = RenderMode(mode)
         self.title = title
         viewport = Viewport(floor.shape, scale or fit_scale(floor.shape))
-        self.controller = Controller(viewport, on_request)
+        self.controller = Controller(viewport, on_request, read_only)
         self.view: FleetView = fleet_view(None, floor.shape)
         self._renderer: Any = None
         self._window: Any = None
