@@ -300,6 +300,8 @@ CASES = [
     ("bench bus --order-rate -1", "--order-rate"),
     ("bench ledger --history 99999999999", "--history"),
     ("bench ledger --ops 0", "--ops"),
+    ("bench viewer --robots 0", "--robots: 0 is outside"),
+    ("bench viewer --frames x", "--frames"),
     # -- planning and traffic
     ("slot --orders {d}/orders_nan.csv", "quantity 'nan'"),
     ("wave --orders {d}/orders_nan.csv", "quantity 'nan'"),
@@ -396,6 +398,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         "bench ledger",
         "bench bus",
         "bench mapf",
+        "bench viewer",
         "view",
     ]:
         code, _ = run([*command.split(), "--help"], capsys)

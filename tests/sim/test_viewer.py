@@ -166,3 +166,15 @@ def test_pygame_is_never_imported_without_drawing() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_bench_viewer_reports_frames_per_second(capsys: pytest.CaptureFixture[str]) -> None:
+    """``warehouse bench viewer --json`` draws the synthetic fleet and prints ``fps``."""
+    import json
+
+    from warehouse.cli import main
+
+    assert main(["bench", "viewer", "--robots", "30", "--frames", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["robots"] == 30
+    assert result["fps"] > 0 and result["fps_draw_only"] > 0
