@@ -165,9 +165,9 @@ class FleetView:
         ]
         if task is not None:
             rows.append(("task kind", f"{task.kind} ({task.status})"))
-            rows.append(
-                ("stop", f"{min(task.stop_index + 1, len(task.stops))} of {len(task.stops)}")
-            )
+            if task.stops:
+                stop = min(task.stop_index + 1, len(task.stops))
+                rows.append(("stop", f"{stop} of {len(task.stops)}"))
         rows.append(("waiting", robot.waiting or "-"))
         return Inspection(robot.robot, tuple(rows))
 

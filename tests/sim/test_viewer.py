@@ -92,6 +92,9 @@ def test_inspection_shows_task_battery_and_why_it_waits() -> None:
     assert working["task"] == "T1"
     assert working["stop"] == "1 of 2"
     assert view.inspect("acme/nobody") is None
+    no_stops = snapshot()
+    no_stops["tasks"][0]["stops"] = []
+    assert "stop" not in dict(fleet_view(no_stops, FLOOR.shape).inspect("acme/r1").rows)
 
 
 def pixel(surface: object, cell: tuple[int, int], viewer: Viewer) -> tuple[int, int, int]:
