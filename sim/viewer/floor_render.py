@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from sim.viewer.pygame_env import load_pygame
+from sim.viewer.viewport import LEGEND_HEIGHT
 from wms.layout import Floor, PointKind, ZoneKind
 
 Colour = tuple[int, int, int]
@@ -32,7 +33,6 @@ ZONE_COLOURS: dict[ZoneKind, Colour] = {
     ZoneKind.SPEED_LIMIT: (170, 110, 220),
     ZoneKind.HUMAN_ONLY: (255, 140, 40),
 }
-LEGEND_HEIGHT = 28
 
 
 def floor_image(floor: Floor) -> np.ndarray:

@@ -282,6 +282,17 @@ CASES = [
     ("ctl --connect tcp://127.0.0.1:1 drain", "required: ROBOT"),
     ("ctl --connect tcp://127.0.0.1:1 --keys {d}/missing --operator al estop", "al.key_secret"),
     ("ctl --connect tcp://127.0.0.1:1 --keys {d}/folder estop", "--operator"),
+    # -- view: a read-only viewer of a running fleet
+    ("view", "--connect"),
+    ("view --connect nonsense", "nonsense: cannot connect"),
+    ("view --connect tcp://127.0.0.1:1 --timeout 0.2 --screenshot {d}/out/v.png", "no fleet"),
+    ("view --connect tcp://127.0.0.1:1 --timeout 0", "--timeout"),
+    ("view --connect tcp://127.0.0.1:1 --timeout nan", "--timeout"),
+    ("view --connect tcp://127.0.0.1:1 --frames 0", "--frames: 0 is outside"),
+    ("view --connect tcp://127.0.0.1:1 --keys {d}/folder", "--viewer"),
+    ("view --connect tcp://127.0.0.1:1 --keys {d}/missing --viewer v", "v.key_secret"),
+    ("view --connect tcp://127.0.0.1:1 --screenshot {d}/folder", "--screenshot"),
+    ("view --connect tcp://127.0.0.1:1 --config {d}/broken.toml", "not valid TOML"),
     ("bench bus --robots 100000", "--robots: 100000 is outside 1..1000"),
     ("bench bus --rate nan", "--rate"),
     ("bench bus --rate 1e-9", "--rate"),
@@ -289,6 +300,8 @@ CASES = [
     ("bench bus --order-rate -1", "--order-rate"),
     ("bench ledger --history 99999999999", "--history"),
     ("bench ledger --ops 0", "--ops"),
+    ("bench viewer --robots 0", "--robots: 0 is outside"),
+    ("bench viewer --frames x", "--frames"),
     # -- planning and traffic
     ("slot --orders {d}/orders_nan.csv", "quantity 'nan'"),
     ("wave --orders {d}/orders_nan.csv", "quantity 'nan'"),
@@ -385,6 +398,8 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         "bench ledger",
         "bench bus",
         "bench mapf",
+        "bench viewer",
+        "view",
     ]:
         code, _ = run([*command.split(), "--help"], capsys)
         assert code == 0, command
