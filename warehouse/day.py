@@ -185,7 +185,7 @@ def run_day(
     config: AppConfig,
     settings: DaySettings,
     ledger_path: Path | None = None,
-    on_tick: Callable[[LockstepFloor], None] | None = None,
+    on_tick: Callable[[LockstepFloor, RunRecord], None] | None = None,
 ) -> DayRun:
     """Plan the day, open the ledger, drive every batch with the fleet; see the module doc."""
     floor = config.floor
@@ -253,7 +253,7 @@ def run_day(
             return all(run.core.tasks.get(t).status.final for t in ids)
 
         schedule = FaultSchedule(settings.faults)
-        pending_blocks: set[Cell] = set()
+        pending_blocks = lock.pending_blocks
         while lock.now_s < settings.max_sim_s and not done(lock):
             for action in schedule.due(lock.now_s):
                 _apply_fault(lock, action, names, pending_blocks)
@@ -277,7 +277,7 @@ def run_day(
                     )
                 )
             if on_tick is not None:
-                on_tick(lock)
+                on_tick(lock, record)
         finished = {}
         for event in lock.service.store.events():
             if event.status is TaskStatus.DONE:

@@ -87,6 +87,9 @@ class LockstepFloor:
         self._specs = list(robots)
         self.runner: SimRunner | None = None
         self.cycle_ms: list[float] = []
+        self.pending_blocks: set[tuple[int, int]] = set()
+        """Cells the fleet was told are blocked whose obstacle appears in the world once no
+        robot holds them (a robot already granted a cell is not driven into a wall)."""
 
     def start(self) -> LockstepFloor:
         self.bus.start()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario import BoundScenario, bind, load_scenario
-from warehouse.cli.common import add_json, emit, int_in, seed_int
+from warehouse.cli.common import add_json, emit, int_in, output_file, seed_int
 from warehouse.config import REPO_ROOT, load_config
 from warehouse.day import DaySettings, settings_from_scenario
 from warehouse.demo import DemoSettings, run_demo
@@ -44,6 +44,10 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--planner", default="guided", help="traffic planner (guided, pibt)")
     demo.add_argument(
         "--max-sim-s", type=int_in(1, 10_000_000), default=36_000, help="stop after this"
+    )
+    demo.add_argument("--view", action="store_true", help="watch it in the supervisor viewer")
+    demo.add_argument(
+        "--screenshot", metavar="F.png", help="save the viewer's last frame (headless)"
     )
     add_json(demo)
     demo.set_defaults(handler=run)
@@ -107,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
         if args.out
         else REPO_ROOT / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
     )
-    report = run_demo(config, DemoSettings(out_dir=out, day=day))
+    shot = output_file(args.screenshot, "--screenshot") if args.screenshot else None
+    settings = DemoSettings(out_dir=out, day=day, view=args.view, screenshot=shot)
+    report = run_demo(config, settings)
     emit(report, args.json, describe_demo)
     print(f"report: {out / 'report.json'}", file=sys.stderr)
     complete = report["orders_completed"] == report["orders_total"]
