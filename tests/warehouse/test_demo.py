@@ -132,3 +132,25 @@ def test_refused_before_any_work(tmp_path: Path, args: list[str], message: str) 
     done, _ = demo(tmp_path, *args)
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_headless_screenshot_has_the_floor_drawn(tmp_path: Path) -> None:
+    """--screenshot works headless and the picture is a drawn floor, not a blank frame."""
+    import os
+
+    import pygame
+
+    shot = tmp_path / "shot.png"
+    done = subprocess.run(
+        [sys.executable, "-m", "warehouse.cli", "demo", "--out", str(tmp_path / "run"),
+         "--robots", "4", "--orders", "12", "--screenshot", str(shot)],
+        capture_output=True, text=True, cwd=REPO, timeout=600,
+        env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    image = pygame.image.load(str(shot))
+    width, height = image.get_size()
+    colours = {
+        tuple(image.get_at((x, y)))[:3] for x in range(0, width, 7) for y in range(0, height, 7)
+    }
+    assert len(colours) > 8  # racks, aisles, stations, chargers, robots, text
