@@ -24,7 +24,9 @@ PROBE = b"probe"
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[tuple[BusServer, RobotClient]]:
-    patient = BusConfig(heartbeat_interval_s=60.0)  # liveness must not interfere here
+    patient = BusConfig(  # liveness must not interfere, every rejection is answered
+        heartbeat_interval_s=60.0, error_answer_burst=1_000_000, error_answers_per_s=1e6
+    )
     server = BusServer(LOOPBACK, pub=LOOPBACK, insecure=True, config=patient).start()
     context = zmq.Context()
     client = RobotClient(server.endpoint, "acme", "fuzz", context=context).connect()

@@ -230,7 +230,7 @@ def test_robot_restart_resets_header_numbering(
     recorder.wait_for(lambda r: len(states_of(r)) == 2)
     client.close(clean=False)
     again = clients(server.endpoint)
-    again.send(make_state(again))  # taken over at once: ROUTER_HANDOVER
+    again.send(make_state(again))  # taken over at once: the old connection is closed
     recorder.wait_for(lambda r: len(states_of(r)) == 3)
     assert states_of(recorder)[2].header.header_id == 0
 
