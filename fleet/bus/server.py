@@ -804,16 +804,27 @@ class _Oversized:
     size: int
 
 
-def snapshot_default(endpoint: str) -> str:
-    """The snapshot socket's default: the PUB's host and the next port (any port for 0 / *)."""
+def next_endpoint(endpoint: str, suffix: str) -> str:
+    """The endpoint beside ``endpoint``: same host, next TCP port (port 0 or * stays
+    "any port"); for ``ipc://`` and other transports the same address plus ``suffix``."""
     if endpoint.startswith("tcp://"):
         host, _, port = endpoint[len("tcp://") :].rpartition(":")
         if not port.isdigit() or int(port) == 0:
             return f"tcp://{host}:0"
         return f"tcp://{host}:{int(port) + 1}"
-    if endpoint.startswith("ipc://"):
-        return endpoint + ".snapshot"
-    return endpoint + "-snapshot"
+    return endpoint + suffix
 
 
-__all__ = ["AckResult", "BusListener", "BusServer", "RobotRecord", "snapshot_default"]
+def snapshot_default(endpoint: str) -> str:
+    """The snapshot socket's default: beside the PUB (``ipc://P`` -> ``ipc://P.snapshot``)."""
+    return next_endpoint(endpoint, ".snapshot")
+
+
+__all__ = [
+    "AckResult",
+    "BusListener",
+    "BusServer",
+    "RobotRecord",
+    "next_endpoint",
+    "snapshot_default",
+]

@@ -208,6 +208,10 @@ def check_header(header: Header, where: str) -> None:
         raise ValidationError(f"{where}.serialNumber", "manufacturer and serialNumber are required")
     if "/" in header.manufacturer:
         raise ValidationError(f"{where}.manufacturer", "must not contain '/'")
+    if not (header.manufacturer.isprintable() and header.serial_number.isprintable()):
+        raise ValidationError(
+            f"{where}.serialNumber", "manufacturer and serialNumber must be printable text"
+        )
     if "/" in header.serial_number:
         raise ValidationError(
             f"{where}.serialNumber", "must not contain '/' (robot ids are manufacturer/serial)"

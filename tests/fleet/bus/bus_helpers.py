@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import zmq
 
 from fleet.bus.acks import Ack
 from fleet.bus.config import BusConfig
 from fleet.bus.robot_client import RobotClient
 from fleet.bus.server import BusListener
-from fleet.protocol import BatteryState, ConnectionState, Message, OrderProgress, State
+from fleet.protocol import BatteryState, ConnectionState, Message, OrderProgress, State, timestamp
 from fleet.protocol.orders import state_message
 
 LOOPBACK = "tcp://127.0.0.1:0"
@@ -75,3 +84,92 @@ def make_state(client: RobotClient, progress: OrderProgress | None = None) -> St
     return state_message(
         client.header("state"), progress or OrderProgress(), battery=BatteryState(80.0, False)
     )
+
+
+_SERVING = re.compile(r"bus serving robots on (\S+?)(?:, PUB (\S+), snapshot (\S+?))? \(")
+
+
+class Served:
+    """`warehouse serve` in a subprocess: its endpoints, its log lines, its fate.
+
+    Every stderr line is collected by a thread (so the pipe never fills); `stop`
+    sends SIGTERM and returns the JSON summary the command prints on exit.
+    """
+
+    def __init__(self, *args: str, config: str | None = None) -> None:
+        command = [sys.executable, "-m", "warehouse.cli", "serve", "--bind", LOOPBACK, *args]
+        if config is not None:
+            command += ["--config", config]
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self.lines: list[bytes] = []
+        first = self.process.stderr.readline()
+        self.lines.append(first)
+        match = _SERVING.search(first.decode("utf-8", "replace"))
+        if match is None:
+            self.process.kill()
+            raise AssertionError(f"serve did not start: {first!r}")
+        self.endpoint, self.pub, self.snapshot = match.groups()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in iter(self.process.stderr.readline, b""):
+            self.lines.append(line)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def memory_kib(self, field: str = "VmHWM") -> int:
+        """``VmHWM`` (peak resident memory) or ``VmRSS`` of the server, in KiB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE).group(1))
+
+    def log(self) -> bytes:
+        return b"".join(self.lines)
+
+    def stop(self) -> dict[str, Any]:
+        """SIGTERM, then the exit summary; fails the test if the server had died."""
+        assert self.alive(), (
+            f"the server exited with {self.process.returncode}: {self.log()[-2000:]!r}"
+        )
+        self.process.send_signal(signal.SIGTERM)
+        out, _ = self.process.communicate(timeout=30)
+        self._reader.join(5)
+        assert self.process.returncode == 0, self.log()[-2000:]
+        return json.loads(out)
+
+    def kill(self) -> None:
+        if self.alive():
+            self.process.kill()
+            self.process.wait(10)
+
+
+def raw_dealer(context: zmq.Context, endpoint: str, routing_id: bytes | None = None) -> zmq.Socket:
+    """A bare DEALER as a hostile or hand-written controller would open it."""
+    socket = context.socket(zmq.DEALER)
+    socket.setsockopt(zmq.LINGER, 0)
+    if routing_id is not None:
+        socket.setsockopt(zmq.ROUTING_ID, routing_id)
+    socket.connect(endpoint)
+    return socket
+
+
+def wire_state(manufacturer: str, serial: str, header_id: int, **fields: Any) -> dict[str, Any]:
+    """A valid, fresh state map for ``manufacturer/serial`` with ``fields`` replaced."""
+    from fleet.protocol import to_wire
+    from fleet.protocol.examples import state
+
+    wire = to_wire(state())
+    wire.update(
+        manufacturer=manufacturer,
+        serialNumber=serial,
+        headerId=header_id,
+        timestamp=timestamp(time.time()),
+    )
+    wire.update(fields)
+    return wire

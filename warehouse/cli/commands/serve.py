@@ -10,8 +10,10 @@ import sys
 from typing import Any
 
 from fleet.bus.config import BusConfig
-from fleet.bus.server import BusServer
+from fleet.bus.server import BusServer, next_endpoint
 from warehouse.config import load_config
+
+DEFAULT_BIND = "tcp://127.0.0.1:5555"
 
 
 def register(subparsers: Any) -> None:
@@ -22,10 +24,19 @@ def register(subparsers: Any) -> None:
         "re-reads the authorised keys.",
     )
     parser.add_argument("--config", metavar="F", help="TOML config ([bus] section is used)")
-    parser.add_argument("--bind", default="tcp://127.0.0.1:5555", help="robot ROUTER endpoint")
-    parser.add_argument("--pub", metavar="ENDPOINT", help="PUB endpoint for viewers")
+    parser.add_argument("--bind", default=DEFAULT_BIND, help="robot ROUTER endpoint")
+    viewers = parser.add_mutually_exclusive_group()
+    viewers.add_argument(
+        "--pub",
+        metavar="ENDPOINT",
+        help="PUB endpoint for viewers (default: the --bind port + 1, e.g. tcp://127.0.0.1:5556; "
+        "ipc://P gives ipc://P.pub)",
+    )
+    viewers.add_argument("--no-pub", action="store_true", help="serve no viewers")
     parser.add_argument(
-        "--snapshot", metavar="ENDPOINT", help="snapshot endpoint (default: PUB port + 1)"
+        "--snapshot",
+        metavar="ENDPOINT",
+        help="snapshot endpoint (default: PUB port + 1; ipc://P gives ipc://P.snapshot)",
     )
     security = parser.add_mutually_exclusive_group(required=True)
     security.add_argument(
@@ -47,9 +58,10 @@ def run(args: argparse.Namespace) -> int:
     )
     config = load_config(args.config)
     bus = BusConfig.from_section(config.section("bus"), f"{config.path}: bus")
+    pub = None if args.no_pub else (args.pub or next_endpoint(args.bind, ".pub"))
     server = BusServer(
         args.bind,
-        pub=args.pub,
+        pub=pub,
         snapshot=args.snapshot,
         keys_dir=args.keys,
         insecure=args.insecure,
