@@ -631,7 +631,8 @@ class BusServer:
             if robot.peer is None or self._auth.identity_of(robot.user_id) == robot.robot_id:
                 continue
             with self._lock:
-                self._peers.pop(robot.peer, None)
+                # The connection stays named after the robot (its frames are refused as
+                # ``revoked`` and answered), but it no longer holds the robot's session.
                 robot.peer = None
                 robot.user_id = None
             self.stats["sessions_revoked"] += 1
