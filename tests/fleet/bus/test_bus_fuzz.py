@@ -1,9 +1,20 @@
-"""Fuzzing a live server: arbitrary frames never crash it or change its state."""
+"""Fuzzing a live server: arbitrary frames never crash it or change its state.
+
+Besides random bytes and random msgpack values, every field of every message
+type (nested ones included) is replaced by hostile shapes - arrays and maps
+nested up to 1,500 deep, arrays of up to 70,000 items, maps of up to 12,000 keys -
+the inputs of issue 8's finding 1. `bench/fuzz_bus.py` runs a longer campaign
+against a `warehouse serve` subprocess.
+"""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import itertools
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import msgpack
 import pytest
@@ -15,11 +26,13 @@ from hypothesis import strategies as st
 from fleet.bus.config import BusConfig
 from fleet.bus.robot_client import RobotClient
 from fleet.bus.server import BusServer
-from fleet.protocol import BusError, to_wire
+from fleet.protocol import BusError, timestamp, to_wire
+from fleet.protocol.examples import all_examples
 from fleet.protocol.examples import state as example_state
 from fleet.protocol.messages import TOPICS
 
 PROBE = b"probe"
+HEADER_IDS = itertools.count(10**6)
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +106,7 @@ def test_mutated_states_keep_the_server_consistent(live, patch: dict) -> None:
     """A real state with arbitrary field values is accepted whole or rejected whole."""
     server, client = live
     wire = to_wire(example_state())
+    wire.update(headerId=next(HEADER_IDS), timestamp=timestamp(time.time()))  # fresh unless patched
     wire.update(patch)
     wire["serialNumber"], wire["manufacturer"] = "fuzz", "acme"
     before = server.robots()["acme/fuzz"].last_state
@@ -115,3 +129,77 @@ def test_server_still_serves_after_fuzzing(live) -> None:
     _sync(client)
     assert server.stats["accepted"] == accepted + 1
     assert server.robots()["acme/fuzz"].last_state == state
+
+
+def _paths(value: Any, prefix: tuple = ()) -> Iterator[tuple]:
+    """Every key and index path inside a wire map, outermost first."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, child in items:
+        yield (*prefix, key)
+        if isinstance(child, dict | list) and child:
+            yield from _paths(child, (*prefix, key))
+
+
+EXAMPLES = {topic: to_wire(message) for topic, message in sorted(all_examples().items())}
+FIELDS = [(topic, path) for topic, wire in EXAMPLES.items() for path in _paths(wire)]
+
+
+def _hostile(shape: tuple[str, int]) -> bytes:
+    """The msgpack bytes of the value a shape names (hypothesis sees only the small shape).
+
+    Deep values are written byte by byte: msgpack-python refuses to pack beyond 511 levels.
+    """
+    kind, size = shape
+    if kind == "wide array":
+        return msgpack.packb(list(range(size)))
+    if kind == "wide map":
+        return msgpack.packb({f"k{i}": i for i in range(size)})
+    if kind == "empty arrays":
+        return msgpack.packb([[]] * size)
+    level = b"\x91" if kind == "deep array" else b"\x81" + msgpack.packb("k")
+    return level * size + msgpack.packb("ONLINE")
+
+
+SENTINEL = "\x00hostile value goes here\x00"
+
+
+shapes = st.one_of(
+    st.tuples(st.sampled_from(["deep array", "deep map"]), st.integers(20, 1500)),
+    st.tuples(st.just("wide array"), st.integers(9_000, 70_000)),
+    st.tuples(st.just("wide map"), st.integers(9_000, 12_000)),
+    st.tuples(st.just("empty arrays"), st.integers(1, 30)),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(FIELDS), shapes)
+def test_deep_and_wide_values_in_every_field_are_refused_whole(live, field, shape) -> None:
+    """Any field of any message type holding a hostile shape is rejected whole, or is valid."""
+    server, client = live
+    topic, path = field
+    wire = copy.deepcopy(EXAMPLES[topic])
+    wire.update(
+        manufacturer="acme",
+        serialNumber="fuzz",
+        headerId=next(HEADER_IDS),
+        timestamp=timestamp(time.time()),
+    )
+    target = wire
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = SENTINEL
+    body = msgpack.packb(wire, use_bin_type=True)
+    body = body.replace(msgpack.packb(SENTINEL, use_bin_type=True), _hostile(shape))
+    before = server.robots()["acme/fuzz"]
+    accepted = server.stats["accepted"]
+    client.socket.send_multipart([topic.encode(), body])
+    answers = _sync(client)
+    after = server.robots()["acme/fuzz"]
+    if answers:
+        assert len(answers) == 1 and isinstance(answers[0], BusError)
+        assert answers[0].reason != "internal"
+        assert server.stats["accepted"] == accepted
+        assert (after.last_state, after.factsheet) == (before.last_state, before.factsheet)
+    else:
+        assert server.stats["accepted"] == accepted + 1
+    assert server.counters()["rejected_by_reason"].get("internal", 0) == 0
