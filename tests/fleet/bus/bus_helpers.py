@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import zmq
 
 from fleet.bus.acks import Ack
 from fleet.bus.config import BusConfig
+from fleet.bus.fuzz import ServeProcess
 from fleet.bus.robot_client import RobotClient
 from fleet.bus.server import BusListener
 from fleet.protocol import BatteryState, ConnectionState, Message, OrderProgress, State, timestamp
@@ -86,67 +80,8 @@ def make_state(client: RobotClient, progress: OrderProgress | None = None) -> St
     )
 
 
-_SERVING = re.compile(r"bus serving robots on (\S+?)(?:, PUB (\S+), snapshot (\S+?))? \(")
-
-
-class Served:
-    """`warehouse serve` in a subprocess: its endpoints, its log lines, its fate.
-
-    Every stderr line is collected by a thread (so the pipe never fills); `stop`
-    sends SIGTERM and returns the JSON summary the command prints on exit.
-    """
-
-    def __init__(self, *args: str, config: str | None = None) -> None:
-        command = [sys.executable, "-m", "warehouse.cli", "serve", "--bind", LOOPBACK, *args]
-        if config is not None:
-            command += ["--config", config]
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        self.lines: list[bytes] = []
-        first = self.process.stderr.readline()
-        self.lines.append(first)
-        match = _SERVING.search(first.decode("utf-8", "replace"))
-        if match is None:
-            self.process.kill()
-            raise AssertionError(f"serve did not start: {first!r}")
-        self.endpoint, self.pub, self.snapshot = match.groups()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in iter(self.process.stderr.readline, b""):
-            self.lines.append(line)
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def memory_kib(self, field: str = "VmHWM") -> int:
-        """``VmHWM`` (peak resident memory) or ``VmRSS`` of the server, in KiB."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE).group(1))
-
-    def log(self) -> bytes:
-        return b"".join(self.lines)
-
-    def stop(self) -> dict[str, Any]:
-        """SIGTERM, then the exit summary; fails the test if the server had died."""
-        assert self.alive(), (
-            f"the server exited with {self.process.returncode}: {self.log()[-2000:]!r}"
-        )
-        self.process.send_signal(signal.SIGTERM)
-        out, _ = self.process.communicate(timeout=30)
-        self._reader.join(5)
-        assert self.process.returncode == 0, self.log()[-2000:]
-        return json.loads(out)
-
-    def kill(self) -> None:
-        if self.alive():
-            self.process.kill()
-            self.process.wait(10)
+Served = ServeProcess
+"""`warehouse serve` in a subprocess (the bench's fuzz campaign uses the same class)."""
 
 
 def raw_dealer(context: zmq.Context, endpoint: str, routing_id: bytes | None = None) -> zmq.Socket:

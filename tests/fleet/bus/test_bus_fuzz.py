@@ -9,12 +9,10 @@ against a `warehouse serve` subprocess.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import itertools
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import msgpack
 import pytest
@@ -24,10 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fleet.bus.config import BusConfig
+from fleet.bus.fuzz import FIELDS, hostile_value, with_field
 from fleet.bus.robot_client import RobotClient
 from fleet.bus.server import BusServer
 from fleet.protocol import BusError, timestamp, to_wire
-from fleet.protocol.examples import all_examples
 from fleet.protocol.examples import state as example_state
 from fleet.protocol.messages import TOPICS
 
@@ -131,38 +129,6 @@ def test_server_still_serves_after_fuzzing(live) -> None:
     assert server.robots()["acme/fuzz"].last_state == state
 
 
-def _paths(value: Any, prefix: tuple = ()) -> Iterator[tuple]:
-    """Every key and index path inside a wire map, outermost first."""
-    items = value.items() if isinstance(value, dict) else enumerate(value)
-    for key, child in items:
-        yield (*prefix, key)
-        if isinstance(child, dict | list) and child:
-            yield from _paths(child, (*prefix, key))
-
-
-EXAMPLES = {topic: to_wire(message) for topic, message in sorted(all_examples().items())}
-FIELDS = [(topic, path) for topic, wire in EXAMPLES.items() for path in _paths(wire)]
-
-
-def _hostile(shape: tuple[str, int]) -> bytes:
-    """The msgpack bytes of the value a shape names (hypothesis sees only the small shape).
-
-    Deep values are written byte by byte: msgpack-python refuses to pack beyond 511 levels.
-    """
-    kind, size = shape
-    if kind == "wide array":
-        return msgpack.packb(list(range(size)))
-    if kind == "wide map":
-        return msgpack.packb({f"k{i}": i for i in range(size)})
-    if kind == "empty arrays":
-        return msgpack.packb([[]] * size)
-    level = b"\x91" if kind == "deep array" else b"\x81" + msgpack.packb("k")
-    return level * size + msgpack.packb("ONLINE")
-
-
-SENTINEL = "\x00hostile value goes here\x00"
-
-
 shapes = st.one_of(
     st.tuples(st.sampled_from(["deep array", "deep map"]), st.integers(20, 1500)),
     st.tuples(st.just("wide array"), st.integers(9_000, 70_000)),
@@ -177,19 +143,7 @@ def test_deep_and_wide_values_in_every_field_are_refused_whole(live, field, shap
     """Any field of any message type holding a hostile shape is rejected whole, or is valid."""
     server, client = live
     topic, path = field
-    wire = copy.deepcopy(EXAMPLES[topic])
-    wire.update(
-        manufacturer="acme",
-        serialNumber="fuzz",
-        headerId=next(HEADER_IDS),
-        timestamp=timestamp(time.time()),
-    )
-    target = wire
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = SENTINEL
-    body = msgpack.packb(wire, use_bin_type=True)
-    body = body.replace(msgpack.packb(SENTINEL, use_bin_type=True), _hostile(shape))
+    body = with_field(topic, path, hostile_value(*shape), "fuzz", next(HEADER_IDS))
     before = server.robots()["acme/fuzz"]
     accepted = server.stats["accepted"]
     client.socket.send_multipart([topic.encode(), body])
