@@ -189,10 +189,15 @@ def _oversized(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
 
 
 def _duplicate_key(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
-    body = with_field("state", ("driving",), msgpack.packb(False), serial, header_id)
-    # 0xde is map16: one more entry than the map has, then a repeat of the first key's pair
-    count = int.from_bytes(body[1:3], "big")
-    return [b"state", b"\xde" + (count + 1).to_bytes(2, "big") + body[3:] + body[3:13]]
+    wire = msgpack.unpackb(
+        with_field("state", ("driving",), msgpack.packb(False), serial, header_id)
+    )
+    key = rng.choice(sorted(wire))
+    packer = msgpack.Packer(use_bin_type=True)
+    body = packer.pack_map_header(len(wire) + 1)
+    for name, value in [*wire.items(), (key, wire[key])]:
+        body += packer.pack(name) + packer.pack(value)
+    return [b"state", body]
 
 
 def _other_robot(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
