@@ -86,7 +86,7 @@ MAX_BATCH = 2000
 MAX_FRAMES = 3
 """Frames of a valid robot message on the ROUTER (routing id, topic, body). Frames
 beyond ``MAX_FRAMES + 1`` of a message are read and dropped at once, never kept."""
-RECEIVE_HWM = 100
+RECEIVE_HWM = 20
 """Messages libzmq queues per robot connection before it stops reading that socket.
 A robot sends a few per second and the loop drains thousands, so this only bites a
 flooding peer, and bounds what one connection can park in memory (see docs)."""
