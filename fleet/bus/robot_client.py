@@ -137,8 +137,9 @@ class RobotClient:
             self.wait_event(
                 lambda c: c.handshakes > 0 or c.auth_failures > 0, self.connect_timeout_s
             )
-        else:
-            self.wait_event(lambda c: c._flush_online(), self.connect_timeout_s)
+        else:  # with ZMQ_IMMEDIATE the socket is writable once a connection is complete
+            assert self.socket is not None
+            self.socket.poll(int(self.connect_timeout_s * 1000), zmq.POLLOUT)
         self._flush_online()
         return self
 
