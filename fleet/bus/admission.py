@@ -11,17 +11,18 @@ The rules, in order (the first that fails decides the reason):
 
 1. ``framing``: exactly two frames, topic and body.
 2. ``revoked`` (CURVE): the key that opened the connection is still authorised.
-3. the body decodes (`fleet.protocol.codec.decode`: size, shape, fields).
-4. ``unknown_topic``: a topic robots may send.
-5. ``identity``: the header's ``manufacturer/serialNumber`` is the key's identity
+3. ``oversized``: a body the server did not even copy (`Oversized`) is refused unread.
+4. the body decodes (`fleet.protocol.codec.decode`: size, shape, fields).
+5. ``unknown_topic``: a topic robots may send.
+6. ``identity``: the header's ``manufacturer/serialNumber`` is the key's identity
    (CURVE) and the robot this connection already speaks for, if any.
-6. ``validation``: a robot does not declare itself CONNECTIONBROKEN.
-7. ``session``: no other connection holds the robot while it is ONLINE - a
+7. ``validation``: a robot does not declare itself CONNECTIONBROKEN.
+8. ``session``: no other connection holds the robot while it is ONLINE - a
    connection takes a robot over only while that robot is OFFLINE,
    CONNECTIONBROKEN or unknown, so nobody can push a connected robot off the bus.
-8. ``stale_header``: ``headerId`` above the last accepted on that topic in this
+9. ``stale_header``: ``headerId`` above the last accepted on that topic in this
    session (a new session - a new connection - or ``connection ONLINE`` starts over).
-9. ``stale_state``: a state no older than ``max_state_age_s`` by the server's
+10. ``stale_state``: a state no older than ``max_state_age_s`` by the server's
    clock and not older than the last state accepted in this session.
 """
 
@@ -43,6 +44,7 @@ from fleet.protocol.messages import (
 
 FRAMING = "framing"
 REVOKED = "revoked"
+OVERSIZED = "oversized"
 UNKNOWN_TOPIC = "unknown_topic"
 IDENTITY = "identity"
 VALIDATION = "validation"
@@ -51,6 +53,13 @@ STALE_HEADER = "stale_header"
 STALE_STATE = "stale_state"
 INTERNAL = "internal"
 """Not a rule: a frame whose handling raised; counted like a rejection, never fatal."""
+
+
+@dataclass(frozen=True)
+class Oversized:
+    """Stands in for a frame above the message limit: the server keeps only its size."""
+
+    size: int
 
 
 @dataclass(frozen=True)
@@ -106,7 +115,7 @@ Verdict = Accept | Reject
 
 
 def admit(
-    frames: Sequence[bytes],
+    frames: Sequence[bytes | Oversized],
     peer: Peer,
     robots: Mapping[str, RobotView],
     limits: Limits,
@@ -118,6 +127,14 @@ def admit(
     if peer.curve and peer.key_identity is None:
         return Reject(REVOKED, "the key of this connection is no longer authorised")
     topic, body = frames
+    if isinstance(topic, Oversized) or isinstance(body, Oversized):
+        big = topic if isinstance(topic, Oversized) else body
+        assert isinstance(big, Oversized)
+        return Reject(
+            OVERSIZED,
+            f"body: {big.size} bytes, more than {limits.max_message_bytes}",
+            None if isinstance(topic, Oversized) else topic,
+        )
     try:
         message = decode(topic, body, limits.max_message_bytes)
     except ProtocolError as error:

@@ -41,6 +41,7 @@ import zmq
 from zmq.utils.monitor import parse_monitor_message
 
 from fleet.bus.keys import load_public, robot_pair
+from fleet.bus.logsafe import printable
 from fleet.protocol.codec import MAX_MESSAGE_BYTES, decode, encode
 from fleet.protocol.errors import ProtocolError
 from fleet.protocol.header import HeaderSequence
@@ -246,7 +247,7 @@ class RobotClient:
             message = decode(frames[0], frames[1], self.max_message_bytes)
         except ProtocolError as error:
             self.rejected[error.reason] += 1
-            log.warning("%s dropped a downstream frame: %s", self.robot_id, error)
+            log.warning("%s dropped a downstream frame: %s", self.robot_id, printable(str(error)))
             return None
         if TOPIC_OF[type(message)] not in DOWNSTREAM_TOPICS:
             self.rejected["unknown_topic"] += 1

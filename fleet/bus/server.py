@@ -44,7 +44,7 @@ import zmq
 
 from fleet.bus import admission
 from fleet.bus.acks import Ack, AckResult, AckTracker
-from fleet.bus.admission import Accept, Limits, Peer, Reject
+from fleet.bus.admission import Accept, Limits, Oversized, Peer, Reject
 from fleet.bus.clone import CloneStore
 from fleet.bus.commands import (
     Command,
@@ -444,7 +444,7 @@ class BusServer:
             if count < MAX_FRAMES:
                 size = len(frame)
                 kept.append(
-                    frame.bytes if size <= self.config.max_message_bytes else _Oversized(size)
+                    frame.bytes if size <= self.config.max_message_bytes else Oversized(size)
                 )
         return identity, kept, count, user_id
 
@@ -465,17 +465,7 @@ class BusServer:
                 admission.FRAMING, f"{count} frames, expected {MAX_FRAMES - 1}"
             )
         else:
-            oversized = next((f for f in frames if isinstance(f, _Oversized)), None)
-            if oversized is not None:
-                verdict = Reject(
-                    "oversized",
-                    f"body: {oversized.size} bytes, more than {self.config.max_message_bytes}",
-                    frames[0] if not isinstance(frames[0], _Oversized) else None,
-                )
-            else:
-                verdict = admission.admit(
-                    frames, peer, self._robots, self.limits, self.wall_clock()
-                )
+            verdict = admission.admit(frames, peer, self._robots, self.limits, self.wall_clock())
         if (
             isinstance(verdict, Reject)
             and verdict.reason == admission.SESSION
@@ -796,13 +786,6 @@ class BusServer:
             "rejected_by_reason": dict.copy(self.rejects.counts),
             "pending_commands": self.acks.pending(),
         }
-
-
-@dataclass(frozen=True)
-class _Oversized:
-    """Stands in for a body frame above the message limit: only its size is kept."""
-
-    size: int
 
 
 def next_endpoint(endpoint: str, suffix: str) -> str:

@@ -8,7 +8,7 @@ import time
 import msgpack
 from bus_helpers import wire_state
 
-from fleet.bus.admission import Accept, Limits, Peer, Reject, admit
+from fleet.bus.admission import Accept, Limits, Oversized, Peer, Reject, admit
 from fleet.bus.clone import Applied, CloneStore
 from fleet.bus.logsafe import printable
 from fleet.bus.rejects import AnswerBudget
@@ -106,3 +106,11 @@ def test_clone_store_numbers_applies_and_detects_gaps() -> None:
     assert viewer.apply(3, "a", 3) is Applied.KNOWN
     assert viewer.apply(5, "a", 5) is Applied.GAP
     assert viewer.apply(4, "b", 4) is Applied.APPLIED and viewer.values() == {"a": 3, "b": 4}
+
+
+def test_a_body_the_server_did_not_copy_is_refused_unread() -> None:
+    """A frame above the message limit reaches admission as its size only: `oversized`."""
+    now = time.time()
+    verdict = admit([b"state", Oversized(300_000)], Peer(A, False), {}, LIMITS, now)
+    assert isinstance(verdict, Reject) and verdict.reason == "oversized"
+    assert verdict.topic == b"state" and "300000 bytes" in verdict.detail
