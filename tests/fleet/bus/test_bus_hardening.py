@@ -24,6 +24,7 @@ from bus_helpers import (
     wire_state,
 )
 
+from fleet.bus.config import BusConfig
 from fleet.bus.robot_client import RobotClient
 from fleet.bus.server import BusListener, BusServer
 from fleet.bus.subscriber import FleetSubscriber
@@ -189,13 +190,15 @@ def test_restarted_robot_gets_back_in_once_its_silent_session_expires(
 ) -> None:
     """Finding 3: a robot whose old connection is still open but silent (hung controller,
     dead link) is let back in on a new connection after the liveness timeout, not before."""
-    with BusServer(LOOPBACK, insecure=True, config=FAST, listener=recorder) as server:
+    patient = BusConfig(heartbeat_interval_s=0.5, missed_heartbeats=3)  # slack for a loaded box
+    with BusServer(LOOPBACK, insecure=True, config=patient, listener=recorder) as server:
         old = clients(server.endpoint)
         old.send(make_state(old))
         recorder.wait_for(lambda r: r.of("message"))
         new = clients(server.endpoint)  # the restarted controller: fresh connection
         recorder.wait_for(
-            lambda r: ("acme/r1", ConnectionState.CONNECTIONBROKEN) in r.of("connection")
+            lambda r: ("acme/r1", ConnectionState.CONNECTIONBROKEN) in r.of("connection"),
+            timeout_s=30,
         )
 
         def new_state_accepted() -> bool:
