@@ -94,6 +94,8 @@ def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
             line = process.stderr.readline()
         client.close()
         context.destroy(linger=0)
+        while "is OFFLINE" not in line and time.monotonic() < deadline + 10:
+            line = process.stderr.readline()  # the goodbye is in before SIGTERM
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=10)
     finally:
