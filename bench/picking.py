@@ -25,6 +25,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.sections import write_section  # noqa: E402
 from warehouse.cli.bench.picking import measure  # noqa: E402
 
 SHARED = Path(os.environ.get("WAREHOUSE_SHARED", REPO.parent / "shared"))
@@ -169,21 +170,8 @@ def main() -> int:
     )
     print(text)
     if args.write:
-        write_section(REPO / "docs" / "benchmarks.md", text)
+        write_section(REPO / "docs" / "benchmarks.md", HEADING, text)
     return 0
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section (or append it), leaving the others alone."""
-    current = path.read_text(encoding="utf-8")
-    start = current.find(HEADING)
-    if start < 0:
-        updated = current.rstrip("\n") + "\n\n" + section
-    else:
-        end = current.find("\n## ", start + len(HEADING))
-        tail = current[end + 1 :] if end >= 0 else ""
-        updated = current[:start] + section + ("\n" + tail if tail else "")
-    path.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -17,3 +17,12 @@ def shared_dir() -> Path:
     if not (SHARED / "benchmarks").is_dir():
         pytest.skip(f"public benchmark data not found at {SHARED} (set WAREHOUSE_SHARED)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def vda5050_schemas_dir() -> Path:
+    """The official VDA 5050 2.1.0 JSON schemas in ``../shared``; tests skip when absent."""
+    folder = SHARED / "vda5050" / "2.1.0"
+    if not folder.is_dir():
+        pytest.skip(f"VDA 5050 2.1.0 schemas not found at {folder} (set WAREHOUSE_SHARED)")
+    return folder

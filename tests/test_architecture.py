@@ -15,16 +15,27 @@ FORBIDDEN = {
     "sim": {"warehouse"},
 }
 
+FORBIDDEN_MODULES = {
+    "sim": ("fleet.manager", "fleet.traffic", "fleet.bus.server"),
+}
+"""The simulator is just another protocol client: it reaches the fleet only over the bus."""
 
-def imported_roots(path: Path) -> set[str]:
+
+def imported_modules(path: Path) -> set[str]:
+    """Absolute module names imported, with ``from a import b`` also counted as ``a.b``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    roots = set()
+    modules = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
+            modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
-    return roots
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def imported_roots(path: Path) -> set[str]:
+    return {module.split(".")[0] for module in imported_modules(path)}
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -33,6 +44,22 @@ def test_package_imports_follow_the_dependency_direction(package: str) -> None:
     offenders = []
     for path in sorted((REPO / package).rglob("*.py")):
         bad = imported_roots(path) & FORBIDDEN[package]
+        if bad:
+            offenders.append(f"{path.relative_to(REPO)}: {sorted(bad)}")
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN_MODULES))
+def test_sim_reaches_the_fleet_only_through_the_bus(package: str) -> None:
+    """sim imports fleet.protocol and the robot client, never the manager, traffic or server."""
+    offenders = []
+    for path in sorted((REPO / package).rglob("*.py")):
+        bad = {
+            module
+            for module in imported_modules(path)
+            for banned in FORBIDDEN_MODULES[package]
+            if module == banned or module.startswith(banned + ".")
+        }
         if bad:
             offenders.append(f"{path.relative_to(REPO)}: {sorted(bad)}")
     assert not offenders, offenders

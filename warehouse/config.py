@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from fleet.bus.config import BusConfig
+from fleet.manager.config import FleetConfig
 from wms.config import wms_config
 from wms.config_tables import check_keys, read_toml, require_table
 from wms.errors import InputError
 from wms.layout import Floor, floor_from_table
 
-KNOWN_SECTIONS = ("floor", "wms", "bus")
+KNOWN_SECTIONS = ("floor", "wms", "bus", "fleet")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "default.toml"
 
@@ -51,4 +52,5 @@ def load_config(path: str | Path | None = None) -> AppConfig:
     # Parse every package section now, so a bad key fails every command at once.
     wms_config(sections.get("wms", {}), path.parent, source)
     BusConfig.from_section(sections.get("bus", {}), f"{source}: bus")
+    FleetConfig.from_section(sections.get("fleet", {}), f"{source}: fleet")
     return AppConfig(path=path, floor=floor, sections=sections)

@@ -5,8 +5,10 @@ Layout of a keys folder (``warehouse keys generate --dir D``)::
     D/server.key, D/server.key_secret         the fleet server's keypair
     D/robots/<file>.key[_secret]              one keypair per robot (give the pair to the robot)
     D/viewers/<name>.key[_secret]             one keypair per viewer / dashboard
+    D/operators/<name>.key[_secret]           one keypair per operator (``warehouse ctl``)
     D/authorized/robots/<file>.key            public keys allowed on the robot ROUTER
     D/authorized/viewers/<name>.key           public keys allowed on the PUB + snapshot sockets
+    D/authorized/operators/<name>.key         public keys allowed on the control socket
 
 Registering a robot is copying its public ``.key`` file into ``authorized/robots``.
 Each certificate carries ``identity = "manufacturer/serialNumber"`` in its metadata
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +41,8 @@ log = logging.getLogger("fleet.bus")
 
 ROBOT_DOMAIN = "robots"
 VIEWER_DOMAIN = "viewers"
+OPERATOR_DOMAIN = "operators"
+DOMAINS = (ROBOT_DOMAIN, VIEWER_DOMAIN, OPERATOR_DOMAIN)
 _IDENTITY = re.compile(r'^\s*identity\s*=\s*"?([^"\n]*?)"?\s*$', re.MULTILINE)
 _SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
 SECRET_MODE = 0o600
@@ -112,7 +117,11 @@ def _create(folder: Path, authorized: Path, identity: str) -> Path:
 
 
 def generate_keys(
-    directory: str | Path, robots: list[str], viewers: list[str], overwrite: bool = False
+    directory: str | Path,
+    robots: list[str],
+    viewers: list[str],
+    overwrite: bool = False,
+    operators: Sequence[str] = (),
 ) -> list[Path]:
     """Create (or extend) a keys folder; an existing server key is kept unless ``overwrite``."""
     root = Path(directory)
@@ -122,9 +131,11 @@ def generate_keys(
         file_stem(robot)
     for viewer in viewers:
         file_stem(viewer)
+    for operator in operators:
+        file_stem(operator)
     make_folder(root, PUBLIC_DIR_MODE)
     make_folder(root / "authorized", PUBLIC_DIR_MODE)
-    for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN):
+    for domain in DOMAINS:
         make_folder(root / "authorized" / domain, PUBLIC_DIR_MODE)
         make_folder(root / domain, SECRET_DIR_MODE)
     created = []
@@ -134,6 +145,8 @@ def generate_keys(
         created.append(_create(root / "robots", root / "authorized" / ROBOT_DOMAIN, robot))
     for viewer in viewers:
         created.append(_create(root / "viewers", root / "authorized" / VIEWER_DOMAIN, viewer))
+    for operator in operators:
+        created.append(_create(root / "operators", root / "authorized" / OPERATOR_DOMAIN, operator))
     return created
 
 
@@ -168,6 +181,10 @@ def robot_pair(directory: str | Path, identity: str) -> KeyPair:
 
 def viewer_pair(directory: str | Path, name: str) -> KeyPair:
     return load_pair(Path(directory) / "viewers" / f"{file_stem(name)}.key_secret")
+
+
+def operator_pair(directory: str | Path, name: str) -> KeyPair:
+    return load_pair(Path(directory) / "operators" / f"{file_stem(name)}.key_secret")
 
 
 def identities(folder: Path) -> dict[bytes, str]:
@@ -212,7 +229,7 @@ class KeyringAuthenticator(ThreadAuthenticator):
     def reload(self) -> None:
         """Re-read the authorised folders (after a robot is registered or removed)."""
         names: dict[str, str] = {}
-        for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN):
+        for domain in DOMAINS:
             found = identities(self.directory / "authorized" / domain)
             # The ZAP thread reads ``certs``: replace each domain's table in one step.
             self.certs[domain] = dict.fromkeys(found, True)

@@ -14,6 +14,7 @@ from fleet.protocol.messages import (
     ActionState,
     ActionStatus,
     AgvActionSpec,
+    AgvGeometry,
     AgvPosition,
     BatteryState,
     BlockingType,
@@ -32,6 +33,7 @@ from fleet.protocol.messages import (
     InfoLevel,
     InstantActions,
     Load,
+    LoadSpecification,
     Message,
     Node,
     NodePosition,
@@ -40,8 +42,10 @@ from fleet.protocol.messages import (
     Order,
     PhysicalParameters,
     ProtocolFeatures,
+    ProtocolLimits,
     SafetyState,
     State,
+    Timing,
     TypeSpecification,
     Velocity,
     Visualization,
@@ -162,6 +166,25 @@ def factsheet() -> Factsheet:
             (),
             (AgvActionSpec("pick", ("NODE", "INSTANT"), "lift a pod"),),
         ),
+        ProtocolLimits(
+            {"msgLen": 262144, "idLen": 64},
+            {"order.nodes": 10000, "order.edges": 10000},
+            Timing(0.1, 0.05, 1.0, 0.1),
+        ),
+        AgvGeometry(
+            envelopes2d=(
+                {
+                    "set": "default",
+                    "polygonPoints": [
+                        {"x": -0.5, "y": -0.4},
+                        {"x": 0.5, "y": -0.4},
+                        {"x": 0.5, "y": 0.4},
+                        {"x": -0.5, "y": 0.4},
+                    ],
+                },
+            ),
+        ),
+        LoadSpecification(("top",), ({"setName": "DEFAULT", "loadType": "pod"},)),
     )
 
 

@@ -13,7 +13,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-PROTOCOL_VERSION = "2.0.0"
+PROTOCOL_VERSION = "2.1.0"
+"""What the bus announces; robots of any 2.x version are accepted (`codec.check_header`)."""
 NON_NEGATIVE = {"min": 0}
 PI = 3.141592654
 """π as the VDA 5050 2.1.0 JSON schemas write their angle bounds (a float π passes)."""
@@ -355,16 +356,66 @@ class AgvActionSpec:
 
 @dataclass(frozen=True)
 class ProtocolFeatures:
-    optional_parameters: tuple[Any, ...] = ()
-    agv_actions: tuple[AgvActionSpec, ...] = ()
+    """2.1 requires both lists, even empty (`ALWAYS` is one field object: one use per class)."""
+
+    optional_parameters: tuple[Any, ...] = field(default=(), metadata={"always": True})
+    agv_actions: tuple[AgvActionSpec, ...] = field(default=(), metadata={"always": True})
+
+
+@dataclass(frozen=True)
+class Timing:
+    min_order_interval: float = field(metadata=NON_NEGATIVE)
+    min_state_interval: float = field(metadata=NON_NEGATIVE)
+    default_state_interval: float | None = _opt(min=0)
+    visualization_interval: float | None = _opt(min=0)
+
+
+@dataclass(frozen=True)
+class ProtocolLimits:
+    """The robot's declared limits; ``maxStringLens`` / ``maxArrayLens`` are kept as sent.
+
+    Their keys (``idLen``, ``order.nodes``, ...) are the standard's; the fleet
+    does not act on them yet, so they stay plain maps rather than 23 fields.
+    """
+
+    max_string_lens: Any
+    max_array_lens: Any
+    timing: Timing
+
+
+@dataclass(frozen=True)
+class AgvGeometry:
+    """Wheels and 2D/3D envelopes, kept as sent (the grid fleet plans by cell, not by shape)."""
+
+    wheel_definitions: tuple[Any, ...] = ()
+    envelopes2d: tuple[Any, ...] = ()
+    envelopes3d: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoadSpecification:
+    load_positions: tuple[str, ...] = ()
+    load_sets: tuple[Any, ...] = ()
+    """Load sets (``setName``, ``loadType``, ...), kept as sent."""
 
 
 @dataclass(frozen=True)
 class Factsheet:
+    """VDA 5050 2.1 requires every section; the last four stay optional on input.
+
+    A 2.0 controller (ours included, until now) may omit ``protocolLimits``,
+    ``protocolFeatures``, ``agvGeometry`` and ``loadSpecification``; refusing
+    its factsheet would cut it off over sections the fleet does not use.
+    Factsheets this code writes fill them in.
+    """
+
     header: Header = field(metadata={"flatten": True})
     type_specification: TypeSpecification
     physical_parameters: PhysicalParameters
     protocol_features: ProtocolFeatures | None = None
+    protocol_limits: ProtocolLimits | None = None
+    agv_geometry: AgvGeometry | None = None
+    load_specification: LoadSpecification | None = None
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from fleet.traffic.graph import FloorGraph
+from fleet.traffic.graph import NO_NODE, FloorGraph
 
 BATCH: Final = 128
 UNREACHABLE16: Final = np.iinfo(np.uint16).max
@@ -147,6 +147,44 @@ class GoalDistances:
 
     def distance(self, slot: int, node: int) -> int:
         return int(self.pool[slot, node])
+
+    def paths(self, starts: np.ndarray, goals: np.ndarray, max_len: int) -> np.ndarray:
+        """Greedy-descent shortest paths, at most ``max_len`` nodes each, start included.
+
+        Row ``i`` walks from ``starts[i]`` down ``goals[i]``'s table: each step
+        goes to the open neighbour minimising move cost plus remaining
+        distance, ties to the lowest direction (north, east, south, west), so
+        the same tables always give the same path. It stops at the goal, or
+        where no neighbour gets closer (a start cut off from its goal keeps
+        only itself). Blocked nodes are never entered. ``[N, max_len]`` node
+        ids, `NO_NODE` after each path's end.
+        """
+        starts = np.asarray(starts, dtype=np.int64)
+        goals = np.asarray(goals, dtype=np.int64)
+        out = np.full((starts.size, max(0, max_len)), NO_NODE, dtype=np.int64)
+        if starts.size == 0 or max_len <= 0:
+            return out
+        rows = self.slots(goals)[:, None]
+        out[:, 0] = current = starts
+        alive = np.ones(starts.size, dtype=bool)
+        every = np.arange(starts.size)
+        for k in range(1, max_len):
+            here = self.pool[rows[:, 0], current].astype(np.int64)
+            alive &= (current != goals) & (here < self.unreachable)
+            if not alive.any():
+                break
+            around = self.graph.neighbours[current]
+            open_ = around >= 0
+            safe = np.where(open_, around, 0)
+            open_ &= ~self.graph.blocked[safe]
+            remaining = self.pool[rows, safe].astype(np.int64)
+            open_ &= remaining < here[:, None]
+            total = np.where(open_, self.costs[current] + remaining, np.iinfo(np.int64).max)
+            best = np.argmin(total, axis=1)
+            alive &= open_[every, best]
+            current = np.where(alive, around[every, best], current)
+            out[alive, k] = current[alive]
+        return out
 
     def _make_room(self, count: int, keep: np.ndarray) -> None:
         keep_set = set(keep.tolist())

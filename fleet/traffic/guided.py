@@ -29,7 +29,7 @@ import numpy as np
 from fleet.traffic.distances import GoalDistances
 from fleet.traffic.graph import FloorGraph
 from fleet.traffic.pibt import PIBTOptions, PIBTPlanner
-from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult
+from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult, Rollout
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,11 @@ class GuidedPlanner(PIBTPlanner):
             self._active_lanes = lanes
             self._base = lane_costs(self.graph, lanes) * self._congestion.scale
             self.distances.set_costs(self._base, max(self._congestion.refresh, 16))
+
+    def rollout(self, request: PlanRequest, steps: int) -> Rollout:
+        """`Planner.rollout` with the lanes `plan` would use; congestion memory untouched."""
+        self._fit_lanes(len(request.cells))
+        return super().rollout(request, steps)
 
     def plan(self, request: PlanRequest) -> PlanResult:
         params = self._congestion

@@ -12,6 +12,8 @@ cell under an on-line robot is blocked as soon as the robot has left it),
 `RemoveRobot` takes a robot off-line (it stays where it is as an obstacle),
 `AddRobot` puts a new one on a free cell, all without restarting the planner.
 A goal that is blocked or cut off from its robot is reported and skipped.
+Those floor rules live in `FloorState`, which the fleet manager shares; this
+module adds tasks, timing, checking and the log.
 
 The clock is passed in (the library owns no clock), so tests can run it on a
 fake one.
@@ -24,11 +26,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from scipy import ndimage
 
 from fleet.traffic.check import Violation, check_step
+from fleet.traffic.floor_state import FloorState
 from fleet.traffic.graph import row_col
-from fleet.traffic.planner import ActionModel, Planner, PlanRequest
+from fleet.traffic.planner import ActionModel, Planner
 from wms.errors import InputError
 
 NO_TASK = -1
@@ -154,25 +156,6 @@ class LifelongResult:
         }
 
 
-class _Reachability:
-    """Connected components of the free floor, recomputed when obstacles change."""
-
-    def __init__(self, navigable: np.ndarray) -> None:
-        self._navigable = navigable
-        self._labels = np.zeros(navigable.size, dtype=np.int64)
-        self._blocked: frozenset[int] = frozenset({-1})
-
-    def labels(self, blocked: frozenset[int]) -> np.ndarray:
-        if blocked != self._blocked:
-            free = self._navigable.copy().ravel()
-            if blocked:
-                free[list(blocked)] = False
-            labels, _ = ndimage.label(free.reshape(self._navigable.shape))
-            self._labels = labels.ravel()
-            self._blocked = blocked
-        return self._labels
-
-
 def run_lifelong(
     planner: Planner,
     navigable: np.ndarray,
@@ -192,23 +175,12 @@ def run_lifelong(
     ``starts`` are flat cells, distinct and free (`InputError` otherwise).
     ``clock()`` returns seconds; only differences are used.
     """
-    navigable = np.asarray(navigable, dtype=bool)
-    width = navigable.shape[1]
-    cells = np.asarray(starts, dtype=np.int64).copy()
-    _check_starts(navigable, cells)
+    floor = FloorState(navigable, starts, headings)
+    navigable = floor.navigable
+    width = floor.width
     rotation = planner.model is ActionModel.ROTATION
-    heads = (
-        np.zeros(len(cells), dtype=np.int64)
-        if headings is None
-        else np.asarray(headings, dtype=np.int64).copy()
-    )
-    ids = np.arange(len(cells), dtype=np.int64)
-    online = np.ones(len(cells), dtype=bool)
-    goals = np.full(len(cells), -1, dtype=np.int64)
-    task_of = np.full(len(cells), NO_TASK, dtype=np.int64)
-    blocked: set[int] = set()
-    pending: set[int] = set()  # blocks waiting for the robot standing there to leave
-    reach = _Reachability(navigable)
+    goals = np.full(len(floor.ids), -1, dtype=np.int64)
+    task_of = np.full(len(floor.ids), NO_TASK, dtype=np.int64)
     skipped: list[tuple[int, int, int, str]] = []
     completions: list[tuple[int, int, int]] = []
     plan_ms: list[float] = []
@@ -217,125 +189,101 @@ def run_lifelong(
     log: list[np.ndarray] = []
     events = events or {}
 
-    def obstacles() -> frozenset[int]:
-        return frozenset(blocked) | frozenset(cells[~online].tolist())
-
     def assign(robot: int, step: int) -> None:
-        labels = reach.labels(obstacles())
+        robot_id, cell = int(floor.ids[robot]), int(floor.cells[robot])
         for _ in range(SKIP_ATTEMPTS):
-            task, goal = tasks.next_task(int(ids[robot]))
+            task, goal = tasks.next_task(robot_id)
             if task == NO_TASK:
                 break
-            if labels[goal] == 0 or labels[goal] != labels[cells[robot]]:
-                why = "blocked" if labels[goal] == 0 else "unreachable"
-                skipped.append((step, int(ids[robot]), task, why))
+            issue = floor.goal_issue(cell, goal)
+            if issue is not None:
+                skipped.append((step, robot_id, task, issue.value))
                 continue
             goals[robot], task_of[robot] = goal, task
             return
         goals[robot], task_of[robot] = -1, NO_TASK
 
     def complete(step: int) -> None:
-        done = np.flatnonzero(online & (goals >= 0) & (cells == goals))
+        done = np.flatnonzero(floor.online & (goals >= 0) & (floor.cells == goals))
         for robot in done.tolist():
-            completions.append((step, int(ids[robot]), int(task_of[robot])))
+            completions.append((step, int(floor.ids[robot]), int(task_of[robot])))
             assign(robot, step)
 
     def recheck_goals(step: int) -> None:
-        labels = reach.labels(obstacles())
-        for robot in np.flatnonzero(online).tolist():
+        for robot in np.flatnonzero(floor.online).tolist():
             goal = goals[robot]
             if goal < 0:
                 assign(robot, step)  # a robot that had no reachable goal may have one now
                 continue
-            if labels[goal] == 0 or labels[goal] != labels[cells[robot]]:
-                why = "blocked" if labels[goal] == 0 else "unreachable"
-                skipped.append((step, int(ids[robot]), int(task_of[robot]), why))
+            issue = floor.goal_issue(int(floor.cells[robot]), int(goal))
+            if issue is not None:
+                skipped.append((step, int(floor.ids[robot]), int(task_of[robot]), issue.value))
                 assign(robot, step)
 
     def snapshot() -> None:
         if record:
-            frame = np.full((int(ids.max(initial=-1)) + 1, 2), -1, dtype=np.int32)
-            frame[ids] = row_col(cells, width)
+            frame = np.full((int(floor.ids.max(initial=-1)) + 1, 2), -1, dtype=np.int32)
+            frame[floor.ids] = row_col(floor.cells, width)
             log.append(frame)
 
-    for robot in range(len(cells)):
+    for robot in range(len(floor.ids)):
         assign(robot, 0)
     complete(0)
     snapshot()
     for step in range(steps):
-        changed = False
-        if pending:
-            vacated = pending - set(cells[online].tolist())
-            if vacated:
-                blocked.update(vacated)
-                pending.difference_update(vacated)
-                changed = True
+        changed = bool(floor.settle())
         for event in events.get(step, ()):
             changed = True
             if isinstance(event, BlockCells):
-                pending.update(_free_cells(navigable, event.cells, "block"))
-                vacated = pending - set(cells[online].tolist())
-                blocked.update(vacated)
-                pending.difference_update(vacated)
+                floor.block(event.cells)
             elif isinstance(event, UnblockCells):
-                blocked.difference_update(event.cells)
-                pending.difference_update(event.cells)
+                floor.unblock(event.cells)
             elif isinstance(event, RemoveRobot):
-                online[ids == event.robot] = False
+                floor.set_online(event.robot, False)
             else:
-                _check_starts(navigable, np.append(cells[online], event.cell))
-                if event.cell in obstacles():
-                    raise InputError("add robot", f"cell {event.cell} is blocked")
-                cells = np.append(cells, event.cell)
-                heads = np.append(heads, event.heading % 4)
-                ids = np.append(ids, int(ids.max(initial=-1)) + 1)
-                online = np.append(online, True)
+                floor.add_robot(event.cell, event.heading)
                 goals = np.append(goals, -1)
                 task_of = np.append(task_of, NO_TASK)
-                assign(len(cells) - 1, step)
+                assign(len(floor.ids) - 1, step)
         if changed:
             recheck_goals(step)
-        active = np.flatnonzero(online)
-        request = PlanRequest(
-            cells=cells[active],
-            goals=goals[active],
-            headings=heads[active] if rotation else None,
-            robot_ids=ids[active],
-            blocked=np.asarray(sorted(obstacles()), dtype=np.int64),
-        )
+        request = floor.plan_request(goals, rotation=rotation)
         started = clock()
         result = planner.plan(request)
         elapsed = (clock() - started) * 1000.0
         plan_ms.append(elapsed)
-        new_cells = cells.copy()
-        new_heads = heads.copy()
         if time_limit_ms is not None and elapsed > time_limit_ms:
             timeouts += 1
         else:
-            new_cells[active] = np.asarray(result.cells, dtype=np.int64)
-            if rotation and result.headings is not None:
-                new_heads[active] = np.asarray(result.headings, dtype=np.int64)
+            new_cells = np.asarray(result.cells, dtype=np.int64)
+            new_heads = (
+                np.asarray(result.headings, dtype=np.int64)
+                if rotation and result.headings is not None
+                else request.headings
+            )
+            obstacles = request.blocked
             found = check_step(
                 navigable,
-                row_col(cells[active], width),
-                row_col(new_cells[active], width),
+                row_col(request.cells, width),
+                row_col(new_cells, width),
                 step=step,
-                blocked=row_col(np.asarray(sorted(blocked | set(cells[~online].tolist()))), width)
-                if (blocked or not online.all())
+                blocked=row_col(obstacles, width)
+                if obstacles is not None and obstacles.size
                 else None,
                 model=planner.model,
-                headings_before=heads[active] if rotation else None,
-                headings_after=new_heads[active] if rotation else None,
+                headings_before=request.headings,
+                headings_after=new_heads,
             )
             if found:
                 conflicts += len(found)
                 violations.extend(found[:100])
-                new_cells, new_heads = cells.copy(), heads.copy()
-        cells, heads = new_cells, new_heads
+            else:
+                floor.move(request.robot_ids, new_cells, new_heads)
         complete(step + 1)
         snapshot()
         if progress is not None:
             progress(step + 1)
+    ids = floor.ids
     per_robot = np.zeros(int(ids.max(initial=-1)) + 1, dtype=np.int64)
     for _, robot, _ in completions:
         per_robot[robot] += 1
@@ -360,31 +308,6 @@ def run_lifelong(
         positions=positions,
         per_robot_completed=per_robot,
     )
-
-
-def _free_cells(navigable: np.ndarray, cells: Sequence[int], what: str) -> list[int]:
-    flat = navigable.ravel()
-    for cell in cells:
-        if not 0 <= cell < flat.size:
-            raise InputError(what, f"cell {cell} is off the floor")
-    return [int(c) for c in cells if flat[c]]
-
-
-def _check_starts(navigable: np.ndarray, cells: np.ndarray) -> None:
-    flat = navigable.ravel()
-    width = navigable.shape[1]
-    if len(cells) > int(flat.sum()):
-        raise InputError("agents", f"{len(cells)} robots but only {int(flat.sum())} free cells")
-    for k, cell in enumerate(cells.tolist()):
-        if not 0 <= cell < flat.size or not flat[cell]:
-            row, col = divmod(cell, width)
-            raise InputError(
-                "agents", f"robot {k} starts on blocked cell {cell} (row {row}, col {col})"
-            )
-    values, counts = np.unique(cells, return_counts=True)
-    if (counts > 1).any():
-        cell = int(values[counts > 1][0])
-        raise InputError("agents", f"two robots start on cell {cell}")
 
 
 def random_starts(navigable: np.ndarray, count: int, seed: int) -> np.ndarray:

@@ -21,15 +21,16 @@ see docs/traffic.md for the argument.
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from fleet.traffic.distances import GoalDistances
 from fleet.traffic.graph import FloorGraph
-from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult
+from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult, Rollout
 
 BOOST = 1e9
 EXTERNAL = 1e6
@@ -83,6 +84,16 @@ class _Memory:
         return fresh
 
 
+def _held_mask(held: np.ndarray | None, count: int) -> np.ndarray | None:
+    """The request's held mask as bools, or ``None`` when no robot is held."""
+    if held is None:
+        return None
+    mask = np.asarray(held, dtype=bool)
+    if mask.shape != (count,):
+        raise ValueError(f"held must be a bool mask of {count} robots, got shape {mask.shape}")
+    return mask if mask.any() else None
+
+
 class PIBTPlanner:
     """A `Planner` running PIBT over the given distance tables."""
 
@@ -120,15 +131,66 @@ class PIBTPlanner:
         self.distances.precompute(self.graph.nodes(goal_cells, "goals"))
 
     def plan(self, request: PlanRequest) -> PlanResult:
+        return self._step(request)
+
+    def rollout(self, request: PlanRequest, steps: int) -> Rollout:
+        """`Planner.rollout`: ``steps`` engine steps on a copy of the per-robot memory.
+
+        Waiting times, stall counters, the watchdog's step count and the random
+        generator are restored afterwards; goal tables the rollout needed stay in
+        the cache (values do not depend on when they were computed). Stale rows
+        are not refreshed during a rollout. One inexactness is left, with
+        congestion-aware costs only: a stale row the rollout evicts from a full
+        pool comes back fresh in the next plan.
+        """
+        rotation = self.model is ActionModel.ROTATION
+        if steps < 0:
+            raise ValueError("steps must be >= 0")
+        if rotation and request.headings is None:
+            raise ValueError("the rotation model needs headings")
+        saved = (copy.deepcopy(self._memory), self._rng.bit_generator.state, self._steps)
+        stale_refresh = self.distances.stale_refresh
+        self.distances.stale_refresh = 0
+        cells = [np.asarray(request.cells, dtype=np.int64)]
+        headings = [np.asarray(request.headings, dtype=np.int64) % 4] if rotation else []
+        try:
+            current = request
+            for _ in range(steps):
+                result = self._step(current)
+                current = replace(current, cells=result.cells, headings=result.headings)
+                cells.append(np.asarray(result.cells, dtype=np.int64))
+                if rotation:
+                    headings.append(np.asarray(result.headings, dtype=np.int64))
+        finally:
+            self._memory, self._steps = saved[0], saved[2]
+            self._rng.bit_generator.state = saved[1]
+            self.distances.stale_refresh = stale_refresh
+        return Rollout(np.stack(cells), np.stack(headings) if rotation else None)
+
+    def paths(self, request: PlanRequest, max_len: int) -> np.ndarray:
+        """`Planner.paths`: `GoalDistances.paths` over this planner's tables."""
+        starts, goal_nodes = self._nodes_of(request)
+        nodes = self.distances.paths(starts, goal_nodes, max_len)
+        return np.where(nodes >= 0, self.graph.cell_of[np.maximum(nodes, 0)], -1)
+
+    def _nodes_of(self, request: PlanRequest) -> tuple[np.ndarray, np.ndarray]:
+        """Apply the request's blocked cells; robots' nodes and goal nodes (a robot
+        without a goal has its own node as goal)."""
         graph = self.graph
         graph.set_blocked(request.blocked)
         positions = graph.nodes(request.cells, "cells")
-        count = positions.size
         goals = np.asarray(request.goals, dtype=np.int64)
         goal_nodes = positions.copy()
         has_goal = goals >= 0
         if has_goal.any():
             goal_nodes[has_goal] = graph.nodes(goals[has_goal], "goals")
+        return positions, goal_nodes
+
+    def _step(self, request: PlanRequest) -> PlanResult:
+        """One PIBT step: the engine behind `plan` and `rollout`."""
+        graph = self.graph
+        positions, goal_nodes = self._nodes_of(request)
+        count = positions.size
         ids = (
             np.arange(count, dtype=np.int64)
             if request.robot_ids is None
@@ -139,19 +201,28 @@ class PIBTPlanner:
             return PlanResult(
                 empty, empty.astype(np.int8) if self.model is ActionModel.ROTATION else None
             )
+        held = _held_mask(request.held, count)
+        closed = graph.blocked
+        if held is not None:
+            # held robots are obstacles for this step only: a mask, not a floor change
+            closed = closed.copy()
+            closed[positions[held]] = True
         slots = self.distances.slots(goal_nodes)
-        priority = self._priorities(ids, positions, goal_nodes, slots, request.priorities)
+        priority = self._priorities(ids, positions, goal_nodes, slots, request.priorities, held)
         headings = None
         if self.model is ActionModel.ROTATION:
             if request.headings is None:
                 raise ValueError("the rotation model needs headings")
             headings = np.asarray(request.headings, dtype=np.int64) % 4
-        candidates, counts = self._grid_candidates(positions, slots, headings)
+        candidates, counts = self._grid_candidates(positions, slots, closed, headings)
         order = np.argsort(-priority, kind="stable").tolist()
-        nxt = self._run(order, positions.tolist(), goal_nodes, candidates, counts, slots)
+        held_list = [] if held is None else np.flatnonzero(held).tolist()
+        nxt = self._run(order, positions.tolist(), goal_nodes, candidates, counts, slots, held_list)
         next_nodes = np.asarray(nxt, dtype=np.int64)
         if headings is not None:
-            next_nodes, new_headings = self._rotate(positions, headings, next_nodes, slots)
+            next_nodes, new_headings = self._rotate(
+                positions, headings, next_nodes, slots, closed, held
+            )
             return PlanResult(graph.cells(next_nodes), new_headings)
         next_cells = graph.cells(next_nodes)
         return PlanResult(next_cells, None)
@@ -165,7 +236,13 @@ class PIBTPlanner:
         goals: np.ndarray,
         slots: np.ndarray,
         external: np.ndarray | None,
+        held: np.ndarray | None = None,
     ) -> np.ndarray:
+        """This step's priority of every robot, updating the per-robot memory.
+
+        A held robot's waiting time and stall counter are frozen: holding is
+        not waiting in traffic, and its memory must survive the hold intact.
+        """
         memory = self._memory
         if memory is None or not np.array_equal(memory.ids, ids):
             memory = memory.remap(ids, self._rng) if memory is not None else None
@@ -180,8 +257,12 @@ class PIBTPlanner:
         at_goal = positions == goals
         progress = now < memory.best
         memory.best = np.minimum(memory.best, now)
-        memory.stall = np.where(progress | at_goal, 0, memory.stall + 1)
-        memory.elapsed = np.where(at_goal, 0, memory.elapsed + 1)
+        stall = np.where(progress | at_goal, 0, memory.stall + 1)
+        elapsed = np.where(at_goal, 0, memory.elapsed + 1)
+        if held is not None:
+            stall = np.where(held, memory.stall, stall)
+            elapsed = np.where(held, memory.elapsed, elapsed)
+        memory.stall, memory.elapsed = stall, elapsed
         priority = memory.elapsed + memory.tiebreak
         stall_steps = self.options.stall_steps
         if self.model is ActionModel.ROTATION and self.options.rotation_stall_steps > 0:
@@ -198,24 +279,29 @@ class PIBTPlanner:
             priority = priority + EXTERNAL * np.asarray(external, dtype=np.float64)
         return priority
 
-    def _distances_of(self, slots: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-        """Distances of candidate ``nodes [N, K]`` (``-1``: none) to each robot's goal."""
+    def _distances_of(self, slots: np.ndarray, nodes: np.ndarray, closed: np.ndarray) -> np.ndarray:
+        """Distances of candidate ``nodes [N, K]`` (``-1``: none) to each robot's goal;
+        ``inf`` for nodes marked in ``closed`` (blocked, or held robots' cells)."""
         pool = self.distances.pool
         valid = nodes >= 0
-        valid[valid] &= ~self.graph.blocked[nodes[valid]]
+        valid[valid] &= ~closed[nodes[valid]]
         gathered = pool[slots[:, None], np.where(valid, nodes, 0)].astype(np.float64)
         gathered[gathered >= self.distances.unreachable] = 1e12
         gathered[~valid] = math.inf
         return gathered
 
     def _grid_candidates(
-        self, positions: np.ndarray, slots: np.ndarray, headings: np.ndarray | None = None
+        self,
+        positions: np.ndarray,
+        slots: np.ndarray,
+        closed: np.ndarray,
+        headings: np.ndarray | None = None,
     ) -> tuple[list[list[int]], list[int]]:
         count = positions.size
         nodes = np.empty((count, 5), dtype=np.int64)
         nodes[:, :4] = self.graph.neighbours[positions]
         nodes[:, 4] = positions
-        score = self._distances_of(slots, nodes)
+        score = self._distances_of(slots, nodes, closed)
         if headings is not None:
             # rotation model: a move off the current heading first costs the turns
             turn_cost = _turns(headings[:, None], np.arange(4)[None, :]) * self.distances.unit
@@ -246,7 +332,13 @@ class PIBTPlanner:
         return ranked.tolist(), counts.tolist()
 
     def _rotate(
-        self, positions: np.ndarray, headings: np.ndarray, wanted: np.ndarray, slots: np.ndarray
+        self,
+        positions: np.ndarray,
+        headings: np.ndarray,
+        wanted: np.ndarray,
+        slots: np.ndarray,
+        closed: np.ndarray,
+        held: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Turn PIBT's 4-connected step into rotation-model actions.
 
@@ -256,7 +348,7 @@ class PIBTPlanner:
         point), which keeps the step free of vertex conflicts; swaps cannot
         appear because PIBT's step has none. Robots that stay for any reason
         face their wanted (or best) direction, so a robot asked to make way
-        is turned and ready to move next tick.
+        is turned and ready to move next tick. A held robot keeps its heading.
         """
         count = positions.size
         nbrs = self.graph.neighbours[positions]
@@ -275,13 +367,15 @@ class PIBTPlanner:
         goes = moving & ~stays
         next_nodes = np.where(goes, wanted, positions)
         # where to face while staying: the wanted cell, else the best neighbour
-        around = self._distances_of(slots, nbrs)
+        around = self._distances_of(slots, nbrs, closed)
         best = np.argmin(around, axis=1)
         here = self.distances.pool[slots, positions]
         face = np.where(moving, direction, best)
         face = np.where(~moving & (here == 0), headings, face)
         diff = (face - headings) % 4
         turn = np.where(diff == 3, -1, np.where(diff == 0, 0, 1))
+        if held is not None:
+            turn[held] = 0
         new_headings = np.where(goes, headings, (headings + turn) % 4)
         return next_nodes, new_headings.astype(np.int8)
 
@@ -305,6 +399,7 @@ class PIBTPlanner:
         candidates: list[list[int]],
         counts: list[int],
         slots: np.ndarray,
+        held: list[int],
     ) -> list[int]:
         count = len(positions)
         occ_now = self._occ_now
@@ -312,6 +407,9 @@ class PIBTPlanner:
         nxt = [-1] * count
         for i, v in enumerate(positions):
             occ_now[v] = i
+        for i in held:  # planned before anyone: they stay, so nobody can push them
+            nxt[i] = positions[i]
+            occ_next[positions[i]] = i
         swap = self.options.swap and self.model is ActionModel.GRID4
         pool = self.distances.pool
         goal_list = goals.tolist()

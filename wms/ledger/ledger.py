@@ -268,8 +268,42 @@ class Ledger(LedgerView):
         """Units leave the building against a reservation (all still open by default)."""
         return self._close_reserved(reservation_id, qty, MovementKind.PICK, "pick reservation")
 
+    def confirm_pick(
+        self,
+        pick_id: str,
+        sku: str,
+        location_id: str,
+        qty: int,
+        reservation_id: int | None = None,
+        condition: Condition = Condition.NEW,
+    ) -> bool:
+        """Book a pick line that was physically done, exactly once per ``pick_id``.
+
+        Returns False, booking nothing, when that line was confirmed before (a
+        replayed or duplicated report); a unique index backs the check, so even two
+        writers cannot book it twice. Against a reservation when one is given.
+        """
+        ref = f"confirm:{pick_id}"
+        with self.transaction():
+            seen = self._conn.execute(
+                "SELECT 1 FROM movements WHERE kind = ? AND ref = ?",
+                (MovementKind.PICK.value, ref),
+            ).fetchone()
+            if seen:
+                return False
+            if reservation_id is not None:
+                self._close_reserved(reservation_id, qty, MovementKind.PICK, "pick", ref=ref)
+            else:
+                self.pick(sku, location_id, qty, condition, ref=ref)
+            return True
+
     def _close_reserved(
-        self, reservation_id: int, qty: int | None, kind: MovementKind, action: str
+        self,
+        reservation_id: int,
+        qty: int | None,
+        kind: MovementKind,
+        action: str,
+        ref: str | None = None,
     ) -> int:
         """Take units off a reservation: back to available (release) or out (pick)."""
         source = f"{action} {reservation_id}"
@@ -288,7 +322,7 @@ class Ledger(LedgerView):
                 qty,
                 from_location=res.location_id,
                 reservation_id=reservation_id,
-                ref=res.ref,
+                ref=ref if ref is not None else res.ref,
             )
 
     def move(

@@ -65,7 +65,9 @@ def connect(url: DatabaseUrl, *, must_exist: bool = False) -> sqlite3.Connection
             if url.path.is_dir():
                 raise UnsupportedDatabase(url.text, "is a folder, not a database file")
             url.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(target, isolation_level=None, timeout=10.0)
+        # A ledger may be opened on one thread and then used only by another (the fleet
+        # manager's cycle thread); SQLite is serialized here, and use is never concurrent.
+        conn = sqlite3.connect(target, isolation_level=None, timeout=10.0, check_same_thread=False)
     except OSError as error:
         where = url.path.parent if url.path is not None else url.text
         raise UnsupportedDatabase(

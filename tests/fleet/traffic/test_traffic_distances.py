@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from fleet.traffic.distances import GoalDistances
@@ -68,3 +70,50 @@ def test_reserve_allocates_rows_up_front(dead_end_floor) -> None:
     pool = tables.pool
     tables.slots(np.arange(20))
     assert tables.pool is pool and pool.shape[0] == 20
+
+
+def test_path_descends_with_a_fixed_tie_break() -> None:
+    """On an open 3x3 floor the path from a corner to the opposite one is a shortest path
+    whose ties go to the lowest direction (north, east, south, west): east first."""
+    graph = FloorGraph(np.ones((3, 3), dtype=bool))
+    tables = GoalDistances(graph)
+    assert tables.paths(np.array([0, 8]), np.array([8, 8]), 6).tolist() == [
+        [0, 1, 2, 5, 8, -1],
+        [8, -1, -1, -1, -1, -1],
+    ]
+    assert tables.paths(np.array([0]), np.array([8]), 3).tolist() == [[0, 1, 2]]
+
+
+def test_path_goes_round_blocked_cells_and_stops_when_cut_off(make_floor) -> None:
+    """A path never enters a blocked cell; a goal cut off by blocks leaves only the start."""
+    graph = FloorGraph(make_floor([".....", ".....", "....."]))
+    tables = GoalDistances(graph)
+    graph.set_blocked(np.array([2, 7]))  # column 2, rows 0 and 1: pass by row 2
+    path = tables.paths(np.array([0]), np.array([4]), 20)[0]
+    path = path[path >= 0].tolist()
+    assert path[0] == 0 and path[-1] == 4 and len(path) == 9
+    assert not {2, 7} & set(path)
+    graph.set_blocked(np.array([2, 7, 12]))
+    assert tables.paths(np.array([0]), np.array([4]), 5).tolist() == [[0, -1, -1, -1, -1]]
+
+
+def test_planner_paths_follow_its_lane_tables(dead_end_floor) -> None:
+    """A guided planner's horizon path is legal and each step lowers the lane distance by
+    exactly that move's cost (a shortest path on the one-way tables, not the plain floor)."""
+    planner = make_guided(dead_end_floor, seed=0)
+    graph, tables = planner.graph, planner.distances
+    free = graph.cell_of
+    rng = np.random.default_rng(3)
+    picked = rng.choice(free, 13, replace=False)
+    cells, goals, wall = picked[:12], rng.choice(free, 12), int(picked[12])
+    request = PlanRequest(cells=cells, goals=goals, blocked=np.array([wall]))
+    paths = planner.paths(request, 40)
+    for cell, goal, path in zip(cells.tolist(), goals.tolist(), paths, strict=True):
+        nodes = graph.node_of[path[path >= 0]]
+        assert nodes[0] == graph.node_of[cell] and wall not in path
+        (slot,) = tables.slots(np.array([graph.node_of[goal]]))
+        for here, there in itertools.pairwise(nodes.tolist()):
+            direction = int(np.flatnonzero(graph.neighbours[here] == there)[0])
+            drop = int(tables.pool[slot, here]) - int(tables.pool[slot, there])
+            assert drop == tables.costs[here, direction]
+        assert nodes[-1] == graph.node_of[goal] or tables.pool[slot, nodes[0]] >= tables.unreachable

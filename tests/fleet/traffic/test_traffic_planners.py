@@ -6,24 +6,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fleet.traffic.check import check_step
-from fleet.traffic.graph import row_col
 from fleet.traffic.planner import ActionModel, PlanRequest
 from fleet.traffic.registry import make_planner, planner_names
-
-
-@st.composite
-def scenarios(draw):
-    height = draw(st.integers(2, 7))
-    width = draw(st.integers(2, 7))
-    bits = draw(st.lists(st.booleans(), min_size=height * width, max_size=height * width))
-    nav = ~np.array(bits, dtype=bool).reshape(height, width) | (
-        np.arange(height * width).reshape(height, width) % 3 != 0
-    )
-    free = np.flatnonzero(nav.ravel())
-    count = draw(st.integers(1, max(1, min(len(free), 12))))
-    seed = draw(st.integers(0, 2**16))
-    return nav, count, seed
+from tests.fleet.traffic.helpers import assert_legal_step, random_fleet, scenarios
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -35,26 +20,13 @@ def scenarios(draw):
 def test_every_step_is_legal(scenario, name, model) -> None:
     """Random floors, robots and goals (new goals every step): no conflict, no illegal move."""
     nav, count, seed = scenario
-    rng = np.random.default_rng(seed)
-    free = np.flatnonzero(nav.ravel())
-    width = nav.shape[1]
-    cells = rng.choice(free, count, replace=False)
-    heads = rng.integers(0, 4, count)
+    rng, free, cells, heads = random_fleet(nav, count, seed)
     planner = make_planner(name, nav, model, seed)
     for step in range(12):
         goals = np.where(rng.random(count) < 0.8, rng.choice(free, count), -1)
         result = planner.plan(PlanRequest(cells=cells, goals=goals, headings=heads))
         new_heads = result.headings if model is ActionModel.ROTATION else None
-        found = check_step(
-            nav,
-            row_col(cells, width),
-            row_col(result.cells, width),
-            step=step,
-            model=model,
-            headings_before=heads,
-            headings_after=new_heads,
-        )
-        assert found == [], found
+        assert_legal_step(nav, cells, result.cells, model, heads, new_heads, step)
         cells = np.asarray(result.cells)
         if new_heads is not None:
             heads = np.asarray(new_heads)

@@ -15,7 +15,8 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     gen = actions.add_parser(
         "generate",
-        help="create a keys folder: server keypair, robot and viewer keypairs, authorised lists",
+        help="create a keys folder: server keypair, robot, viewer and operator keypairs, "
+        "authorised lists",
     )
     gen.add_argument("--dir", required=True, metavar="D")
     gen.add_argument(
@@ -30,6 +31,13 @@ def register(subparsers: Any) -> None:
     )
     gen.add_argument("--manufacturer", default="sim", help="for --robots (default: sim)")
     gen.add_argument("--viewer", action="append", default=[], metavar="NAME")
+    gen.add_argument(
+        "--operator",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an operator keypair for warehouse ctl (authorized/operators)",
+    )
     gen.add_argument("--force", action="store_true", help="replace an existing server keypair")
     add_json(gen)
     gen.set_defaults(handler=run)
@@ -39,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.dir:
         raise InputError("--dir", "empty folder name")
     robots = list(args.robot) + [f"{args.manufacturer}/robot-{i:04d}" for i in range(args.robots)]
-    created = generate_keys(args.dir, robots, list(args.viewer), overwrite=args.force)
+    created = generate_keys(
+        args.dir, robots, list(args.viewer), overwrite=args.force, operators=list(args.operator)
+    )
     result = {"dir": args.dir, "created": [str(p) for p in created]}
     emit(
         result,

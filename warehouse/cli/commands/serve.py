@@ -1,4 +1,4 @@
-"""``warehouse serve``: run the fleet bus server until SIGINT / SIGTERM."""
+"""``warehouse serve``: the fleet manager on the robot bus, until SIGINT / SIGTERM."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from typing import Any
 
 from fleet.bus.config import BusConfig
 from fleet.bus.server import BusServer, next_endpoint
+from fleet.control import ControlServer, Request, make_server
+from fleet.manager import operator
+from fleet.manager.config import FleetConfig
+from fleet.manager.core import FleetCore
+from fleet.manager.service import LedgerBooker, ManagerService
+from fleet.manager.store import open_store
 from warehouse.config import load_config
 
 DEFAULT_BIND = "tcp://127.0.0.1:5555"
@@ -19,11 +25,12 @@ DEFAULT_BIND = "tcp://127.0.0.1:5555"
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
-        help="run the robot bus server (ROUTER for robots, PUB + snapshot for viewers)",
-        description="Serve the VDA 5050 robot bus. SIGINT/SIGTERM stop it cleanly; SIGHUP "
-        "re-reads the authorised keys.",
+        help="run the fleet manager on the robot bus (ROUTER for robots, PUB for viewers)",
+        description="Run the fleet manager: robots connect over the VDA 5050 bus, tasks are "
+        "assigned, routes released, chargers and faults handled. SIGINT/SIGTERM stop it "
+        "cleanly; SIGHUP re-reads the authorised keys.",
     )
-    parser.add_argument("--config", metavar="F", help="TOML config ([bus] section is used)")
+    parser.add_argument("--config", metavar="F", help="TOML config ([bus], [fleet] are used)")
     parser.add_argument("--bind", default=DEFAULT_BIND, help="robot ROUTER endpoint")
     viewers = parser.add_mutually_exclusive_group()
     viewers.add_argument(
@@ -38,12 +45,23 @@ def register(subparsers: Any) -> None:
         metavar="ENDPOINT",
         help="snapshot endpoint (default: PUB port + 1; ipc://P gives ipc://P.snapshot)",
     )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLite database (path or sqlite:///path) for the task log and the ledger the "
+        "robots' picks are booked in; without it nothing is kept",
+    )
     security = parser.add_mutually_exclusive_group(required=True)
     security.add_argument(
         "--keys", metavar="DIR", help="CURVE keys folder (warehouse keys generate)"
     )
     security.add_argument(
         "--insecure", action="store_true", help="plain TCP, no authentication (local tests only)"
+    )
+    parser.add_argument(
+        "--ctl",
+        metavar="ADDR",
+        help="operator control socket for warehouse ctl (CURVE operators domain with --keys)",
     )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
     parser.add_argument(
@@ -57,17 +75,46 @@ def run(args: argparse.Namespace) -> int:
         level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
     config = load_config(args.config)
-    bus = BusConfig.from_section(config.section("bus"), f"{config.path}: bus")
+    control = make_control_server(args)
+    try:
+        return _serve(args, config, control)
+    finally:
+        if control is not None:
+            control.stop()
+
+
+def make_control_server(args: argparse.Namespace) -> ControlServer | None:
+    """The bound control socket ``--ctl`` asks for (None without ``--ctl``): CURVE in the
+    ``operators`` ZAP domain with ``--keys``, plain TCP with ``--insecure``."""
+    return make_server(args.ctl, args.keys)
+
+
+def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None) -> int:
+    bus_config = BusConfig.from_section(config.section("bus"), f"{config.path}: bus")
     pub = None if args.no_pub else (args.pub or next_endpoint(args.bind, ".pub"))
+    fleet_config = FleetConfig.from_section(config.section("fleet"), f"{config.path}: fleet")
+    ledger = None
+    booker = None
+    if args.db is not None:
+        from wms.ledger import Ledger
+
+        ledger = Ledger.open(args.db)  # first: it creates the schema the store shares
+        booker = LedgerBooker(ledger)
+    store = open_store(args.db)
     server = BusServer(
         args.bind,
         pub=pub,
         snapshot=args.snapshot,
         keys_dir=args.keys,
         insecure=args.insecure,
-        config=bus,
+        config=bus_config,
         status_interval_s=args.status_every if args.status_every > 0 else None,
     )
+    core = FleetCore(config.floor, fleet_config)
+    service = ManagerService(core, server, store=store, booker=booker)
+    restored = service.restore()
+    if restored:
+        logging.getLogger("fleet.manager").info("restored %d task events", restored)
 
     def stop(signum: int, _frame: Any) -> None:
         logging.getLogger("fleet.bus").info("signal %d: stopping", signum)
@@ -75,11 +122,31 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGHUP, lambda *_: server.reload_keys())
-    server.run()
+
+    def reload_keys(*_: Any) -> None:
+        server.reload_keys()
+        if control is not None:
+            control.reload_keys()
+
+    signal.signal(signal.SIGHUP, reload_keys)
+    service.start()
+    if control is not None:
+
+        def handler(request: Request) -> Any:
+            return service.call(lambda core: operator.handle(core, request))
+
+        control.start(handler)
+    try:
+        server.run()
+    finally:
+        service.stop()
+        store.close()
+        if ledger is not None:
+            ledger.close()
     summary = {
         "robots": {r: rec.connection.value for r, rec in server.robots().items()},
         "counters": server.counters(),
+        "tasks": len(core.tasks),
     }
     print(json.dumps(summary, sort_keys=True))
     return 0

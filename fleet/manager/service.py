@@ -1,0 +1,300 @@
+"""The adapter that runs the decision core live: bus events in, commands out, on one thread.
+
+`ManagerService` is the bus's `BusListener`: the bus thread only turns what it
+hears into core events and puts them on a queue. The service's own cycle thread
+owns the core: it drains the queue into `FleetCore.handle`, runs
+`FleetCore.cycle` every ``cycle_s``, and carries out the commands in a fixed
+order — task events are written to the store first (so nothing is acted on that
+is not persisted), then picks are booked in the ledger, then orders and instant
+actions go to the bus, and the fleet snapshot goes to the PUB socket. Operator
+requests from other threads run on the cycle thread too (`call`), so the core
+is never touched by two threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from fleet.bus.acks import Ack, AckResult
+from fleet.bus.server import BusListener, BusServer
+from fleet.manager.core import FleetCore, ManagerRefused
+from fleet.manager.events import (
+    Command,
+    ConfirmPicks,
+    Event,
+    LoadLeft,
+    OrderRefused,
+    Rejected,
+    RobotConnection,
+    RobotFactsheet,
+    RobotStateReport,
+    SendInstantActions,
+    SendOrder,
+    TaskEvent,
+)
+from fleet.manager.model import PickLine, TaskStatus
+from fleet.manager.store import MemoryTaskStore, TaskStore
+from fleet.protocol.messages import ConnectionState, Factsheet, Message, State
+
+log = logging.getLogger("fleet.manager")
+
+SNAPSHOT_TOPIC = "fleet"
+SNAPSHOT_KEY = "snapshot"
+
+
+class PickBooker:
+    """Where confirmed pick lines go (the WMS ledger); `confirm` returns False for a repeat."""
+
+    def confirm(self, command: ConfirmPicks) -> int:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+class LedgerBooker(PickBooker):
+    """Books each line with `Ledger.confirm_pick`, which is idempotent by pick id."""
+
+    def __init__(self, ledger: Any) -> None:
+        self.ledger = ledger
+        self.booked = 0
+        self.repeats = 0
+        self.failed = 0
+        self.short: list[PickLine] = []
+        """Lines the stock could not cover when the robot got there."""
+
+    def confirm(self, command: ConfirmPicks) -> int:
+        booked = 0
+        for line in command.lines:
+            try:
+                done = self.ledger.confirm_pick(
+                    line.pick_id, line.sku, line.location_id, line.qty, line.reservation_id
+                )
+            except Exception as error:  # a short line is reported, never crashes the loop
+                self.failed += 1
+                self.short.append(line)
+                log.warning("pick %s not booked: %s", line.pick_id, error)
+                continue
+            booked += int(done)
+            self.repeats += int(not done)
+        self.booked += booked
+        return booked
+
+
+class ManagerService(BusListener):
+    def __init__(
+        self,
+        core: FleetCore,
+        bus: BusServer,
+        *,
+        store: TaskStore | None = None,
+        booker: PickBooker | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        snapshot_every: int = 1,
+        lockstep: bool = False,
+    ) -> None:
+        self.core = core
+        self.bus = bus
+        self.store = store or MemoryTaskStore()
+        self.booker = booker
+        self.clock = clock
+        self.snapshot_every = max(1, snapshot_every)
+        self._events: queue.SimpleQueue[tuple[Event | Callable[[], Any], Future[Any] | None]] = (
+            queue.SimpleQueue()
+        )
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._t0 = clock()
+        self.errors = 0
+        self.lockstep = lockstep
+        """Cycles run only when `step` is called, on the caller's simulated clock; events
+        wait in an inbox and are handled in robot order, so a run does not depend on
+        the order frames happened to arrive in."""
+        self._inbox: list[tuple[str, int, Event]] = []
+        self._inbox_lock = threading.Lock()
+        self._arrivals = 0
+        self._states_seen: dict[str, int] = {}
+        bus.listener = self
+
+    # --- BusListener (bus thread): only enqueue ------------------------------------------
+
+    def on_message(self, robot: str, message: Message) -> None:
+        if isinstance(message, State):
+            self._enqueue(robot, RobotStateReport(robot, message))
+            with self._inbox_lock:
+                self._states_seen[robot] = self._states_seen.get(robot, 0) + 1
+        elif isinstance(message, Factsheet):
+            self._enqueue(robot, RobotFactsheet(robot, message))
+
+    def on_connection(self, robot: str, state: ConnectionState) -> None:
+        self._enqueue(robot, RobotConnection(robot, state))
+
+    def _enqueue(self, robot: str, event: Event) -> None:
+        if not self.lockstep:
+            self._events.put((event, None))
+            return
+        with self._inbox_lock:
+            self._arrivals += 1
+            self._inbox.append((robot, self._arrivals, event))
+
+    def states_seen(self) -> dict[str, int]:
+        """State messages the bus has handed over, per robot (the lockstep barrier)."""
+        with self._inbox_lock:
+            return dict(self._states_seen)
+
+    def step(self, now_s: float, timeout_s: float = 30.0) -> dict[str, int]:
+        """Lockstep: handle every waiting event in robot order, run one cycle at ``now_s``;
+        returns how many commands went to each robot (the world waits for them)."""
+
+        def work(core: FleetCore) -> dict[str, int]:
+            with self._inbox_lock:
+                inbox, self._inbox = self._inbox, []
+            commands: list[Command] = []
+            for _, _, event in sorted(inbox, key=lambda item: (item[0], item[1])):
+                commands += core.handle(event, now_s)
+            commands += core.cycle(now_s)
+            self._execute(commands)
+            self.publish_snapshot()
+            sent: dict[str, int] = {}
+            for command in commands:
+                if isinstance(command, SendOrder | SendInstantActions):
+                    sent[command.robot] = sent.get(command.robot, 0) + 1
+            return sent
+
+        return self.call(work, timeout_s)
+
+    def on_ack(self, ack: Ack) -> None:
+        if ack.order_key is not None and ack.result is not AckResult.ACCEPTED:
+            order_id, update_id = ack.order_key
+            self._events.put((OrderRefused(ack.robot, order_id, update_id, ack.result.value), None))
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock() - self._t0
+
+    def restore(self) -> int:
+        """Rebuild the task book from the store; tasks held by robots go back to the queue."""
+        events = list(self.store.events())
+        commands = self.core.restore(events, self.now())
+        self._execute(commands)
+        return len(events)
+
+    def start(self) -> ManagerService:
+        self._thread = threading.Thread(target=self.run, name="fleet-manager", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stopping.set()
+        self._events.put((lambda: None, None))
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout_s)
+
+    def run(self) -> None:
+        period = self.core.config.cycle_s
+        next_cycle = self.clock()
+        while not self._stopping.is_set():
+            timeout = max(0.0, next_cycle - self.clock())
+            try:
+                item = self._events.get(timeout=timeout)
+            except queue.Empty:
+                item = None
+            if item is not None:
+                self._handle(item)
+                while True:  # drain what else is waiting before the next cycle
+                    try:
+                        self._handle(self._events.get_nowait())
+                    except queue.Empty:
+                        break
+            if not self.lockstep and self.clock() >= next_cycle:
+                next_cycle = max(next_cycle + period, self.clock() - period)
+                self._guarded(lambda: self._execute(self.core.cycle(self.now())))
+                if self.core.stats.cycles % self.snapshot_every == 0:
+                    self._guarded(self.publish_snapshot)
+
+    def _handle(self, item: tuple[Event | Callable[[], Any], Future[Any] | None]) -> None:
+        work, future = item
+        if callable(work):
+            try:
+                result = work()
+            except BaseException as error:  # the caller gets it; the loop goes on
+                if future is not None:
+                    future.set_exception(error)
+                elif not isinstance(error, ManagerRefused):
+                    self.errors += 1
+                    log.exception("manager call failed")
+                return
+            if future is not None:
+                future.set_result(result)
+            return
+        self._guarded(lambda: self._execute(self.core.handle(work, self.now())))
+
+    def _guarded(self, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except Exception:  # one bad cycle must not stop the floor
+            self.errors += 1
+            log.exception("manager step failed")
+
+    def call(self, fn: Callable[[FleetCore], Any], timeout_s: float = 5.0) -> Any:
+        """Run ``fn(core)`` on the cycle thread and return its result (operator commands).
+
+        Commands the call causes are carried out before the result is returned.
+        """
+        future: Future[Any] = Future()
+
+        def work() -> Any:
+            result = fn(self.core)
+            self._execute(self.core._flush())
+            return result
+
+        self._events.put((work, future))
+        return future.result(timeout_s)
+
+    # --- commands ----------------------------------------------------------------------
+
+    def _execute(self, commands: list[Command]) -> None:
+        events = [c for c in commands if isinstance(c, TaskEvent)]
+        if events:
+            self.store.append(events)  # persisted before anything is acted on
+            for event in events:
+                if event.status in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED):
+                    log.info(
+                        "task %s %s%s",
+                        event.task_id,
+                        event.status.value,
+                        f" ({event.reason})" if event.reason else "",
+                    )
+        for command in commands:
+            if isinstance(command, ConfirmPicks) and self.booker is not None:
+                self.booker.confirm(command)
+            elif isinstance(command, LoadLeft):
+                log.warning(
+                    "robot %s failed carrying %s at %s (task %s)",
+                    command.robot,
+                    command.load_id,
+                    command.cell,
+                    command.task_id,
+                )
+            elif isinstance(command, Rejected):
+                log.info("refused %s: %s", command.source, command.reason)
+        for command in commands:
+            if isinstance(command, SendOrder):
+                self.bus.send_order(
+                    command.robot,
+                    command.order_id,
+                    command.order_update_id,
+                    command.nodes,
+                    command.edges,
+                )
+            elif isinstance(command, SendInstantActions):
+                self.bus.send_instant_actions(command.robot, command.actions)
+
+    def publish_snapshot(self) -> None:
+        if self.bus.pub_endpoint is None:
+            return
+        self.bus.publish(SNAPSHOT_TOPIC, SNAPSHOT_KEY, self.core.snapshot())

@@ -1,0 +1,295 @@
+"""One working day on the simulated floor: the whole system, end to end.
+
+orders → slotting → waves, batches and OR-Tools routes (`wms.planning`) → a
+fresh ledger with opening stock that does not know the plan → pick-route tasks
+(`fleet.manager.wms_link`) → the fleet manager over real ZeroMQ with simulated
+controllers, in lockstep (`warehouse.floor_sim`) → each pick booked in the
+ledger when its robot finishes it, a line the stock cannot cover reported
+short → a `sim.record.RunRecord` for the KPIs and the report.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fleet.manager.config import FleetConfig, RobotRule
+from fleet.manager.model import RobotKind, TaskKind, TaskStatus
+from fleet.manager.service import LedgerBooker
+from fleet.manager.wms_link import plan_tasks
+from sim.controller import SimRobotParams
+from sim.record import OrderRecord, RobotActivity, RobotSample, RunParams, RunRecord
+from sim.runner import SimRobotSpec
+from warehouse.config import AppConfig
+from warehouse.fleet_lockstep import start_cells
+from warehouse.floor_sim import LockstepFloor, LockstepSettings
+from wms import planning
+from wms.config import wms_config
+from wms.errors import InputError
+from wms.inventory_types import LocationKind
+from wms.layout import Floor
+from wms.ledger import Ledger, LocationRecord, SkuRecord
+from wms.ledger.floor_locations import floor_locations
+from wms.picking.plan import WavePlan
+
+SHIFT_START_HOUR = 6
+"""Simulated time 0 is 06:00 on the day of the first cut-off."""
+
+
+@dataclass(frozen=True, slots=True)
+class DaySettings:
+    amrs: int = 20
+    agvs: int = 0
+    seed: int = 0
+    orders: int | None = None
+    orders_csv: Path | None = None
+    max_sim_s: float = 36_000.0
+    tick_s: float = 1.0
+    cover_days: float = 1.2
+    """Opening forward stock, in days of each SKU's forecast demand (noisy, seeded)."""
+    planner: str = "guided"
+    assigner: str = "ours"
+    pub: bool = False
+
+
+@dataclass
+class DayRun:
+    """What the day produced: the run record and the parts the report describes."""
+
+    record: RunRecord
+    plan: WavePlan
+    wms: dict[str, Any]
+    ledger: dict[str, Any]
+    fleet: dict[str, Any] = field(default_factory=dict)
+
+
+def open_ledger(
+    ledger: Ledger,
+    floor: Floor,
+    catalog: Any,
+    slotted: dict[str, str],
+    daily_units: dict[str, int],
+    cover_days: float,
+    seed: int,
+) -> None:
+    """Opening stock from a forecast, not from the plan: each slotted forward face holds
+    ``cover_days`` of its SKU's daily demand times a seeded factor in 0.6..1.4 (so some
+    faces run short, as they do), reserve holds three days. One transaction."""
+    rng = random.Random(seed)
+    forward_ids = set(slotted.values())
+    locations = [
+        LocationRecord(
+            r.location_id,
+            LocationKind.FORWARD if r.location_id in forward_ids else LocationKind.RESERVE,
+            r.cell,
+        )
+        if r.kind in (LocationKind.FORWARD, LocationKind.RESERVE)
+        else r
+        for r in floor_locations(floor)
+    ]
+    reserve = [r.location_id for r in locations if r.kind is LocationKind.RESERVE]
+    with ledger.transaction():
+        ledger.add_skus(
+            SkuRecord(sku, sku, catalog[sku].category, catalog[sku].unit_price or 0.0)
+            for sku in sorted(slotted)
+        )
+        ledger.add_locations(locations)
+        for i, (sku, location_id) in enumerate(sorted(slotted.items())):
+            daily = max(1, daily_units.get(sku, 1))
+            qty = max(1, math.ceil(cover_days * daily * rng.uniform(0.6, 1.4)))
+            ledger.set_forward_slot(location_id, sku, max(0, qty // 3), qty)
+            ledger.receive(sku, location_id, qty, ref="opening stock")
+            if reserve:
+                ledger.receive(sku, reserve[i % len(reserve)], 3 * daily, ref="opening stock")
+
+
+def plan_day(config: AppConfig, settings: DaySettings) -> tuple[Any, WavePlan, dict[str, Any]]:
+    wms = wms_config(config.section("wms"), config.path.parent, str(config.path))
+    planning_config = wms.planning
+    if settings.orders is not None:
+        profile = replace(planning_config.profile, orders=settings.orders)
+        planning_config = replace(planning_config, profile=profile)
+    book = planning.load_order_book(planning_config, settings.orders_csv, settings.seed)
+    model = planning.floor_model(config.floor)
+    outcome = planning.slot_book(book, model, planning_config.slotting, seed=settings.seed)
+    plan = planning.plan_book(book.orders, book.catalog, outcome, model, planning_config.picking)
+    summary = {
+        "orders": plan.orders,
+        "lines": plan.lines,
+        "skus": len(book.catalog),
+        "waves": len(plan.waves),
+        "batches": len(plan.batches),
+        "travel": plan.travel,
+        "baseline_single_order_sshape_travel": plan.baseline_single_order_sshape_travel,
+        "baseline_batched_sshape_travel": plan.baseline_batched_sshape_travel,
+        "lower_bound": plan.lower_bound,
+    }
+    return book, plan, summary
+
+
+def shift_start(plan: WavePlan) -> datetime:
+    first = min(datetime.fromisoformat(w.due) for w in plan.waves)
+    return first.replace(hour=SHIFT_START_HOUR, minute=0, second=0, microsecond=0)
+
+
+def _activity(floor_run: LockstepFloor, robot_id: str, moved: bool) -> RobotActivity:
+    core = floor_run.core
+    track = core.robots[robot_id]
+    sim = floor_run.runner.robot(robot_id) if floor_run.runner else None
+    if track.fault or not track.online or (sim is not None and sim.broken):
+        return RobotActivity.ERROR
+    if sim is not None and sim.charging:
+        return RobotActivity.CHARGING
+    task = core.tasks.get(track.task_id) if track.task_id else None
+    if task is None or task.spec.kind in (TaskKind.PARK, TaskKind.CHARGE):
+        return RobotActivity.IDLE if task is None or not moved else RobotActivity.MOVING
+    if track.action_id is not None and not moved:
+        return RobotActivity.WORKING
+    if moved:
+        return RobotActivity.CARRYING if task.status is TaskStatus.ACTIVE else RobotActivity.MOVING
+    return RobotActivity.WAITING
+
+
+def run_day(
+    config: AppConfig,
+    settings: DaySettings,
+    ledger_path: Path | None = None,
+    on_tick: Callable[[LockstepFloor], None] | None = None,
+) -> DayRun:
+    """Plan the day, open the ledger, drive every batch with the fleet; see the module doc."""
+    floor = config.floor
+    fleet_size = settings.amrs + settings.agvs
+    if fleet_size < 1:
+        raise InputError("--robots", "the fleet needs at least one robot")
+    free = int(floor.navigable.sum()) - len(floor.chargers)
+    if fleet_size > free:
+        raise InputError("--robots", f"{fleet_size} robots do not fit on {free} free cells")
+    book, plan, wms_summary = plan_day(config, settings)
+    start = shift_start(plan)
+    due_s = {w.due: (datetime.fromisoformat(w.due) - start).total_seconds() for w in plan.waves}
+    ledger = Ledger.open(str(ledger_path) if ledger_path else ":memory:")
+    slotted = {p.sku: p.location_id for b in plan.batches for p in b.picks}
+    daily = {}
+    for b in plan.batches:
+        for p in b.picks:
+            daily[p.sku] = daily.get(p.sku, 0) + p.qty
+    open_ledger(ledger, floor, book.catalog, slotted, daily, settings.cover_days, settings.seed)
+    booker = LedgerBooker(ledger)
+    rules = tuple(RobotRule(f"sim/agv{i:03d}", RobotKind.AGV, 600.0) for i in range(settings.agvs))
+    fleet = FleetConfig(
+        cycle_s=settings.tick_s,
+        planner=settings.planner,
+        assigner=settings.assigner,
+        robots=rules,
+        seconds_per_cell=settings.tick_s,
+    )
+    cells = start_cells(floor, fleet_size, {p.cell for p in floor.chargers})
+    names = [f"agv{i:03d}" for i in range(settings.agvs)]
+    names += [f"amr{i:03d}" for i in range(settings.amrs)]
+    specs = [SimRobotSpec(n, c) for n, c in zip(names, cells, strict=True)]
+    params = SimRobotParams(seconds_per_cell=settings.tick_s)
+    lock = LockstepFloor(
+        floor,
+        specs,
+        fleet=fleet,
+        settings=LockstepSettings(tick_s=settings.tick_s, pub=settings.pub),
+        params=params,
+        booker=booker,
+        seed=settings.seed,
+    )
+    record = RunRecord(floor.shape, tuple(s.robot_id for s in specs), RunParams(settings.tick_s))
+    tasks = plan_tasks(plan, due_s)
+    order_batch = {o: b.batch_id for b in plan.batches for o in b.orders}
+    order_lines = {o.order_id: len(o.lines) for o in book.orders}
+    order_due = {o.order_id: (o.due - start).total_seconds() for o in book.orders}
+    wall0 = time.perf_counter()
+    with lock:
+        for spec in tasks:
+            lock.service.call(lambda core, spec=spec: core.submit(spec))
+        ids = [t.task_id for t in tasks]
+        before = {rid: lock.runner.robot(rid).cell for rid in record.robots}
+        battery = {rid: lock.runner.robot(rid).battery_pct for rid in record.robots}
+
+        def done(run: LockstepFloor) -> bool:
+            return all(run.core.tasks.get(t).status.final for t in ids)
+
+        while lock.now_s < settings.max_sim_s and not done(lock):
+            lock.step()
+            for rid in record.robots:
+                robot = lock.runner.robot(rid)
+                moved = robot.cell != before[rid]
+                before[rid] = robot.cell
+                drop = battery[rid] - robot.battery_pct
+                if drop > 0:
+                    record.energy_pct[rid] = record.energy_pct.get(rid, 0.0) + drop
+                battery[rid] = robot.battery_pct
+                record.samples.append(
+                    RobotSample(
+                        lock.now_s, rid, robot.cell, _activity(lock, rid, moved), robot.battery_pct
+                    )
+                )
+            if on_tick is not None:
+                on_tick(lock)
+        finished = {}
+        for event in lock.service.store.events():
+            if event.status is TaskStatus.DONE:
+                finished[event.task_id] = event.at_s
+        short_by_order: dict[str, int] = {}
+        for line in booker.short:
+            short_by_order[line.order_id] = short_by_order.get(line.order_id, 0) + 1
+        for order_id, batch_id in sorted(order_batch.items()):
+            record.orders.append(
+                OrderRecord(
+                    order_id,
+                    order_lines.get(order_id, 0),
+                    0.0,
+                    order_due.get(order_id),
+                    finished.get(batch_id),
+                    short_by_order.get(order_id, 0),
+                    carrier=_cutoff_label(start, order_due.get(order_id)),
+                )
+            )
+        record.empty_cells = sum(t.empty_cells for t in lock.core.robots.values())
+        record.loaded_cells = sum(t.loaded_cells for t in lock.core.robots.values())
+        record.safety_violations = len(lock.runner.violations())
+        record.sim_s = lock.now_s
+        fleet_summary = {
+            "robots": fleet_size,
+            "planner": settings.planner,
+            "assigner": settings.assigner,
+            "tasks": len(ids),
+            "tasks_done": sum(1 for t in ids if lock.core.tasks.get(t).status is TaskStatus.DONE),
+            "orders_sent": lock.core.stats.orders_sent,
+            "cycle_ms_p95": _p95(lock.cycle_ms),
+            "bus": {k: v for k, v in lock.bus.counters().items() if isinstance(v, int)},
+        }
+    record.wall_s = time.perf_counter() - wall0
+    balance = ledger.balance_check()
+    ledger_summary = {
+        "path": str(ledger_path) if ledger_path else None,
+        "lines_booked": booker.booked,
+        "lines_short": len(booker.short),
+        "repeats_ignored": booker.repeats,
+        "balanced": bool(getattr(balance, "ok", balance)),
+    }
+    ledger.close()
+    return DayRun(record, plan, wms_summary, ledger_summary, fleet_summary)
+
+
+def _cutoff_label(start: datetime, due_s: float | None) -> str | None:
+    if due_s is None:
+        return None
+    return (start + timedelta(seconds=due_s)).strftime("%H:%M")
+
+
+def _p95(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2)
