@@ -30,7 +30,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -295,6 +295,20 @@ class SimRunner:
                 log.warning("safety violation: %s", violation)
 
     # --- lockstep barrier (caller-driven runs) ------------------------------------------------
+
+    def block(self, cells: Iterable[Cell], blocked: bool = True) -> None:
+        """An obstacle appears on (or leaves) these cells: a robot entering one while it is
+        blocked is a safety violation. Takes effect at the next step."""
+        chosen = set(cells)
+
+        def apply() -> None:
+            with self._lock:
+                if blocked:
+                    self.safety.blocked |= chosen
+                else:
+                    self.safety.blocked -= chosen
+
+        self._commands.put(apply)
 
     def robot(self, robot_id: str) -> SimRobot:
         """The simulated controller itself (read it; change it only through the fault calls)."""

@@ -52,6 +52,8 @@ class SafetyMonitor:
         self.violations: list[Violation] = []
         self._previous: dict[str, Cell] = {}
         self._shared: set[tuple[Cell, tuple[str, ...]]] = set()
+        self.blocked: set[Cell] = set()
+        """Cells blocked at run time (a spilled pallet): entering one is a violation."""
 
     def observe(self, time_s: float, cells: Mapping[str, Cell]) -> list[Violation]:
         """Check one sample; returns the violations it revealed (also kept in `violations`)."""
@@ -105,7 +107,10 @@ class SafetyMonitor:
             Violation(ViolationKind.BLOCKED_CELL, time_s, (robot,), (cell,))
             for robot, cell in sorted(cells.items())
             if self._previous.get(robot) != cell
-            and not (0 <= cell[0] < height and 0 <= cell[1] < width and self.navigable[cell])
+            and (
+                not (0 <= cell[0] < height and 0 <= cell[1] < width and self.navigable[cell])
+                or cell in self.blocked
+            )
         ]
 
 

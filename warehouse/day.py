@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from fleet.manager.config import FleetConfig, RobotRule
-from fleet.manager.model import RobotKind, TaskKind, TaskStatus
+from fleet.manager.model import RobotKind, TaskKind, TaskSpec, TaskStatus
 from fleet.manager.service import LedgerBooker
-from fleet.manager.wms_link import plan_tasks
+from fleet.manager.wms_link import plan_tasks, pod_tasks, sortation_tasks
 from sim.controller import SimRobotParams
+from sim.faults import ActionKind, FaultAction, FaultSchedule
 from sim.record import OrderRecord, RobotActivity, RobotSample, RunParams, RunRecord
 from sim.runner import SimRobotSpec
+from sim.scenario import BoundScenario, Mode
 from warehouse.config import AppConfig
 from warehouse.fleet_lockstep import start_cells
 from warehouse.floor_sim import LockstepFloor, LockstepSettings
@@ -33,7 +35,7 @@ from wms import planning
 from wms.config import wms_config
 from wms.errors import InputError
 from wms.inventory_types import LocationKind
-from wms.layout import Floor
+from wms.layout import Cell, Floor
 from wms.ledger import Ledger, LocationRecord, SkuRecord
 from wms.ledger.floor_locations import floor_locations
 from wms.picking.plan import WavePlan
@@ -56,6 +58,29 @@ class DaySettings:
     planner: str = "guided"
     assigner: str = "ours"
     pub: bool = False
+    mode: Mode = Mode.PICKING
+    start_battery_pct: float | None = None
+    starts: tuple[Cell, ...] | None = None
+    faults: tuple[FaultAction, ...] = ()
+    """Scripted faults (`sim.faults`), applied at the start of the tick they fall in."""
+
+
+def settings_from_scenario(bound: BoundScenario) -> DaySettings:
+    """A scenario file's day: fleet, seed, clock, orders, mode, start cells and faults."""
+    sc = bound.scenario
+    return DaySettings(
+        amrs=sc.robots.amr,
+        agvs=sc.robots.agv,
+        seed=sc.seed,
+        orders=sc.orders.count,
+        orders_csv=sc.orders.csv,
+        max_sim_s=sc.max_sim_s,
+        tick_s=sc.seconds_per_tick,
+        mode=sc.mode,
+        start_battery_pct=sc.start_battery_pct,
+        starts=sc.robots.starts,
+        faults=FaultSchedule.of(bound).actions,
+    )
 
 
 @dataclass
@@ -180,8 +205,8 @@ def run_day(
         for p in b.picks:
             daily[p.sku] = daily.get(p.sku, 0) + p.qty
     open_ledger(ledger, floor, book.catalog, slotted, daily, settings.cover_days, settings.seed)
-    booker = LedgerBooker(ledger)
-    rules = tuple(RobotRule(f"sim/agv{i:03d}", RobotKind.AGV, 600.0) for i in range(settings.agvs))
+    booker = LedgerBooker(ledger) if settings.mode is not Mode.SORTATION else None
+    rules = (RobotRule("sim/agv*", RobotKind.AGV, 600.0),)
     fleet = FleetConfig(
         cycle_s=settings.tick_s,
         planner=settings.planner,
@@ -189,11 +214,15 @@ def run_day(
         robots=rules,
         seconds_per_cell=settings.tick_s,
     )
-    cells = start_cells(floor, fleet_size, {p.cell for p in floor.chargers})
-    names = [f"agv{i:03d}" for i in range(settings.agvs)]
-    names += [f"amr{i:03d}" for i in range(settings.amrs)]
+    cells = list(
+        settings.starts or start_cells(floor, fleet_size, {p.cell for p in floor.chargers})
+    )
+    names = [f"amr{i:03d}" for i in range(settings.amrs)]
+    names += [f"agv{i:03d}" for i in range(settings.agvs)]
     specs = [SimRobotSpec(n, c) for n, c in zip(names, cells, strict=True)]
     params = SimRobotParams(seconds_per_cell=settings.tick_s)
+    if settings.start_battery_pct is not None:
+        params = replace(params, start_battery_pct=settings.start_battery_pct)
     lock = LockstepFloor(
         floor,
         specs,
@@ -204,8 +233,12 @@ def run_day(
         seed=settings.seed,
     )
     record = RunRecord(floor.shape, tuple(s.robot_id for s in specs), RunParams(settings.tick_s))
-    tasks = plan_tasks(plan, due_s)
-    order_batch = {o: b.batch_id for b in plan.batches for o in b.orders}
+    tasks = day_tasks(plan, due_s, settings.mode, floor)
+    order_tasks: dict[str, set[str]] = {}
+    for spec in tasks:
+        for stop in spec.stops:
+            for line in stop.lines:
+                order_tasks.setdefault(line.order_id, set()).add(spec.task_id)
     order_lines = {o.order_id: len(o.lines) for o in book.orders}
     order_due = {o.order_id: (o.due - start).total_seconds() for o in book.orders}
     wall0 = time.perf_counter()
@@ -219,7 +252,16 @@ def run_day(
         def done(run: LockstepFloor) -> bool:
             return all(run.core.tasks.get(t).status.final for t in ids)
 
+        schedule = FaultSchedule(settings.faults)
+        pending_blocks: set[Cell] = set()
         while lock.now_s < settings.max_sim_s and not done(lock):
+            for action in schedule.due(lock.now_s):
+                _apply_fault(lock, action, names, pending_blocks)
+            if pending_blocks:  # an obstacle appears once no robot holds the cell any more
+                free_now = {c for c in pending_blocks if lock.core.reservations.holder(c) is None}
+                if free_now:
+                    lock.runner.block(free_now)
+                    pending_blocks -= free_now
             lock.step()
             for rid in record.robots:
                 robot = lock.runner.robot(rid)
@@ -241,16 +283,17 @@ def run_day(
             if event.status is TaskStatus.DONE:
                 finished[event.task_id] = event.at_s
         short_by_order: dict[str, int] = {}
-        for line in booker.short:
+        for line in booker.short if booker else ():
             short_by_order[line.order_id] = short_by_order.get(line.order_id, 0) + 1
-        for order_id, batch_id in sorted(order_batch.items()):
+        for order_id, task_ids in sorted(order_tasks.items()):
+            ends = [finished.get(t) for t in task_ids]
             record.orders.append(
                 OrderRecord(
                     order_id,
                     order_lines.get(order_id, 0),
                     0.0,
                     order_due.get(order_id),
-                    finished.get(batch_id),
+                    None if None in ends else max(e for e in ends if e is not None),
                     short_by_order.get(order_id, 0),
                     carrier=_cutoff_label(start, order_due.get(order_id)),
                 )
@@ -273,13 +316,51 @@ def run_day(
     balance = ledger.balance_check()
     ledger_summary = {
         "path": str(ledger_path) if ledger_path else None,
-        "lines_booked": booker.booked,
-        "lines_short": len(booker.short),
-        "repeats_ignored": booker.repeats,
+        "lines_booked": booker.booked if booker else 0,
+        "lines_short": len(booker.short) if booker else 0,
+        "repeats_ignored": booker.repeats if booker else 0,
         "balanced": bool(getattr(balance, "ok", balance)),
     }
     ledger.close()
     return DayRun(record, plan, wms_summary, ledger_summary, fleet_summary)
+
+
+def day_tasks(plan: WavePlan, due_s: dict[str, float], mode: Mode, floor: Floor) -> list[TaskSpec]:
+    """The robots' work for the mode: pick routes (AMR tote picking), pod moves to the
+    stations (AGV goods-to-person), or parcels from induct stations to their carrier's
+    chute (sortation: the floor's docks are the chutes)."""
+    if mode is Mode.PICKING:
+        return plan_tasks(plan, due_s)
+    if mode is Mode.GOODS_TO_PERSON:
+        return pod_tasks(plan, due_s)
+    return sortation_tasks(
+        plan, due_s, [p.cell for p in floor.docks], [p.cell for p in floor.stations]
+    )
+
+
+def _apply_fault(
+    lock: LockstepFloor, action: FaultAction, names: list[str], pending: set[Cell]
+) -> None:
+    runner = lock.runner
+    assert runner is not None
+    robot = f"sim/{names[action.robot]}" if action.robot is not None else None
+    if action.kind is ActionKind.BREAK_DOWN and robot:
+        runner.break_down(robot)
+    elif action.kind is ActionKind.REPAIR and robot:
+        runner.repair(robot)
+    elif action.kind is ActionKind.COMM_LOSS and robot:
+        runner.comm_loss(robot, action.seconds or 0.0)
+    elif action.kind is ActionKind.SET_BATTERY and robot:
+        runner.set_battery(robot, action.pct or 0.0)
+    elif action.kind is ActionKind.BLOCK:
+        cells = [c for c in action.cells if lock.floor.navigable[c]]
+        lock.service.call(lambda core: core.block(cells))
+        pending.update(cells)
+    elif action.kind is ActionKind.UNBLOCK:
+        cells = list(action.cells)
+        pending.difference_update(cells)
+        runner.block(cells, blocked=False)
+        lock.service.call(lambda core: core.block(cells, blocked=False))
 
 
 def _cutoff_label(start: datetime, due_s: float | None) -> str | None:

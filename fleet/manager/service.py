@@ -76,7 +76,7 @@ class LedgerBooker(PickBooker):
             except Exception as error:  # a short line is reported, never crashes the loop
                 self.failed += 1
                 self.short.append(line)
-                log.warning("pick %s not booked: %s", line.pick_id, error)
+                log.info("pick %s short: %s", line.pick_id, error)
                 continue
             booked += int(done)
             self.repeats += int(not done)

@@ -10,10 +10,11 @@ ledger books it exactly once however often the robot's report is repeated.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec
-from wms.picking.plan import Batch, WavePlan
+from wms.layout import Cell
+from wms.picking.plan import Batch, Pick, WavePlan
 
 PRIORITY = {"same-day": 2, "next-day": 1}
 """Wave priority names → task priority (higher goes first); others are 0."""
@@ -65,4 +66,83 @@ def plan_tasks(plan: WavePlan, due_s: Mapping[str, float] | None = None) -> list
         due = (due_s or {}).get(wave.due)
         for batch in wave.batches:
             tasks.append(batch_task(batch, priority=PRIORITY.get(wave.priority, 0), due_s=due))
+    return tasks
+
+
+def pod_tasks(plan: WavePlan, due_s: Mapping[str, float] | None = None) -> list[TaskSpec]:
+    """Goods-to-person: per wave, every storage face its picks touch becomes one pod move —
+    lift the pod at the face, bring it to the batch's station where its lines are picked,
+    put it back. The station stop confirms the lines."""
+    tasks = []
+    for wave in plan.waves:
+        due = (due_s or {}).get(wave.due)
+        faces: dict[str, list[tuple[int, Batch, Pick]]] = defaultdict(list)
+        for batch in wave.batches:
+            for index, pick in enumerate(batch.picks):
+                faces[pick.location_id].append((index, batch, pick))
+        for location_id, picks in sorted(faces.items()):
+            _, batch, first = picks[0]
+            lines = tuple(
+                PickLine(f"{b.batch_id}/{i}", p.order_id, p.sku, p.qty, p.location_id)
+                for i, b, p in picks
+            )
+            cell = first.cell
+            tasks.append(
+                TaskSpec(
+                    task_id=f"{wave.wave_id}-{location_id}",
+                    kind=TaskKind.MOVE_POD,
+                    stops=(
+                        Stop(cell, StopAction.LIFT, load_id=location_id),
+                        Stop(batch.station_cell, StopAction.PICK_LINES, lines=lines),
+                        Stop(cell, StopAction.DROP, load_id=location_id),
+                    ),
+                    priority=PRIORITY.get(wave.priority, 0),
+                    due_s=due,
+                )
+            )
+    return tasks
+
+
+def sortation_tasks(
+    plan: WavePlan,
+    due_s: Mapping[str, float] | None,
+    chutes: Sequence[Cell],
+    inducts: Sequence[Cell],
+) -> list[TaskSpec]:
+    """Parcel sortation: every order is a parcel inducted at a station and carried to the
+    chute of its carrier (one chute per cut-off, round robin over ``chutes``)."""
+    if not chutes or not inducts:
+        raise ValueError("sortation needs chutes and induct stations")
+    cutoffs = sorted({w.due for w in plan.waves})
+    chute_of = {due: chutes[i % len(chutes)] for i, due in enumerate(cutoffs)}
+    tasks = []
+    n = 0
+    for wave in plan.waves:
+        due = (due_s or {}).get(wave.due)
+        for batch in wave.batches:
+            for order_id in batch.orders:
+                lines = tuple(
+                    PickLine(f"{batch.batch_id}/{i}", p.order_id, p.sku, p.qty, p.location_id)
+                    for i, p in enumerate(batch.picks)
+                    if p.order_id == order_id
+                )
+                induct = inducts[n % len(inducts)]
+                n += 1
+                tasks.append(
+                    TaskSpec(
+                        task_id=f"parcel-{order_id}",
+                        kind=TaskKind.MOVE,
+                        stops=(
+                            Stop(induct, StopAction.LIFT, load_id=f"parcel-{order_id}"),
+                            Stop(
+                                chute_of[wave.due],
+                                StopAction.DROP,
+                                lines=lines,
+                                load_id=f"parcel-{order_id}",
+                            ),
+                        ),
+                        priority=PRIORITY.get(wave.priority, 0),
+                        due_s=due,
+                    )
+                )
     return tasks

@@ -179,8 +179,9 @@ def test_no_server_is_one_line_exit_2_in_a_subprocess() -> None:
     assert "no answer within 2 s" in line
 
 
-def test_serve_ctl_answers_and_refuses_until_a_fleet_manager_is_wired(tmp_path: Path) -> None:
-    """``warehouse serve --ctl`` binds the control socket; for now it refuses with a reason."""
+def test_serve_ctl_answers_and_refuses_with_the_fleet_manager(tmp_path: Path) -> None:
+    """``warehouse serve --ctl`` answers operator commands from the fleet manager, and a
+    command for an unknown task is one refused line, exit 2."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -201,16 +202,25 @@ def test_serve_ctl_answers_and_refuses_until_a_fleet_manager_is_wired(tmp_path: 
     )
     try:
         assert process.stderr is not None
-        match = re.search(r"control socket on (tcp://[0-9.:]+)", process.stderr.readline())
+        match = None
+        for _ in range(50):
+            line = process.stderr.readline()
+            match = re.search(r"control socket on (tcp://[0-9.:]+)", line)
+            if match or not line:
+                break
         assert match is not None
-        result = _run_cli("ctl", "--connect", match.group(1), "--timeout", "10", "estop")
+        stopped = _run_cli("ctl", "--connect", match.group(1), "--timeout", "10", "estop")
+        refused = _run_cli(
+            "ctl", "--connect", match.group(1), "--timeout", "10", "tasks", "cancel", "nope"
+        )
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=20)
     finally:
         if process.poll() is None:
             process.kill()
-    assert result.returncode == 2
-    assert "no fleet manager" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert stopped.returncode == 0, stopped.stderr
+    assert refused.returncode == 2
+    assert "nope" in refused.stderr and len(refused.stderr.splitlines()) == 1
     assert process.returncode == 0
 
 

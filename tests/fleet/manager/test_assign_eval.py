@@ -70,11 +70,14 @@ def test_bench_fleet_json_has_the_contract_keys() -> None:
     """``--json`` prints the figures DESIGN and issue 9 name, the ratio from the same run."""
     done = run_cli(
         "bench", "fleet", "--robots", "20", "--tasks", "40", "--repeats", "1",
-        "--hours", "0.05", "--amrs", "3", "--agvs", "2", "--json",
+        "--hours", "0.05", "--amrs", "3", "--agvs", "2", "--cycle-seconds", "5",
+        "--traffic-hours", "0.02", "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert {"assign_ms_40x20", "cycle_ms_p95_200", "empty_travel_vs_greedy"} <= result.keys()
+    assert result["cycle_ms_p95_200"] is not None and result["cycle_200"]["robots"] == 200
+    assert result["with_traffic"]["ours"]["safety_violations"] == 0
     ratio = result["ours"]["empty_cells"] / result["greedy"]["empty_cells"]
     assert result["empty_travel_vs_greedy"] == pytest.approx(ratio, abs=1e-4)
     assert result["ours"]["tasks"] == result["greedy"]["tasks"] == result["stream"]["tasks"]

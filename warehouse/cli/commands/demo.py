@@ -1,77 +1,119 @@
-"""``warehouse demo``: the main job on the embedded default config."""
+"""``warehouse demo``: the whole system for one day on the embedded default config."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from warehouse.cli.commands.floor import describe
+from sim.scenario import BoundScenario, bind, load_scenario
 from warehouse.cli.common import add_json, emit, int_in, seed_int
-from warehouse.config import load_config
+from warehouse.config import REPO_ROOT, load_config
+from warehouse.day import DaySettings, settings_from_scenario
 from warehouse.demo import DemoSettings, run_demo
 
 
 def register(subparsers: Any) -> None:
-    demo = subparsers.add_parser("demo", help="run every built stage on the default floor")
+    demo = subparsers.add_parser(
+        "demo",
+        help="one day of the whole system: WMS, fleet manager, simulated robots over ZeroMQ",
+        description="Plans a day of orders, opens the ledger, and lets the fleet manager drive "
+        "simulated robots over real ZeroMQ sockets in lockstep; picks are booked as robots "
+        "finish them. Prints KPIs and writes report.json and charts into the run folder. "
+        "Exits 1 when orders are left incomplete or a safety violation was seen.",
+    )
     demo.add_argument("--config", metavar="F", help="TOML config (default: configs/default.toml)")
-    demo.add_argument("--out", default="runs/demo", metavar="DIR", help="where files are written")
-    demo.add_argument("--seed", type=seed_int, default=0)
-    demo.add_argument("--robots", type=int_in(1, 10_000), default=12)
     demo.add_argument(
-        "--orders", type=int_in(1, 1_000_000), help="synthetic orders (default: config)"
+        "--out", metavar="DIR", help="run folder (default: runs/<timestamp> in the repository)"
+    )
+    demo.add_argument("--seed", type=seed_int, help="seed (default: the scenario's, or 0)")
+    demo.add_argument(
+        "--scenario", metavar="F", help="scenario file (docs/scenarios.md): fleet, orders, faults"
+    )
+    demo.add_argument("--robots", type=int_in(1, 10_000), default=20, help="AMRs")
+    demo.add_argument("--agvs", type=int_in(0, 10_000), default=0, help="AGVs (pod lifters)")
+    demo.add_argument(
+        "--orders",
+        default="200",
+        metavar="N|CSV",
+        help="synthetic order count, or an orders CSV file (default: 200)",
     )
     demo.add_argument("--planner", default="guided", help="traffic planner (guided, pibt)")
+    demo.add_argument(
+        "--max-sim-s", type=int_in(1, 10_000_000), default=36_000, help="stop after this"
+    )
     add_json(demo)
     demo.set_defaults(handler=run)
 
 
 def describe_demo(r: dict[str, Any]) -> str:
     w, led, f = r["wms"], r["ledger"], r["fleet"]
-    lines = [
-        describe(r["floor"]),
-        f"floor picture: {r['floor_png']}",
-        "",
-        f"WMS: {w['orders']} orders, {w['lines']} lines, {w['skus']} SKUs",
-        f"  slotting: {w['expected_travel_per_line']} cells/line expected "
-        f"(random slotting {w['baseline_random_travel_per_line']})",
-        f"  {w['waves']} waves, {w['batches']} batches; travel {w['travel']} cells vs "
-        f"{w['baseline_single_order_sshape_travel']} single-order S-shape, "
-        f"{w['baseline_batched_sshape_travel']} batched S-shape, lower bound {w['lower_bound']}",
-        f"ledger: {led['lines_picked']} lines picked, {led['lines_short']} short, "
-        f"{led['topups']} replenishment top-ups ({led['topup_units']} units), "
-        f"balanced: {led['balanced']}",
-        f"robots: {f['robots']} ({f['planner']} planner) drove {f['trips']} trips, "
-        f"{f['stops_completed']}/{f['stops']} stops in {f['makespan_ticks']} ticks; "
-        f"{f['lines_per_hour']} lines/hour (1 tick = 1 s, no pick dwell), "
-        f"moving {f['moving_share']:.0%}, conflicts {f['conflicts']}",
-        f"report: {r['report_json']}",
-        "not built yet:",
-        *(f"  - {part}" for part in r["not_built_yet"]),
-    ]
-    return "\n".join(lines)
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.0f} %"
+
+    return "\n".join(
+        [
+            f"WMS: {w['orders']} orders, {w['lines']} lines in {w['waves']} waves, "
+            f"{w['batches']} pick routes; planned travel {w['travel']} cells vs "
+            f"{w['baseline_single_order_sshape_travel']} single-order S-shape",
+            f"fleet: {f['robots']} robots over ZeroMQ ({f['planner']} traffic, {f['assigner']} "
+            f"assignment): {f['tasks_done']}/{f['tasks']} routes done, "
+            f"{f['orders_sent']} order updates sent",
+            f"orders: {r['orders_completed']}/{r['orders_total']} completed, "
+            f"{r['orders_per_hour']} orders/h, {r['lines_per_hour']} lines/h; cycle time p50 "
+            f"{r['cycle_time_s_p50']} s, p90 {r['cycle_time_s_p90']} s; on time "
+            f"{pct(r['on_time_share'])}",
+            f"robots: utilisation {pct(r['utilisation'])}, waiting {pct(r['waiting_share'])}, "
+            f"charging {pct(r['charging_share'])}, empty travel {pct(r['empty_travel_share'])}; "
+            f"energy {r['energy_kwh']} kWh ({r['co2e_kg']} kg CO2e)",
+            f"ledger: {led['lines_booked']} lines booked as robots finished them, "
+            f"{led['lines_short']} short, balanced: {led['balanced']}",
+            f"safety violations seen by the simulator: {r['safety_violations']}",
+            f"simulated {r['sim_s']:.0f} s in {r['wall_s']:.1f} s wall ({r['speedup']}x real time)",
+        ]
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    settings = DemoSettings(
-        out_dir=Path(args.out),
-        robots=args.robots,
-        seed=args.seed,
-        planner=args.planner,
-        orders=args.orders,
+    if args.scenario:
+        bound = _bind_scenario(args.scenario)
+        config = load_config(bound.scenario.config)
+        day = settings_from_scenario(bound)
+        if args.seed is not None:
+            day = replace(day, seed=args.seed)
+    else:
+        config = load_config(args.config)
+        orders_csv = None
+        orders: int | None = None
+        if args.orders.isdigit():
+            orders = int_in(1, 1_000_000)(args.orders)
+        else:
+            orders_csv = Path(args.orders)
+        day = DaySettings(
+            amrs=args.robots,
+            agvs=args.agvs,
+            seed=args.seed or 0,
+            orders=orders,
+            orders_csv=orders_csv,
+            max_sim_s=float(args.max_sim_s),
+        )
+    day = replace(day, planner=args.planner)
+    out = (
+        Path(args.out)
+        if args.out
+        else REPO_ROOT / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
     )
-
-    def progress(label: str, total: int) -> Callable[[int], None] | None:
-        if args.json or not sys.stderr.isatty():
-            return None
-        from tqdm import tqdm
-
-        bar = tqdm(desc=label, file=sys.stderr, leave=False, unit="tick")
-        return lambda done: bar.update(done - bar.n)
-
-    report = run_demo(config, settings, progress)
+    report = run_demo(config, DemoSettings(out_dir=out, day=day))
     emit(report, args.json, describe_demo)
-    return 0 if report["fleet"]["conflicts"] == 0 and report["ledger"]["balanced"] else 1
+    print(f"report: {out / 'report.json'}", file=sys.stderr)
+    complete = report["orders_completed"] == report["orders_total"]
+    return 0 if complete and report["safety_violations"] == 0 else 1
+
+
+def _bind_scenario(path: str) -> BoundScenario:
+    scenario = load_scenario(path)
+    return bind(scenario, load_config(scenario.config).floor)
