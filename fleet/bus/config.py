@@ -1,7 +1,8 @@
-"""The ``[bus]`` config section: liveness, resend and size limits."""
+"""The ``[bus]`` config section: liveness, resend, answer and size limits."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,9 @@ from wms.config_tables import check_keys, get_float, get_int
 from wms.errors import InputError
 
 MESSAGE_BYTES_RANGE = (1024, 1 << 30)
+FRAME_SLACK_BYTES = 64
+"""The transport limit (ZMQ_MAXMSGSIZE) is the body limit plus this: a body up to
+the limit always arrives, also under CURVE (whose 33-byte envelope libzmq counts)."""
 
 
 @dataclass(frozen=True)
@@ -25,39 +29,44 @@ class BusConfig:
     max_message_bytes: int = MAX_MESSAGE_BYTES
     reject_log_interval_s: float = 60.0
     """Rejections are logged at most once per robot per interval (always counted)."""
+    max_state_age_s: float = 10.0
+    """A state older than this by the server's clock is rejected (queued during an outage).
+    It is also the clock skew a robot may have: keep robot clocks synchronised (NTP)."""
+    error_answer_burst: int = 20
+    """``error`` answers one connection may get at once before the rate limit applies."""
+    error_answers_per_s: float = 2.0
+    """Sustained ``error`` answers per connection; further rejections are counted only."""
 
     @property
     def liveness_timeout_s(self) -> float:
         return self.heartbeat_interval_s * self.missed_heartbeats
 
+    @property
+    def max_frame_bytes(self) -> int:
+        """ZMQ_MAXMSGSIZE: a larger frame makes libzmq drop the sender's connection."""
+        return self.max_message_bytes + FRAME_SLACK_BYTES
+
     @classmethod
     def from_section(cls, section: Mapping[str, Any], where: str = "bus") -> BusConfig:
         defaults = cls()
-        check_keys(section, [f for f in cls.__dataclass_fields__], where)
-        config = cls(
-            heartbeat_interval_s=get_float(
-                section, "heartbeat_interval_s", where, defaults.heartbeat_interval_s
-            ),
-            missed_heartbeats=get_int(
-                section, "missed_heartbeats", where, defaults.missed_heartbeats
-            ),
-            resend_after_s=get_float(section, "resend_after_s", where, defaults.resend_after_s),
-            max_resends=get_int(section, "max_resends", where, defaults.max_resends),
-            max_message_bytes=get_int(
-                section, "max_message_bytes", where, defaults.max_message_bytes
-            ),
-            reject_log_interval_s=get_float(
-                section, "reject_log_interval_s", where, defaults.reject_log_interval_s
-            ),
-        )
-        for name in cls.__dataclass_fields__:
-            if getattr(config, name) <= 0:
-                raise InputError(f"{where}.{name}", "must be positive")
+        fields = dataclasses.fields(cls)
+        check_keys(section, [f.name for f in fields], where)
+        values = {}
+        for f in fields:
+            default = getattr(defaults, f.name)
+            if isinstance(default, int):
+                values[f.name] = get_int(section, f.name, where, default)
+            else:
+                values[f.name] = float(get_float(section, f.name, where, default))
+        config = cls(**values)
+        for f in fields:
+            if getattr(config, f.name) <= 0:
+                raise InputError(f"{where}.{f.name}", "must be positive")
         low, high = MESSAGE_BYTES_RANGE
         if not low <= config.max_message_bytes <= high:
             raise InputError(
                 f"{where}.max_message_bytes",
                 f"{config.max_message_bytes} is outside {low}..{high} (a state message "
-                "needs about a kilobyte; the socket limit is four times this)",
+                f"needs about a kilobyte; the socket limit is {FRAME_SLACK_BYTES} bytes more)",
             )
         return config

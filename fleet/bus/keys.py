@@ -13,10 +13,17 @@ Layout of a keys folder (``warehouse keys generate --dir D``)::
 Registering a robot is copying its public ``.key`` file into ``authorized/robots``.
 Each certificate carries ``identity = "manufacturer/serialNumber"`` in its metadata
 so the server can check that a robot speaks only for itself.
+
+Files are created with their final permissions, whatever the umask: a secret key
+is written to a temporary file opened ``0600`` with ``O_EXCL`` and renamed into
+place (no moment at which another user can read it), folders holding secrets are
+``0700``, the root and the authorised folders ``0755``, public keys ``0644``.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,13 +34,21 @@ import zmq.auth
 from zmq.auth.thread import ThreadAuthenticator
 from zmq.utils import z85
 
+from fleet.bus.logsafe import printable
 from wms.errors import InputError
+
+log = logging.getLogger("fleet.bus")
 
 ROBOT_DOMAIN = "robots"
 VIEWER_DOMAIN = "viewers"
 OPERATOR_DOMAIN = "operators"
+DOMAINS = (ROBOT_DOMAIN, VIEWER_DOMAIN, OPERATOR_DOMAIN)
 _IDENTITY = re.compile(r'^\s*identity\s*=\s*"?([^"\n]*?)"?\s*$', re.MULTILINE)
 _SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
+SECRET_MODE = 0o600
+PUBLIC_MODE = 0o644
+SECRET_DIR_MODE = 0o700
+PUBLIC_DIR_MODE = 0o755
 
 
 @dataclass(frozen=True)
@@ -63,14 +78,31 @@ def _write_cert(path: Path, identity: str, public: bytes, secret: bytes | None) 
     ]
     if secret is not None:
         lines.append(f'    secret-key = "{secret.decode("ascii")}"')
-    path.write_text("\n".join(lines) + "\n")
-    if secret is not None:
-        path.chmod(0o600)
+    _write_atomic(path, ("\n".join(lines) + "\n").encode(), SECRET_MODE if secret else PUBLIC_MODE)
+
+
+def _write_atomic(path: Path, data: bytes, mode: int) -> None:
+    """Write ``data`` to ``path`` with ``mode`` from the first byte on, then rename into place."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.fchmod(fd, mode)  # the umask may have removed bits from ``mode``; never adds any
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def make_folder(folder: Path, mode: int) -> None:
+    """Create ``folder`` (and parents) and set exactly ``mode``, whatever the umask."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(mode)
 
 
 def create_keypair(folder: Path, identity: str) -> Path:
     """``<stem>.key`` and ``<stem>.key_secret`` in ``folder``; returns the public file."""
-    folder.mkdir(parents=True, exist_ok=True)
     public, secret = zmq.curve_keypair()
     stem = file_stem(identity) if identity != "server" else "server"
     _write_cert(folder / f"{stem}.key", identity, public, None)
@@ -80,8 +112,7 @@ def create_keypair(folder: Path, identity: str) -> Path:
 
 def _create(folder: Path, authorized: Path, identity: str) -> Path:
     public = create_keypair(folder, identity)
-    authorized.mkdir(parents=True, exist_ok=True)
-    (authorized / public.name).write_bytes(public.read_bytes())
+    _write_atomic(authorized / public.name, public.read_bytes(), PUBLIC_MODE)
     return public
 
 
@@ -102,8 +133,11 @@ def generate_keys(
         file_stem(viewer)
     for operator in operators:
         file_stem(operator)
-    for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN, OPERATOR_DOMAIN):
-        (root / "authorized" / domain).mkdir(parents=True, exist_ok=True)
+    make_folder(root, PUBLIC_DIR_MODE)
+    make_folder(root / "authorized", PUBLIC_DIR_MODE)
+    for domain in DOMAINS:
+        make_folder(root / "authorized" / domain, PUBLIC_DIR_MODE)
+        make_folder(root / domain, SECRET_DIR_MODE)
     created = []
     if overwrite or not (root / "server.key_secret").exists():
         created.append(create_keypair(root, "server"))
@@ -154,28 +188,39 @@ def operator_pair(directory: str | Path, name: str) -> KeyPair:
 
 
 def identities(folder: Path) -> dict[bytes, str]:
-    """Public key -> identity for every certificate in an authorised folder."""
+    """Public key -> identity for every readable certificate in an authorised folder.
+
+    A file that is not a certificate is skipped with a logged error: one bad file
+    must neither stop the server nor lock out every other robot.
+    """
     found: dict[bytes, str] = {}
     if not folder.is_dir():
         return found
     for path in sorted(folder.glob("*.key")):
-        public = load_public(path)
-        match = _IDENTITY.search(path.read_text(errors="replace"))
+        try:
+            public = load_public(path)
+            if len(public) != 40 or not public.decode("ascii").isprintable():
+                raise InputError(str(path), "public-key is not 40 Z85 characters")
+            match = _IDENTITY.search(path.read_text(errors="replace"))
+        except (InputError, OSError, UnicodeError) as error:
+            log.error("skipping key file %s: %s", printable(str(path)), printable(str(error)))
+            continue
         found[public] = match.group(1) if match else path.stem
     return found
 
 
 class KeyringAuthenticator(ThreadAuthenticator):
-    """ZAP handler that names each CURVE client by its certificate's identity.
+    """ZAP handler over the authorised folders, re-read on `reload`.
 
-    The server reads the name from the ``User-Id`` property of received frames
-    and refuses a robot whose DEALER identity differs from it.
+    A frame's ``User-Id`` property is its connection's public key (Z85); the server
+    looks it up with `identity_of` on every frame, so a key removed from the folder
+    stops working on the next `reload` even on a connection opened before it.
     """
 
     def __init__(self, context: zmq.Context, directory: str | Path) -> None:
         super().__init__(context)
         self.directory = Path(directory)
-        self._names: dict[bytes, str] = {}
+        self._names: dict[str, str] = {}
 
     def start(self) -> None:
         super().start()
@@ -183,15 +228,18 @@ class KeyringAuthenticator(ThreadAuthenticator):
 
     def reload(self) -> None:
         """Re-read the authorised folders (after a robot is registered or removed)."""
-        names: dict[bytes, str] = {}
-        for domain in (ROBOT_DOMAIN, VIEWER_DOMAIN, OPERATOR_DOMAIN):
-            folder = self.directory / "authorized" / domain
-            names.update(identities(folder))
-            if folder.is_dir():
-                self.configure_curve(domain=domain, location=str(folder))
-            else:
-                self.certs[domain] = {}  # nobody is authorised in this domain
+        names: dict[str, str] = {}
+        for domain in DOMAINS:
+            found = identities(self.directory / "authorized" / domain)
+            # The ZAP thread reads ``certs``: replace each domain's table in one step.
+            self.certs[domain] = dict.fromkeys(found, True)
+            if domain == ROBOT_DOMAIN:
+                names.update({public.decode("ascii"): name for public, name in found.items()})
         self._names = names
 
     def curve_user_id(self, client_public_key: bytes) -> str:
-        return self._names.get(z85.encode(client_public_key), "")
+        return z85.encode(client_public_key).decode("ascii")
+
+    def identity_of(self, user_id: str | None) -> str | None:
+        """The robot identity registered for a connection's key now, None if not (any more)."""
+        return self._names.get(user_id) if user_id else None

@@ -7,17 +7,30 @@
     message = client.receive(timeout_s=0.1)  # Order | InstantActions | BusError | None
     client.close()                         # sends connection OFFLINE
 
-The socket is a DEALER whose routing id is ``manufacturer/serialNumber``. Lost
-connections are re-established by libzmq with exponential back-off
-(``reconnect_ivl_ms`` doubling up to ``reconnect_ivl_max_ms``); a socket monitor
-notices each new connection and the client announces itself ONLINE again, so a
-restarted server re-registers the robot at once. Not thread-safe: one controller
-thread owns a client.
+The socket is a DEALER with no routing id of its own: the server tells robots
+apart by their messages' ``manufacturer/serialNumber`` (and under CURVE by their
+key), and every connection - including this robot's next one after a restart -
+gets a fresh routing id, so a dead connection the server still holds can never
+park a new one. Lost connections are re-established by libzmq with exponential
+back-off (``reconnect_ivl_ms`` doubling up to ``reconnect_ivl_max_ms``); a socket
+monitor notices each new connection and the client announces itself ONLINE again,
+so a restarted server re-registers the robot at once.
+
+``ZMQ_IMMEDIATE`` is on: while there is no connection a message is dropped (and
+counted in ``dropped``) instead of queued, so a server that comes back never
+receives a pile of old states. ``ONLINE`` is the exception: it stays pending and
+goes out first on the next send once connected.
+
+A CURVE handshake the server refuses (key not registered yet) makes libzmq stop
+retrying for good; the client then re-creates its socket every ``reauth_after_s``,
+so registering the key and reloading the server lets the robot in without a
+restart of the controller. Not thread-safe: one controller thread owns a client.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +41,7 @@ import zmq
 from zmq.utils.monitor import parse_monitor_message
 
 from fleet.bus.keys import load_public, robot_pair
+from fleet.bus.logsafe import printable
 from fleet.protocol.codec import MAX_MESSAGE_BYTES, decode, encode
 from fleet.protocol.errors import ProtocolError
 from fleet.protocol.header import HeaderSequence
@@ -78,6 +92,8 @@ class RobotClient:
         reconnect_ivl_max_ms: int = 5000,
         monitor: bool = True,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        connect_timeout_s: float = 2.0,
+        reauth_after_s: float = 2.0,
     ) -> None:
         self.endpoint = endpoint
         self.manufacturer = manufacturer
@@ -89,11 +105,19 @@ class RobotClient:
         self.reconnect_ivl_ms = reconnect_ivl_ms
         self.reconnect_ivl_max_ms = reconnect_ivl_max_ms
         self.max_message_bytes = max_message_bytes
+        self.connect_timeout_s = connect_timeout_s
+        self.reauth_after_s = reauth_after_s
         self._use_monitor = monitor
+        self._online_pending = False
+        self._reopen_at: float | None = None
         self.socket: zmq.Socket | None = None
         self._monitor: zmq.Socket | None = None
         self.connections = 0
         """Transport connections made so far (a reconnect makes it > 1)."""
+        self.handshakes = 0
+        """Completed ZMTP handshakes (CURVE or plain) so far."""
+        self.sockets_opened = 0
+        """Sockets created: 1, plus one per re-creation after a refused handshake."""
         self.auth_failures = 0
         self.dropped = 0
         """Messages dropped because there was no connection to queue them on."""
@@ -107,9 +131,23 @@ class RobotClient:
         return self.headers.next(topic)
 
     def connect(self) -> RobotClient:
+        """Open the socket and announce ONLINE; waits up to ``connect_timeout_s`` for the
+        handshake (with the monitor on) so the first messages are not dropped."""
+        self._open()
+        if self._use_monitor:
+            self.wait_event(
+                lambda c: c.handshakes > 0 or c.auth_failures > 0, self.connect_timeout_s
+            )
+        else:  # with ZMQ_IMMEDIATE the socket is writable once a connection is complete
+            assert self.socket is not None
+            self.socket.poll(int(self.connect_timeout_s * 1000), zmq.POLLOUT)
+        self._flush_online()
+        return self
+
+    def _open(self) -> None:
         socket = self.context.socket(zmq.DEALER)
         socket.setsockopt(zmq.LINGER, 0)
-        socket.setsockopt(zmq.ROUTING_ID, self.robot_id.encode())
+        socket.setsockopt(zmq.IMMEDIATE, 1)
         socket.setsockopt(zmq.RECONNECT_IVL, self.reconnect_ivl_ms)
         socket.setsockopt(zmq.RECONNECT_IVL_MAX, self.reconnect_ivl_max_ms)
         socket.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes * 4)
@@ -128,8 +166,33 @@ class RobotClient:
             )
         socket.connect(self.endpoint)
         self.socket = socket
-        self.send(Connection(self.header("connection"), ConnectionState.ONLINE))
-        return self
+        self.sockets_opened += 1
+        self._online_pending = True
+
+    def _flush_online(self) -> bool:
+        """Send the pending ONLINE announcement if there is a connection for it now."""
+        if not self._online_pending:
+            return True
+        online = Connection(self.header("connection"), ConnectionState.ONLINE)
+        if self._send_now(list(encode(online)), count_drop=False):
+            self._online_pending = False
+        return not self._online_pending
+
+    def _close_socket(self, linger: int = 0) -> None:
+        assert self.socket is not None
+        if self._monitor is not None:
+            self.socket.disable_monitor()
+            self._monitor.close(linger=0)
+            self._monitor = None
+        self.socket.close(linger=linger)
+        self.socket = None
+
+    def _reopen(self) -> None:
+        """A fresh socket after a refused handshake (libzmq does not retry those)."""
+        self._reopen_at = None
+        self._close_socket()
+        log.info("%s retries the CURVE handshake with a new socket", self.robot_id)
+        self._open()
 
     def send(self, message: Message) -> bool:
         """Send an upstream message (state, connection, factsheet, visualization)."""
@@ -146,14 +209,17 @@ class RobotClient:
         """
         assert self.socket is not None, "connect() first"
         self._check_monitor()
+        if not self._flush_online():
+            self.dropped += 1
+            return False
         return self._send_now([topic, body])
 
-    def _send_now(self, frames: list[bytes]) -> bool:
+    def _send_now(self, frames: list[bytes], count_drop: bool = True) -> bool:
         assert self.socket is not None
         try:
             self.socket.send_multipart(frames, zmq.NOBLOCK)
         except zmq.Again:
-            self.dropped += 1
+            self.dropped += count_drop
             return False
         return True
 
@@ -181,7 +247,7 @@ class RobotClient:
             message = decode(frames[0], frames[1], self.max_message_bytes)
         except ProtocolError as error:
             self.rejected[error.reason] += 1
-            log.warning("%s dropped a downstream frame: %s", self.robot_id, error)
+            log.warning("%s dropped a downstream frame: %s", self.robot_id, printable(str(error)))
             return None
         if TOPIC_OF[type(message)] not in DOWNSTREAM_TOPICS:
             self.rejected["unknown_topic"] += 1
@@ -189,18 +255,23 @@ class RobotClient:
         return message  # type: ignore[return-value]
 
     def _check_monitor(self) -> None:
+        if self._reopen_at is not None and time.monotonic() >= self._reopen_at:
+            self._reopen()
         if self._monitor is None:
             return
         while self._monitor.poll(0):
             event = parse_monitor_message(self._monitor.recv_multipart())["event"]
             if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
                 self.auth_failures += 1
-            elif event in (zmq.EVENT_CONNECTED,):
+                self._reopen_at = time.monotonic() + self.reauth_after_s
+            elif event == zmq.EVENT_CONNECTED:
                 self.connections += 1
                 if self.connections > 1:
                     log.info("%s reconnected to %s", self.robot_id, self.endpoint)
-                    online = Connection(self.header("connection"), ConnectionState.ONLINE)
-                    self._send_now(list(encode(online)))
+                    self._online_pending = True
+            elif event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                self.handshakes += 1
+                self._flush_online()
 
     def wait_event(self, predicate: Callable[[RobotClient], bool], timeout_s: float) -> bool:
         """Poll the monitor until ``predicate(self)`` holds (e.g. a refused handshake)."""
@@ -208,6 +279,8 @@ class RobotClient:
         while time.monotonic() < deadline:
             if self._monitor is not None:
                 self._monitor.poll(50)
+            else:
+                threading.Event().wait(0.01)
             self._check_monitor()
             if predicate(self):
                 return True
@@ -219,13 +292,7 @@ class RobotClient:
             return
         if clean:
             self.send(Connection(self.header("connection"), ConnectionState.OFFLINE))
-            self.socket.setsockopt(zmq.LINGER, 500)  # let the goodbye leave
-        if self._monitor is not None:
-            self.socket.disable_monitor()
-            self._monitor.close(linger=0)
-            self._monitor = None
-        self.socket.close()
-        self.socket = None
+        self._close_socket(linger=500 if clean else 0)  # let the goodbye leave
         if self._owns_context:
             self.context.term()
 

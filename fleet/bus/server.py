@@ -1,20 +1,26 @@
 """The fleet side of the bus: a ROUTER for robots, a PUB + snapshot ROUTER for viewers.
 
 One thread owns every socket (ZeroMQ sockets are not thread-safe); other threads
-talk to it through `send_order`, `send_instant_actions`, `publish` and `stop`,
-which queue a command and wake the loop through a pipe, so a command goes out
-within microseconds instead of on the next poll timeout.
+talk to it through `send_order`, `send_instant_actions`, `publish`, `reload_keys`
+and `stop`, which queue a typed command (`fleet.bus.commands`) and wake the loop
+through a pipe, so a command goes out within microseconds instead of on the next
+poll timeout.
 
-Robots: ``DEALER`` with routing id ``manufacturer/serialNumber`` -> our ``ROUTER``
-(``ROUTER_MANDATORY`` on, so a send to an absent robot fails loudly and is retried
-later instead of vanishing). Every upstream frame is validated; a rejected frame
-is counted per reason, logged at most once per robot per interval, answered with
-an ``error`` message where the sender can be addressed, and changes nothing.
+Robots: a ``DEALER`` per robot -> our ``ROUTER`` (``ROUTER_MANDATORY`` on, so a
+send to an absent robot fails loudly and is retried later instead of vanishing).
+A robot is known by its messages' ``manufacturer/serialNumber`` (and under CURVE by
+its key), not by the routing id: each connection gets its own routing id, and
+the registry remembers which connection holds which robot. Whether a frame is
+accepted is decided by the pure rules of `fleet.bus.admission`; a rejected frame
+is counted per reason, logged at most once per peer per interval, answered with
+an ``error`` message within a per-connection budget, and changes nothing. No
+exception raised while handling one frame ends the loop: it is counted as
+``internal`` and logged (rate-limited).
 
 Viewers: ``SUB`` on our ``PUB`` (frames ``[topic, key, seq, body]``, ``seq`` an
 8-byte big-endian counter) and a ``DEALER`` on the snapshot ``ROUTER`` that returns
 the last value of every key before the updates it should apply (the ZeroMQ guide's
-"Clone" pattern). Neither socket can change the server's state.
+"Clone" pattern, `fleet.bus.clone`). Neither socket can change the server's state.
 """
 
 from __future__ import annotations
@@ -36,22 +42,33 @@ from typing import Any
 import msgpack
 import zmq
 
+from fleet.bus import admission
 from fleet.bus.acks import Ack, AckResult, AckTracker
+from fleet.bus.admission import Accept, Limits, Oversized, Peer, Reject
+from fleet.bus.clone import CloneStore
+from fleet.bus.commands import (
+    Command,
+    Publish,
+    ReloadKeys,
+    SendInstantActions,
+    SendOrder,
+    check_robot_id,
+)
 from fleet.bus.config import BusConfig
 from fleet.bus.keys import ROBOT_DOMAIN, VIEWER_DOMAIN, KeyringAuthenticator, server_pair
 from fleet.bus.liveness import Liveness
-from fleet.bus.rejects import RejectLog
-from fleet.protocol.codec import decode, encode
-from fleet.protocol.errors import ProtocolError
+from fleet.bus.logsafe import printable
+from fleet.bus.rejects import AnswerBudget, RejectLog
+from fleet.protocol.codec import encode
 from fleet.protocol.header import HeaderSequence
 from fleet.protocol.messages import (
-    UPSTREAM_TOPICS,
     Action,
     BusError,
     Connection,
     ConnectionState,
     Edge,
     Factsheet,
+    Header,
     InstantActions,
     Message,
     Node,
@@ -66,9 +83,22 @@ SNAPSHOT_REQUEST = b"snapshot"
 SNAPSHOT_END = b"snapshotEnd"
 MAX_BATCH = 2000
 """Frames handled per wake-up before timers and commands get a turn."""
-TRANSPORT_SLACK = 4
-"""ZMQ_MAXMSGSIZE is this multiple of the message limit: frames between the two are
-read, counted and answered; frames beyond it make libzmq drop the connection."""
+MAX_FRAMES = 3
+"""Frames of a valid robot message on the ROUTER (routing id, topic, body). Frames
+beyond ``MAX_FRAMES + 1`` of a message are read and dropped at once, never kept."""
+RECEIVE_HWM = 20
+"""Messages libzmq queues per robot connection before it stops reading that socket.
+A robot sends a few per second and the loop drains thousands, so this only bites a
+flooding peer, and bounds what one connection can park in memory (see docs)."""
+SEND_HWM = 1000
+"""Messages queued towards one robot (orders, resends, answers) before sends fail."""
+PROBES_PER_S = 2
+"""Session probes (see `BusServer._holder_gone`) a connected robot may receive per second."""
+SNAPSHOTS_PER_S = 1.0
+SNAPSHOT_BURST = 5
+TCP_KEEPALIVE_IDLE_S = 10
+"""A connection idle this long is probed by TCP keepalive; a dead peer (a robot that
+lost power) is closed after three unanswered probes 2 s apart."""
 
 Clock = Callable[[], float]
 
@@ -103,6 +133,8 @@ class RobotRecord:
 
 @dataclass
 class _Robot:
+    """One robot's session; `admission.RobotView` is the part admission reads."""
+
     robot_id: str
     connection: ConnectionState = ConnectionState.OFFLINE
     last_state: State | None = None
@@ -110,6 +142,12 @@ class _Robot:
     messages: int = 0
     header_ids: dict[str, int] = dataclasses.field(default_factory=dict)
     headers: HeaderSequence | None = None
+    peer: bytes | None = None
+    """Routing id of the connection that holds the robot's session."""
+    user_id: str | None = None
+    """CURVE: the public key (Z85) that session authenticated with."""
+    last_stamp: float | None = None
+    """Header timestamp of the last state accepted in this session."""
 
 
 def _check_tcp_port(endpoint: str) -> None:
@@ -128,6 +166,13 @@ def _bind(socket: zmq.Socket, endpoint: str) -> str:
     except zmq.ZMQError as error:
         raise InputError(endpoint, f"cannot bind ({error})") from None
     return socket.getsockopt_string(zmq.LAST_ENDPOINT)
+
+
+def _peer_name(identity: bytes) -> str:
+    """A routing id as text for logs and counters (libzmq's own ids are 5 binary bytes)."""
+    if identity[:1] == b"\x00":
+        return "#" + identity.hex()
+    return identity.decode("utf-8", "backslashreplace")
 
 
 class BusServer:
@@ -168,11 +213,18 @@ class BusServer:
         self.snapshot_endpoint: str | None = None
         self.liveness = Liveness(self.config.liveness_timeout_s)
         self.rejects = RejectLog(self.config.reject_log_interval_s)
+        self.answers = AnswerBudget(self.config.error_answers_per_s, self.config.error_answer_burst)
+        self.snapshot_budget = AnswerBudget(SNAPSHOTS_PER_S, SNAPSHOT_BURST)
+        self.probes = AnswerBudget(PROBES_PER_S, PROBES_PER_S)
         self.acks = AckTracker(self.config.resend_after_s, self.config.max_resends)
+        self.limits = Limits(self.config.max_message_bytes, self.config.max_state_age_s)
         self.stats: Counter[str] = Counter()
+        self.store: CloneStore[tuple[bytes, bytes], bytes] = CloneStore()
         self._robots: dict[str, _Robot] = {}
+        self._peers: dict[bytes, str] = {}
+        """Connection routing id -> the robot it holds (the inverse of `_Robot.peer`)."""
         self._lock = threading.Lock()
-        self._commands: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)  # a full pipe already means "wake up"
@@ -180,11 +232,11 @@ class BusServer:
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._startup_error: BaseException | None = None
-        self._seq = 0
-        self._kv: dict[tuple[bytes, bytes], tuple[int, bytes]] = {}
         self._auth: KeyringAuthenticator | None = None
         self._curve = self.keys_dir is not None
         self._sockets: list[zmq.Socket] = []
+        self._pub: zmq.Socket | None = None
+        self.snap: zmq.Socket | None = None
         self.max_batch = max_batch
         self.status_interval_s = status_interval_s
         self._next_status = clock() + status_interval_s if status_interval_s else None
@@ -228,6 +280,10 @@ class BusServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    @property
+    def pub(self) -> zmq.Socket | None:
+        return self._pub
+
     def _open(self) -> None:
         bind, pub, snapshot = self._requested
         keys = None
@@ -237,26 +293,28 @@ class BusServer:
             self._auth.start()
         self.router = self._socket(zmq.ROUTER, keys, ROBOT_DOMAIN)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        # A restarted robot must get its identity back at once, even while the server still
-        # holds its dead connection (without handover libzmq parks the new one forever).
-        # Under CURVE every frame's key must match the identity, so a peer taking over an
-        # identity that is not its own can neither speak for it nor acknowledge its orders.
-        self.router.setsockopt(zmq.ROUTER_HANDOVER, 1)
-        self.router.setsockopt(zmq.MAXMSGSIZE, self.config.max_message_bytes * TRANSPORT_SLACK)
-        self.router.setsockopt(zmq.RCVHWM, 100_000)
-        self.router.setsockopt(zmq.SNDHWM, 100_000)
-        ivl = int(self.config.heartbeat_interval_s * 1000)
-        self.router.setsockopt(zmq.HEARTBEAT_IVL, ivl)
-        self.router.setsockopt(zmq.HEARTBEAT_TIMEOUT, ivl * self.config.missed_heartbeats)
+        # No ROUTER_HANDOVER: a peer presenting a routing id already in use is parked by
+        # libzmq and can neither receive the holder's commands nor push it off (handover
+        # let any peer do both, and reached libzmq#4364's abort). Robots are matched to
+        # connections by their messages instead (`admission`); no ZMTP heartbeats either
+        # (a heartbeat timeout on a back-pressured connection is another path to libzmq
+        # asserts): liveness is the application's, and TCP keepalive reaps dead sockets.
+        self.router.setsockopt(zmq.MAXMSGSIZE, self.config.max_frame_bytes)
+        self.router.setsockopt(zmq.RCVHWM, RECEIVE_HWM)
+        self.router.setsockopt(zmq.SNDHWM, SEND_HWM)
+        self.router.setsockopt(zmq.TCP_KEEPALIVE, 1)
+        self.router.setsockopt(zmq.TCP_KEEPALIVE_IDLE, TCP_KEEPALIVE_IDLE_S)
+        self.router.setsockopt(zmq.TCP_KEEPALIVE_INTVL, 2)
+        self.router.setsockopt(zmq.TCP_KEEPALIVE_CNT, 3)
         self.endpoint = _bind(self.router, bind)
-        self.pub = self.snap = None
         if pub is not None:
-            self.pub = self._socket(zmq.PUB, keys, VIEWER_DOMAIN)
-            self.pub.setsockopt(zmq.SNDHWM, 100_000)
-            self.pub_endpoint = _bind(self.pub, pub)
+            self._pub = self._socket(zmq.PUB, keys, VIEWER_DOMAIN)
+            self._pub.setsockopt(zmq.SNDHWM, 100_000)
+            self.pub_endpoint = _bind(self._pub, pub)
             self.snap = self._socket(zmq.ROUTER, keys, VIEWER_DOMAIN)
             self.snap.setsockopt(zmq.MAXMSGSIZE, 1024)
-            self.snapshot_endpoint = _bind(self.snap, snapshot or _snapshot_default(pub))
+            self.snap.setsockopt(zmq.RCVHWM, RECEIVE_HWM)
+            self.snapshot_endpoint = _bind(self.snap, snapshot or snapshot_default(pub))
         log.info(
             "bus serving robots on %s%s%s",
             self.endpoint,
@@ -289,8 +347,8 @@ class BusServer:
             self.context.term()
 
     def reload_keys(self) -> None:
-        """Re-read the authorised folders (a robot was registered or removed)."""
-        self._call(("reload",))
+        """Re-read the authorised folders; a robot whose key was removed loses its session."""
+        self._call(ReloadKeys())
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -305,12 +363,25 @@ class BusServer:
             if self.router in events:
                 self._drain_router()
             if self.snap is not None and self.snap in events:
-                self._serve_snapshots()
+                self._guarded("snapshot", self._serve_snapshots)
             if self._wake_r in events:
                 with contextlib.suppress(BlockingIOError, OSError):
                     os.read(self._wake_r, 4096)
-            self._run_commands()
-            self.tick(self.clock())
+            self._guarded("commands", self._run_commands)
+            self._guarded("timers", lambda: self.tick(self.clock()))
+
+    def _guarded(self, peer: str, step: Callable[[], None]) -> None:
+        """Run one step of the loop; an exception is counted and logged, never fatal."""
+        try:
+            step()
+        except Exception as error:  # one bad frame or handler must not stop the bus
+            self._internal(peer, error)
+
+    def _internal(self, peer: str, error: Exception) -> None:
+        self.stats["rejected"] += 1
+        detail = f"{type(error).__name__}: {error}"
+        if self.rejects.reject(peer, admission.INTERNAL, detail, self.clock()):
+            log.error("internal error handling %s", printable(peer), exc_info=error)
 
     def _poll_timeout_ms(self) -> int:
         now = self.clock()
@@ -326,7 +397,7 @@ class BusServer:
         resend, given_up = self.acks.due(now)
         for pending in resend:
             self.stats["resent"] += 1
-            self._send(pending.robot, pending.topic.encode(), pending.body)
+            self._send_robot(pending.robot, pending.topic.encode(), pending.body)
         for ack in given_up:
             self.stats["unacknowledged"] += 1
             self.listener.on_ack(ack)
@@ -343,113 +414,124 @@ class BusServer:
             )
 
     def _drain_router(self) -> None:
-        copy = not self._curve
         for _ in range(self.max_batch):
             try:
-                frames = self.router.recv_multipart(zmq.NOBLOCK, copy=copy)
+                frames = self._receive()
             except zmq.Again:
                 return
-            user_id = None
-            if not copy:
-                user_id = frames[0].get("User-Id") if frames else None
-                frames = [f.bytes for f in frames]
-            self._ingest(frames, user_id, self.clock())
+            identity, kept, count, user_id = frames
+            try:
+                self._ingest(identity, kept, count, user_id, self.clock())
+            except Exception as error:  # one frame must never end the loop
+                self._internal(_peer_name(identity), error)
+
+    def _receive(self) -> tuple[bytes, list[Any], int, str | None]:
+        """One message from the ROUTER: routing id, its first frames, the frame count, User-Id.
+
+        Frames are received without copying; only the first ``MAX_FRAMES`` are turned
+        into bytes, and a body above the message limit is measured, never copied.
+        """
+        first = self.router.recv(zmq.NOBLOCK, copy=False)
+        user_id = first.get("User-Id") if self._curve else None
+        identity = first.bytes
+        kept: list[bytes] = []
+        count = 0
+        more = first.more
+        while more:
+            frame = self.router.recv(copy=False)
+            more = frame.more
+            count += 1
+            if count < MAX_FRAMES:
+                size = len(frame)
+                kept.append(
+                    frame.bytes if size <= self.config.max_message_bytes else Oversized(size)
+                )
+        return identity, kept, count, user_id
 
     # --- upstream -------------------------------------------------------------------------
 
-    def _ingest(self, frames: list[bytes], user_id: str | None, now: float) -> None:
+    def _ingest(
+        self, identity: bytes, frames: list[Any], count: int, user_id: str | None, now: float
+    ) -> None:
         self.stats["received"] += 1
-        identity = frames[0]
-        try:
-            robot_id = identity.decode("utf-8")
-        except UnicodeDecodeError:
-            robot_id = repr(identity[:40])
-        if len(frames) != 3:
-            self._reject(
-                identity, robot_id, "framing", f"{len(frames) - 1} frames, expected 2", now
-            )
-            return
-        if self._curve and user_id != robot_id:
-            self._reject(
-                identity, robot_id, "identity", f"key belongs to {user_id!r}, not {robot_id!r}", now
-            )
-            return
-        _, topic, body = frames
-        try:
-            message = decode(topic, body, self.config.max_message_bytes)
-        except ProtocolError as error:
-            self._reject(identity, robot_id, error.reason, str(error), now, topic)
-            return
-        header = message.header
-        name = topic.decode("ascii")
-        if name not in UPSTREAM_TOPICS:
-            self._reject(
-                identity,
-                robot_id,
-                "unknown_topic",
-                f"robots may not send {name!r}",
-                now,
-                topic,
-                header.header_id,
-            )
-            return
-        if header.robot_id != robot_id:
-            self._reject(
-                identity,
-                robot_id,
-                "identity",
-                f"message claims {header.robot_id!r} on {robot_id!r}'s connection",
-                now,
-                topic,
-                header.header_id,
-            )
-            return
-        if (
-            isinstance(message, Connection)
-            and message.connection_state is ConnectionState.CONNECTIONBROKEN
-        ):
-            self._reject(
-                identity,
-                robot_id,
-                "validation",
-                "connection.connectionState: CONNECTIONBROKEN is declared by the fleet, not sent",
-                now,
-                topic,
-                header.header_id,
-            )
-            return
-        robot = self._robot(robot_id)
-        online = isinstance(message, Connection) and (
-            message.connection_state is ConnectionState.ONLINE
+        peer = Peer(
+            identity,
+            self._curve,
+            self._auth.identity_of(user_id) if self._auth is not None else None,
+            self._peers.get(identity),
         )
-        if online:
-            robot.header_ids.clear()  # a new session numbers its headers from the start again
-        last = robot.header_ids.get(name)
-        if last is not None and header.header_id <= last:
-            self._reject(
-                identity,
-                robot_id,
-                "stale_header",
-                f"{name} headerId {header.header_id} is not above {last}",
-                now,
-                topic,
-                header.header_id,
+        if count != len(frames):
+            verdict: Accept | Reject = Reject(
+                admission.FRAMING, f"{count} frames, expected {MAX_FRAMES - 1}"
             )
+        else:
+            verdict = admission.admit(frames, peer, self._robots, self.limits, self.wall_clock())
+        if (
+            isinstance(verdict, Reject)
+            and verdict.reason == admission.SESSION
+            and verdict.claimed is not None
+            and self._holder_gone(verdict.claimed, now)
+        ):
+            verdict = admission.admit(frames, peer, self._robots, self.limits, self.wall_clock())
+        if isinstance(verdict, Reject):
+            self._reject(identity, peer, verdict, now)
             return
-        self._accept(robot, name, topic, body, message, now)
+        self._accept(identity, user_id, verdict, frames[1], now)
+
+    def _holder_gone(self, robot_id: str, now: float) -> bool:
+        """Whether the connection holding ``robot_id`` is closed; if so its session ends.
+
+        libzmq does not report a peer's disconnect on a ROUTER, but with
+        ROUTER_MANDATORY a send to a closed connection fails at once. The probe is an
+        ``error`` telling the holder that another connection claims its identity (at
+        most ``PROBES_PER_S`` per robot); a holder that is still connected keeps the
+        robot, one whose TCP connection died silently keeps it until liveness expires.
+        """
+        robot = self._robots[robot_id]
+        assert robot.peer is not None
+        if not self.probes.allow(robot.peer, now):
+            return False
+        notice = BusError(
+            self._headers(robot).next("error"),
+            admission.SESSION,
+            "another connection claims this robot's identity; this connection keeps it",
+        )
+        try:
+            self.router.send_multipart([robot.peer, *encode(notice)], zmq.NOBLOCK)
+        except zmq.Again:
+            return False
+        except zmq.ZMQError as error:
+            if error.errno != errno.EHOSTUNREACH:
+                raise
+            with self._lock:
+                self._peers.pop(robot.peer, None)
+                robot.peer = None
+            self.stats["sessions_closed"] += 1
+            return True
+        self.stats["session_probes"] += 1
+        return False
 
     def _accept(
-        self, robot: _Robot, name: str, topic: bytes, body: bytes, message: Message, now: float
+        self, identity: bytes, user_id: str | None, verdict: Accept, body: bytes, now: float
     ) -> None:
         self.stats["accepted"] += 1
+        robot = self._robot(verdict.robot_id)
+        message = verdict.message
         with self._lock:
-            robot.header_ids[name] = message.header.header_id
+            if verdict.new_session:
+                self._take_session(robot, identity, user_id)
+            if isinstance(message, Connection) and (
+                message.connection_state is ConnectionState.ONLINE
+            ):
+                robot.header_ids.clear()  # a new session numbers its headers from the start
+            robot.header_ids[verdict.topic] = message.header.header_id
             robot.messages += 1
             if isinstance(message, State):
                 robot.last_state = message
+                robot.last_stamp = verdict.stamp
             elif isinstance(message, Factsheet):
                 robot.factsheet = message
-        self._publish(topic, robot.robot_id.encode(), body)
+        self._publish(verdict.topic.encode(), robot.robot_id.encode(), body)
         if (
             isinstance(message, Connection)
             and message.connection_state is not ConnectionState.ONLINE
@@ -466,6 +548,18 @@ class BusServer:
                 self.stats[f"ack_{ack.result.value}"] += 1
                 self.listener.on_ack(ack)
 
+    def _take_session(self, robot: _Robot, identity: bytes, user_id: str | None) -> None:
+        """``identity`` now holds the robot (caller holds the lock); the old session ends."""
+        if robot.peer is not None:
+            self._peers.pop(robot.peer, None)
+            self.stats["sessions_taken_over"] += 1
+            log.info("robot %s continues on a new connection", printable(robot.robot_id))
+        robot.peer = identity
+        robot.user_id = user_id
+        robot.header_ids.clear()
+        robot.last_stamp = None
+        self._peers[identity] = robot.robot_id
+
     def _robot(self, robot_id: str) -> _Robot:
         """The registry entry, created under the lock (`robots()` iterates from other threads)."""
         robot = self._robots.get(robot_id)
@@ -480,7 +574,7 @@ class BusServer:
             return
         with self._lock:
             robot.connection = state
-        log.info("robot %s is %s", robot_id, state.value)
+        log.info("robot %s is %s", printable(robot_id), state.value)
         if state is ConnectionState.CONNECTIONBROKEN:
             # The fleet speaks for the silent robot, as an MQTT broker's last will does.
             message = Connection(self._headers(robot).next("connection"), state)
@@ -488,37 +582,53 @@ class BusServer:
             self._publish(b"connection", robot_id.encode(), body)
         self.listener.on_connection(robot_id, state)
 
-    def _reject(
-        self,
-        identity: bytes,
-        robot_id: str,
-        reason: str,
-        detail: str,
-        now: float,
-        topic: bytes | None = None,
-        header_id: int | None = None,
-    ) -> None:
+    def _reject(self, identity: bytes, peer: Peer, verdict: Reject, now: float) -> None:
         self.stats["rejected"] += 1
-        self.rejects.reject(robot_id, reason, detail, now)
-        self.listener.on_reject(robot_id, reason, detail)
-        manufacturer, _, serial = robot_id.partition("/")
+        name = peer.bound_robot or peer.key_identity or _peer_name(identity)
+        self.rejects.reject(name, verdict.reason, verdict.detail, now)
+        self.listener.on_reject(name, verdict.reason, verdict.detail)
+        addressee = peer.bound_robot or peer.key_identity or verdict.claimed
+        if addressee is None:
+            addressee = _peer_name(identity)
+        manufacturer, _, serial = addressee.partition("/")
         if not manufacturer or not serial or "/" in serial:
-            return  # nobody to address an answer to
-        robot = self._robots.get(robot_id)
+            self.stats["unanswered"] += 1
+            return  # nobody a header could name
+        if not self.answers.allow(identity, now):
+            self.stats["unanswered"] += 1
+            return
+        robot = self._robots.get(addressee)
         headers = (
             self._headers(robot)
-            if robot is not None
+            if robot is not None and robot.peer == identity
             else HeaderSequence(manufacturer, serial, self.wall_clock)
         )
         answer = BusError(
             headers.next("error"),
-            reason,
-            detail[:500],
-            topic.decode("ascii", "replace")[:40] if topic is not None else None,
-            header_id,
+            verdict.reason,
+            verdict.detail[:500],
+            verdict.topic.decode("ascii", "replace")[:40] if verdict.topic is not None else None,
+            verdict.header_id,
         )
         frame_topic, body = encode(answer)
-        self._send_to(identity, frame_topic, body)
+        if not self._send_to(identity, frame_topic, body):
+            self.answers.mute(identity, now)  # its queue is backing up: it is not reading
+
+    def _revoke_sessions(self) -> None:
+        """After a key reload: a robot whose session key is no longer its own loses it."""
+        assert self._auth is not None
+        for robot in list(self._robots.values()):
+            if robot.peer is None or self._auth.identity_of(robot.user_id) == robot.robot_id:
+                continue
+            with self._lock:
+                # The connection stays named after the robot (its frames are refused as
+                # ``revoked`` and answered), but it no longer holds the robot's session.
+                robot.peer = None
+                robot.user_id = None
+            self.stats["sessions_revoked"] += 1
+            log.warning("robot %s: key revoked, session closed", printable(robot.robot_id))
+            self.liveness.forget(robot.robot_id)
+            self._set_connection(robot.robot_id, ConnectionState.CONNECTIONBROKEN)
 
     # --- downstream -----------------------------------------------------------------------
 
@@ -528,8 +638,13 @@ class BusServer:
             robot.headers = HeaderSequence(manufacturer, serial, self.wall_clock)
         return robot.headers
 
-    def _send(self, robot_id: str, topic: bytes, body: bytes) -> bool:
-        return self._send_to(robot_id.encode(), topic, body)
+    def _send_robot(self, robot_id: str, topic: bytes, body: bytes) -> bool:
+        """Send to the connection holding the robot; False (counted) when there is none."""
+        robot = self._robots.get(robot_id)
+        if robot is None or robot.peer is None:
+            self.stats["unroutable"] += 1
+            return False
+        return self._send_to(robot.peer, topic, body)
 
     def _send_to(self, identity: bytes, topic: bytes, body: bytes) -> bool:
         try:
@@ -545,24 +660,25 @@ class BusServer:
         self.stats["sent"] += 1
         return True
 
-    def _command(self, robot_id: str, build: Callable[[Any], Order | InstantActions]) -> None:
-        robot = self._robot(robot_id)
-        message = build(self._headers(robot).next(_topic_of(build)))
+    def _command(self, robot_id: str, message: Order | InstantActions) -> None:
         topic, body = encode(message)
         self.acks.track(robot_id, message, body, self.clock())
-        self._send(robot_id, topic, body)
+        self._send_robot(robot_id, topic, body)
+
+    def _next_header(self, robot_id: str, topic: str) -> Header:
+        return self._headers(self._robot(robot_id)).next(topic)
 
     # --- viewers --------------------------------------------------------------------------
 
     def _publish(self, topic: bytes, key: bytes, body: bytes) -> None:
-        if self.pub is None:
+        if self._pub is None:
             return
-        self._seq += 1
-        self._kv[(topic, key)] = (self._seq, body)
-        self.pub.send_multipart([topic, key, self._seq.to_bytes(8, "big"), body])
+        seq = self.store.put((topic, key), body)
+        self._pub.send_multipart([topic, key, seq.to_bytes(8, "big"), body])
 
     def _serve_snapshots(self) -> None:
         assert self.snap is not None
+        now = self.clock()
         for _ in range(100):
             try:
                 frames = self.snap.recv_multipart(zmq.NOBLOCK)
@@ -572,15 +688,18 @@ class BusServer:
                 self.stats["snapshot_bad_request"] += 1
                 continue
             identity = frames[0]
-            for (topic, key), (seq, body) in sorted(self._kv.items(), key=lambda kv: kv[1][0]):
+            if not self.snapshot_budget.allow(identity, now):
+                self.stats["snapshot_refused"] += 1
+                continue
+            for (topic, key), seq, body in self.store.in_order():
                 self.snap.send_multipart([identity, topic, key, seq.to_bytes(8, "big"), body])
             self.snap.send_multipart(
-                [identity, SNAPSHOT_END, b"", self._seq.to_bytes(8, "big"), b""]
+                [identity, SNAPSHOT_END, b"", self.store.seq.to_bytes(8, "big"), b""]
             )
 
     # --- thread-safe API ------------------------------------------------------------------
 
-    def _call(self, command: tuple[Any, ...]) -> None:
+    def _call(self, command: Command) -> None:
         self._commands.put(command)
         self._wake()
 
@@ -594,21 +713,28 @@ class BusServer:
                 command = self._commands.get_nowait()
             except queue.Empty:
                 return
-            kind, *args = command
-            if kind == "order":
-                robot_id, order_id, update_id, nodes, edges = args
-                self._command(
-                    robot_id,
-                    _OrderBuilder(order_id, update_id, tuple(nodes), tuple(edges)),
-                )
-            elif kind == "instant":
-                robot_id, actions = args
-                self._command(robot_id, _InstantBuilder(tuple(actions)))
-            elif kind == "publish":
-                topic, key, body = args
-                self._publish(topic, key, body)
-            elif kind == "reload" and self._auth is not None:
-                self._auth.reload()
+            match command:
+                case SendOrder():
+                    header = self._next_header(command.robot_id, "order")
+                    self._command(
+                        command.robot_id,
+                        Order(
+                            header,
+                            command.order_id,
+                            command.order_update_id,
+                            command.nodes,
+                            command.edges,
+                        ),
+                    )
+                case SendInstantActions():
+                    header = self._next_header(command.robot_id, "instantActions")
+                    self._command(command.robot_id, InstantActions(header, command.actions))
+                case Publish():
+                    self._publish(command.topic, command.key, command.body)
+                case ReloadKeys():
+                    if self._auth is not None:
+                        self._auth.reload()
+                        self._revoke_sessions()
 
     def send_order(
         self,
@@ -619,15 +745,15 @@ class BusServer:
         edges: tuple[Edge, ...] | list[Edge],
     ) -> None:
         """Queue an order; resent with the same ids until a state from the robot acknowledges it."""
-        _check_robot_id(robot_id)
-        self._call(("order", robot_id, order_id, order_update_id, nodes, edges))
+        check_robot_id(robot_id)
+        self._call(SendOrder(robot_id, order_id, order_update_id, tuple(nodes), tuple(edges)))
 
     def send_instant_actions(
         self, robot_id: str, actions: tuple[Action, ...] | list[Action]
     ) -> None:
         """Queue instant actions; resent until every actionId shows in the robot's state."""
-        _check_robot_id(robot_id)
-        self._call(("instant", robot_id, actions))
+        check_robot_id(robot_id)
+        self._call(SendInstantActions(robot_id, tuple(actions)))
 
     def publish(self, topic: str, key: str, message: Message | dict[str, Any]) -> None:
         """Put a fleet-level message (e.g. a ``fleet`` snapshot map) on the PUB stream."""
@@ -635,7 +761,7 @@ class BusServer:
             body = msgpack.packb(message, use_bin_type=True)
         else:
             _, body = encode(message)
-        self._call(("publish", topic.encode("ascii"), key.encode(), body))
+        self._call(Publish(topic.encode("ascii"), key.encode(), body))
 
     def robots(self) -> dict[str, RobotRecord]:
         """A consistent copy of the registry."""
@@ -662,45 +788,27 @@ class BusServer:
         }
 
 
-@dataclass(frozen=True)
-class _OrderBuilder:
-    order_id: str
-    update_id: int
-    nodes: tuple[Node, ...]
-    edges: tuple[Edge, ...]
-
-    def __call__(self, header: Any) -> Order:
-        return Order(header, self.order_id, self.update_id, self.nodes, self.edges)
-
-
-@dataclass(frozen=True)
-class _InstantBuilder:
-    actions: tuple[Action, ...]
-
-    def __call__(self, header: Any) -> InstantActions:
-        return InstantActions(header, self.actions)
-
-
-def _check_robot_id(robot_id: str) -> None:
-    manufacturer, _, serial = robot_id.partition("/")
-    if not manufacturer or not serial or "/" in serial:
-        raise ValueError(f"robot ids are manufacturer/serialNumber, got {robot_id!r}")
-
-
-def _topic_of(build: Any) -> str:
-    return "order" if isinstance(build, _OrderBuilder) else "instantActions"
-
-
-def _snapshot_default(endpoint: str) -> str:
-    """The snapshot socket's default: the PUB's host and the next port (any port for 0 / *)."""
+def next_endpoint(endpoint: str, suffix: str) -> str:
+    """The endpoint beside ``endpoint``: same host, next TCP port (port 0 or * stays
+    "any port"); for ``ipc://`` and other transports the same address plus ``suffix``."""
     if endpoint.startswith("tcp://"):
         host, _, port = endpoint[len("tcp://") :].rpartition(":")
         if not port.isdigit() or int(port) == 0:
             return f"tcp://{host}:0"
         return f"tcp://{host}:{int(port) + 1}"
-    if endpoint.startswith("ipc://"):
-        return endpoint + ".snapshot"
-    return endpoint + "-snapshot"
+    return endpoint + suffix
 
 
-__all__ = ["AckResult", "BusListener", "BusServer", "RobotRecord"]
+def snapshot_default(endpoint: str) -> str:
+    """The snapshot socket's default: beside the PUB (``ipc://P`` -> ``ipc://P.snapshot``)."""
+    return next_endpoint(endpoint, ".snapshot")
+
+
+__all__ = [
+    "AckResult",
+    "BusListener",
+    "BusServer",
+    "RobotRecord",
+    "next_endpoint",
+    "snapshot_default",
+]

@@ -16,6 +16,7 @@ from typing import Any
 
 import zmq
 
+from fleet.bus.clone import Applied, CloneStore
 from fleet.bus.keys import load_public, viewer_pair
 from fleet.bus.server import SNAPSHOT_END, SNAPSHOT_REQUEST
 from fleet.protocol.codec import decode, unpack
@@ -61,8 +62,7 @@ class FleetSubscriber:
     ) -> None:
         self._owns_context = context is None
         self.context = context or zmq.Context()
-        self.values: dict[tuple[str, str], Any] = {}
-        self.seq = 0
+        self.store: CloneStore[tuple[str, str], Any] = CloneStore()
         self.snapshots = 0
         self.bad_frames = 0
         self.sub = self._socket(zmq.SUB, keys)
@@ -70,6 +70,16 @@ class FleetSubscriber:
         self.sub.connect(pub_endpoint)
         self.snap = self._socket(zmq.DEALER, keys)
         self.snap.connect(snapshot_endpoint)
+
+    @property
+    def values(self) -> dict[tuple[str, str], Any]:
+        """The last value of every ``(topic, key)``."""
+        return self.store.values()
+
+    @property
+    def seq(self) -> int:
+        """The sequence number the view is current to."""
+        return self.store.seq
 
     def _socket(self, kind: int, keys: ViewerKeys | None) -> zmq.Socket:
         socket = self.context.socket(kind)
@@ -84,19 +94,23 @@ class FleetSubscriber:
         """Load every key's last value; returns the sequence number the view is current to."""
         self.snap.send(SNAPSHOT_REQUEST)
         deadline = time.monotonic() + timeout_s
-        values: dict[tuple[str, str], Any] = {}
+        values: dict[tuple[str, str], tuple[int, Any]] = {}
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self.snap.poll(int(remaining * 1000)):
                 raise TimeoutError("no snapshot from the fleet server")
-            topic, key, seq, body = self.snap.recv_multipart()
+            frames = self.snap.recv_multipart()
+            if len(frames) != 4:
+                self.bad_frames += 1
+                continue
+            topic, key, raw_seq, body = frames
+            seq = int.from_bytes(raw_seq, "big")
             if topic == SNAPSHOT_END:
-                self.values = values
-                self.seq = int.from_bytes(seq, "big")
+                self.store.load(values, seq)
                 self.snapshots += 1
-                return self.seq
+                return seq
             try:
-                values[(topic.decode(), key.decode())] = _value(topic, body)
+                values[(topic.decode(), key.decode())] = (seq, _value(topic, body))
             except (ProtocolError, UnicodeDecodeError):
                 self.bad_frames += 1
 
@@ -112,20 +126,20 @@ class FleetSubscriber:
                 continue
             topic, key, raw_seq, body = frames
             seq = int.from_bytes(raw_seq, "big")
-            if seq <= self.seq:
+            if seq <= self.store.seq:
                 continue
-            if seq != self.seq + 1:
+            if seq != self.store.seq + 1:
                 self.snapshot()
                 continue
             try:
                 value = _value(topic, body)
+                name = (topic.decode(), key.decode())
             except (ProtocolError, UnicodeDecodeError):
                 self.bad_frames += 1
-                self.seq = seq
+                self.store.skip(seq)
                 continue
-            self.seq = seq
-            self.values[(topic.decode(), key.decode())] = value
-            applied.append(Update(topic.decode(), key.decode(), seq, value))
+            if self.store.apply(seq, name, value) is Applied.APPLIED:
+                applied.append(Update(*name, seq, value))
         return applied
 
     def close(self) -> None:

@@ -28,6 +28,12 @@ class NotMsgpackError(ProtocolError):
     reason = "not_msgpack"
 
 
+class DuplicateKeyError(ProtocolError):
+    """A msgpack map naming a key twice: re-published as is, peers would disagree on it."""
+
+    reason = "duplicate_key"
+
+
 class UnknownTopicError(ProtocolError):
     reason = "unknown_topic"
 

@@ -16,6 +16,9 @@ from typing import Any
 PROTOCOL_VERSION = "2.1.0"
 """What the bus announces; robots of any 2.x version are accepted (`codec.check_header`)."""
 NON_NEGATIVE = {"min": 0}
+PI = 3.141592654
+"""π as the VDA 5050 2.1.0 JSON schemas write their angle bounds (a float π passes)."""
+ANGLE = {"min": -PI, "max": PI}
 ALWAYS: Any = field(default=(), metadata={"always": True})
 """An array the standard requires even when empty; old peers may still omit it."""
 
@@ -75,6 +78,13 @@ class ConnectionState(enum.Enum):
     CONNECTIONBROKEN = "CONNECTIONBROKEN"
 
 
+# Factsheet enumerations of the 2.1.0 schema, kept as strings on the dataclasses.
+AGV_KINEMATICS = ("DIFF", "OMNI", "THREEWHEEL")
+AGV_CLASSES = ("FORKLIFT", "CONVEYOR", "TUGGER", "CARRIER")
+LOCALIZATION_TYPES = ("NATURAL", "REFLECTOR", "RFID", "DMC", "SPOT", "GRID")
+NAVIGATION_TYPES = ("PHYSICAL_LINE_GUIDED", "VIRTUAL_LINE_GUIDED", "AUTONOMOUS")
+ACTION_SCOPES = ("INSTANT", "NODE", "EDGE")
+
 # --- shared parts ----------------------------------------------------------------------
 
 
@@ -103,9 +113,10 @@ class NodePosition:
     x: float
     y: float
     map_id: str
-    theta: float | None = _opt(min=-3.1416, max=3.1416)
+    theta: float | None = _opt(**ANGLE)
     allowed_deviation_xy: float | None = _opt(wire="allowedDeviationXY", min=0)
-    allowed_deviation_theta: float | None = _opt(min=0, max=3.1416)
+    allowed_deviation_theta: float | None = _opt(**ANGLE)
+    """The 2.1.0 order schema bounds it to [-π, π] (a negative value is allowed there)."""
     map_description: str | None = None
 
 
@@ -197,7 +208,7 @@ class EdgeState:
 class AgvPosition:
     x: float
     y: float
-    theta: float
+    theta: float = field(metadata=ANGLE)
     map_id: str
     position_initialized: bool
     localization_score: float | None = _opt(min=0, max=1)
@@ -276,7 +287,8 @@ class SafetyState:
 class State:
     header: Header = field(metadata={"flatten": True})
     order_id: str
-    order_update_id: int = field(metadata=NON_NEGATIVE)
+    order_update_id: int
+    """No minimum: the 2.1.0 state schema sets none (the order schema's is 0)."""
     last_node_id: str
     last_node_sequence_id: int = field(metadata=NON_NEGATIVE)
     node_states: tuple[NodeState, ...]
@@ -315,11 +327,11 @@ class Connection:
 @dataclass(frozen=True)
 class TypeSpecification:
     series_name: str
-    agv_kinematic: str
-    agv_class: str
+    agv_kinematic: str = field(metadata={"one_of": AGV_KINEMATICS})
+    agv_class: str = field(metadata={"one_of": AGV_CLASSES})
     max_load_mass: float = field(metadata=NON_NEGATIVE)
-    localization_types: tuple[str, ...]
-    navigation_types: tuple[str, ...]
+    localization_types: tuple[str, ...] = field(metadata={"one_of": LOCALIZATION_TYPES})
+    navigation_types: tuple[str, ...] = field(metadata={"one_of": NAVIGATION_TYPES})
     series_description: str | None = None
 
 
@@ -338,7 +350,7 @@ class PhysicalParameters:
 @dataclass(frozen=True)
 class AgvActionSpec:
     action_type: str
-    action_scopes: tuple[str, ...]
+    action_scopes: tuple[str, ...] = field(metadata={"one_of": ACTION_SCOPES})
     action_description: str | None = None
 
 

@@ -14,7 +14,9 @@ Rules every class follows (they are the protocol's compatibility contract):
   unless ``metadata={"always": True}`` (lists the standard requires, even if empty);
 * unknown keys are ignored, so a newer peer may add optional fields;
 * ints must be ints (``True`` is not an int), floats accept ints and must be finite,
-  enums must be one of their values, ``metadata={"min":..., "max":...}`` bounds numbers;
+  enums must be one of their values, ``metadata={"min":..., "max":...}`` bounds numbers,
+  ``metadata={"one_of": (...)}`` limits a string (or each string of an array) to
+  the listed values (the standard's enumerations kept as plain strings);
 * ``metadata={"flatten": True}`` merges a nested dataclass's fields into the parent map
   (VDA 5050 puts the header fields at the top level of every message).
 """
@@ -131,6 +133,19 @@ def _kind(value: Any) -> str:
     return "nil" if value is None else type(value).__name__
 
 
+def brief(value: Any, limit: int = 40) -> str:
+    """A short, escaped picture of a peer-supplied value for an error text.
+
+    Only scalars are shown (strings cut to ``limit`` characters before ``repr``);
+    a container is named by its type, so no error text ever walks a hostile value.
+    """
+    if isinstance(value, str | bytes):
+        return repr(value[:limit]) + ("..." if len(value) > limit else "")
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)[:limit]
+    return f"a {_kind(value)}"
+
+
 def _bounded(check: Decoder, meta: Mapping[str, Any]) -> Decoder:
     low, high = meta.get("min"), meta.get("max")
     if low is None and high is None:
@@ -141,6 +156,22 @@ def _bounded(check: Decoder, meta: Mapping[str, Any]) -> Decoder:
         if (low is not None and number < low) or (high is not None and number > high):
             raise _Invalid(f"{number!r} is outside [{low}, {high}]")
         return number
+
+    return decode
+
+
+def _one_of(check: Decoder, meta: Mapping[str, Any]) -> Decoder:
+    allowed = meta.get("one_of")
+    if allowed is None:
+        return check
+    values = frozenset(allowed)
+    listed = ", ".join(allowed)
+
+    def decode(value: Any) -> Any:
+        text = check(value)
+        if text not in values:
+            raise _Invalid(f"must be one of {listed}, got {brief(text)}")
+        return text
 
     return decode
 
@@ -184,7 +215,7 @@ def _enum_decoder(cls: type[enum.Enum]) -> Decoder:
             member = by_value.get(value)
             if member is not None:
                 return member
-        raise _Invalid(f"must be one of {allowed}, got {str(value)[:40]!r}")
+        raise _Invalid(f"must be one of {allowed}, got {brief(value)}")
 
     return decode
 
@@ -224,7 +255,8 @@ def _converters(tp: Any, meta: Mapping[str, Any]) -> tuple[Decoder, Encoder]:
         return _converters(args[0], meta)
     if origin is tuple:
         inner, _ellipsis = typing.get_args(tp)
-        item_decode, item_encode = _converters(inner, {})
+        item_meta = {"one_of": meta["one_of"]} if "one_of" in meta else {}
+        item_decode, item_encode = _converters(inner, item_meta)
         return _tuple_decoder(item_decode), lambda v: [item_encode(x) for x in v]
     if dataclasses.is_dataclass(tp):
         codec = wire_codec(tp)
@@ -233,7 +265,7 @@ def _converters(tp: Any, meta: Mapping[str, Any]) -> tuple[Decoder, Encoder]:
         return _enum_decoder(tp), _enum_encode
     scalar = {str: _decode_str, int: _decode_int, float: _decode_float, bool: _decode_bool}
     if tp in scalar:
-        return _bounded(scalar[tp], meta), _scalar_encode
+        return _one_of(_bounded(scalar[tp], meta), meta), _scalar_encode
     if tp is Any:
         return _decode_any, _scalar_encode
     raise TypeError(f"unsupported field type {tp!r}")

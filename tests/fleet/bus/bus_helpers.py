@@ -7,11 +7,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import zmq
+
 from fleet.bus.acks import Ack
 from fleet.bus.config import BusConfig
+from fleet.bus.fuzz import ServeProcess
 from fleet.bus.robot_client import RobotClient
 from fleet.bus.server import BusListener
-from fleet.protocol import BatteryState, ConnectionState, Message, OrderProgress, State
+from fleet.protocol import BatteryState, ConnectionState, Message, OrderProgress, State, timestamp
 from fleet.protocol.orders import state_message
 
 LOOPBACK = "tcp://127.0.0.1:0"
@@ -75,3 +78,33 @@ def make_state(client: RobotClient, progress: OrderProgress | None = None) -> St
     return state_message(
         client.header("state"), progress or OrderProgress(), battery=BatteryState(80.0, False)
     )
+
+
+Served = ServeProcess
+"""`warehouse serve` in a subprocess (the bench's fuzz campaign uses the same class)."""
+
+
+def raw_dealer(context: zmq.Context, endpoint: str, routing_id: bytes | None = None) -> zmq.Socket:
+    """A bare DEALER as a hostile or hand-written controller would open it."""
+    socket = context.socket(zmq.DEALER)
+    socket.setsockopt(zmq.LINGER, 0)
+    if routing_id is not None:
+        socket.setsockopt(zmq.ROUTING_ID, routing_id)
+    socket.connect(endpoint)
+    return socket
+
+
+def wire_state(manufacturer: str, serial: str, header_id: int, **fields: Any) -> dict[str, Any]:
+    """A valid, fresh state map for ``manufacturer/serial`` with ``fields`` replaced."""
+    from fleet.protocol import to_wire
+    from fleet.protocol.examples import state
+
+    wire = to_wire(state())
+    wire.update(
+        manufacturer=manufacturer,
+        serialNumber=serial,
+        headerId=header_id,
+        timestamp=timestamp(time.time()),
+    )
+    wire.update(fields)
+    return wire

@@ -94,6 +94,8 @@ def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
             line = process.stderr.readline()
         client.close()
         context.destroy(linger=0)
+        while "is OFFLINE" not in line and time.monotonic() < deadline + 10:
+            line = process.stderr.readline()  # the goodbye is in before SIGTERM
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=10)
     finally:
@@ -126,3 +128,24 @@ def test_serve_rejects_an_unknown_bus_key(tmp_path: Path, capsys) -> None:
     assert main(["serve", "--config", str(config), "--insecure"]) == 2
     err = capsys.readouterr().err
     assert "bus.heartbeat_intervall_s" in err and err.count("\n") == 1
+
+
+def test_serve_publishes_for_viewers_by_default() -> None:
+    """Without --pub the PUB and snapshot sockets sit beside --bind; --no-pub turns them off."""
+    from bus_helpers import Served
+
+    from fleet.bus.server import next_endpoint, snapshot_default
+
+    served = Served("--insecure")
+    try:
+        assert served.pub and served.snapshot
+    finally:
+        served.kill()
+    quiet = Served("--insecure", "--no-pub")
+    try:
+        assert quiet.pub is None
+    finally:
+        quiet.kill()
+    assert next_endpoint("tcp://127.0.0.1:5555", ".pub") == "tcp://127.0.0.1:5556"
+    assert next_endpoint("ipc:///run/fleet", ".pub") == "ipc:///run/fleet.pub"
+    assert snapshot_default("ipc:///run/fleet.pub") == "ipc:///run/fleet.pub.snapshot"

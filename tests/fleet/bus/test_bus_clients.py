@@ -22,8 +22,8 @@ def test_robot_drops_invalid_downstream_frames(context: zmq.Context) -> None:
     port = router.bind_to_random_port("tcp://127.0.0.1")
     client = RobotClient(f"tcp://127.0.0.1:{port}", "acme", "r1", context=context).connect()
     try:
-        identity, _topic, _body = router.recv_multipart()  # the ONLINE announcement
-        assert identity == b"acme/r1"
+        identity, topic, _body = router.recv_multipart()  # the ONLINE announcement
+        assert topic == b"connection"
         router.send_multipart([identity, b"order", b"\xc1"])
         router.send_multipart([identity, b"teleport", msgpack.packb({})])
         router.send_multipart([identity, *encode(state())])  # robots do not receive states

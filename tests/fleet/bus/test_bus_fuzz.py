@@ -1,8 +1,17 @@
-"""Fuzzing a live server: arbitrary frames never crash it or change its state."""
+"""Fuzzing a live server: arbitrary frames never crash it or change its state.
+
+Besides random bytes and random msgpack values, every field of every message
+type (nested ones included) is replaced by hostile shapes - arrays and maps
+nested up to 1,500 deep, arrays of up to 70,000 items, maps of up to 12,000 keys -
+the inputs of issue 8's finding 1. `bench/fuzz_bus.py` runs a longer campaign
+against a `warehouse serve` subprocess.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import time
 from collections.abc import Iterator
 
 import msgpack
@@ -13,18 +22,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fleet.bus.config import BusConfig
+from fleet.bus.fuzz import FIELDS, hostile_value, with_field
 from fleet.bus.robot_client import RobotClient
 from fleet.bus.server import BusServer
-from fleet.protocol import BusError, to_wire
+from fleet.protocol import BusError, timestamp, to_wire
 from fleet.protocol.examples import state as example_state
 from fleet.protocol.messages import TOPICS
 
 PROBE = b"probe"
+HEADER_IDS = itertools.count(10**6)
 
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[tuple[BusServer, RobotClient]]:
-    patient = BusConfig(heartbeat_interval_s=60.0)  # liveness must not interfere here
+    patient = BusConfig(  # liveness must not interfere, every rejection is answered
+        heartbeat_interval_s=60.0, error_answer_burst=1_000_000, error_answers_per_s=1e6
+    )
     server = BusServer(LOOPBACK, pub=LOOPBACK, insecure=True, config=patient).start()
     context = zmq.Context()
     client = RobotClient(server.endpoint, "acme", "fuzz", context=context).connect()
@@ -91,6 +104,7 @@ def test_mutated_states_keep_the_server_consistent(live, patch: dict) -> None:
     """A real state with arbitrary field values is accepted whole or rejected whole."""
     server, client = live
     wire = to_wire(example_state())
+    wire.update(headerId=next(HEADER_IDS), timestamp=timestamp(time.time()))  # fresh unless patched
     wire.update(patch)
     wire["serialNumber"], wire["manufacturer"] = "fuzz", "acme"
     before = server.robots()["acme/fuzz"].last_state
@@ -101,6 +115,36 @@ def test_mutated_states_keep_the_server_consistent(live, patch: dict) -> None:
         assert after == before
     else:
         assert after is not None and after.header.header_id == wire["headerId"]
+
+
+shapes = st.one_of(
+    st.tuples(st.sampled_from(["deep array", "deep map"]), st.integers(20, 1500)),
+    st.tuples(st.just("wide array"), st.integers(9_000, 70_000)),
+    st.tuples(st.just("wide map"), st.integers(9_000, 12_000)),
+    st.tuples(st.just("empty arrays"), st.integers(1, 30)),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(FIELDS), shapes)
+def test_deep_and_wide_values_in_every_field_are_refused_whole(live, field, shape) -> None:
+    """Any field of any message type holding a hostile shape is rejected whole, or is valid."""
+    server, client = live
+    topic, path = field
+    body = with_field(topic, path, hostile_value(*shape), "fuzz", next(HEADER_IDS))
+    before = server.robots()["acme/fuzz"]
+    accepted = server.stats["accepted"]
+    client.socket.send_multipart([topic.encode(), body])
+    answers = _sync(client)
+    after = server.robots()["acme/fuzz"]
+    if answers:
+        assert len(answers) == 1 and isinstance(answers[0], BusError)
+        assert answers[0].reason != "internal"
+        assert server.stats["accepted"] == accepted
+        assert (after.last_state, after.factsheet) == (before.last_state, before.factsheet)
+    else:
+        assert server.stats["accepted"] == accepted + 1
+    assert server.counters()["rejected_by_reason"].get("internal", 0) == 0
 
 
 def test_server_still_serves_after_fuzzing(live) -> None:

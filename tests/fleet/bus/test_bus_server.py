@@ -223,16 +223,27 @@ def test_bad_input_is_rejected_counted_answered_and_changes_nothing(
 def test_robot_restart_resets_header_numbering(
     server: BusServer, recorder: Recorder, clients
 ) -> None:
-    """A new session (connection ONLINE) may number its headers from 0 again."""
+    """A new session (a new connection) may number its headers from 0 again."""
     client = clients(server.endpoint)
-    client.send(make_state(client))
-    client.send(make_state(client))
+    for header_id in (50, 51):
+        state = make_state(client)
+        client.send(
+            dataclasses.replace(
+                state, header=dataclasses.replace(state.header, header_id=header_id)
+            )
+        )
     recorder.wait_for(lambda r: len(states_of(r)) == 2)
     client.close(clean=False)
     again = clients(server.endpoint)
-    again.send(make_state(again))  # taken over at once: ROUTER_HANDOVER
-    recorder.wait_for(lambda r: len(states_of(r)) == 3)
-    assert states_of(recorder)[2].header.header_id == 0
+
+    def back_in() -> bool:
+        # taken over as soon as the server has seen the old connection close: usually the
+        # first message, else the next one (the server learns it from a failed notice)
+        again.send(make_state(again))
+        return len(states_of(recorder)) >= 3
+
+    wait_until(back_in, timeout_s=FAST.liveness_timeout_s * 10, step_s=0.1)
+    assert states_of(recorder)[2].header.header_id < 50  # numbered from 0 again
 
 
 def test_client_reconnects_to_a_restarted_server(recorder: Recorder, clients) -> None:
@@ -273,9 +284,14 @@ def test_late_subscriber_gets_a_snapshot_then_updates(
         state = make_state(robots[1])
         robots[1].send(state)
         updates = []
-        wait_until(lambda: updates.extend(viewer.poll(0.05)) or any(u.seq > seq for u in updates))
-        assert all(u.seq > seq for u in updates)
-        assert viewer.values[("state", "acme/r1")] == state
+        # other robots' CONNECTIONBROKEN updates may come first (FAST liveness): wait for ours
+        wait_until(
+            lambda: (
+                updates.extend(viewer.poll(0.05))
+                or viewer.values.get(("state", "acme/r1")) == state
+            )
+        )
+        assert updates and all(u.seq > seq for u in updates)
     finally:
         viewer.close()
 

@@ -72,3 +72,40 @@ def test_documented_bytes_are_a_valid_connection_message() -> None:
     assert message.connection_state is ConnectionState.ONLINE
     assert message.header.robot_id == "acme/r1" and message.header.header_id == 0
     assert encode(message)[1] == body
+
+
+def test_documented_limits_are_the_code_limits() -> None:
+    """Every limit docs/protocol.md states for the wire is the one the code enforces."""
+    from fleet.bus import admission, server
+    from fleet.bus.config import FRAME_SLACK_BYTES, BusConfig
+    from fleet.protocol.codec import MAX_DEPTH, MAX_MESSAGE_BYTES
+    from fleet.protocol.schema import MAX_ITEMS
+
+    text = DOC.read_text()
+    config = BusConfig()
+    assert MAX_MESSAGE_BYTES == 256 * 1024 and "**256 KiB**" in text
+    assert f"+ **{FRAME_SLACK_BYTES}** bytes" in text
+    assert f"+ **{FRAME_SLACK_BYTES - 33}** bytes" in text  # CURVE's 33-byte envelope
+    assert f"**{MAX_ITEMS:,}** entries" in text and f"**{MAX_DEPTH}** levels" in text
+    assert f"`RCVHWM={server.RECEIVE_HWM}`" in text and f"`SNDHWM={server.SEND_HWM}`" in text
+    assert f"(default **{config.max_state_age_s:g} s**)" in text
+    assert f"`error_answer_burst` ({config.error_answer_burst})" in text
+    assert f"`error_answers_per_s` ({config.error_answers_per_s:g})" in text
+    assert f"at most {server.PROBES_PER_S} per second" in text
+    reasons = {
+        value
+        for name, value in vars(admission).items()
+        if name.isupper() and isinstance(value, str)
+    }
+    from fleet.protocol import errors
+
+    reasons |= {
+        cls.reason
+        for cls in vars(errors).values()
+        if isinstance(cls, type)
+        and issubclass(cls, errors.ProtocolError)
+        and cls is not errors.ProtocolError
+    }
+    table = text.split("## 9.", 1)[1].split("## 10.", 1)[0]
+    missing = sorted(r for r in reasons if f"| `{r}` |" not in table)
+    assert not missing, f"reasons missing from §9: {missing}"

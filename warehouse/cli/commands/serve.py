@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from fleet.bus.config import BusConfig
-from fleet.bus.server import BusServer
+from fleet.bus.server import BusServer, next_endpoint
 from fleet.control import ControlServer, Request, make_server
 from fleet.manager import operator
 from fleet.manager.config import FleetConfig
@@ -18,6 +18,8 @@ from fleet.manager.core import FleetCore
 from fleet.manager.service import LedgerBooker, ManagerService
 from fleet.manager.store import open_store
 from warehouse.config import load_config
+
+DEFAULT_BIND = "tcp://127.0.0.1:5555"
 
 
 def register(subparsers: Any) -> None:
@@ -29,10 +31,19 @@ def register(subparsers: Any) -> None:
         "cleanly; SIGHUP re-reads the authorised keys.",
     )
     parser.add_argument("--config", metavar="F", help="TOML config ([bus], [fleet] are used)")
-    parser.add_argument("--bind", default="tcp://127.0.0.1:5555", help="robot ROUTER endpoint")
-    parser.add_argument("--pub", metavar="ENDPOINT", help="PUB endpoint for viewers")
+    parser.add_argument("--bind", default=DEFAULT_BIND, help="robot ROUTER endpoint")
+    viewers = parser.add_mutually_exclusive_group()
+    viewers.add_argument(
+        "--pub",
+        metavar="ENDPOINT",
+        help="PUB endpoint for viewers (default: the --bind port + 1, e.g. tcp://127.0.0.1:5556; "
+        "ipc://P gives ipc://P.pub)",
+    )
+    viewers.add_argument("--no-pub", action="store_true", help="serve no viewers")
     parser.add_argument(
-        "--snapshot", metavar="ENDPOINT", help="snapshot endpoint (default: PUB port + 1)"
+        "--snapshot",
+        metavar="ENDPOINT",
+        help="snapshot endpoint (default: PUB port + 1; ipc://P gives ipc://P.snapshot)",
     )
     parser.add_argument(
         "--db",
@@ -80,6 +91,7 @@ def make_control_server(args: argparse.Namespace) -> ControlServer | None:
 
 def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None) -> int:
     bus_config = BusConfig.from_section(config.section("bus"), f"{config.path}: bus")
+    pub = None if args.no_pub else (args.pub or next_endpoint(args.bind, ".pub"))
     fleet_config = FleetConfig.from_section(config.section("fleet"), f"{config.path}: fleet")
     ledger = None
     booker = None
@@ -91,7 +103,7 @@ def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None)
     store = open_store(args.db)
     server = BusServer(
         args.bind,
-        pub=args.pub,
+        pub=pub,
         snapshot=args.snapshot,
         keys_dir=args.keys,
         insecure=args.insecure,

@@ -1,0 +1,54 @@
+"""What other threads ask the server thread to do (it alone owns the sockets).
+
+Each request is a frozen value put on the server's queue; the server thread
+matches on its type, so a new command is a new class, not a new string tag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fleet.protocol.messages import Action, Edge, Node
+
+
+@dataclass(frozen=True)
+class SendOrder:
+    """Send (and resend until acknowledged) an order to one robot."""
+
+    robot_id: str
+    order_id: str
+    order_update_id: int
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+
+
+@dataclass(frozen=True)
+class SendInstantActions:
+    """Send (and resend until acknowledged) instant actions to one robot."""
+
+    robot_id: str
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
+class Publish:
+    """Put an already encoded fleet-level update on the PUB stream."""
+
+    topic: bytes
+    key: bytes
+    body: bytes
+
+
+@dataclass(frozen=True)
+class ReloadKeys:
+    """Re-read the authorised key folders and drop sessions whose key was revoked."""
+
+
+Command = SendOrder | SendInstantActions | Publish | ReloadKeys
+
+
+def check_robot_id(robot_id: str) -> None:
+    """A robot id is ``manufacturer/serialNumber``, neither part empty nor holding ``/``."""
+    manufacturer, _, serial = robot_id.partition("/")
+    if not manufacturer or not serial or "/" in serial:
+        raise ValueError(f"robot ids are manufacturer/serialNumber, got {robot_id!r}")

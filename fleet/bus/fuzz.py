@@ -1,0 +1,221 @@
+"""Hostile traffic for the bus: a `warehouse serve` subprocess and frame generators.
+
+Used by ``bench/fuzz_bus.py`` (the long campaign) and the suite's subprocess
+tests: an attack whose failure is a process exit (a Python exception nobody
+catches, a libzmq assertion) can only be seen from outside the process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from fleet.protocol import timestamp, to_wire
+from fleet.protocol.codec import MAX_MESSAGE_BYTES
+from fleet.protocol.examples import all_examples
+
+_SERVING = re.compile(r"bus serving robots on (\S+?)(?:, PUB (\S+), snapshot (\S+?))? \(")
+
+
+class ServeProcess:
+    """`warehouse serve` in a subprocess: its endpoints, its log lines, its fate.
+
+    Every stderr line is collected by a thread (so the pipe never fills); `stop`
+    sends SIGTERM and returns the JSON summary the command prints on exit.
+    """
+
+    def __init__(self, *args: str, bind: str = "tcp://127.0.0.1:0") -> None:
+        command = [sys.executable, "-m", "warehouse.cli", "serve", "--bind", bind, *args]
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self.process.stderr is not None
+        self.lines: list[bytes] = []
+        first = self.process.stderr.readline()
+        self.lines.append(first)
+        match = _SERVING.search(first.decode("utf-8", "replace"))
+        if match is None:
+            self.process.kill()
+            raise RuntimeError(f"warehouse serve did not start: {first!r}")
+        self.endpoint, self.pub, self.snapshot = match.groups()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in iter(self.process.stderr.readline, b""):
+            self.lines.append(line)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def memory_kib(self, field: str = "VmHWM") -> int:
+        """``VmHWM`` (peak resident memory) or ``VmRSS`` of the server, in KiB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        found = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
+        assert found is not None
+        return int(found.group(1))
+
+    def log(self) -> bytes:
+        return b"".join(self.lines)
+
+    def stop(self) -> dict[str, Any]:
+        """SIGTERM, then the exit summary; raises if the server had died."""
+        if not self.alive():
+            raise AssertionError(
+                f"the server exited with {self.process.returncode}: {self.log()[-2000:]!r}"
+            )
+        self.process.send_signal(signal.SIGTERM)
+        out, _ = self.process.communicate(timeout=60)
+        self._reader.join(5)
+        if self.process.returncode != 0:
+            raise AssertionError(f"exit {self.process.returncode}: {self.log()[-2000:]!r}")
+        return json.loads(out)
+
+    def kill(self) -> None:
+        if self.alive():
+            self.process.kill()
+            self.process.wait(10)
+
+
+SENTINEL = "\x00hostile value goes here\x00"
+EXAMPLES = {topic: to_wire(message) for topic, message in sorted(all_examples().items())}
+
+
+def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every key and index path inside a wire map, outermost first."""
+    found = []
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, child in items:
+        found.append((*prefix, key))
+        if isinstance(child, dict | list) and child:
+            found.extend(_paths(child, (*prefix, key)))
+    return found
+
+
+FIELDS = [(topic, path) for topic, wire in EXAMPLES.items() for path in _paths(wire)]
+
+
+def hostile_value(kind: str, size: int) -> bytes:
+    """msgpack bytes of a hostile shape; deep ones are written byte by byte (msgpack-python
+    refuses to pack beyond 511 levels)."""
+    if kind == "wide array":
+        return msgpack.packb(list(range(size)))
+    if kind == "wide map":
+        return msgpack.packb({f"k{i}": i for i in range(size)})
+    if kind == "empty arrays":
+        return msgpack.packb([[]] * size)
+    level = b"\x91" if kind == "deep array" else b"\x81" + msgpack.packb("k")
+    return level * size + msgpack.packb("ONLINE")
+
+
+def with_field(
+    topic: str, path: tuple, value: bytes, serial: str, header_id: int, manufacturer: str = "acme"
+) -> bytes:
+    """The example ``topic`` message from ``manufacturer/serial``, fresh, ``path`` set to the
+    msgpack bytes ``value``."""
+    wire = json.loads(json.dumps(EXAMPLES[topic]))  # a deep copy of plain data
+    wire.update(
+        manufacturer=manufacturer,
+        serialNumber=serial,
+        headerId=header_id,
+        timestamp=timestamp(time.time()),
+    )
+    target: Any = wire
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = SENTINEL
+    body = msgpack.packb(wire, use_bin_type=True)
+    return body.replace(msgpack.packb(SENTINEL, use_bin_type=True), value)
+
+
+def _shape(rng: random.Random) -> bytes:
+    kind = rng.choice(["deep array", "deep map", "wide array", "wide map", "empty arrays"])
+    size = {
+        "deep array": rng.randint(20, 1500),
+        "deep map": rng.randint(20, 1500),
+        "wide array": rng.randint(9_000, 70_000),
+        "wide map": rng.randint(9_000, 12_000),
+        "empty arrays": rng.randint(1, 30),
+    }[kind]
+    return hostile_value(kind, size)
+
+
+def _scalar(rng: random.Random) -> bytes:
+    return msgpack.packb(
+        rng.choice([None, True, -1, 2**63, 1e308, float("nan"), "", "x" * 50, b"\x00", [], {}])
+    )
+
+
+Generator = Callable[[random.Random, str, int], list[bytes]]
+
+
+def _field_shape(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
+    topic, path = rng.choice(FIELDS)
+    return [topic.encode(), with_field(topic, path, _shape(rng), serial, header_id)]
+
+
+def _field_scalar(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
+    topic, path = rng.choice(FIELDS)
+    return [topic.encode(), with_field(topic, path, _scalar(rng), serial, header_id)]
+
+
+def _random_bytes(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
+    topic = rng.choice([*EXAMPLES, "teleport", "\x00"]).encode()
+    return [topic, rng.randbytes(rng.randint(0, 400))]
+
+
+def _framing(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
+    return [rng.randbytes(rng.randint(0, 20)) for _ in range(rng.choice([1, 3, 4, 6, 60]))]
+
+
+def _oversized(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
+    return [b"state", b"\x00" * (MAX_MESSAGE_BYTES + rng.randint(1, 30))]
+
+
+def _duplicate_key(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
+    wire = msgpack.unpackb(
+        with_field("state", ("driving",), msgpack.packb(False), serial, header_id)
+    )
+    key = rng.choice(sorted(wire))
+    packer = msgpack.Packer(use_bin_type=True)
+    body = packer.pack_map_header(len(wire) + 1)
+    for name, value in [*wire.items(), (key, wire[key])]:
+        body += packer.pack(name) + packer.pack(value)
+    return [b"state", body]
+
+
+def _other_robot(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
+    victim = rng.choice(["honest", "a0", serial + "x"])
+    return [b"state", with_field("state", ("driving",), msgpack.packb(True), victim, header_id)]
+
+
+GENERATORS: tuple[Generator, ...] = (
+    _field_shape,
+    _field_scalar,
+    _random_bytes,
+    _framing,
+    _oversized,
+    _duplicate_key,
+    _other_robot,
+)
+
+
+def hostile_frames(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
+    """One hostile multipart message claiming to come from ``acme/serial``."""
+    return rng.choice(GENERATORS)(rng, serial, header_id)
