@@ -159,7 +159,7 @@ def _check_tcp_port(endpoint: str) -> None:
         raise InputError(endpoint, f"port {port!r} is not 0..65535 or *")
 
 
-def _bind(socket: zmq.Socket, endpoint: str) -> str:
+def bind_endpoint(socket: zmq.Socket, endpoint: str) -> str:
     _check_tcp_port(endpoint)
     try:
         socket.bind(endpoint)
@@ -306,15 +306,15 @@ class BusServer:
         self.router.setsockopt(zmq.TCP_KEEPALIVE_IDLE, TCP_KEEPALIVE_IDLE_S)
         self.router.setsockopt(zmq.TCP_KEEPALIVE_INTVL, 2)
         self.router.setsockopt(zmq.TCP_KEEPALIVE_CNT, 3)
-        self.endpoint = _bind(self.router, bind)
+        self.endpoint = bind_endpoint(self.router, bind)
         if pub is not None:
             self._pub = self._socket(zmq.PUB, keys, VIEWER_DOMAIN)
             self._pub.setsockopt(zmq.SNDHWM, 100_000)
-            self.pub_endpoint = _bind(self._pub, pub)
+            self.pub_endpoint = bind_endpoint(self._pub, pub)
             self.snap = self._socket(zmq.ROUTER, keys, VIEWER_DOMAIN)
             self.snap.setsockopt(zmq.MAXMSGSIZE, 1024)
             self.snap.setsockopt(zmq.RCVHWM, RECEIVE_HWM)
-            self.snapshot_endpoint = _bind(self.snap, snapshot or snapshot_default(pub))
+            self.snapshot_endpoint = bind_endpoint(self.snap, snapshot or snapshot_default(pub))
         log.info(
             "bus serving robots on %s%s%s",
             self.endpoint,

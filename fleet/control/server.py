@@ -30,7 +30,7 @@ from pathlib import Path
 import zmq
 
 from fleet.bus.keys import OPERATOR_DOMAIN, KeyringAuthenticator, server_pair
-from fleet.bus.server import _bind
+from fleet.bus.server import bind_endpoint
 from fleet.control.protocol import (
     MAX_ANSWER_BYTES,
     MAX_REQUEST_BYTES,
@@ -94,7 +94,7 @@ class ControlServer:
                 socket.curve_secretkey = keys.secret
                 socket.curve_publickey = keys.public
                 socket.curve_server = True
-            self.endpoint = _bind(socket, self.requested_endpoint)
+            self.endpoint = bind_endpoint(socket, self.requested_endpoint)
         except BaseException:
             socket.close(linger=0)
             self.close()

@@ -18,7 +18,7 @@ from typing import Any
 
 import zmq
 
-from fleet.bus.server import _snapshot_default
+from fleet.bus.server import snapshot_default
 from fleet.bus.subscriber import FleetSubscriber, ViewerKeys
 from warehouse.cli.common import float_in, int_in, output_file
 from warehouse.config import load_config
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     screenshot = output_file(args.screenshot, "--screenshot") if args.screenshot else None
     floor = load_config(args.config).floor
     keys = ViewerKeys.from_folder(args.keys, args.viewer) if args.keys is not None else None
-    snapshot = args.snapshot or _snapshot_default(args.connect)
+    snapshot = args.snapshot or snapshot_default(args.connect)
     try:
         subscriber = FleetSubscriber(args.connect, snapshot, keys=keys)
     except zmq.ZMQError as error:
