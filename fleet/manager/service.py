@@ -198,7 +198,8 @@ class ManagerService(BusListener):
         period = self.core.config.cycle_s
         next_cycle = self.clock()
         while not self._stopping.is_set():
-            timeout = max(0.0, next_cycle - self.clock())
+            # Lockstep: nothing is timed here; wait for the next event or call.
+            timeout = None if self.lockstep else max(0.0, next_cycle - self.clock())
             try:
                 item = self._events.get(timeout=timeout)
             except queue.Empty:
