@@ -17,6 +17,7 @@ too, and resends are off: in lockstep nothing is lost between two barriers.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -103,7 +104,10 @@ class LockstepFloor:
             speed=None,
             charger_cells=frozenset(p.cell for p in self.floor.chargers),
             epoch_s=EPOCH_S,
-            report_every_step=True,
+            # A state when something changed, else a heartbeat every other tick (liveness
+            # allows `liveness_ticks`); never on wall time, so the count is deterministic.
+            state_interval_s=2 * self.settings.tick_s,
+            heartbeat_s=math.inf,
         ).connect()
         self._await_states()
         self._exchange()
