@@ -32,7 +32,9 @@ class WhatIfRun:
 def one_run(run: WhatIfRun) -> dict[str, Any]:
     """One day at one fleet size (module level, so a process pool can pickle it)."""
     config = load_config(run.config)
-    day = run_day(config, replace(run.settings, amrs=run.robots, seed=run.seed))
+    agvs_only = run.settings.amrs == 0 and run.settings.agvs > 0  # goods-to-person days
+    fleet = {"amrs": 0, "agvs": run.robots} if agvs_only else {"amrs": run.robots, "agvs": 0}
+    day = run_day(config, replace(run.settings, **fleet, seed=run.seed, starts=None))
     kpis = compute_kpis(day.record)
     at_risk = [
         {"cutoff": c.carrier, "cutoff_s": c.cutoff_s, "late": c.late, "share": c.share}

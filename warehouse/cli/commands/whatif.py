@@ -8,9 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sim.scenario import bind, load_scenario
 from warehouse.cli.common import add_json, emit, int_in, seed_int
 from warehouse.config import DEFAULT_CONFIG, REPO_ROOT, load_config
-from warehouse.day import DaySettings
+from warehouse.day import DaySettings, settings_from_scenario
 from warehouse.whatif import run_whatif, summarise, whatif_chart
 from wms.errors import InputError
 
@@ -34,6 +35,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--robots", required=True, metavar="N,N,...", help="fleet sizes (AMRs)")
     parser.add_argument("--config", metavar="F", help="TOML config (default: configs/default.toml)")
+    parser.add_argument(
+        "--scenario", metavar="F", help="scenario file: its day and faults at every fleet size"
+    )
     parser.add_argument("--orders", type=int_in(1, 1_000_000), default=200)
     parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--seeds", type=int_in(1, 100), default=1, help="seeds per fleet size")
@@ -67,12 +71,25 @@ def describe(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     sizes = _sizes(args.robots)
-    config_path = str(args.config or DEFAULT_CONFIG)
-    config = load_config(config_path)  # a bad config fails here, before any process starts
+    if args.scenario:
+        scenario = load_scenario(args.scenario)
+        config_path = str(scenario.config)
+        config = load_config(config_path)
+        settings = settings_from_scenario(bind(scenario, config.floor))
+        robot_faults = [a.robot for a in settings.faults if a.robot is not None]
+        if robot_faults and max(robot_faults) >= sizes[0]:
+            raise InputError(
+                "--robots",
+                f"{args.scenario}: a fault names robot {max(robot_faults)}, but the smallest "
+                f"fleet tried has {sizes[0]}",
+            )
+    else:
+        config_path = str(args.config or DEFAULT_CONFIG)
+        config = load_config(config_path)  # a bad config fails here, before any process
+        settings = DaySettings(orders=args.orders, seed=args.seed, max_sim_s=float(args.max_sim_s))
     free = int(config.floor.navigable.sum()) - len(config.floor.chargers)
     if sizes[-1] > free:
         raise InputError("--robots", f"{sizes[-1]} robots do not fit on {free} free cells")
-    settings = DaySettings(orders=args.orders, seed=args.seed, max_sim_s=float(args.max_sim_s))
 
     def progress(done: int, total: int) -> None:
         if not args.json:
