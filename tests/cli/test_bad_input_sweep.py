@@ -34,6 +34,18 @@ def config(old: str, new: str) -> str:
 
 
 FILES: dict[str, str | bytes] = {
+    "scenario_bad_robot.toml": (
+        '[scenario]\nconfig = "REPO/configs/default.toml"\nmax_sim_s = 100\n'
+        "[robots]\namr = 2\n[[faults]]\nat_s = 5\nkind = 'breakdown'\nrobot = 7\n"
+    ).replace("REPO", str(REPO)),
+    "scenario_bad_kind.toml": (
+        '[scenario]\nconfig = "REPO/configs/default.toml"\nmax_sim_s = 100\n'
+        "[robots]\namr = 2\n[[faults]]\nat_s = 5\nkind = 'earthquake'\n"
+    ).replace("REPO", str(REPO)),
+    "scenario_off_floor.toml": (
+        '[scenario]\nconfig = "REPO/configs/default.toml"\nmax_sim_s = 100\n'
+        "[robots]\namr = 2\n[[faults]]\nat_s = 5\nkind = 'block'\ncells = [[500, 5]]\n"
+    ).replace("REPO", str(REPO)),
     "garbage.bin": bytes(range(256)) * 8,
     "empty.txt": "",
     "nonutf8.toml": b"\xff\xfe\x00[floor]",
@@ -316,6 +328,18 @@ CASES = [
     ("bench mapf --map {d}/ok.map --agents 2 --steps 100000000", "--steps"),
     ("bench picking --gls-ms -1 --count 20", "--gls-ms"),
     ("demo --robots 0", "--robots"),
+    ("demo --scenario {d}/scenario_bad_robot.toml", "line 9"),
+    ("demo --scenario {d}/scenario_bad_kind.toml", "earthquake"),
+    ("demo --scenario {d}/scenario_off_floor.toml", "scenario_off_floor.toml"),
+    ("demo --scenario {d}/missing.toml", "missing.toml"),
+    ("demo --orders {d}/orders_nan.csv --robots 2", "quantity 'nan'"),
+    ("whatif --robots 0,5", "--robots"),
+    ("whatif --robots ten", "--robots"),
+    ("whatif --robots 5000", "do not fit"),
+    ("whatif --robots 2 --scenario {d}/scenario_bad_kind.toml", "earthquake"),
+    ("sim --connect bogus", "--connect"),
+    ("sim --connect tcp://127.0.0.1:1 --robots 5000", "do not fit"),
+    ("bench sim --robots 0", "--robots"),
     ("bench mapf --map {d}/folder --agents 2 --steps 10", "{d}/folder"),
     ("bench mapf --map {d}/ok.map --agents 0 --steps 10", "--agents"),
     ("bench mapf --instance {d}/garbage.bin --steps 10", "garbage.bin"),
