@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from fleet.manager.actions import stop_action
 from fleet.manager.assign import (
     Assigner,
     AssignRequest,
@@ -64,7 +65,6 @@ from fleet.manager.events import (
     TaskSubmitted,
 )
 from fleet.manager.model import (
-    RobotInfo,
     RobotStatus,
     Stop,
     StopAction,
@@ -73,11 +73,11 @@ from fleet.manager.model import (
     TaskStatus,
 )
 from fleet.manager.release import Drive, ReservationError, Reservations
+from fleet.manager.robots import RobotTrack, park_cells, parse_node_cell
 from fleet.manager.sequence import SequenceParams, SequenceStop, resequence
 from fleet.manager.tasks import Task, TaskBook, TaskError
 from fleet.protocol.messages import (
     Action,
-    ActionParameter,
     ActionStatus,
     BlockingType,
     ConnectionState,
@@ -100,46 +100,6 @@ SERVICE_KINDS = frozenset({TaskKind.CHARGE, TaskKind.PARK})
 
 class ManagerRefused(ValueError):
     """An operator or WMS request the core refuses; nothing changed."""
-
-
-@dataclass
-class RobotTrack:
-    """The core's mutable view of one robot (snapshots are plain dicts)."""
-
-    robot_id: str
-    info: RobotInfo
-    number: int
-    online: bool = False
-    cell: Cell | None = None
-    battery: float = 100.0
-    charging: bool = False
-    fault: str | None = None
-    paused: bool = False
-    drained: bool = False
-    last_seen_s: float = 0.0
-    task_id: str | None = None
-    next_task_id: str | None = None
-    """A task given to this robot before its current one ends (it was about to be free)."""
-    action_id: str | None = None
-    """The node action of the current stop, once it is attached to a released node."""
-    awaiting_update: int | None = None
-    """An order update sent and not yet shown in the robot's state."""
-    resetting: bool = False
-    """cancelOrder sent: wait for the robot to report no order before a new one."""
-    new_order: bool = False
-    """The next release must start a new orderId (after a reset or to act where it stands)."""
-    reported_order: str = ""
-    loads: tuple[str, ...] = ()
-    waiting: str = ""
-    orders_started: int = 0
-    charger: Cell | None = None
-    park: Cell | None = None
-    empty_cells: int = 0
-    loaded_cells: int = 0
-
-    @property
-    def serial(self) -> str:
-        return self.robot_id.partition("/")[2]
 
 
 @dataclass
@@ -938,29 +898,6 @@ class FleetCore:
         if task.status is TaskStatus.ASSIGNED:
             self._emit_transition(task, TaskStatus.ACTIVE, robot=track.robot_id)
 
-    def _stop_action(self, task: Task, stop: Stop, action_id: str) -> Action:
-        params: list[ActionParameter] = []
-        kind = "pick"
-        duration = stop.duration_s
-        if stop.action is StopAction.PICK_LINES or stop.action is StopAction.STATION:
-            duration = duration or (
-                self.config.pick_s_per_line * max(1, len(stop.lines))
-                if stop.action is StopAction.PICK_LINES
-                else self.config.station_s
-            )
-            params.append(ActionParameter("lines", len(stop.lines)))
-            if stop.action is StopAction.STATION:
-                kind = "stationWork"
-        elif stop.action in (StopAction.LIFT, StopAction.DROP):
-            kind = "pick" if stop.action is StopAction.LIFT else "drop"
-            duration = duration or self.config.lift_s
-            params.append(ActionParameter("loadId", stop.load_id or task.task_id))
-        elif stop.action is StopAction.CHARGE:
-            return Action("startCharging", action_id, BlockingType.HARD)
-        params.append(ActionParameter("durationSeconds", float(duration)))
-        params.append(ActionParameter("taskId", task.task_id))
-        return Action(kind, action_id, BlockingType.HARD, action_parameters=tuple(params))
-
     def _check_action(self, track: RobotTrack, state: State) -> None:
         if track.action_id is None or track.task_id is None:
             return
@@ -1054,7 +991,9 @@ class FleetCore:
             inside = start < index <= end or (start == 0 and index == 0)
             if inside and task is not None and track.action_id == action_id:
                 stop = task.stops[task.stop_index]
-                node_actions[index - start] = (self._stop_action(task, stop, action_id),)
+                node_actions[index - start] = (
+                    stop_action(self.config, task.task_id, stop, action_id),
+                )
         nodes, edges = path_nodes_edges(
             self.floor, base + horizon, len(base), 2 * (start + drive.offset), node_actions
         )
@@ -1130,36 +1069,3 @@ class FleetCore:
 
 def _flat(cell: Cell, width: int) -> int:
     return cell[0] * width + cell[1]
-
-
-def parse_node_cell(node_id: str) -> Cell | None:
-    """``"c12_5"`` → ``(12, 5)``; anything else → None."""
-    if not node_id.startswith("c") or "_" not in node_id:
-        return None
-    row, _, col = node_id[1:].partition("_")
-    if not (row.isdigit() and col.isdigit()):
-        return None
-    return int(row), int(col)
-
-
-def park_cells(floor: Floor) -> tuple[Cell, ...]:
-    """Free cells off the aisles: not in front of a rack face, not a station, charger or dock,
-    and with at least three free neighbours so a parked robot never closes a corridor."""
-    access = {loc.access_cell for loc in floor.locations}
-    points = {p.cell for p in floor.stations} | {p.cell for p in floor.chargers}
-    points |= {p.cell for p in floor.docks}
-    nav = floor.navigable
-    height, width = nav.shape
-    cells = []
-    for r, c in zip(*np.nonzero(nav), strict=True):
-        cell = (int(r), int(c))
-        if cell in access or cell in points:
-            continue
-        free = sum(
-            1
-            for dr, dc in ((-1, 0), (0, 1), (1, 0), (0, -1))
-            if 0 <= r + dr < height and 0 <= c + dc < width and nav[r + dr, c + dc]
-        )
-        if free >= 3:
-            cells.append(cell)
-    return tuple(cells)
