@@ -34,11 +34,10 @@ from warehouse.floor_sim import LockstepFloor, LockstepSettings
 from wms import planning
 from wms.config import wms_config
 from wms.errors import InputError
-from wms.inventory_types import LocationKind
 from wms.layout import Cell, Floor
-from wms.ledger import Ledger, LocationRecord, SkuRecord
-from wms.ledger.floor_locations import floor_locations
+from wms.ledger import Ledger
 from wms.picking.plan import WavePlan
+from wms.release import register_slotted
 
 SHIFT_START_HOUR = 6
 """Simulated time 0 is 06:00 on the day of the first cut-off."""
@@ -107,24 +106,8 @@ def open_ledger(
     ``cover_days`` of its SKU's daily demand times a seeded factor in 0.6..1.4 (so some
     faces run short, as they do), reserve holds three days. One transaction."""
     rng = random.Random(seed)
-    forward_ids = set(slotted.values())
-    locations = [
-        LocationRecord(
-            r.location_id,
-            LocationKind.FORWARD if r.location_id in forward_ids else LocationKind.RESERVE,
-            r.cell,
-        )
-        if r.kind in (LocationKind.FORWARD, LocationKind.RESERVE)
-        else r
-        for r in floor_locations(floor)
-    ]
-    reserve = [r.location_id for r in locations if r.kind is LocationKind.RESERVE]
     with ledger.transaction():
-        ledger.add_skus(
-            SkuRecord(sku, sku, catalog[sku].category, catalog[sku].unit_price or 0.0)
-            for sku in sorted(slotted)
-        )
-        ledger.add_locations(locations)
+        reserve = register_slotted(ledger, floor, catalog, slotted)
         for i, (sku, location_id) in enumerate(sorted(slotted.items())):
             daily = max(1, daily_units.get(sku, 1))
             qty = max(1, math.ceil(cover_days * daily * rng.uniform(0.6, 1.4)))

@@ -76,6 +76,30 @@ def wave_demand(batches: Iterable[Batch]) -> Counter[str]:
     return demand
 
 
+def register_slotted(
+    ledger: Ledger, floor: Floor, catalog: Catalog, slotted: dict[str, str]
+) -> list[str]:
+    """Register the slotted SKUs and the floor's locations: the faces slotting filled are
+    forward, every other storage face reserve. Returns the reserve location ids."""
+    forward_ids = set(slotted.values())
+    locations = [
+        LocationRecord(
+            record.location_id,
+            LocationKind.FORWARD if record.location_id in forward_ids else LocationKind.RESERVE,
+            record.cell,
+        )
+        if record.kind in (LocationKind.FORWARD, LocationKind.RESERVE)
+        else record
+        for record in floor_locations(floor)
+    ]
+    ledger.add_skus(
+        SkuRecord(sku, sku, catalog[sku].category, catalog[sku].unit_price or 0.0)
+        for sku in sorted(slotted)
+    )
+    ledger.add_locations(locations)
+    return [r.location_id for r in locations if r.kind is LocationKind.RESERVE]
+
+
 def stock_for_plan(
     ledger: Ledger,
     floor: Floor,
@@ -93,7 +117,6 @@ def stock_for_plan(
     for batch in plan.batches:
         for pick in batch.picks:
             slotted.setdefault(pick.sku, pick.location_id)
-    forward_ids = set(slotted.values())
     peak: Counter[str] = Counter()
     total: Counter[str] = Counter()
     for wave in plan.waves:
@@ -101,23 +124,8 @@ def stock_for_plan(
         total.update(demand)
         for sku, qty in demand.items():
             peak[sku] = max(peak[sku], qty)
-    locations = [
-        LocationRecord(
-            record.location_id,
-            LocationKind.FORWARD if record.location_id in forward_ids else LocationKind.RESERVE,
-            record.cell,
-        )
-        if record.kind in (LocationKind.FORWARD, LocationKind.RESERVE)
-        else record
-        for record in floor_locations(floor)
-    ]
-    reserve = [r.location_id for r in locations if r.kind is LocationKind.RESERVE]
     with ledger.transaction():
-        ledger.add_skus(
-            SkuRecord(sku, sku, catalog[sku].category, catalog[sku].unit_price or 0.0)
-            for sku in sorted(slotted)
-        )
-        ledger.add_locations(locations)
+        reserve = register_slotted(ledger, floor, catalog, slotted)
         for i, (sku, location_id) in enumerate(sorted(slotted.items())):
             max_qty = max(1, math.ceil(params.forward_waves * peak[sku]))
             min_qty = max(0, math.floor(params.min_share * max_qty))
