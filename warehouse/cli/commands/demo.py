@@ -53,6 +53,10 @@ def register(subparsers: Any) -> None:
     demo.set_defaults(handler=run)
 
 
+def _s(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds:.0f} s"
+
+
 def describe_demo(r: dict[str, Any]) -> str:
     w, led, f = r["wms"], r["ledger"], r["fleet"]
 
@@ -68,12 +72,12 @@ def describe_demo(r: dict[str, Any]) -> str:
             f"assignment): {f['tasks_done']}/{f['tasks']} routes done, "
             f"{f['orders_sent']} order updates sent",
             f"orders: {r['orders_completed']}/{r['orders_total']} completed, "
-            f"{r['orders_per_hour']} orders/h, {r['lines_per_hour']} lines/h; cycle time p50 "
-            f"{r['cycle_time_s_p50']} s, p90 {r['cycle_time_s_p90']} s; on time "
+            f"{r['orders_per_hour']:.0f} orders/h, {r['lines_per_hour']:.0f} lines/h; cycle "
+            f"time p50 {_s(r['cycle_time_s_p50'])}, p90 {_s(r['cycle_time_s_p90'])}; on time "
             f"{pct(r['on_time_share'])}",
             f"robots: utilisation {pct(r['utilisation'])}, waiting {pct(r['waiting_share'])}, "
             f"charging {pct(r['charging_share'])}, empty travel {pct(r['empty_travel_share'])}; "
-            f"energy {r['energy_kwh']} kWh ({r['co2e_kg']} kg CO2e)",
+            f"energy {r['energy_kwh']:.2f} kWh ({r['co2e_kg']:.2f} kg CO2e)",
             f"ledger: {led['lines_booked']} lines booked as robots finished them, "
             f"{led['lines_short']} short, balanced: {led['balanced']}",
             f"safety violations seen by the simulator: {r['safety_violations']}",
