@@ -29,6 +29,7 @@ from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
 from fleet.manager.service import LedgerBooker, ManagerService
 from sim.controller import SimRobotParams
+from sim.process_runner import ProcessRunner
 from sim.runner import SimRobotSpec, SimRunner
 from wms.errors import WarehouseError
 from wms.layout import Floor
@@ -49,6 +50,8 @@ class LockstepSettings:
     """A robot silent for this many ticks is CONNECTIONBROKEN."""
     pub: bool = False
     """Open a PUB socket (a viewer may attach)."""
+    world_process: bool = True
+    """Run the simulated robots in a child process (the world and the fleet on two cores)."""
 
 
 class LockstepFloor:
@@ -86,7 +89,7 @@ class LockstepFloor:
         self.service = ManagerService(self.core, self.bus, booker=booker, lockstep=True)
         self.params = params or SimRobotParams(seconds_per_cell=tick)
         self._specs = list(robots)
-        self.runner: SimRunner | None = None
+        self.runner: SimRunner | ProcessRunner | None = None
         self.cycle_ms: list[float] = []
         self.pending_blocks: set[tuple[int, int]] = set()
         """Cells the fleet was told are blocked whose obstacle appears in the world once no
@@ -95,20 +98,21 @@ class LockstepFloor:
     def start(self) -> LockstepFloor:
         self.bus.start()
         self.service.start()
-        self.runner = SimRunner(
-            self.bus.endpoint,
-            self.floor,
-            self._specs,
+        world = dict(
             params=self.params,
             step_s=self.settings.tick_s,
-            speed=None,
             charger_cells=frozenset(p.cell for p in self.floor.chargers),
             epoch_s=EPOCH_S,
             # A state when something changed, else a heartbeat every other tick (liveness
             # allows `liveness_ticks`); never on wall time, so the count is deterministic.
             state_interval_s=2 * self.settings.tick_s,
             heartbeat_s=math.inf,
-        ).connect()
+        )
+        if self.settings.world_process:
+            self.runner = ProcessRunner(self.bus.endpoint, self.floor, self._specs, **world)
+        else:
+            self.runner = SimRunner(self.bus.endpoint, self.floor, self._specs, speed=None, **world)
+        self.runner.connect()
         self._await_states()
         self._exchange()
         return self

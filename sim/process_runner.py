@@ -1,0 +1,179 @@
+"""A caller-stepped `SimRunner` in its own process, so the world and the fleet use two cores.
+
+The parent keeps the lockstep barrier: `step` advances the world one tick in
+the child (robots apply their orders, drive, send their states over the real
+bus) and returns what the parent needs to record; `await_messages` waits in the
+child until each robot has the commands the fleet sent. Faults are forwarded.
+The child talks to the fleet only over ZeroMQ, exactly as in one process; the
+pipe carries the clock and the observations, never protocol messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from sim.controller import SimRobotParams
+from sim.runner import SimRobotSpec, SimRunner
+from sim.safety import Violation
+from wms.layout import Cell, Floor
+
+
+@dataclass(frozen=True, slots=True)
+class RobotView:
+    """What the parent sees of one simulated robot after a step."""
+
+    cell: Cell
+    battery_pct: float
+    charging: bool
+    broken: bool
+    alive: bool
+
+
+def _views(runner: SimRunner) -> dict[str, RobotView]:
+    out = {}
+    for rid in runner.robot_ids:
+        robot = runner.robot(rid)
+        out[rid] = RobotView(
+            robot.cell, robot.battery_pct, robot.charging, robot.broken, runner.is_alive(rid)
+        )
+    return out
+
+
+def _serve(conn: Connection, args: dict[str, Any]) -> None:
+    runner = SimRunner(**args).connect()
+    conn.send(("ready", runner.states_sent(), runner.received(), _views(runner)))
+    while True:
+        kind, *rest = conn.recv()
+        if kind == "step":
+            now = runner.step()
+            conn.send((now, runner.states_sent(), runner.received(), _views(runner)))
+        elif kind == "await":
+            expected, timeout_s = rest
+            conn.send(runner.await_messages(expected, timeout_s))
+        elif kind == "call":
+            name, call_args = rest
+            getattr(runner, name)(*call_args)
+            conn.send(None)
+        elif kind == "violations":
+            conn.send(runner.violations())
+        elif kind == "stop":
+            runner.stop()
+            conn.send(None)
+            return
+
+
+class ProcessRunner:
+    """The subset of `SimRunner` a lockstep run uses, with the runner in a child process."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        floor: Floor,
+        robots: Sequence[SimRobotSpec],
+        *,
+        params: SimRobotParams | None = None,
+        step_s: float = 1.0,
+        charger_cells: frozenset[Cell] | None = None,
+        epoch_s: float | None = None,
+        state_interval_s: float = 0.2,
+        heartbeat_s: float = 0.25,
+    ) -> None:
+        self.robot_ids = tuple(spec.robot_id for spec in robots)
+        self._args = {
+            "endpoint": endpoint,
+            "floor": floor,
+            "robots": list(robots),
+            "params": params,
+            "step_s": step_s,
+            "speed": None,
+            "charger_cells": charger_cells,
+            "epoch_s": epoch_s,
+            "state_interval_s": state_interval_s,
+            "heartbeat_s": heartbeat_s,
+        }
+        self.now_s = 0.0
+        self._states: dict[str, int] = {}
+        self._received: dict[str, int] = {}
+        self._views: dict[str, RobotView] = {}
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+
+    def connect(self) -> ProcessRunner:
+        context = multiprocessing.get_context("spawn")  # no fork of a process with zmq threads
+        parent, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve, args=(child, self._args), name="sim-world", daemon=True
+        )
+        self._process.start()
+        self._conn = parent
+        _, self._states, self._received, self._views = self._ask_reply()
+        return self
+
+    def _ask(self, *message: Any) -> Any:
+        assert self._conn is not None, "connect() first"
+        self._conn.send(message)
+        return self._ask_reply()
+
+    def _ask_reply(self) -> Any:
+        assert self._conn is not None
+        return self._conn.recv()
+
+    def step(self) -> float:
+        self.now_s, self._states, self._received, self._views = self._ask("step")
+        return self.now_s
+
+    def states_sent(self) -> dict[str, int]:
+        return dict(self._states)
+
+    def received(self) -> dict[str, int]:
+        return dict(self._received)
+
+    def await_messages(self, expected: Mapping[str, int], timeout_s: float = 10.0) -> bool:
+        return bool(self._ask("await", dict(expected), timeout_s))
+
+    def robot(self, robot_id: str) -> RobotView:
+        return self._views[robot_id]
+
+    def is_alive(self, robot_id: str) -> bool:
+        return self._views[robot_id].alive
+
+    def violations(self) -> list[Violation]:
+        return list(self._ask("violations"))
+
+    def _call(self, name: str, *args: Any) -> None:
+        self._ask("call", name, args)
+
+    def kill(self, robot_id: str) -> None:
+        self._call("kill", robot_id)
+
+    def comm_loss(self, robot_id: str, seconds: float) -> None:
+        self._call("comm_loss", robot_id, seconds)
+
+    def break_down(self, robot_id: str) -> None:
+        self._call("break_down", robot_id)
+
+    def repair(self, robot_id: str) -> None:
+        self._call("repair", robot_id)
+
+    def set_battery(self, robot_id: str, pct: float) -> None:
+        self._call("set_battery", robot_id, pct)
+
+    def block(self, cells: Iterable[Cell], blocked: bool = True) -> None:
+        self._call("block", list(cells), blocked)
+
+    def stop(self) -> None:
+        if self._conn is not None and self._process is not None and self._process.is_alive():
+            with contextlib.suppress(EOFError, OSError):
+                self._ask("stop")
+        if self._process is not None:
+            self._process.join(10.0)
+            if self._process.is_alive():
+                self._process.kill()
+        if self._conn is not None:
+            self._conn.close()
+        self._process = self._conn = None
