@@ -20,7 +20,12 @@ from typing import Any
 from sim.controller import SimRobotParams
 from sim.runner import SimRobotSpec, SimRunner
 from sim.safety import Violation
+from wms.errors import WarehouseError
 from wms.layout import Cell, Floor
+
+
+class WorldProcessError(WarehouseError):
+    """The child process running the simulated robots is gone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +124,18 @@ class ProcessRunner:
         self._conn.send(message)
         return self._ask_reply()
 
-    def _ask_reply(self) -> Any:
-        assert self._conn is not None
+    def _ask_reply(self, timeout_s: float = 300.0) -> Any:
+        """The child's answer; a child that died (or never started) is an error, not a hang."""
+        assert self._conn is not None and self._process is not None
+        waited = 0.0
+        while not self._conn.poll(0.5):
+            waited += 0.5
+            if not self._process.is_alive() or waited >= timeout_s:
+                what = "died" if not self._process.is_alive() else "did not answer"
+                raise WorldProcessError(
+                    "sim world",
+                    f"the simulated robots' process {what} (exit code {self._process.exitcode})",
+                )
         return self._conn.recv()
 
     def step(self) -> float:

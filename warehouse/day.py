@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fleet.manager.booking import LedgerBooker
 from fleet.manager.config import FleetConfig, RobotRule
 from fleet.manager.model import RobotKind, TaskKind, TaskSpec, TaskStatus
-from fleet.manager.service import LedgerBooker
 from fleet.manager.wms_link import plan_tasks, pod_tasks, sortation_tasks
 from sim.controller import SimRobotParams
 from sim.faults import ActionKind, FaultAction, FaultSchedule
@@ -302,6 +302,7 @@ def run_day(
         "lines_booked": booker.booked if booker else 0,
         "lines_short": len(booker.short) if booker else 0,
         "repeats_ignored": booker.repeats if booker else 0,
+        "replenishments_by_robot": booker.moves if booker else 0,
         "balanced": bool(getattr(balance, "ok", balance)),
     }
     ledger.close()

@@ -25,9 +25,10 @@ from typing import Any
 
 from fleet.bus.config import BusConfig
 from fleet.bus.server import BusServer
+from fleet.manager.booking import LedgerBooker
 from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
-from fleet.manager.service import LedgerBooker, ManagerService
+from fleet.manager.service import ManagerService
 from sim.controller import SimRobotParams
 from sim.process_runner import ProcessRunner
 from sim.runner import SimRobotSpec, SimRunner

@@ -98,6 +98,8 @@ class PickLine:
     qty: int
     location_id: str
     reservation_id: int | None = None
+    from_location: str | None = None
+    """Set on a replenishment line: the units move from here to ``location_id``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from typing import Any
 
 from fleet.bus.acks import Ack, AckResult
 from fleet.bus.server import BusListener, BusServer
+from fleet.manager.booking import PickBooker
 from fleet.manager.core import FleetCore, ManagerRefused
 from fleet.manager.events import (
     Command,
@@ -38,7 +39,7 @@ from fleet.manager.events import (
     SendOrder,
     TaskEvent,
 )
-from fleet.manager.model import PickLine, TaskStatus
+from fleet.manager.model import TaskStatus
 from fleet.manager.store import MemoryTaskStore, TaskStore
 from fleet.protocol.messages import ConnectionState, Factsheet, Message, State
 
@@ -46,42 +47,6 @@ log = logging.getLogger("fleet.manager")
 
 SNAPSHOT_TOPIC = "fleet"
 SNAPSHOT_KEY = "snapshot"
-
-
-class PickBooker:
-    """Where confirmed pick lines go (the WMS ledger); `confirm` returns False for a repeat."""
-
-    def confirm(self, command: ConfirmPicks) -> int:  # pragma: no cover - protocol
-        raise NotImplementedError
-
-
-class LedgerBooker(PickBooker):
-    """Books each line with `Ledger.confirm_pick`, which is idempotent by pick id."""
-
-    def __init__(self, ledger: Any) -> None:
-        self.ledger = ledger
-        self.booked = 0
-        self.repeats = 0
-        self.failed = 0
-        self.short: list[PickLine] = []
-        """Lines the stock could not cover when the robot got there."""
-
-    def confirm(self, command: ConfirmPicks) -> int:
-        booked = 0
-        for line in command.lines:
-            try:
-                done = self.ledger.confirm_pick(
-                    line.pick_id, line.sku, line.location_id, line.qty, line.reservation_id
-                )
-            except Exception as error:  # a short line is reported, never crashes the loop
-                self.failed += 1
-                self.short.append(line)
-                log.info("pick %s short: %s", line.pick_id, error)
-                continue
-            booked += int(done)
-            self.repeats += int(not done)
-        self.booked += booked
-        return booked
 
 
 class ManagerService(BusListener):
@@ -273,6 +238,12 @@ class ManagerService(BusListener):
         for command in commands:
             if isinstance(command, ConfirmPicks) and self.booker is not None:
                 self.booker.confirm(command)
+                for spec in self.booker.take_requests():  # replenishment the picks caused
+                    try:
+                        self.core.submit(spec)
+                    except ManagerRefused as refused:
+                        log.warning("replenishment %s refused: %s", spec.task_id, refused)
+                    self._execute(self.core._flush())
             elif isinstance(command, LoadLeft):
                 log.warning(
                     "robot %s failed carrying %s at %s (task %s)",

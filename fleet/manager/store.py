@@ -150,7 +150,15 @@ def spec_to_dict(spec: TaskSpec) -> dict[str, Any]:
                 "duration_s": s.duration_s,
                 "load_id": s.load_id,
                 "lines": [
-                    [ln.pick_id, ln.order_id, ln.sku, ln.qty, ln.location_id, ln.reservation_id]
+                    [
+                        ln.pick_id,
+                        ln.order_id,
+                        ln.sku,
+                        ln.qty,
+                        ln.location_id,
+                        ln.reservation_id,
+                        ln.from_location,
+                    ]
                     for ln in s.lines
                 ],
             }

@@ -52,6 +52,11 @@ def test_thirty_robots_two_hundred_orders_complete_safely(tmp_path: Path) -> Non
             "SELECT COUNT(*) FROM movements WHERE kind = 'pick' AND ref LIKE 'confirm:%'"
         ).fetchone()[0]
     assert picks == ledger["lines_booked"]
+    with sqlite3.connect(tmp_path / "ledger.db") as conn:
+        moves = conn.execute(
+            "SELECT COUNT(*) FROM movements WHERE kind = 'move' AND ref LIKE 'confirm:%'"
+        ).fetchone()[0]
+    assert moves == ledger["replenishments_by_robot"] > 0  # top-ups driven by robots
     assert (tmp_path / "report.json").is_file() and (tmp_path / "throughput.png").is_file()
 
 

@@ -297,6 +297,24 @@ class Ledger(LedgerView):
                 self.pick(sku, location_id, qty, condition, ref=ref)
             return True
 
+    def confirm_move(
+        self, move_id: str, sku: str, from_location: str, to_location: str, qty: int
+    ) -> bool:
+        """Book a move that was physically done (a robot's replenishment), once per id.
+
+        False, booking nothing, for a repeat; a unique index backs the check.
+        """
+        ref = f"confirm:{move_id}"
+        with self.transaction():
+            seen = self._conn.execute(
+                "SELECT 1 FROM movements WHERE kind = ? AND ref = ?",
+                (MovementKind.MOVE.value, ref),
+            ).fetchone()
+            if seen:
+                return False
+            self.move(sku, from_location, to_location, qty, ref=ref)
+            return True
+
     def _close_reserved(
         self,
         reservation_id: int,

@@ -108,6 +108,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS returns_booked_once ON movements (ref)
     WHERE kind = 'return-in' AND ref IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS picks_confirmed_once ON movements (ref)
     WHERE kind = 'pick' AND ref LIKE 'confirm:%';
+CREATE UNIQUE INDEX IF NOT EXISTS moves_confirmed_once ON movements (ref)
+    WHERE kind = 'move' AND ref LIKE 'confirm:%';
 CREATE INDEX IF NOT EXISTS transfers_open ON transfers (to_location) WHERE qty > 0;
 
 CREATE TRIGGER IF NOT EXISTS movements_no_update BEFORE UPDATE ON movements

@@ -17,10 +17,11 @@ from fleet.bus.config import BusConfig
 from fleet.bus.server import BusServer
 from fleet.control import AddTask, ControlClient, ControlServer, ListTasks
 from fleet.manager import operator
+from fleet.manager.booking import LedgerBooker
 from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
 from fleet.manager.model import TaskKind
-from fleet.manager.service import LedgerBooker, ManagerService
+from fleet.manager.service import ManagerService
 from sim.runner import SimRobotSpec, SimRunner
 from tests.fleet.manager.world import ACCESS, CHARGERS, FLOOR
 from wms.ledger import Ledger

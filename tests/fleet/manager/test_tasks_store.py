@@ -87,3 +87,23 @@ def test_sqlite_store_is_append_only_and_deduplicates(tmp_path) -> None:
     reopened = SqliteTaskStore(str(db))
     assert TaskBook.replay(reopened.events()).get("t1").status is TaskStatus.ASSIGNED
     reopened.close()
+
+
+def test_confirmed_moves_and_picks_book_once(tmp_path) -> None:
+    """A robot's replenishment move and a pick, each confirmed twice, are booked once."""
+    from wms.inventory_types import LocationKind
+    from wms.ledger import LocationRecord, SkuRecord
+
+    ledger = Ledger.open(str(tmp_path / "l.db"))
+    ledger.add_skus([SkuRecord("S")])
+    ledger.add_locations(
+        [LocationRecord("F", LocationKind.FORWARD), LocationRecord("R", LocationKind.RESERVE)]
+    )
+    ledger.receive("S", "R", 10)
+    assert ledger.confirm_move("m1", "S", "R", "F", 4)
+    assert not ledger.confirm_move("m1", "S", "R", "F", 4)
+    assert ledger.confirm_pick("p1", "S", "F", 3)
+    assert not ledger.confirm_pick("p1", "S", "F", 3)
+    assert (ledger.on_hand("S", "F"), ledger.on_hand("S", "R")) == (1, 6)
+    assert ledger.balance_check().ok
+    ledger.close()

@@ -13,9 +13,10 @@ from fleet.bus.config import BusConfig
 from fleet.bus.server import BusServer, next_endpoint
 from fleet.control import ControlServer, Request, make_server
 from fleet.manager import operator
+from fleet.manager.booking import LedgerBooker
 from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
-from fleet.manager.service import LedgerBooker, ManagerService
+from fleet.manager.service import ManagerService
 from fleet.manager.store import open_store
 from warehouse.config import load_config
 

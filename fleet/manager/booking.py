@@ -1,0 +1,143 @@
+"""Where the robots' work meets the ledger: picks booked as robots finish them, and the
+replenishment those picks call for, done by robots too.
+
+`LedgerBooker` books each confirmed line once (`Ledger.confirm_pick`, idempotent by
+pick id); a line the stock cannot cover is counted short. After a pick it looks at
+the forward face's min/max: below min, and with no top-up already on its way, it
+asks for a `replenish` task — a robot lifts the units at the reserve face that
+holds the most of that SKU and drops them at the forward face, and only when the
+drop is reported FINISHED is the move booked (`Ledger.confirm_move`, also once).
+Nothing is teleported.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Any
+
+from fleet.manager.events import ConfirmPicks
+from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec
+from wms.inventory_types import LocationKind
+
+log = logging.getLogger("fleet.manager")
+
+
+class PickBooker:
+    """Where confirmed lines go; `take_requests` hands back tasks the booking calls for."""
+
+    def confirm(self, command: ConfirmPicks) -> int:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def take_requests(self) -> list[TaskSpec]:
+        return []
+
+
+class LedgerBooker(PickBooker):
+    def __init__(self, ledger: Any, *, replenish: bool = True) -> None:
+        self.ledger = ledger
+        self.booked = 0
+        self.repeats = 0
+        self.failed = 0
+        self.moves = 0
+        self.short: list[PickLine] = []
+        """Lines the stock could not cover when the robot got there."""
+        self.replenish = replenish
+        self._requests: list[TaskSpec] = []
+        self._open: set[str] = set()
+        self._ids = itertools.count(1)
+        self._slots: dict[str, Any] | None = None
+        self._cells: dict[str, tuple[int, int]] | None = None
+
+    def confirm(self, command: ConfirmPicks) -> int:
+        booked = 0
+        for line in command.lines:
+            if line.from_location is not None:
+                self._move(line)
+                continue
+            try:
+                done = self.ledger.confirm_pick(
+                    line.pick_id, line.sku, line.location_id, line.qty, line.reservation_id
+                )
+            except Exception as error:  # a short line is reported, never crashes the loop
+                self.failed += 1
+                self.short.append(line)
+                log.info("pick %s short: %s", line.pick_id, error)
+            else:
+                booked += int(done)
+                self.repeats += int(not done)
+            self._check(line.sku, line.location_id)
+        self.booked += booked
+        return booked
+
+    def _move(self, line: PickLine) -> None:
+        assert line.from_location is not None
+        self._open.discard(line.location_id)
+        try:
+            self.moves += int(
+                self.ledger.confirm_move(
+                    line.pick_id, line.sku, line.from_location, line.location_id, line.qty
+                )
+            )
+        except Exception as error:  # the reserve ran out meanwhile: nothing moved
+            log.info("replenishment %s not booked: %s", line.pick_id, error)
+
+    def take_requests(self) -> list[TaskSpec]:
+        requests, self._requests = self._requests, []
+        return requests
+
+    def _check(self, sku: str, location_id: str) -> None:
+        """A top-up task when the forward face fell below its min (one at a time per face)."""
+        if not self.replenish or location_id in self._open:
+            return
+        slot = self._slot(location_id)
+        if slot is None or slot.sku != sku:
+            return
+        on_hand = self.ledger.on_hand(sku, location_id)
+        if on_hand >= slot.min_qty:
+            return
+        reserve = [
+            row
+            for row in self.ledger.stock(sku=sku)
+            if self._kind(row.location_id) is LocationKind.RESERVE
+            and row.on_hand - row.reserved > 0
+        ]
+        if not reserve:
+            return
+        source = max(reserve, key=lambda row: (row.on_hand - row.reserved, row.location_id))
+        qty = min(slot.max_qty - on_hand, source.on_hand - source.reserved)
+        cells = self._location_cells()
+        if qty <= 0 or source.location_id not in cells or location_id not in cells:
+            return
+        n = next(self._ids)
+        line = PickLine(f"repl-{n}", "", sku, qty, location_id, from_location=source.location_id)
+        load = f"repl-{n}"
+        self._requests.append(
+            TaskSpec(
+                f"replenish-{n}-{location_id}",
+                TaskKind.REPLENISH,
+                (
+                    Stop(cells[source.location_id], StopAction.LIFT, load_id=load),
+                    Stop(cells[location_id], StopAction.DROP, lines=(line,), load_id=load),
+                ),
+                priority=1,
+            )
+        )
+        self._open.add(location_id)
+
+    def _slot(self, location_id: str) -> Any:
+        if self._slots is None:
+            self._slots = {s.location_id: s for s in self.ledger.forward_slots()}
+        return self._slots.get(location_id)
+
+    def _location_cells(self) -> dict[str, tuple[int, int]]:
+        if self._cells is None:
+            self._cells = {
+                r.location_id: r.cell for r in self.ledger.locations() if r.cell is not None
+            }
+            self._kinds = {r.location_id: r.kind for r in self.ledger.locations()}
+        return self._cells
+
+    def _kind(self, location_id: str) -> LocationKind | None:
+        self._location_cells()
+        return self._kinds.get(location_id)
