@@ -67,7 +67,7 @@ def test_order_is_acknowledged_by_the_next_state(
     client.send(make_state(client, outcome.progress))
     (ack,) = recorder.wait_for(lambda r: r.of("ack"))
     assert ack.result is AckResult.ACCEPTED and ack.order_key == ("o1", 0)
-    assert 0 < ack.rtt_s < 5 and ack.attempts == 1
+    assert ack.rtt_s > 0 and ack.attempts == 1
     assert server.acks.pending() == 0
 
 

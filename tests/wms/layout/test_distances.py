@@ -57,18 +57,14 @@ def test_mean_distance_exact_on_a_corridor() -> None:
     assert abs(mean_free_distance(tables, samples=n) - (n + 1) / 3) < 1e-9
 
 
-def test_full_table_on_warehouse_large_is_fast(shared_dir) -> None:
-    """The 500×140 Robot Runners map gets a full table well under a second."""
-    import time
-
+def test_full_table_on_warehouse_large(shared_dir) -> None:
+    """The 500×140 Robot Runners map gets a full table (its time is in bench/floor.py)."""
     from wms.layout import floor_from_map_file
 
     path = shared_dir / "benchmarks/robotrunners/2023-main-round/warehouse.domain/maps"
     floor = floor_from_map_file(path / "warehouse_large.map")
-    start = time.perf_counter()
     tables = DistanceTables(floor.navigable)
     source = tuple(int(v) for v in floor.free_cells()[0])
     table = tables.from_cell(source)
-    elapsed = time.perf_counter() - start
     assert (table < UNREACHABLE).sum() > 30_000
-    assert elapsed < 0.5, f"graph + one table took {elapsed:.3f} s"
+    assert table[source] == 0
