@@ -1,7 +1,7 @@
 """What a simulated run records, for the KPIs and the report (plain frozen data).
 
 The world appends one `RobotSample` per robot per tick and an `OrderRecord`
-per order; `sim.report` turns a `RunRecord` into KPIs and charts without
+per order; `sim.kpi` and `sim.charts` turn a `RunRecord` into KPIs and charts without
 knowing how the run was made (lockstep or real time, demo or what-if).
 """
 
