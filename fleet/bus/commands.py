@@ -6,7 +6,8 @@ matches on its type, so a new command is a new class, not a new string tag.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from fleet.protocol.messages import Action, Edge, Node
 
@@ -41,7 +42,14 @@ class Publish:
 
 @dataclass(frozen=True)
 class ReloadKeys:
-    """Re-read the authorised key folders and drop sessions whose key was revoked."""
+    """Re-read the authorised key folders and drop sessions whose key was revoked.
+
+    ``done`` is set once the new keys are in effect, so a caller can wait before
+    telling a robot to connect (a CURVE handshake refused under the old keys is
+    not retried by libzmq).
+    """
+
+    done: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
 Command = SendOrder | SendInstantActions | Publish | ReloadKeys

@@ -231,6 +231,7 @@ class BusServer:
         self._stopping = False
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
+        self._runner: threading.Thread | None = None  # the thread inside `run`
         self._startup_error: BaseException | None = None
         self._auth: KeyringAuthenticator | None = None
         self._curve = self.keys_dir is not None
@@ -255,6 +256,7 @@ class BusServer:
 
     def run(self) -> None:
         """Bind, serve until `stop()`, then close every socket."""
+        self._runner = threading.current_thread()
         try:
             self._open()
         except BaseException as error:
@@ -346,9 +348,17 @@ class BusServer:
         if self._owns_context:
             self.context.term()
 
-    def reload_keys(self) -> None:
-        """Re-read the authorised folders; a robot whose key was removed loses its session."""
-        self._call(ReloadKeys())
+    def reload_keys(self, timeout_s: float = 10.0) -> bool:
+        """Re-read the authorised folders; a robot whose key was removed loses its session.
+
+        Returns once the new keys are in effect (True), or False when the server
+        thread did not get to it within ``timeout_s`` (it still will).
+        """
+        command = ReloadKeys()
+        self._call(command)
+        if self._runner is None or threading.current_thread() is self._runner:
+            return False  # not serving yet, or called on the server thread (a signal handler)
+        return command.done.wait(timeout_s)
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -732,9 +742,12 @@ class BusServer:
                 case Publish():
                     self._publish(command.topic, command.key, command.body)
                 case ReloadKeys():
-                    if self._auth is not None:
-                        self._auth.reload()
-                        self._revoke_sessions()
+                    try:
+                        if self._auth is not None:
+                            self._auth.reload()
+                            self._revoke_sessions()
+                    finally:
+                        command.done.set()
 
     def send_order(
         self,
