@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Fixtures for a real PostgreSQL server (started once per session, skipped without binaries).
+from tests.pg_server import postgres_database, postgres_server  # noqa: F401
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("WAREHOUSE_SHARED", REPO.parent / "shared"))
 

@@ -3,17 +3,31 @@
 The movements are the ledger's truth; ``stock``, ``reservations`` and
 ``transfers`` are caches of their sum. This check rebuilds every quantity from
 the history and lists each place where the caches disagree, so a corrupted or
-hand-edited database is caught rather than trusted.
+hand-edited database is caught rather than trusted:
+
+- every stock cell (on hand and reserved) from the movements into and out of it;
+- every reservation, one by one, from the movements that carry its id (its
+  SKU, location, condition and open quantity), so units moved by hand from one
+  reservation to another are found even though the per-location sums still agree;
+- every transfer from its dispatch and arrivals;
+- on SQLite, that the movement ids run 1..n with no hole and match the id
+  sequence: an ``INSERT OR REPLACE`` that collides on a unique ``ref`` deletes
+  the old row without any trigger firing (the schema refuses every other way).
+  PostgreSQL sequences skip ids on rollback, and its triggers refuse every
+  rewrite, so there the check does not apply.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from wms.inventory_types import MovementKind
 from wms.ledger.records import BalanceReport
 from wms.ledger.schema import ON_HAND_KINDS
+
+if TYPE_CHECKING:
+    from wms.ledger.storage import Database
 
 Key = tuple[str, str, str]
 
@@ -31,39 +45,41 @@ SELECT sku, location_id, condition, SUM(delta) FROM (
     UNION ALL
     SELECT sku, from_location, condition, -qty FROM movements
     WHERE from_location IS NOT NULL AND kind IN ({_in(ON_HAND_KINDS)})
-) GROUP BY sku, location_id, condition
+) AS deltas GROUP BY sku, location_id, condition
 """
 
-RESERVED_SQL = f"""
-SELECT sku, from_location, condition,
-       SUM(CASE kind WHEN '{MovementKind.RESERVE.value}' THEN qty ELSE -qty END)
+RESERVATIONS_SQL = f"""
+SELECT reservation_id, sku, from_location, condition,
+       SUM(CASE kind WHEN '{MovementKind.RESERVE.value}' THEN qty ELSE -qty END),
+       SUM(CASE kind WHEN '{MovementKind.RESERVE.value}' THEN 1 ELSE 0 END)
 FROM movements
-WHERE kind IN ('{MovementKind.RESERVE.value}', '{MovementKind.RELEASE.value}')
-   OR (kind = '{MovementKind.PICK.value}' AND reservation_id IS NOT NULL)
-GROUP BY sku, from_location, condition
+WHERE reservation_id IS NOT NULL
+GROUP BY reservation_id, sku, from_location, condition
 """
 
 TRANSIT_SQL = f"""
-SELECT transfer_id, SUM(CASE kind WHEN '{MovementKind.DISPATCH.value}' THEN qty ELSE -qty END)
+SELECT transfer_id, sku, condition,
+       SUM(CASE kind WHEN '{MovementKind.DISPATCH.value}' THEN qty ELSE -qty END)
 FROM movements
 WHERE kind IN ('{MovementKind.DISPATCH.value}', '{MovementKind.ARRIVE.value}')
-GROUP BY transfer_id
+GROUP BY transfer_id, sku, condition
 """
 
 
-def balance_check(conn: sqlite3.Connection) -> BalanceReport:
+def balance_check(db: Database) -> BalanceReport:
     """Sum the movements in SQL (one grouped pass each) and compare with the state tables."""
-    expected_on_hand: dict[Key, int] = {(r[0], r[1], r[2]): r[3] for r in conn.execute(ON_HAND_SQL)}
-    expected_reserved: dict[Key, int] = {
-        (r[0], r[1], r[2]): r[3] for r in conn.execute(RESERVED_SQL)
-    }
-    expected_transit: dict[int, int] = {r[0]: r[1] for r in conn.execute(TRANSIT_SQL)}
-    count = conn.execute("SELECT COUNT(*) FROM movements").fetchone()[0]
-
     problems: list[str] = []
+    expected_on_hand: dict[Key, int] = {
+        (r[0], r[1], r[2]): int(r[3]) for r in db.execute(ON_HAND_SQL)
+    }
+    expected_reserved = _check_reservations(db, problems)
+    count, last_id = db.one("SELECT COUNT(*), COALESCE(MAX(movement_id), 0) FROM movements")
+    if db.backend == "sqlite":
+        _check_dense_ids(db, int(count), int(last_id), problems)
+
     stock: dict[Key, tuple[int, int]] = {
-        (r[0], r[1], r[2]): (r[3], r[4])
-        for r in conn.execute("SELECT sku, location_id, condition, on_hand, reserved FROM stock")
+        (r[0], r[1], r[2]): (int(r[3]), int(r[4]))
+        for r in db.execute("SELECT sku, location_id, condition, on_hand, reserved FROM stock")
     }
     for key in sorted(set(stock) | set(expected_on_hand) | set(expected_reserved)):
         on_hand, reserved = stock.get(key, (0, 0))
@@ -82,8 +98,8 @@ def balance_check(conn: sqlite3.Connection) -> BalanceReport:
             problems.append(f"{where}: reserved {reserved} outside 0..{on_hand}")
 
     open_reserved: dict[Key, int] = defaultdict(int)
-    for r in conn.execute("SELECT sku, location_id, condition, qty FROM reservations"):
-        open_reserved[(r[0], r[1], r[2])] += r[3]
+    for r in db.execute("SELECT sku, location_id, condition, qty FROM reservations"):
+        open_reserved[(r[0], r[1], r[2])] += int(r[3])
     for key in sorted(set(open_reserved) | set(stock)):
         held = stock.get(key, (0, 0))[1]
         if open_reserved.get(key, 0) != held:
@@ -92,20 +108,88 @@ def balance_check(conn: sqlite3.Connection) -> BalanceReport:
                 f"but stock reserved {held}"
             )
 
-    transfers = {r[0]: r[1] for r in conn.execute("SELECT transfer_id, qty FROM transfers")}
-    for transfer_id in sorted(set(transfers) | set(expected_transit)):
-        if transfers.get(transfer_id, 0) != expected_transit.get(transfer_id, 0):
-            problems.append(
-                f"transfer {transfer_id}: in transit {transfers.get(transfer_id, 0)} "
-                f"but movements sum to {expected_transit.get(transfer_id, 0)}"
-            )
-
+    in_transit = _check_transfers(db, problems)
     return BalanceReport(
         ok=not problems,
         problems=tuple(problems),
-        movements=count,
+        movements=int(count),
         stock_rows=sum(1 for v in stock.values() if v[0] > 0),
         on_hand=sum(v[0] for v in stock.values()),
         reserved=sum(v[1] for v in stock.values()),
-        in_transit=sum(transfers.values()),
+        in_transit=in_transit,
     )
+
+
+def _check_reservations(db: Database, problems: list[str]) -> dict[Key, int]:
+    """Rebuild each reservation from its movements; returns the reserved units per cell."""
+    rebuilt: dict[int, list[tuple[Key, int, int]]] = defaultdict(list)
+    for r in db.execute(RESERVATIONS_SQL):
+        rebuilt[int(r[0])].append(((r[1], r[2], r[3]), int(r[4]), int(r[5])))
+    stored = {
+        int(r[0]): ((r[1], r[2], r[3]), int(r[4]))
+        for r in db.execute(
+            "SELECT reservation_id, sku, location_id, condition, qty FROM reservations"
+        )
+    }
+    reserved: dict[Key, int] = defaultdict(int)
+    for rid in sorted(set(rebuilt) | set(stored)):
+        groups = rebuilt.get(rid, [])
+        if len(groups) > 1:
+            keys = ", ".join("/".join(g[0]) for g in groups)
+            problems.append(f"reservation {rid}: its movements name several cells ({keys})")
+        for key, qty, _ in groups:
+            reserved[key] += qty
+        if groups and sum(g[2] for g in groups) != 1:
+            problems.append(
+                f"reservation {rid}: {sum(g[2] for g in groups)} reserve movements, not one"
+            )
+        if rid not in stored:
+            problems.append(f"reservation {rid}: has movements but no reservation row")
+            continue
+        key, qty = stored[rid]
+        if not groups:
+            problems.append(f"reservation {rid}: no movement made it")
+            continue
+        expected_key = groups[0][0]
+        expected_qty = sum(g[1] for g in groups)
+        if key != expected_key:
+            problems.append(
+                f"reservation {rid}: is for {'/'.join(key)} but its movements are for "
+                f"{'/'.join(expected_key)}"
+            )
+        if qty != expected_qty:
+            problems.append(f"reservation {rid}: open {qty} but its movements leave {expected_qty}")
+    return reserved
+
+
+def _check_transfers(db: Database, problems: list[str]) -> int:
+    """Rebuild each transfer from its dispatch and arrivals; returns the units in transit."""
+    expected = {int(r[0]): ((r[1], r[2]), int(r[3])) for r in db.execute(TRANSIT_SQL)}
+    stored = {
+        int(r[0]): ((r[1], r[2]), int(r[3]))
+        for r in db.execute("SELECT transfer_id, sku, condition, qty FROM transfers")
+    }
+    for transfer_id in sorted(set(stored) | set(expected)):
+        key, qty = stored.get(transfer_id, (None, 0))
+        expected_key, expected_qty = expected.get(transfer_id, (None, 0))
+        if qty != expected_qty:
+            problems.append(
+                f"transfer {transfer_id}: in transit {qty} but movements sum to {expected_qty}"
+            )
+        if key is not None and expected_key is not None and key != expected_key:
+            problems.append(
+                f"transfer {transfer_id}: is for {'/'.join(key)} but its movements are for "
+                f"{'/'.join(expected_key)}"
+            )
+    return sum(qty for _, qty in stored.values())
+
+
+def _check_dense_ids(db: Database, count: int, last_id: int, problems: list[str]) -> None:
+    """SQLite: ids 1..n and the AUTOINCREMENT sequence at n, or rows were removed."""
+    sequence = db.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'movements'")
+    sequence = int(sequence or 0)
+    if count != last_id or last_id != sequence:
+        problems.append(
+            f"movements: {count} rows but ids run to {last_id} and the id sequence is at "
+            f"{sequence}: rows were deleted or replaced"
+        )

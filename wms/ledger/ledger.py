@@ -1,19 +1,21 @@
-"""The inventory ledger: SQLite state plus an append-only history of movements.
+"""The inventory ledger: state tables plus an append-only history of movements.
 
 Every public operation validates its input first, then writes the state change
 and its movement row inside one transaction; any failure rolls the whole
 transaction back, so a refused operation leaves every table exactly as it was.
+The same code runs on SQLite and PostgreSQL (`wms.ledger.storage`).
 `Ledger.transaction` groups several operations (a whole returns file, a wave's
 replenishment) into one all-or-nothing unit.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from wms.inventory_types import Condition, LocationKind, MovementKind
 from wms.ledger.errors import (
@@ -24,14 +26,16 @@ from wms.ledger.errors import (
     NotSold,
     UnknownReservation,
     UnknownTransfer,
+    UnsupportedDatabase,
 )
 from wms.ledger.queries import Clock, LedgerView, utc_now
 from wms.ledger.records import LocationRecord, Reservation, SkuRecord, Transfer
-from wms.ledger.schema import DDL, SCHEMA_VERSION
-from wms.ledger.url import connect, parse_url
+from wms.ledger.schema import SCHEMA_VERSION
+from wms.ledger.storage import open_database
+from wms.ledger.url import parse_url
 
 MAX_QTY = 10**12
-"""Larger quantities are typos; SQLite's 64-bit integers would overflow long before sums do."""
+"""Larger quantities are typos; 64-bit integers would overflow long before sums do."""
 
 
 def _positive(qty: Any, source: str) -> int:
@@ -62,29 +66,26 @@ class Ledger(LedgerView):
         parsed = parse_url(url)
         if must_exist and not parsed.exists():
             raise LedgerError(parsed.text, "no ledger database there")
-        conn = connect(parsed, must_exist=must_exist)
-        ledger = cls(conn, parsed, clock)
-        with ledger.transaction():
-            for statement in _statements(DDL):
-                conn.execute(statement)
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
-            version = conn.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'"
-            ).fetchone()[0]
+        db = open_database(parsed, must_exist=must_exist)
+        try:
+            version = db.ensure_schema()
+        except (sa.exc.SQLAlchemyError, *db.errors) as error:
+            db.close()
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            raise UnsupportedDatabase(
+                parsed.display, f"cannot set up the ledger ({reason})"
+            ) from None
         if version != str(SCHEMA_VERSION):
-            conn.close()
+            db.close()
             raise LedgerError(
-                parsed.text,
+                parsed.display,
                 f"ledger schema version {version}, this build needs {SCHEMA_VERSION} "
                 "(no migration: recreate it)",
             )
-        return ledger
+        return cls(db, clock)
 
     def close(self) -> None:
-        self._conn.close()
+        self._db.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -97,34 +98,34 @@ class Ledger(LedgerView):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All writes inside happen or none do; nests via savepoints."""
-        conn = self._conn
+        db = self._db
         if self._depth == 0:
-            conn.execute("BEGIN IMMEDIATE")
+            db.begin_write()
         else:
-            conn.execute(f"SAVEPOINT sp{self._depth}")
+            db.savepoint(f"sp{self._depth}")
         self._depth += 1
         try:
             yield
-        except sqlite3.IntegrityError as error:
+        except db.integrity_errors as error:
             self._undo()
-            raise LedgerError("ledger", f"constraint refused the change ({error})") from None
+            reason = str(error).strip().splitlines()[0]
+            raise LedgerError("ledger", f"constraint refused the change ({reason})") from None
         except BaseException:
             self._undo()
             raise
         else:
             self._depth -= 1
             if self._depth == 0:
-                conn.execute("COMMIT")
+                db.commit()
             else:
-                conn.execute(f"RELEASE sp{self._depth}")
+                db.release(f"sp{self._depth}")
 
     def _undo(self) -> None:
         self._depth -= 1
         if self._depth == 0:
-            self._conn.execute("ROLLBACK")
+            self._db.rollback()
         else:
-            self._conn.execute(f"ROLLBACK TO sp{self._depth}")
-            self._conn.execute(f"RELEASE sp{self._depth}")
+            self._db.rollback_to(f"sp{self._depth}")
 
     # ------------------------------------------------------------------ master data
 
@@ -136,7 +137,7 @@ class Ledger(LedgerView):
                     raise LedgerError(f"sku {rec.sku!r}", "needs an id and a price >= 0")
                 existing = self._sku_or_none(rec.sku)
                 if existing is None:
-                    self._conn.execute(
+                    self._db.execute(
                         "INSERT INTO skus (sku, description, category, unit_price)"
                         " VALUES (?, ?, ?, ?)",
                         (rec.sku, rec.description, rec.category, float(rec.unit_price)),
@@ -152,13 +153,13 @@ class Ledger(LedgerView):
             for rec in records:
                 if not rec.location_id:
                     raise LedgerError("location", "needs an id")
-                row = self._conn.execute(
+                row = self._db.execute(
                     "SELECT kind, cell_row, cell_col FROM locations WHERE location_id = ?",
                     (rec.location_id,),
                 ).fetchone()
                 cell = rec.cell if rec.cell is not None else (None, None)
                 if row is None:
-                    self._conn.execute(
+                    self._db.execute(
                         "INSERT INTO locations (location_id, kind, cell_row, cell_col)"
                         " VALUES (?, ?, ?, ?)",
                         (rec.location_id, rec.kind.value, *cell),
@@ -180,7 +181,7 @@ class Ledger(LedgerView):
             self._require_sku(sku)
             if self._location_kind(location_id) is not LocationKind.FORWARD:
                 raise LedgerError(source, "is not a forward location")
-            self._conn.execute(
+            self._db.execute(
                 "INSERT INTO forward_slots (location_id, sku, min_qty, max_qty) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (location_id) DO UPDATE SET sku = excluded.sku,"
                 " min_qty = excluded.min_qty, max_qty = excluded.max_qty",
@@ -224,12 +225,13 @@ class Ledger(LedgerView):
         with self.transaction():
             self._require_available(sku, location_id, cond, qty, source)
             self._add_reserved(sku, location_id, cond, qty)
-            cur = self._conn.execute(
-                "INSERT INTO reservations (sku, location_id, condition, qty, ref)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (sku, location_id, cond.value, qty, ref),
+            reservation_id = int(
+                self._db.scalar(
+                    "INSERT INTO reservations (sku, location_id, condition, qty, ref)"
+                    " VALUES (?, ?, ?, ?, ?) RETURNING reservation_id",
+                    (sku, location_id, cond.value, qty, ref),
+                )
             )
-            reservation_id = int(cur.lastrowid or 0)
             self._record(
                 MovementKind.RESERVE,
                 sku,
@@ -285,7 +287,7 @@ class Ledger(LedgerView):
         """
         ref = f"confirm:{pick_id}"
         with self.transaction():
-            seen = self._conn.execute(
+            seen = self._db.execute(
                 "SELECT 1 FROM movements WHERE kind = ? AND ref = ?",
                 (MovementKind.PICK.value, ref),
             ).fetchone()
@@ -306,7 +308,7 @@ class Ledger(LedgerView):
         """
         ref = f"confirm:{move_id}"
         with self.transaction():
-            seen = self._conn.execute(
+            seen = self._db.execute(
                 "SELECT 1 FROM movements WHERE kind = ? AND ref = ?",
                 (MovementKind.MOVE.value, ref),
             ).fetchone()
@@ -426,7 +428,7 @@ class Ledger(LedgerView):
             self._location_kind(location_id)
             if (
                 ref is not None
-                and self._conn.execute(
+                and self._db.execute(
                     "SELECT 1 FROM movements WHERE kind = ? AND ref = ?",
                     (MovementKind.RETURN_IN.value, ref),
                 ).fetchone()
@@ -470,12 +472,13 @@ class Ledger(LedgerView):
             if from_location is not None:
                 self._require_available(sku, from_location, cond, qty, source)
                 self._add_on_hand(sku, from_location, cond, -qty)
-            cur = self._conn.execute(
-                "INSERT INTO transfers (sku, condition, from_location, to_location, qty, ref)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (sku, cond.value, from_location, to_location, qty, ref),
+            transfer_id = int(
+                self._db.scalar(
+                    "INSERT INTO transfers (sku, condition, from_location, to_location, qty, ref)"
+                    " VALUES (?, ?, ?, ?, ?, ?) RETURNING transfer_id",
+                    (sku, cond.value, from_location, to_location, qty, ref),
+                )
             )
-            transfer_id = int(cur.lastrowid or 0)
             self._record(
                 MovementKind.DISPATCH,
                 sku,
@@ -496,7 +499,7 @@ class Ledger(LedgerView):
                 raise InsufficientStock(
                     f"arrive {transfer_id}", f"only {transfer.qty} in transit, asked {qty}"
                 )
-            self._conn.execute(
+            self._db.execute(
                 "UPDATE transfers SET qty = qty - ? WHERE transfer_id = ?", (qty, transfer_id)
             )
             self._add_on_hand(transfer.sku, transfer.to_location, transfer.condition, qty)
@@ -559,14 +562,15 @@ class Ledger(LedgerView):
     def _add_on_hand(self, sku: str, location_id: str, condition: Condition, delta: int) -> None:
         key = (sku, location_id, condition.value)
         if delta >= 0:
-            self._conn.execute(
+            self._db.execute(
                 "INSERT INTO stock (sku, location_id, condition, on_hand, reserved)"
                 " VALUES (?, ?, ?, ?, 0)"
-                " ON CONFLICT (sku, location_id, condition) DO UPDATE SET on_hand = on_hand + ?",
+                " ON CONFLICT (sku, location_id, condition)"
+                " DO UPDATE SET on_hand = stock.on_hand + ?",
                 (*key, delta, delta),
             )
             return
-        cur = self._conn.execute(
+        cur = self._db.execute(
             "UPDATE stock SET on_hand = on_hand + ? WHERE sku = ? AND location_id = ?"
             " AND condition = ?",
             (delta, *key),
@@ -575,14 +579,14 @@ class Ledger(LedgerView):
             raise InsufficientStock("/".join(key), "no stock to take from")
 
     def _add_reserved(self, sku: str, location_id: str, condition: Condition, delta: int) -> None:
-        self._conn.execute(
+        self._db.execute(
             "UPDATE stock SET reserved = reserved + ?"
             " WHERE sku = ? AND location_id = ? AND condition = ?",
             (delta, sku, location_id, condition.value),
         )
 
     def _open_reservation(self, reservation_id: int) -> Reservation:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT reservation_id, sku, location_id, condition, qty, ref FROM reservations"
             " WHERE reservation_id = ? AND qty > 0",
             (reservation_id,),
@@ -592,14 +596,14 @@ class Ledger(LedgerView):
         return Reservation(row[0], row[1], row[2], Condition(row[3]), row[4], row[5])
 
     def _consume_reservation(self, res: Reservation, qty: int) -> None:
-        self._conn.execute(
+        self._db.execute(
             "UPDATE reservations SET qty = qty - ? WHERE reservation_id = ?",
             (qty, res.reservation_id),
         )
         self._add_reserved(res.sku, res.location_id, res.condition, -qty)
 
     def _open_transfer(self, transfer_id: int) -> Transfer:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref"
             " FROM transfers WHERE transfer_id = ? AND qty > 0",
             (transfer_id,),
@@ -623,10 +627,10 @@ class Ledger(LedgerView):
         to_condition: Condition | None = None,
     ) -> int:
         at = self.now().isoformat(timespec="seconds")
-        cur = self._conn.execute(
+        movement_id = self._db.scalar(
             "INSERT INTO movements (at, kind, sku, condition, qty, from_location, to_location,"
             " reservation_id, transfer_id, ref, to_condition)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING movement_id",
             (
                 at,
                 kind.value,
@@ -641,20 +645,7 @@ class Ledger(LedgerView):
                 None if to_condition is None else to_condition.value,
             ),
         )
-        return int(cur.lastrowid or 0)
-
-
-def _statements(script: str) -> list[str]:
-    """Split the DDL into statements (triggers contain ``;`` inside BEGIN ... END)."""
-    statements: list[str] = []
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                statements.append(buffer.strip())
-            buffer = ""
-    return statements
+        return int(movement_id)
 
 
 def open_ledger(

@@ -8,7 +8,6 @@ single consistent state while another process writes.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -28,7 +27,7 @@ from wms.ledger.records import (
     Transfer,
 )
 from wms.ledger.schema import TABLES
-from wms.ledger.url import DatabaseUrl
+from wms.ledger.storage import Database
 
 Clock = Callable[[], datetime]
 
@@ -40,9 +39,9 @@ def utc_now() -> datetime:
 class LedgerView:
     """Queries over a ledger database; not thread-safe: one per thread."""
 
-    def __init__(self, conn: sqlite3.Connection, url: DatabaseUrl, clock: Clock = utc_now):
-        self._conn = conn
-        self.url = url
+    def __init__(self, db: Database, clock: Clock = utc_now):
+        self._db = db
+        self.url = db.url
         self._clock = clock
         self._depth = 0
 
@@ -52,11 +51,11 @@ class LedgerView:
         if self._depth > 0:
             yield
             return
-        self._conn.execute("BEGIN DEFERRED")
+        self._db.begin_read()
         try:
             yield
         finally:
-            self._conn.execute("COMMIT")
+            self._db.commit()
 
     # ------------------------------------------------------------------ queries
 
@@ -69,7 +68,7 @@ class LedgerView:
     def skus(self) -> list[SkuRecord]:
         return [
             SkuRecord(r[0], r[1], r[2], r[3])
-            for r in self._conn.execute(
+            for r in self._db.execute(
                 "SELECT sku, description, category, unit_price FROM skus ORDER BY sku"
             )
         ]
@@ -84,13 +83,13 @@ class LedgerView:
             LocationRecord(
                 r[0], LocationKind(r[1]), None if r[2] is None else (int(r[2]), int(r[3]))
             )
-            for r in self._conn.execute(query + " ORDER BY location_id", params)
+            for r in self._db.execute(query + " ORDER BY location_id", params)
         ]
 
     def forward_slots(self) -> list[ForwardSlot]:
         return [
             ForwardSlot(*tuple(r))
-            for r in self._conn.execute(
+            for r in self._db.execute(
                 "SELECT location_id, sku, min_qty, max_qty FROM forward_slots ORDER BY location_id"
             )
         ]
@@ -110,7 +109,7 @@ class LedgerView:
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         return [
             StockRow(r[0], r[1], Condition(r[2]), r[3], r[4])
-            for r in self._conn.execute(
+            for r in self._db.execute(
                 "SELECT sku, location_id, condition, on_hand, reserved FROM stock"
                 + where
                 + " ORDER BY sku, location_id, condition",
@@ -129,7 +128,7 @@ class LedgerView:
         where = " WHERE qty > 0" if open_only else ""
         return [
             Reservation(r[0], r[1], r[2], Condition(r[3]), r[4], r[5])
-            for r in self._conn.execute(
+            for r in self._db.execute(
                 "SELECT reservation_id, sku, location_id, condition, qty, ref FROM reservations"
                 + where
                 + " ORDER BY reservation_id"
@@ -140,14 +139,14 @@ class LedgerView:
         where = " WHERE qty > 0" if open_only else ""
         return [
             Transfer(r[0], r[1], Condition(r[2]), r[3], r[4], r[5], r[6])
-            for r in self._conn.execute(
+            for r in self._db.execute(
                 "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref"
                 " FROM transfers" + where + " ORDER BY transfer_id"
             )
         ]
 
     def in_transit_to(self, location_id: str, sku: str) -> int:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT COALESCE(SUM(qty), 0) FROM transfers WHERE to_location = ? AND sku = ?",
             (location_id, sku),
         ).fetchone()
@@ -169,7 +168,7 @@ class LedgerView:
                 ref=r[10],
                 to_condition=None if r[11] is None else Condition(r[11]),
             )
-            for r in self._conn.execute(
+            for r in self._db.execute(
                 "SELECT movement_id, at, kind, sku, condition, qty, from_location, to_location,"
                 " reservation_id, transfer_id, ref, to_condition FROM movements"
                 " WHERE movement_id > ?"
@@ -188,7 +187,7 @@ class LedgerView:
         """Units picked per calendar day (UTC), the demand history forecasts smooth."""
         return {
             date.fromisoformat(r[0]): int(r[1])
-            for r in self._conn.execute(
+            for r in self._db.execute(
                 "SELECT substr(at, 1, 10) AS day, SUM(qty) FROM movements"
                 " WHERE sku = ? AND kind = ? GROUP BY day ORDER BY day",
                 (sku, MovementKind.PICK.value),
@@ -201,35 +200,33 @@ class LedgerView:
     def balance_check(self) -> BalanceReport:
         """Recompute every quantity from the movements and compare with the stored state."""
         with self._reading():
-            return balance_check(self._conn)
+            return balance_check(self._db)
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table in a stable order: equal snapshots, unchanged database."""
         with self._reading():
             return {
-                table: [
-                    tuple(r) for r in self._conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
-                ]
+                table: [tuple(r) for r in self._db.execute(f"SELECT * FROM {table} ORDER BY 1, 2")]
                 for table in TABLES
             }
 
     def is_empty(self) -> bool:
-        return self._conn.execute("SELECT COUNT(*) FROM skus").fetchone()[0] == 0
+        return self._db.execute("SELECT COUNT(*) FROM skus").fetchone()[0] == 0
 
     # ------------------------------------------------------------------ internals
 
     def _sku_or_none(self, sku: str) -> SkuRecord | None:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT sku, description, category, unit_price FROM skus WHERE sku = ?", (sku,)
         ).fetchone()
         return None if row is None else SkuRecord(row[0], row[1], row[2], row[3])
 
     def _require_sku(self, sku: str) -> None:
-        if self._conn.execute("SELECT 1 FROM skus WHERE sku = ?", (sku,)).fetchone() is None:
+        if self._db.execute("SELECT 1 FROM skus WHERE sku = ?", (sku,)).fetchone() is None:
             raise UnknownSku(f"sku {sku!r}", "not in the ledger")
 
     def _location_kind(self, location_id: str) -> LocationKind:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT kind FROM locations WHERE location_id = ?", (location_id,)
         ).fetchone()
         if row is None:
@@ -237,7 +234,7 @@ class LedgerView:
         return LocationKind(row[0])
 
     def _stock_cell(self, sku: str, location_id: str, condition: Condition) -> tuple[int, int]:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT on_hand, reserved FROM stock"
             " WHERE sku = ? AND location_id = ? AND condition = ?",
             (sku, location_id, condition.value),
@@ -245,7 +242,7 @@ class LedgerView:
         return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
     def _sum_movements(self, sku: str, kind: MovementKind) -> int:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT COALESCE(SUM(qty), 0) FROM movements WHERE sku = ? AND kind = ?",
             (sku, kind.value),
         ).fetchone()

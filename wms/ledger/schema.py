@@ -1,12 +1,27 @@
-"""The ledger's tables.
+"""The ledger's tables, one definition rendered for SQLite and for PostgreSQL.
 
 ``stock`` and ``reservations`` and ``transfers`` are the current state;
-``movements`` is the append-only history that explains it (triggers refuse
-UPDATE and DELETE). CHECK constraints repeat the invariants the Python layer
-enforces first, so even a bug there cannot store negative stock.
+``movements`` is the append-only history that explains it. CHECK constraints
+repeat the invariants the Python layer enforces first, so even a bug there
+cannot store negative stock.
+
+The tables are SQLAlchemy Core `Table` objects, compiled to each backend's DDL
+(STRICT tables and ``AUTOINCREMENT`` on SQLite, identity columns and
+``BIGINT`` on PostgreSQL). What Core cannot express, the triggers that make
+``movements`` append-only, is written per backend below:
+
+- SQLite: BEFORE UPDATE and BEFORE DELETE raise, and BEFORE INSERT raises when
+  the new row would replace an existing id (``INSERT OR REPLACE`` deletes the
+  row it replaces without firing delete triggers unless ``recursive_triggers``
+  is on, which only our own connections can promise). A REPLACE that collides on
+  a unique ``ref`` instead leaves a hole in the ids, which `balance_check` finds.
+- PostgreSQL: row triggers refuse UPDATE (so also ``ON CONFLICT DO UPDATE``) and
+  DELETE, a statement trigger refuses TRUNCATE.
 """
 
 from __future__ import annotations
+
+import sqlalchemy as sa
 
 from wms.inventory_types import Condition, LocationKind, MovementKind
 
@@ -32,100 +47,183 @@ ON_HAND_KINDS = (
     MovementKind.REGRADE,
 )
 
-DDL = f"""
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) STRICT;
+# SQLite's STRICT tables accept only INTEGER / REAL / TEXT; PostgreSQL needs 64 bits.
+Qty = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Price = sa.Double().with_variant(sa.REAL(), "sqlite")
+Text = sa.Text()
 
-CREATE TABLE IF NOT EXISTS skus (
-    sku TEXT PRIMARY KEY CHECK (length(sku) > 0),
-    description TEXT NOT NULL DEFAULT '',
-    category TEXT NOT NULL DEFAULT 'general',
-    unit_price REAL NOT NULL DEFAULT 0 CHECK (unit_price >= 0)
-) STRICT;
+metadata = sa.MetaData()
+_sqlite = {"sqlite_strict": True}
 
-CREATE TABLE IF NOT EXISTS locations (
-    location_id TEXT PRIMARY KEY CHECK (length(location_id) > 0),
-    kind TEXT NOT NULL CHECK (kind IN ({KINDS})),
-    cell_row INTEGER,
-    cell_col INTEGER
-) STRICT;
 
-CREATE TABLE IF NOT EXISTS forward_slots (
-    location_id TEXT PRIMARY KEY REFERENCES locations(location_id),
-    sku TEXT NOT NULL REFERENCES skus(sku),
-    min_qty INTEGER NOT NULL CHECK (min_qty >= 0),
-    max_qty INTEGER NOT NULL CHECK (max_qty > 0 AND max_qty >= min_qty)
-) STRICT;
+def _key(name: str, **kw: object) -> sa.Column:
+    """A generated integer id: rowid alias on SQLite, identity column on PostgreSQL."""
+    return sa.Column(name, Qty, sa.Identity(), primary_key=True, **kw)
 
-CREATE TABLE IF NOT EXISTS stock (
-    sku TEXT NOT NULL REFERENCES skus(sku),
-    location_id TEXT NOT NULL REFERENCES locations(location_id),
-    condition TEXT NOT NULL CHECK (condition IN ({CONDITIONS})),
-    on_hand INTEGER NOT NULL CHECK (on_hand >= 0),
-    reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0 AND reserved <= on_hand),
-    PRIMARY KEY (sku, location_id, condition)
-) STRICT, WITHOUT ROWID;
 
-CREATE TABLE IF NOT EXISTS reservations (
-    reservation_id INTEGER PRIMARY KEY,
-    sku TEXT NOT NULL,
-    location_id TEXT NOT NULL,
-    condition TEXT NOT NULL,
-    qty INTEGER NOT NULL CHECK (qty >= 0),
-    ref TEXT,
-    FOREIGN KEY (sku, location_id, condition) REFERENCES stock(sku, location_id, condition)
-) STRICT;
+def _condition(name: str = "condition", nullable: bool = False) -> sa.Column:
+    return sa.Column(
+        name,
+        Text,
+        sa.CheckConstraint(f"{name} IN ({CONDITIONS})"),
+        nullable=nullable,
+    )
 
-CREATE TABLE IF NOT EXISTS transfers (
-    transfer_id INTEGER PRIMARY KEY,
-    sku TEXT NOT NULL REFERENCES skus(sku),
-    condition TEXT NOT NULL CHECK (condition IN ({CONDITIONS})),
-    from_location TEXT REFERENCES locations(location_id),
-    to_location TEXT NOT NULL REFERENCES locations(location_id),
-    qty INTEGER NOT NULL CHECK (qty >= 0),
-    ref TEXT
-) STRICT;
 
-CREATE TABLE IF NOT EXISTS movements (
-    movement_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ({MOVEMENT_KINDS})),
-    sku TEXT NOT NULL REFERENCES skus(sku),
-    condition TEXT NOT NULL CHECK (condition IN ({CONDITIONS})),
-    to_condition TEXT CHECK (to_condition IN ({CONDITIONS})),
-    qty INTEGER NOT NULL CHECK (qty > 0),
-    from_location TEXT REFERENCES locations(location_id),
-    to_location TEXT REFERENCES locations(location_id),
-    reservation_id INTEGER REFERENCES reservations(reservation_id),
-    transfer_id INTEGER REFERENCES transfers(transfer_id),
-    ref TEXT
-) STRICT;
-
-CREATE INDEX IF NOT EXISTS movements_by_sku ON movements (sku, kind);
-CREATE UNIQUE INDEX IF NOT EXISTS returns_booked_once ON movements (ref)
-    WHERE kind = 'return-in' AND ref IS NOT NULL;
-CREATE UNIQUE INDEX IF NOT EXISTS picks_confirmed_once ON movements (ref)
-    WHERE kind = 'pick' AND ref LIKE 'confirm:%';
-CREATE UNIQUE INDEX IF NOT EXISTS moves_confirmed_once ON movements (ref)
-    WHERE kind = 'move' AND ref LIKE 'confirm:%';
-CREATE INDEX IF NOT EXISTS transfers_open ON transfers (to_location) WHERE qty > 0;
-
-CREATE TRIGGER IF NOT EXISTS movements_no_update BEFORE UPDATE ON movements
-BEGIN SELECT RAISE(ABORT, 'movements are append-only'); END;
-
-CREATE TRIGGER IF NOT EXISTS movements_no_delete BEFORE DELETE ON movements
-BEGIN SELECT RAISE(ABORT, 'movements are append-only'); END;
-"""
-
-TABLES = (
+meta = sa.Table(
     "meta",
-    "skus",
-    "locations",
-    "forward_slots",
-    "stock",
-    "reservations",
-    "transfers",
-    "movements",
+    metadata,
+    sa.Column("key", Text, primary_key=True),
+    sa.Column("value", Text, nullable=False),
+    **_sqlite,
 )
+
+skus = sa.Table(
+    "skus",
+    metadata,
+    sa.Column("sku", Text, sa.CheckConstraint("length(sku) > 0"), primary_key=True),
+    sa.Column("description", Text, nullable=False, server_default=""),
+    sa.Column("category", Text, nullable=False, server_default="general"),
+    sa.Column(
+        "unit_price",
+        Price,
+        sa.CheckConstraint("unit_price >= 0"),
+        nullable=False,
+        server_default="0",
+    ),
+    **_sqlite,
+)
+
+locations = sa.Table(
+    "locations",
+    metadata,
+    sa.Column("location_id", Text, sa.CheckConstraint("length(location_id) > 0"), primary_key=True),
+    sa.Column("kind", Text, sa.CheckConstraint(f"kind IN ({KINDS})"), nullable=False),
+    sa.Column("cell_row", Qty),
+    sa.Column("cell_col", Qty),
+    **_sqlite,
+)
+
+forward_slots = sa.Table(
+    "forward_slots",
+    metadata,
+    sa.Column("location_id", Text, sa.ForeignKey("locations.location_id"), primary_key=True),
+    sa.Column("sku", Text, sa.ForeignKey("skus.sku"), nullable=False),
+    sa.Column("min_qty", Qty, sa.CheckConstraint("min_qty >= 0"), nullable=False),
+    sa.Column(
+        "max_qty", Qty, sa.CheckConstraint("max_qty > 0 AND max_qty >= min_qty"), nullable=False
+    ),
+    **_sqlite,
+)
+
+stock = sa.Table(
+    "stock",
+    metadata,
+    sa.Column("sku", Text, sa.ForeignKey("skus.sku"), nullable=False),
+    sa.Column("location_id", Text, sa.ForeignKey("locations.location_id"), nullable=False),
+    _condition(),
+    sa.Column("on_hand", Qty, sa.CheckConstraint("on_hand >= 0"), nullable=False),
+    sa.Column(
+        "reserved",
+        Qty,
+        sa.CheckConstraint("reserved >= 0 AND reserved <= on_hand"),
+        nullable=False,
+        server_default="0",
+    ),
+    sa.PrimaryKeyConstraint("sku", "location_id", "condition"),
+    sqlite_with_rowid=False,
+    **_sqlite,
+)
+
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    _key("reservation_id"),
+    sa.Column("sku", Text, nullable=False),
+    sa.Column("location_id", Text, nullable=False),
+    sa.Column("condition", Text, nullable=False),
+    sa.Column("qty", Qty, sa.CheckConstraint("qty >= 0"), nullable=False),
+    sa.Column("ref", Text),
+    sa.ForeignKeyConstraint(
+        ["sku", "location_id", "condition"],
+        ["stock.sku", "stock.location_id", "stock.condition"],
+    ),
+    **_sqlite,
+)
+
+transfers = sa.Table(
+    "transfers",
+    metadata,
+    _key("transfer_id"),
+    sa.Column("sku", Text, sa.ForeignKey("skus.sku"), nullable=False),
+    _condition(),
+    sa.Column("from_location", Text, sa.ForeignKey("locations.location_id")),
+    sa.Column("to_location", Text, sa.ForeignKey("locations.location_id"), nullable=False),
+    sa.Column("qty", Qty, sa.CheckConstraint("qty >= 0"), nullable=False),
+    sa.Column("ref", Text),
+    **_sqlite,
+)
+
+movements = sa.Table(
+    "movements",
+    metadata,
+    _key("movement_id"),
+    sa.Column("at", Text, nullable=False),
+    sa.Column("kind", Text, sa.CheckConstraint(f"kind IN ({MOVEMENT_KINDS})"), nullable=False),
+    sa.Column("sku", Text, sa.ForeignKey("skus.sku"), nullable=False),
+    _condition(),
+    _condition("to_condition", nullable=True),
+    sa.Column("qty", Qty, sa.CheckConstraint("qty > 0"), nullable=False),
+    sa.Column("from_location", Text, sa.ForeignKey("locations.location_id")),
+    sa.Column("to_location", Text, sa.ForeignKey("locations.location_id")),
+    sa.Column("reservation_id", Qty, sa.ForeignKey("reservations.reservation_id")),
+    sa.Column("transfer_id", Qty, sa.ForeignKey("transfers.transfer_id")),
+    sa.Column("ref", Text),
+    sqlite_autoincrement=True,
+    **_sqlite,
+)
+
+
+def _partial_unique(name: str, where: str) -> sa.Index:
+    clause = sa.text(where)
+    return sa.Index(
+        name, movements.c.ref, unique=True, sqlite_where=clause, postgresql_where=clause
+    )
+
+
+sa.Index("movements_by_sku", movements.c.sku, movements.c.kind)
+sa.Index("movements_by_reservation", movements.c.reservation_id)
+_partial_unique("returns_booked_once", "kind = 'return-in' AND ref IS NOT NULL")
+_partial_unique("picks_confirmed_once", "kind = 'pick' AND ref LIKE 'confirm:%'")
+_partial_unique("moves_confirmed_once", "kind = 'move' AND ref LIKE 'confirm:%'")
+_open = sa.text("qty > 0")
+sa.Index("transfers_open", transfers.c.to_location, sqlite_where=_open, postgresql_where=_open)
+
+APPEND_ONLY = "movements are append-only"
+
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        f"""CREATE TRIGGER IF NOT EXISTS movements_no_update BEFORE UPDATE ON movements
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS movements_no_delete BEFORE DELETE ON movements
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS movements_no_replace BEFORE INSERT ON movements
+        WHEN EXISTS (SELECT 1 FROM movements WHERE movement_id = NEW.movement_id)
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+    ),
+    "postgresql": (
+        f"""CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION USING
+                MESSAGE = '{APPEND_ONLY} (' || TG_OP || ' refused)',
+                ERRCODE = 'integrity_constraint_violation';
+        END $$""",
+        """CREATE OR REPLACE TRIGGER movements_no_change BEFORE UPDATE OR DELETE ON movements
+        FOR EACH ROW EXECUTE FUNCTION ledger_append_only()""",
+        """CREATE OR REPLACE TRIGGER movements_no_truncate BEFORE TRUNCATE ON movements
+        FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()""",
+    ),
+}
+
+TABLES = tuple(metadata.tables)

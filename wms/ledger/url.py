@@ -1,13 +1,16 @@
-"""Database URLs: which SQLite file a ledger lives in.
+"""Database URLs: which SQLite file or PostgreSQL database a ledger lives in.
 
 ``sqlite:///runs/ledger.db`` (relative), ``sqlite:////abs/ledger.db``,
-``sqlite:///:memory:`` / ``:memory:`` (private, for tests) or a plain path.
-Other schemes (``postgresql://``) are refused with a clear error rather than
-silently writing a local file.
+``sqlite:///:memory:`` / ``:memory:`` (private, for tests) or a plain path;
+``postgresql://user:password@host:port/dbname`` (also ``postgres://`` and
+``postgresql+psycopg://``; libpq query options such as ``?host=/run/socket``
+pass through). Other schemes are refused with a clear error rather than
+silently writing a local file. Error messages show a URL without its password.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,20 +18,34 @@ from pathlib import Path
 from wms.ledger.errors import UnsupportedDatabase
 
 MEMORY = ":memory:"
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
 
 @dataclass(frozen=True, slots=True)
 class DatabaseUrl:
-    """A parsed URL: ``path`` is None for an in-memory database."""
+    """A parsed URL: ``path`` is None for an in-memory or a PostgreSQL database."""
 
     text: str
     path: Path | None
+    backend: str = "sqlite"
 
     @property
     def in_memory(self) -> bool:
-        return self.path is None
+        return self.path is None and self.backend == "sqlite"
+
+    @property
+    def display(self) -> str:
+        """The URL as it may be printed: any password replaced by ``***``."""
+        if self.backend != "postgresql":
+            return self.text
+        return re.sub(r"^([^:/]+://[^:/@]*):[^@]*@", r"\1:***@", self.text)
+
+    def sqlalchemy_url(self) -> str:
+        """The URL SQLAlchemy's psycopg 3 dialect takes."""
+        return "postgresql+psycopg://" + self.text.split("://", 1)[1]
 
     def exists(self) -> bool:
+        """False only for a file that is not there (a server database is asked on connect)."""
         return self.path is None or self.path.exists()
 
 
@@ -43,8 +60,12 @@ def parse_url(text: str | Path) -> DatabaseUrl:
         return DatabaseUrl(raw, Path(rest))
     if "://" in raw:
         scheme = raw.split("://", 1)[0]
+        if scheme.lower() in POSTGRES_SCHEMES:
+            return DatabaseUrl(raw, None, "postgresql")
         raise UnsupportedDatabase(
-            raw, f"unsupported database scheme {scheme!r} (use sqlite:///path.db or a path)"
+            raw,
+            f"unsupported database scheme {scheme!r} "
+            "(use sqlite:///path.db, a path or postgresql://host/dbname)",
         )
     if not raw:
         raise UnsupportedDatabase("--db", "empty database URL")
@@ -59,6 +80,8 @@ def connect(url: DatabaseUrl, *, must_exist: bool = False) -> sqlite3.Connection
     wrong ``--db`` never alters someone else's file; with ``must_exist`` an
     empty database is refused too (it is not a ledger yet).
     """
+    if url.backend != "sqlite":
+        raise UnsupportedDatabase(url.display, "needs an SQLite database (sqlite:///path.db)")
     target = MEMORY if url.path is None else str(url.path)
     try:
         if url.path is not None:
@@ -82,6 +105,8 @@ def connect(url: DatabaseUrl, *, must_exist: bool = False) -> sqlite3.Connection
             raise UnsupportedDatabase(url.text, f"not a ledger database ({what})")
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
+        # A REPLACE then fires the delete triggers of the rows it replaces (off by default).
+        conn.execute("PRAGMA recursive_triggers = ON")
         if url.path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")

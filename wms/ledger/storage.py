@@ -1,0 +1,252 @@
+"""One storage layer under the ledger: SQLite (embedded default) or PostgreSQL by URL.
+
+SQLAlchemy Core owns what differs between the two: the engine (URL, driver —
+``sqlite3`` or psycopg 3), the schema (one set of `Table` objects in
+`wms.ledger.schema`, compiled to each dialect's DDL) and the schema set-up
+transaction. The ledger's own statements are written once, in the SQL both
+backends share (``?`` placeholders, ``INSERT ... ON CONFLICT``, ``RETURNING``),
+and run on the driver connection the engine opened: going through Core's
+execution layer costs about 12 µs a statement on SQLite against 0.9 µs on the
+driver (measured here), and a receipt is five statements.
+
+What this module guarantees to the ledger:
+
+- `Database.execute` takes ``?`` placeholders on both backends (rewritten to
+  psycopg's ``%s`` once per distinct statement).
+- `begin_write` serialises writers the way SQLite's ``BEGIN IMMEDIATE`` does:
+  on PostgreSQL it takes a transaction-scoped advisory lock, so a check-then-write
+  (is the stock available? then take it) sees no interleaved writer.
+- `begin_read` gives one consistent snapshot to several SELECTs.
+- `integrity_errors` are what a refused constraint or trigger raises, whichever
+  the backend; the ledger turns them into `LedgerError`.
+- A database that is not a ledger (other tables, or empty with ``must_exist``)
+  is refused before anything is written to it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool, StaticPool
+
+from wms.ledger.errors import UnsupportedDatabase
+from wms.ledger.schema import SCHEMA_VERSION, TRIGGERS, metadata
+from wms.ledger.url import DatabaseUrl, connect, parse_url
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+
+WRITER_LOCK = 0x5741_5245_484F_5553
+"""The advisory lock id ledger writers hold on PostgreSQL (any 64-bit constant)."""
+
+
+class Database:
+    """A connection to one ledger database, plus what the backend needs said differently."""
+
+    def __init__(self, url: DatabaseUrl, engine: sa.Engine, driver: Any, close: Any = None) -> None:
+        self.url = url
+        self._close = close or driver.close
+        self.engine = engine
+        self.backend = engine.dialect.name
+        self._driver = driver
+        self._sql: dict[str, str] = {}
+        if self.backend == POSTGRESQL:
+            import psycopg
+
+            self.errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+            self.integrity_errors: tuple[type[BaseException], ...] = (psycopg.IntegrityError,)
+        else:
+            self.errors = (sqlite3.Error,)
+            self.integrity_errors = (sqlite3.IntegrityError,)
+
+    # ------------------------------------------------------------------ statements
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement (``?`` placeholders); returns the driver's cursor."""
+        if self.backend == SQLITE:
+            return self._driver.execute(sql, params)
+        text = self._sql.get(sql)
+        if text is None:
+            text = self._sql[sql] = sql.replace("%", "%%").replace("?", "%s")
+        return self._driver.execute(text, params or None)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        if self.backend == SQLITE:
+            self._driver.executemany(sql, rows)
+            return
+        with self._driver.cursor() as cur:
+            cur.executemany(sql.replace("%", "%%").replace("?", "%s"), list(rows))
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first row, or None."""
+        return self.execute(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    # ------------------------------------------------------------------ transactions
+
+    def begin_write(self) -> None:
+        """Start a write transaction; only one writer at a time holds one."""
+        if self.backend == SQLITE:
+            self._driver.execute("BEGIN IMMEDIATE")
+        else:
+            self._driver.execute("BEGIN")
+            self._driver.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
+
+    def begin_read(self) -> None:
+        """Start a read transaction: its SELECTs see one state, and take no write lock."""
+        if self.backend == SQLITE:
+            self._driver.execute("BEGIN DEFERRED")
+        else:
+            self._driver.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def commit(self) -> None:
+        self._driver.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._driver.execute("ROLLBACK")
+
+    def savepoint(self, name: str) -> None:
+        self._driver.execute(f"SAVEPOINT {name}")
+
+    def release(self, name: str) -> None:
+        self._driver.execute(f"RELEASE SAVEPOINT {name}")
+
+    def rollback_to(self, name: str) -> None:
+        self._driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        self._driver.execute(f"RELEASE SAVEPOINT {name}")
+
+    # ------------------------------------------------------------------ set-up
+
+    def ensure_schema(self) -> str:
+        """Create any missing table, index and trigger; returns the stored schema version.
+
+        One transaction (under the writer lock on PostgreSQL), so two processes
+        opening a new database at once do not both create it.
+        """
+        with self.engine.begin() as conn:
+            if self.backend == POSTGRESQL:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK})
+            metadata.create_all(conn, checkfirst=True)
+            for statement in TRIGGERS[self.backend]:
+                conn.exec_driver_sql(statement)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', :v)"
+                    " ON CONFLICT (key) DO NOTHING"
+                ),
+                {"v": str(SCHEMA_VERSION)},
+            )
+            return str(
+                conn.execute(
+                    sa.text("SELECT value FROM meta WHERE key = 'schema_version'")
+                ).scalar_one()
+            )
+
+    def close(self) -> None:
+        try:
+            self._close()
+        finally:
+            self.engine.dispose()
+
+
+def open_database(url: DatabaseUrl, *, must_exist: bool = False) -> Database:
+    """Connect to the ledger database a parsed URL names (see `wms.ledger.url`)."""
+    if url.backend == POSTGRESQL:
+        return _open_postgresql(url, must_exist)
+    return _open_sqlite(url, must_exist)
+
+
+def _open_sqlite(url: DatabaseUrl, must_exist: bool) -> Database:
+    # The first connection runs `connect`'s checks (not someone else's file) and raises
+    # UnsupportedDatabase before the engine exists; an in-memory database is one
+    # connection shared by the schema set-up and the ledger (StaticPool).
+    driver = connect(url, must_exist=must_exist)
+    pool = StaticPool if url.in_memory else NullPool
+    engine = sa.create_engine(
+        "sqlite://",
+        creator=(lambda: driver) if url.in_memory else (lambda: connect(url)),
+        poolclass=pool,
+    )
+
+    @sa.event.listens_for(engine, "begin")
+    def _immediate(conn: sa.Connection) -> None:
+        # sqlite3 runs with isolation_level=None (explicit transactions), so
+        # Core's transaction must say BEGIN itself: the SQLAlchemy recipe for pysqlite.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return Database(url, engine, driver)
+
+
+def _open_postgresql(url: DatabaseUrl, must_exist: bool) -> Database:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - a dependency of the package
+        raise UnsupportedDatabase(url.display, "psycopg is not installed") from None
+    engine = sa.create_engine(url.sqlalchemy_url(), poolclass=NullPool)
+    try:
+        raw = engine.raw_connection()
+    except sa.exc.DBAPIError as error:
+        engine.dispose()
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else "refused"
+        raise UnsupportedDatabase(url.display, f"cannot connect ({reason})") from None
+    driver = raw.driver_connection
+    try:
+        driver.rollback()
+        driver.autocommit = True
+        tables = {
+            row[0]
+            for row in driver.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
+            )
+        }
+    except psycopg.Error as error:
+        raw.close()
+        engine.dispose()
+        raise UnsupportedDatabase(url.display, f"cannot read ({error})") from None
+    if (tables or must_exist) and "meta" not in tables:
+        raw.close()
+        engine.dispose()
+        what = "a database with other tables in it" if tables else "it is empty"
+        raise UnsupportedDatabase(url.display, f"not a ledger database ({what})")
+    return Database(url, engine, driver, raw.close)
+
+
+@contextmanager
+def scratch_schemas(url: str) -> Iterator[Callable[[str], str]]:
+    """PostgreSQL: URLs of new, empty ledgers in private schemas of one database.
+
+    For benchmarks and tests that need many fresh ledgers on one server without
+    the right to create databases: ``make(name)`` creates schema
+    ``ledger_scratch_<pid>_<name>`` and returns a URL whose ``search_path`` is
+    it; every schema made is dropped on exit. Nothing else in the database is touched.
+    """
+    parsed = parse_url(url)
+    if parsed.backend != POSTGRESQL:
+        raise UnsupportedDatabase(parsed.display, "scratch schemas need a postgresql:// URL")
+    engine = sa.create_engine(parsed.sqlalchemy_url(), poolclass=NullPool)
+    made: list[str] = []
+
+    def make(name: str) -> str:
+        schema = f"ledger_scratch_{os.getpid()}_{name}".lower().replace("-", "_")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        made.append(schema)
+        joiner = "&" if "?" in url else "?"
+        return f"{url}{joiner}options=-csearch_path%3D{schema}"
+
+    try:
+        yield make
+    finally:
+        with engine.begin() as conn:
+            for schema in made:
+                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()
