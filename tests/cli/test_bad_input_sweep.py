@@ -79,7 +79,7 @@ FILES: dict[str, str | bytes] = {
     "replenishment_alpha.toml": DEFAULT + "\n[wms.replenishment]\nalpha = 2.0\n",
     "replenishment_history.toml": DEFAULT + "\n[wms.replenishment]\nhistory_days = 1000000000\n",
     "ledger_url_int.toml": DEFAULT + "\n[wms.ledger]\nurl = 3\n",
-    "ledger_url_scheme.toml": DEFAULT + '\n[wms.ledger]\nurl = "postgres://x/y"\n',
+    "ledger_url_scheme.toml": DEFAULT + '\n[wms.ledger]\nurl = "mysql://x/y"\n',
     "policy_unknown.toml": POLICY + "\n[bogus]\na = 1\n",
     "policy_nan.toml": POLICY.replace("handling = 1.50", "handling = nan"),
     "policy_grade.toml": POLICY.replace('as_new = "NEW"', 'as_new = "SHINY"'),
@@ -205,7 +205,8 @@ CASES = [
     ("demo --out {d}/garbage.bin", "garbage.bin"),
     # -- ledger databases: never created or altered by a wrong --db
     ("stock --db {d}/missing.db", "no ledger database there"),
-    ("stock --db postgres://x/y", "unsupported database scheme"),
+    ("stock --db mysql://x/y", "unsupported database scheme"),
+    ("stock --db postgresql://nohost.invalid/y", "cannot connect"),
     ("stock --db sqlite:///", "no file path"),
     ("stock --db ''", "empty database URL"),
     ("stock --db {d}/folder", "is a folder"),

@@ -190,12 +190,15 @@ def _open_postgresql(url: DatabaseUrl, must_exist: bool) -> Database:
         import psycopg
     except ImportError:  # pragma: no cover - a dependency of the package
         raise UnsupportedDatabase(url.display, "psycopg is not installed") from None
-    engine = sa.create_engine(url.sqlalchemy_url(), poolclass=NullPool)
+    engine = sa.create_engine(
+        url.sqlalchemy_url(), poolclass=NullPool, connect_args={"connect_timeout": 10}
+    )
     try:
         raw = engine.raw_connection()
-    except sa.exc.DBAPIError as error:
+    except (sa.exc.DBAPIError, psycopg.Error) as error:
         engine.dispose()
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else "refused"
+        cause = getattr(error, "orig", None) or error
+        reason = (str(cause).strip().splitlines() or ["refused"])[0]
         raise UnsupportedDatabase(url.display, f"cannot connect ({reason})") from None
     driver = raw.driver_connection
     try:

@@ -8,15 +8,23 @@ table exactly as before.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from wms.inventory_types import Condition
 from wms.ledger import LedgerError
 from wms.ledger.demo import tiny_ledger
+from wms.ledger.storage import scratch_schemas
 
 # A small key space (mostly valid values, some invalid) so that operations often
 # meet stock that earlier steps created, and refusals are still common.
@@ -38,9 +46,9 @@ def operation_name(operation) -> str:
 
 
 class LedgerMachine(RuleBasedStateMachine):
-    def __init__(self) -> None:
+    def __init__(self, url: str = ":memory:") -> None:
         super().__init__()
-        self.ledger = tiny_ledger()
+        self.ledger = tiny_ledger(url)
         self.stock: dict[tuple[str, str, Condition], list[int]] = defaultdict(lambda: [0, 0])
         self.reservations: dict[int, list] = {}
         self.transfers: dict[int, list] = {}
@@ -232,3 +240,18 @@ LedgerMachine.TestCase.settings = settings(
 )
 TestLedgerInvariants = LedgerMachine.TestCase
 TestLedgerInvariants.__doc__ = "Random operation sequences keep every ledger invariant."
+
+
+def test_ledger_invariants_on_postgresql(postgres_database: str) -> None:
+    """The same machine on a real PostgreSQL server, each example in a new schema."""
+    names = itertools.count()
+    with scratch_schemas(postgres_database) as new_url:
+        run_state_machine_as_test(
+            lambda: LedgerMachine(new_url(f"example{next(names)}")),
+            settings=settings(
+                max_examples=30,
+                stateful_step_count=30,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            ),
+        )
