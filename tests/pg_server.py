@@ -93,7 +93,9 @@ def postgres_server() -> Iterator[PostgresServer]:
             "no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin, "
             "$PG_BIN or PATH: install Debian's postgresql package (.ci/run does)"
         )
-    root = Path(tempfile.mkdtemp(prefix="pgtest-"))
+    # Under root the postgres user must reach the folder (a $TMPDIR below /root would not
+    # do); the socket path must also stay under the 107 bytes a unix socket allows.
+    root = Path(tempfile.mkdtemp(prefix="pgtest-", dir="/tmp" if os.geteuid() == 0 else None))
     data = root / "data"
     if os.geteuid() == 0:
         shutil.chown(root, SUPERUSER, SUPERUSER)
@@ -163,7 +165,7 @@ def create_database(server: PostgresServer) -> str:
     import psycopg
 
     name = f"t{os.getpid()}_{next(_names)}"
-    with psycopg.connect(server.url().replace("postgresql://", "postgresql://", 1)) as admin:
+    with psycopg.connect(server.url()) as admin:
         admin.autocommit = True
         admin.execute(f'CREATE DATABASE "{name}"')
     return server.url(name)
