@@ -121,6 +121,7 @@ class Ledger(LedgerView):
                 db.release(f"sp{self._depth}")
 
     def _undo(self) -> None:
+        self._forget()
         self._depth -= 1
         if self._depth == 0:
             self._db.rollback()
@@ -137,7 +138,7 @@ class Ledger(LedgerView):
                     raise LedgerError(f"sku {rec.sku!r}", "needs an id and a price >= 0")
                 existing = self._sku_or_none(rec.sku)
                 if existing is None:
-                    self._db.execute(
+                    self._db.write(
                         "INSERT INTO skus (sku, description, category, unit_price)"
                         " VALUES (?, ?, ?, ?)",
                         (rec.sku, rec.description, rec.category, float(rec.unit_price)),
@@ -159,7 +160,7 @@ class Ledger(LedgerView):
                 ).fetchone()
                 cell = rec.cell if rec.cell is not None else (None, None)
                 if row is None:
-                    self._db.execute(
+                    self._db.write(
                         "INSERT INTO locations (location_id, kind, cell_row, cell_col)"
                         " VALUES (?, ?, ?, ?)",
                         (rec.location_id, rec.kind.value, *cell),
@@ -181,7 +182,7 @@ class Ledger(LedgerView):
             self._require_sku(sku)
             if self._location_kind(location_id) is not LocationKind.FORWARD:
                 raise LedgerError(source, "is not a forward location")
-            self._db.execute(
+            self._db.write(
                 "INSERT INTO forward_slots (location_id, sku, min_qty, max_qty) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (location_id) DO UPDATE SET sku = excluded.sku,"
                 " min_qty = excluded.min_qty, max_qty = excluded.max_qty",
@@ -226,7 +227,7 @@ class Ledger(LedgerView):
             self._require_available(sku, location_id, cond, qty, source)
             self._add_reserved(sku, location_id, cond, qty)
             reservation_id = int(
-                self._db.scalar(
+                self._db.write_scalar(
                     "INSERT INTO reservations (sku, location_id, condition, qty, ref)"
                     " VALUES (?, ?, ?, ?, ?) RETURNING reservation_id",
                     (sku, location_id, cond.value, qty, ref),
@@ -473,7 +474,7 @@ class Ledger(LedgerView):
                 self._require_available(sku, from_location, cond, qty, source)
                 self._add_on_hand(sku, from_location, cond, -qty)
             transfer_id = int(
-                self._db.scalar(
+                self._db.write_scalar(
                     "INSERT INTO transfers (sku, condition, from_location, to_location, qty, ref)"
                     " VALUES (?, ?, ?, ?, ?, ?) RETURNING transfer_id",
                     (sku, cond.value, from_location, to_location, qty, ref),
@@ -499,7 +500,7 @@ class Ledger(LedgerView):
                 raise InsufficientStock(
                     f"arrive {transfer_id}", f"only {transfer.qty} in transit, asked {qty}"
                 )
-            self._db.execute(
+            self._db.write(
                 "UPDATE transfers SET qty = qty - ? WHERE transfer_id = ?", (qty, transfer_id)
             )
             self._add_on_hand(transfer.sku, transfer.to_location, transfer.condition, qty)
@@ -562,7 +563,7 @@ class Ledger(LedgerView):
     def _add_on_hand(self, sku: str, location_id: str, condition: Condition, delta: int) -> None:
         key = (sku, location_id, condition.value)
         if delta >= 0:
-            self._db.execute(
+            self._db.write(
                 "INSERT INTO stock (sku, location_id, condition, on_hand, reserved)"
                 " VALUES (?, ?, ?, ?, 0)"
                 " ON CONFLICT (sku, location_id, condition)"
@@ -570,7 +571,7 @@ class Ledger(LedgerView):
                 (*key, delta, delta),
             )
             return
-        cur = self._db.execute(
+        cur = self._db.write(
             "UPDATE stock SET on_hand = on_hand + ? WHERE sku = ? AND location_id = ?"
             " AND condition = ?",
             (delta, *key),
@@ -579,7 +580,7 @@ class Ledger(LedgerView):
             raise InsufficientStock("/".join(key), "no stock to take from")
 
     def _add_reserved(self, sku: str, location_id: str, condition: Condition, delta: int) -> None:
-        self._db.execute(
+        self._db.write(
             "UPDATE stock SET reserved = reserved + ?"
             " WHERE sku = ? AND location_id = ? AND condition = ?",
             (delta, sku, location_id, condition.value),
@@ -596,7 +597,7 @@ class Ledger(LedgerView):
         return Reservation(row[0], row[1], row[2], Condition(row[3]), row[4], row[5])
 
     def _consume_reservation(self, res: Reservation, qty: int) -> None:
-        self._db.execute(
+        self._db.write(
             "UPDATE reservations SET qty = qty - ? WHERE reservation_id = ?",
             (qty, res.reservation_id),
         )
@@ -627,7 +628,7 @@ class Ledger(LedgerView):
         to_condition: Condition | None = None,
     ) -> int:
         at = self.now().isoformat(timespec="seconds")
-        movement_id = self._db.scalar(
+        movement_id = self._db.write_scalar(
             "INSERT INTO movements (at, kind, sku, condition, qty, from_location, to_location,"
             " reservation_id, transfer_id, ref, to_condition)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING movement_id",

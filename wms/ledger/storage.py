@@ -55,6 +55,10 @@ class Database:
         self.backend = engine.dialect.name
         self._driver = driver
         self._sql: dict[str, str] = {}
+        # Savepoints are opened lazily, by the first write inside them: a nested block
+        # that only reads (or is refused before writing) costs no round trip.
+        self._pending: list[str] = []
+        self._issued: list[str] = []
         if self.backend == POSTGRESQL:
             import psycopg
 
@@ -75,6 +79,19 @@ class Database:
             text = self._sql[sql] = sql.replace("%", "%%").replace("?", "%s")
         return self._driver.execute(text, params or None)
 
+    def write(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run an INSERT / UPDATE, first opening the savepoints it must be undoable to."""
+        if self._pending:
+            for name in self._pending:
+                self._driver.execute(f"SAVEPOINT {name}")
+            self._issued += self._pending
+            self._pending = []
+        return self.execute(sql, params)
+
+    def write_scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """`write` of an ``INSERT ... RETURNING`` of one value."""
+        return self.write(sql, params).fetchone()[0]
+
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         if self.backend == SQLITE:
             self._driver.executemany(sql, rows)
@@ -94,11 +111,12 @@ class Database:
 
     def begin_write(self) -> None:
         """Start a write transaction; only one writer at a time holds one."""
+        self._pending, self._issued = [], []
         if self.backend == SQLITE:
             self._driver.execute("BEGIN IMMEDIATE")
         else:
-            self._driver.execute("BEGIN")
-            self._driver.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
+            # One round trip: a parameterless execute may hold two statements.
+            self._driver.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})")
 
     def begin_read(self) -> None:
         """Start a read transaction: its SELECTs see one state, and take no write lock."""
@@ -111,15 +129,26 @@ class Database:
         self._driver.execute("COMMIT")
 
     def rollback(self) -> None:
+        self._pending, self._issued = [], []
         self._driver.execute("ROLLBACK")
 
     def savepoint(self, name: str) -> None:
-        self._driver.execute(f"SAVEPOINT {name}")
+        """Mark a point to roll back to; opened on the server by the next `write`."""
+        self._pending.append(name)
 
     def release(self, name: str) -> None:
+        if self._pending and self._pending[-1] == name:
+            self._pending.pop()
+            return
+        self._issued.remove(name)
         self._driver.execute(f"RELEASE SAVEPOINT {name}")
 
     def rollback_to(self, name: str) -> None:
+        """Undo everything written since the savepoint (nothing, if none was opened)."""
+        if self._pending and self._pending[-1] == name:
+            self._pending.pop()
+            return
+        self._issued.remove(name)
         self._driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
         self._driver.execute(f"RELEASE SAVEPOINT {name}")
 
