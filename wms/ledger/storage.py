@@ -267,10 +267,17 @@ def scratch_schemas(url: str) -> Iterator[Callable[[str], str]]:
     engine = sa.create_engine(parsed.sqlalchemy_url(), poolclass=NullPool)
     made: list[str] = []
 
+    def run(statement: str) -> None:
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(statement)
+        except sa.exc.DBAPIError as error:
+            reason = (str(error.orig).strip().splitlines() or ["refused"])[0]
+            raise UnsupportedDatabase(parsed.display, f"cannot connect ({reason})") from None
+
     def make(name: str) -> str:
         schema = f"ledger_scratch_{os.getpid()}_{name}".lower().replace("-", "_")
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        run(f'CREATE SCHEMA "{schema}"')
         made.append(schema)
         joiner = "&" if "?" in url else "?"
         return f"{url}{joiner}options=-csearch_path%3D{schema}"
@@ -278,7 +285,8 @@ def scratch_schemas(url: str) -> Iterator[Callable[[str], str]]:
     try:
         yield make
     finally:
-        with engine.begin() as conn:
+        try:
             for schema in made:
-                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        engine.dispose()
+                run(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            engine.dispose()

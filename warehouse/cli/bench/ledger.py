@@ -27,6 +27,7 @@ from typing import Any
 from tqdm import tqdm
 
 from warehouse.cli.common import add_json, emit, int_in
+from wms.errors import InputError
 from wms.inventory_types import LocationKind
 from wms.ledger import Ledger, LocationRecord, SkuRecord, parse_url
 from wms.ledger.storage import scratch_schemas
@@ -162,10 +163,11 @@ def measure(new_url: Fresh, args: argparse.Namespace, progress: bool) -> dict[st
 def run(args: argparse.Namespace) -> int:
     progress = not args.json and sys.stderr.isatty()
     if args.db is not None and parse_url(args.db).backend != "postgresql":
-        raise SystemExit("bench ledger: --db takes a postgresql:// URL (SQLite always runs)")
+        raise InputError("--db", "takes a postgresql:// URL (the SQLite figures always run)")
+    # SQLite's figures at the top level (as before --db existed), PostgreSQL's beside them.
     result: dict[str, Any] = {"ops": args.ops, "skus": args.skus}
     with sqlite_files() as new_url:
-        result["sqlite"] = measure(new_url, args, progress)
+        result |= measure(new_url, args, progress)
     if args.db is not None:
         with scratch_schemas(args.db) as new_url:
             result["postgresql"] = measure(new_url, args, progress)
@@ -174,11 +176,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def describe(r: dict[str, Any]) -> str:
-    lines = []
-    for backend in ("sqlite", "postgresql"):
-        if backend in r:
-            lines.append(f"{backend}:")
-            lines += ["  " + line for line in describe_backend(r, r[backend])]
+    lines = ["sqlite (WAL file):", *("  " + line for line in describe_backend(r, r))]
+    if "postgresql" in r:
+        lines += ["postgresql:", *("  " + line for line in describe_backend(r, r["postgresql"]))]
     return "\n".join(lines)
 
 
