@@ -164,8 +164,9 @@ class Database:
             if self.backend == POSTGRESQL:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK})
             metadata.create_all(conn, checkfirst=True)
-            for statement in TRIGGERS[self.backend]:
-                conn.exec_driver_sql(statement)
+            if not self._triggers_present(conn):
+                for statement in TRIGGERS[self.backend]:
+                    conn.exec_driver_sql(statement)
             conn.execute(
                 sa.text(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', :v)"
@@ -178,6 +179,20 @@ class Database:
                     sa.text("SELECT value FROM meta WHERE key = 'schema_version'")
                 ).scalar_one()
             )
+
+    def _triggers_present(self, conn: sa.Connection) -> bool:
+        """PostgreSQL: are the append-only triggers there? Then a role that may read and
+        write but owns nothing (docs/operations.md) can open the ledger without
+        replacing them. SQLite's ``CREATE TRIGGER IF NOT EXISTS`` needs no such check."""
+        if self.backend != POSTGRESQL:
+            return False
+        names = conn.execute(
+            sa.text(
+                "SELECT tgname FROM pg_trigger"
+                " WHERE tgrelid = to_regclass('movements') AND NOT tgisinternal"
+            )
+        ).scalars()
+        return set(names) >= {"movements_no_change", "movements_no_truncate"}
 
     def close(self) -> None:
         try:
