@@ -137,20 +137,20 @@ class Database:
         self._pending.append(name)
 
     def release(self, name: str) -> None:
-        if self._pending and self._pending[-1] == name:
-            self._pending.pop()
-            return
-        self._issued.remove(name)
-        self._driver.execute(f"RELEASE SAVEPOINT {name}")
+        """Keep what was written since the savepoint."""
+        self._end_savepoint(name, f"RELEASE SAVEPOINT {name}")
 
     def rollback_to(self, name: str) -> None:
         """Undo everything written since the savepoint (nothing, if none was opened)."""
+        self._end_savepoint(name, f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}")
+
+    def _end_savepoint(self, name: str, *statements: str) -> None:
         if self._pending and self._pending[-1] == name:
-            self._pending.pop()
+            self._pending.pop()  # never opened: nothing was written inside it
             return
         self._issued.remove(name)
-        self._driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
-        self._driver.execute(f"RELEASE SAVEPOINT {name}")
+        for statement in statements:
+            self._driver.execute(statement)
 
     # ------------------------------------------------------------------ set-up
 
