@@ -1,16 +1,18 @@
 """Where task events are kept: an append-only log behind a small interface.
 
 `TaskStore` is what the manager needs (append events, read them back in
-order); `SqliteTaskStore` keeps them in the ledger's database (table
-``fleet_task_events``, triggers refuse UPDATE and DELETE) and `MemoryTaskStore`
-in a list for runs that keep nothing. Appending an event twice (same task and
-``seq``) stores it once, so a replayed batch never duplicates history.
+order); `SqlTaskStore` keeps them in the ledger's database, SQLite or
+PostgreSQL, through the ledger's storage layer (`wms.ledger.storage`), so one
+database holds the site (table ``fleet_task_events``, triggers refuse UPDATE
+and DELETE, and TRUNCATE on PostgreSQL) and `MemoryTaskStore` in a list for runs
+that keep nothing. Appending an event twice (same task and ``seq``) stores it
+once, so a replayed batch never duplicates history. Events read back in the
+order they were appended (SQLite's rowid; an identity column on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,9 +20,12 @@ from typing import Any, Protocol
 from fleet.manager.events import TaskEvent
 from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec, TaskStatus
 from wms.errors import InputError
-from wms.ledger.url import UnsupportedDatabase, connect, parse_url
+from wms.ledger.storage import POSTGRESQL, open_database
+from wms.ledger.url import UnsupportedDatabase, parse_url
 
-DDL = (
+COLUMNS = "task_id, seq, status, at_s, robot, reason, stop_index, priority, spec, sequence"
+
+SQLITE_DDL = (
     """CREATE TABLE IF NOT EXISTS fleet_task_events (
         task_id TEXT NOT NULL,
         seq INTEGER NOT NULL CHECK (seq >= 1),
@@ -40,6 +45,35 @@ DDL = (
     """CREATE TRIGGER IF NOT EXISTS fleet_task_events_no_delete
        BEFORE DELETE ON fleet_task_events
        BEGIN SELECT RAISE(ABORT, 'task events are append-only'); END""",
+)
+
+POSTGRESQL_DDL = (
+    """CREATE TABLE IF NOT EXISTS fleet_task_events (
+        entry BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+        task_id TEXT NOT NULL,
+        seq BIGINT NOT NULL CHECK (seq >= 1),
+        status TEXT NOT NULL,
+        at_s DOUBLE PRECISION NOT NULL,
+        robot TEXT,
+        reason TEXT,
+        stop_index BIGINT NOT NULL,
+        priority BIGINT,
+        spec TEXT,
+        sequence TEXT,
+        PRIMARY KEY (task_id, seq)
+    )""",
+    """CREATE OR REPLACE FUNCTION fleet_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION USING
+            MESSAGE = 'task events are append-only (' || TG_OP || ' refused)',
+            ERRCODE = 'integrity_constraint_violation';
+    END $$""",
+    """CREATE OR REPLACE TRIGGER fleet_task_events_no_change
+       BEFORE UPDATE OR DELETE ON fleet_task_events
+       FOR EACH ROW EXECUTE FUNCTION fleet_append_only()""",
+    """CREATE OR REPLACE TRIGGER fleet_task_events_no_truncate
+       BEFORE TRUNCATE ON fleet_task_events
+       FOR EACH STATEMENT EXECUTE FUNCTION fleet_append_only()""",
 )
 
 
@@ -66,18 +100,26 @@ class MemoryTaskStore:
         pass
 
 
-class SqliteTaskStore:
-    """Task events in an SQLite database (the ledger's, so one file holds the site)."""
+class SqlTaskStore:
+    """Task events in the site's database (the ledger's: one database holds the site)."""
 
     def __init__(self, url: str | Path) -> None:
-        parsed = parse_url(url)
         try:
-            self._conn = connect(parsed)
+            self._db = open_database(parse_url(url))
         except UnsupportedDatabase as error:
             raise InputError(str(url), str(error)) from None
-        with self._conn:
-            for statement in DDL:
-                self._conn.execute(statement)
+        postgres = self._db.backend == POSTGRESQL
+        self._order = "entry" if postgres else "rowid"
+        exists = postgres and self._db.scalar("SELECT to_regclass('fleet_task_events')")
+        if not exists:  # PostgreSQL: a role that owns nothing may use existing tables
+            self._db.begin_write()
+            try:
+                for statement in POSTGRESQL_DDL if postgres else SQLITE_DDL:
+                    self._db.write(statement)
+            except BaseException:
+                self._db.rollback()
+                raise
+            self._db.commit()
 
     def append(self, events: Sequence[TaskEvent]) -> None:
         if not events:
@@ -97,40 +139,46 @@ class SqliteTaskStore:
             )
             for e in events
         ]
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._db.begin_write()
         try:
-            self._conn.executemany(
-                "INSERT INTO fleet_task_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            self._db.executemany(
+                f"INSERT INTO fleet_task_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (task_id, seq) DO NOTHING",
                 rows,
             )
-        except sqlite3.Error:
-            self._conn.execute("ROLLBACK")
+        except BaseException:
+            self._db.rollback()
             raise
-        self._conn.execute("COMMIT")
+        self._db.commit()
 
     def events(self) -> Iterator[TaskEvent]:
-        rows = self._conn.execute("SELECT * FROM fleet_task_events ORDER BY rowid").fetchall()
-        for row in rows:
+        rows = self._db.execute(
+            f"SELECT {COLUMNS} FROM fleet_task_events ORDER BY {self._order}"
+        ).fetchall()
+        for task_id, seq, status, at_s, robot, reason, stop_index, priority, spec, seq_ in rows:
             yield TaskEvent(
-                task_id=row["task_id"],
-                seq=row["seq"],
-                status=TaskStatus(row["status"]),
-                at_s=row["at_s"],
-                robot=row["robot"],
-                reason=row["reason"],
-                stop_index=row["stop_index"],
-                priority=row["priority"],
-                spec=spec_from_dict(json.loads(row["spec"])) if row["spec"] else None,
-                sequence=tuple(json.loads(row["sequence"])) if row["sequence"] else None,
+                task_id=task_id,
+                seq=seq,
+                status=TaskStatus(status),
+                at_s=at_s,
+                robot=robot,
+                reason=reason,
+                stop_index=stop_index,
+                priority=priority,
+                spec=spec_from_dict(json.loads(spec)) if spec else None,
+                sequence=tuple(json.loads(seq_)) if seq_ else None,
             )
 
     def close(self) -> None:
-        self._conn.close()
+        self._db.close()
+
+
+SqliteTaskStore = SqlTaskStore
+"""The old name, from when the store was SQLite only."""
 
 
 def open_store(url: str | Path | None) -> TaskStore:
-    return MemoryTaskStore() if url is None else SqliteTaskStore(url)
+    return MemoryTaskStore() if url is None else SqlTaskStore(url)
 
 
 def spec_to_dict(spec: TaskSpec) -> dict[str, Any]:
