@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
-from wms.ledger.errors import UnsupportedDatabase
+from wms.ledger.errors import LedgerError, UnsupportedDatabase
 from wms.ledger.schema import SCHEMA_VERSION, TRIGGERS, metadata
 from wms.ledger.url import DatabaseUrl, connect, parse_url
 
@@ -64,9 +64,11 @@ class Database:
 
             self.errors: tuple[type[BaseException], ...] = (psycopg.Error,)
             self.integrity_errors: tuple[type[BaseException], ...] = (psycopg.IntegrityError,)
+            self._data_errors: tuple[type[BaseException], ...] = (psycopg.DataError,)
         else:
             self.errors = (sqlite3.Error,)
             self.integrity_errors = (sqlite3.IntegrityError,)
+            self._data_errors = ()
 
     # ------------------------------------------------------------------ statements
 
@@ -77,7 +79,13 @@ class Database:
         text = self._sql.get(sql)
         if text is None:
             text = self._sql[sql] = sql.replace("%", "%%").replace("?", "%s")
-        return self._driver.execute(text, params or None)
+        try:
+            return self._driver.execute(text, params or None)
+        except self._data_errors as error:
+            # A value PostgreSQL cannot store (a NUL in a text) is bad input, not a crash;
+            # SQLite stores such values, and then simply finds no such SKU or location.
+            reason = (str(error).strip().splitlines() or ["refused"])[0]
+            raise LedgerError("value", f"refused by the database ({reason})") from None
 
     def write(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run an INSERT / UPDATE, first opening the savepoints it must be undoable to."""

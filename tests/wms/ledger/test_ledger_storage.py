@@ -67,3 +67,26 @@ def test_ledger_bench_on_postgresql_leaves_no_schema(postgres_database: str, cap
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ledger_scratch_%'"
         ).fetchall()
     assert left == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lg: lg.receive("A\x00", "R1", 1),
+        lambda lg: lg.on_hand("A", "R\x001"),
+        lambda lg: lg.reserve("A", "R1\x00", 1),
+        lambda lg: lg.return_in("A", "RET", 1, "NEW", ref="RMA\x00"),
+    ],
+)
+def test_a_value_postgresql_cannot_store_is_a_ledger_error(postgres_database: str, call) -> None:
+    """A NUL byte in a text (PostgreSQL refuses it, SQLite does not) is bad input: a
+    one-line LedgerError, nothing written, and the ledger still usable."""
+    with tiny_ledger(postgres_database) as ledger:
+        ledger.receive("A", "R1", 2)
+        before = ledger.snapshot()
+        with pytest.raises(LedgerError) as caught:
+            call(ledger)
+        assert "\n" not in str(caught.value)
+        assert ledger.snapshot() == before
+        ledger.receive("A", "R1", 1)
+        assert ledger.balance_check().ok
