@@ -46,6 +46,9 @@ class LedgerBooker(PickBooker):
         self._requests: list[TaskSpec] = []
         self._open: set[str] = set()
         self._ids = itertools.count(1)
+        self.id_prefix = ""
+        """Put before the numbers of replenishment ids (a restarted manager sets it, so a new
+        top-up never reuses a move id the ledger has booked already)."""
         self._slots: dict[str, Any] | None = None
         self._cells: dict[str, tuple[int, int]] | None = None
 
@@ -109,7 +112,7 @@ class LedgerBooker(PickBooker):
         cells = self._location_cells()
         if qty <= 0 or source.location_id not in cells or location_id not in cells:
             return
-        n = next(self._ids)
+        n = f"{self.id_prefix}{next(self._ids)}"
         line = PickLine(f"repl-{n}", "", sku, qty, location_id, from_location=source.location_id)
         load = f"repl-{n}"
         self._requests.append(

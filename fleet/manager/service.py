@@ -23,8 +23,9 @@ from typing import Any
 
 from fleet.bus.acks import Ack, AckResult
 from fleet.bus.server import BusListener, BusServer
-from fleet.manager.booking import PickBooker
+from fleet.manager.booking import LedgerBooker, PickBooker
 from fleet.manager.core import FleetCore, ManagerRefused
+from fleet.manager.durable import DurableFleet
 from fleet.manager.events import (
     Command,
     ConfirmPicks,
@@ -57,6 +58,7 @@ class ManagerService(BusListener):
         *,
         store: TaskStore | None = None,
         booker: PickBooker | None = None,
+        durable: DurableFleet | None = None,
         clock: Callable[[], float] = time.monotonic,
         snapshot_every: int = 1,
         lockstep: bool = False,
@@ -65,6 +67,8 @@ class ManagerService(BusListener):
         self.bus = bus
         self.store = store or MemoryTaskStore()
         self.booker = booker
+        self.durable = durable
+        """The robots' registry, placements and sent orders (None: a restart requeues)."""
         self.clock = clock
         self.snapshot_every = max(1, snapshot_every)
         self._events: queue.SimpleQueue[tuple[Event | Callable[[], Any], Future[Any] | None]] = (
@@ -142,9 +146,13 @@ class ManagerService(BusListener):
         return self.clock() - self._t0
 
     def restore(self) -> int:
-        """Rebuild the task book from the store; tasks held by robots go back to the queue."""
+        """Rebuild the task book from the store and, with a durable fleet, the robots'
+        registry and orders (so their orders are adopted); returns the events read."""
         events = list(self.store.events())
-        commands = self.core.restore(events, self.now())
+        resume = self.durable.begin() if self.durable is not None else None
+        if resume is not None and resume.incarnation and isinstance(self.booker, LedgerBooker):
+            self.booker.id_prefix = f"{resume.incarnation}."
+        commands = self.core.restore(events, self.now(), resume)
         self._execute(commands)
         return len(events)
 
@@ -227,6 +235,8 @@ class ManagerService(BusListener):
         events = [c for c in commands if isinstance(c, TaskEvent)]
         if events:
             self.store.append(events)  # persisted before anything is acted on
+        if self.durable is not None:
+            self.durable.record(commands)  # orders too: stored before they are sent
             for event in events:
                 if event.status in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED):
                     log.info(
