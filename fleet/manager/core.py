@@ -200,8 +200,10 @@ class FleetCore:
         resume = resume or FleetResume()
         self.incarnation = resume.incarnation
         self.register(resume.robots)
-        for robot_id, latest in resume.latest.items():
-            self._restore_drive(self._robot(robot_id), latest, resume)
+        self.blocked |= set(resume.blocked)
+        newest_first = sorted(resume.latest, key=lambda r: -resume.entry.get(r, 0))
+        for robot_id in newest_first:
+            self._restore_drive(self._robot(robot_id), resume.latest[robot_id], resume)
         for task in self.tasks:
             for index, stop in enumerate(task.stops[: task.stop_index]):
                 if stop.lines:
@@ -226,7 +228,21 @@ class FleetCore:
             drive = drive_from(orders.get(latest, ()))
         else:
             drive = Drive(path=[latest])
-        if drive is None or not self.reservations.adopt(track.robot_id, drive):
+        if drive is not None:
+            # Cells a later order of another robot holds were passed by this one before they
+            # were granted there: the robot stands beyond the last of them.
+            taken = [
+                i
+                for i in range(drive.reached, drive.base_end + 1)
+                if self.reservations.holder(drive.path[i]) not in (None, track.robot_id)
+            ]
+            if taken:
+                drive.reached = taken[-1] + 1
+        if (
+            drive is None
+            or drive.reached > drive.base_end
+            or not self.reservations.adopt(track.robot_id, drive)
+        ):
             log.warning("%s: its stored order cannot be reserved again", track.robot_id)
             return
         track.cell = drive.position
@@ -602,6 +618,7 @@ class FleetCore:
             self.blocked.update(cells)  # type: ignore[arg-type]
         else:
             self.blocked.difference_update(cells)
+        self._out.append(CellsBlocked(tuple(cells), blocked))  # type: ignore[arg-type]
 
     def _instant(self, track: RobotTrack, kind: str) -> None:
         action_id = f"{kind}-{track.serial}-{self._uid()}"

@@ -10,6 +10,7 @@ crash (`fleet.manager.resume.FleetResume`):
   it goes on the bus (write before act): after a restart the manager knows exactly
   what each robot can be driving;
 - ``fleet_loads`` — where a load (pod, tote) was left when its robot failed;
+- ``fleet_blocks`` — cells blocked and unblocked at run time;
 - ``fleet_starts`` — one row per manager start (the incarnation number).
 
 Rows are only ever inserted (triggers refuse UPDATE and DELETE on the logs); a
@@ -26,13 +27,13 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from fleet.manager.events import Command, LoadLeft, RobotPlaced, SendOrder
+from fleet.manager.events import CellsBlocked, Command, LoadLeft, RobotPlaced, SendOrder
 from fleet.manager.resume import FleetResume, OrderNode, SentOrder
 from wms.errors import InputError
 from wms.layout import Cell
 from wms.ledger.url import UnsupportedDatabase, connect, parse_url
 
-LOGS = ("fleet_placements", "fleet_orders", "fleet_loads", "fleet_starts")
+LOGS = ("fleet_placements", "fleet_orders", "fleet_loads", "fleet_blocks", "fleet_starts")
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS fleet_robots (
@@ -63,6 +64,12 @@ DDL = (
         task_id TEXT,
         cell_row INTEGER NOT NULL,
         cell_col INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS fleet_blocks (
+        entry INTEGER PRIMARY KEY,
+        cell_row INTEGER NOT NULL,
+        cell_col INTEGER NOT NULL,
+        blocked INTEGER NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS fleet_starts (
         incarnation INTEGER PRIMARY KEY
@@ -96,6 +103,7 @@ class DurableFleet:
             self._scalar("SELECT MAX(entry) FROM fleet_orders"),
             self._scalar("SELECT MAX(entry) FROM fleet_placements"),
             self._scalar("SELECT MAX(entry) FROM fleet_loads"),
+            self._scalar("SELECT MAX(entry) FROM fleet_blocks"),
         )
 
     def _scalar(self, sql: str) -> int:
@@ -116,7 +124,7 @@ class DurableFleet:
 
     def record(self, commands: Sequence[Command]) -> None:
         """Keep the orders, placements and loads among ``commands`` (one transaction)."""
-        robots, placements, orders, loads = [], [], [], []
+        robots, placements, orders, loads, blocks = [], [], [], [], []
         for command in commands:
             if isinstance(command, RobotPlaced):
                 robots.append((command.robot, command.number))
@@ -143,6 +151,8 @@ class DurableFleet:
                         json.dumps(nodes),
                     )
                 )
+            elif isinstance(command, CellsBlocked):
+                blocks += [(self._next(), *cell, int(command.blocked)) for cell in command.cells]
             elif isinstance(command, LoadLeft):
                 loads.append((self._next(), command.load_id, command.robot, command.task_id))
                 loads[-1] += command.cell
@@ -168,6 +178,11 @@ class DurableFleet:
                     "INSERT INTO fleet_loads (entry, load_id, robot, task_id, cell_row, cell_col)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     loads,
+                ),
+                (
+                    "INSERT INTO fleet_blocks (entry, cell_row, cell_col, blocked)"
+                    " VALUES (?, ?, ?, ?)",
+                    blocks,
                 ),
             ]
         )
@@ -209,10 +224,16 @@ class DurableFleet:
             if entries[0][0] > latest.get(robot, (0, ""))[0]:
                 latest[robot] = entries[0]
             orders[robot] = {oid: self._updates(robot, oid) for _, oid in entries[:2]}
+        blocked: set[Cell] = set()
+        for row in self._conn.execute("SELECT * FROM fleet_blocks ORDER BY entry"):
+            cell = (row["cell_row"], row["cell_col"])
+            (blocked.add if row["blocked"] else blocked.discard)(cell)
         return FleetResume(
             robots=robots,
+            blocked=frozenset(blocked),
             orders=orders,
             latest={robot: what for robot, (_, what) in latest.items()},
+            entry={robot: entry for robot, (entry, _) in latest.items()},
             orders_started=started,
             incarnation=incarnation,
         )

@@ -161,5 +161,13 @@ class Rejected:
 
 
 Command = (
-    SendOrder | SendInstantActions | TaskEvent | ConfirmPicks | LoadLeft | RobotPlaced | Rejected
+    SendOrder
+    | SendInstantActions
+    | TaskEvent
+    | ConfirmPicks
+    | LoadLeft
+    | RobotPlaced
+    | CellsBlocked
+    | Rejected
 )
+"""`CellsBlocked` is also a command: the core emits the change so the adapter keeps it."""

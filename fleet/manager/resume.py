@@ -76,7 +76,12 @@ class FleetResume:
     each as its updates in ``update_id`` order."""
     latest: dict[str, str | Cell] = field(default_factory=dict)
     """Per robot, what it was last given: an orderId, or the cell it was placed on."""
+    entry: dict[str, int] = field(default_factory=dict)
+    """Per robot, when it was given ``latest`` (one sequence across robots): a cell in two
+    robots' stored drives was granted to the later one after the earlier one passed it."""
     orders_started: dict[str, int] = field(default_factory=dict)
+    blocked: frozenset[Cell] = frozenset()
+    """Cells blocked at run time (a spilled pallet) and not unblocked since."""
     incarnation: int = 0
     """How many times the manager started on this database before (ids stay unique)."""
 
