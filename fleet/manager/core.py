@@ -144,6 +144,7 @@ class FleetCore:
         self._out: list[Command] = []
         self._service_ids = itertools.count(1)
         self.incarnation = 0
+        self._restored = False
         """Starts on this database before this one; generated ids carry it, so an id made
         after a restart never repeats one a robot or the task log already has."""
         self._work_cache: dict[tuple[Cell, ...], int] = {}
@@ -199,6 +200,7 @@ class FleetCore:
             self.tasks.apply(event)
         resume = resume or FleetResume()
         self.incarnation = resume.incarnation
+        self._restored = True
         self.register(resume.robots)
         self.blocked |= set(resume.blocked)
         newest_first = sorted(resume.latest, key=lambda r: -resume.entry.get(r, 0))
@@ -293,6 +295,11 @@ class FleetCore:
         """One decision cycle; see the module docstring for the phases."""
         self.now = max(self.now, now)
         self.stats.cycles += 1
+        if self._restored:  # the reconnect grace counts from the first cycle after a restart
+            self._restored = False
+            for track in self.robots.values():
+                if track.restored_s is not None:
+                    track.restored_s = self.now
         self._phase_withdraw()
         self._phase_assign()
         self._phase_recharge()
@@ -635,6 +642,7 @@ class FleetCore:
             and not track.paused
             and not self.estop
             and not track.resetting
+            and track.adopting is None
             and track.robot_id in self.reservations.drives
         )
 
@@ -898,6 +906,8 @@ class FleetCore:
             return "paused by operator"
         if track.resetting:
             return "waiting for its order to be cancelled"
+        if track.adopting is not None:
+            return "waiting for its first report since the restart"
         if track.awaiting_update is not None:
             return "waiting for its last update to be acknowledged"
         if track.action_id is not None:
@@ -1062,7 +1072,7 @@ class FleetCore:
             drive = self.reservations.drives.get(track.robot_id)
             if drive is None or not track.online or track.resetting:
                 continue
-            if track.awaiting_update is not None:
+            if track.awaiting_update is not None or track.adopting is not None:
                 continue
             if track.new_order or drive.order_id is None:
                 at_rest = drive.sent_end <= drive.reached

@@ -13,8 +13,9 @@ crash (`fleet.manager.resume.FleetResume`):
 - ``fleet_blocks`` — cells blocked and unblocked at run time;
 - ``fleet_starts`` — one row per manager start (the incarnation number).
 
-Rows are only ever inserted (triggers refuse UPDATE and DELETE on the logs); a
-repeated insert (same key) is ignored, so replaying a batch never duplicates.
+Rows are only ever inserted (triggers refuse UPDATE and DELETE on the logs). An order
+update stored but never sent (the manager died in between) is superseded by the one
+a restarted manager sends with the same ``orderUpdateId``: the later entry wins.
 ``entry`` numbers placements and orders in one sequence, so the latest thing a robot
 was given is known. The SQL is plain (no ``INSERT OR REPLACE``, no ``STRICT``) so the
 same statements run on PostgreSQL.
@@ -47,16 +48,16 @@ DDL = (
         cell_col INTEGER NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS fleet_orders (
-        entry INTEGER NOT NULL UNIQUE,
+        entry INTEGER PRIMARY KEY,
         robot TEXT NOT NULL,
         order_id TEXT NOT NULL,
         update_id INTEGER NOT NULL CHECK (update_id >= 0),
         reached_seq INTEGER NOT NULL,
         horizon INTEGER NOT NULL,
         task_id TEXT,
-        nodes TEXT NOT NULL,
-        PRIMARY KEY (robot, order_id, update_id)
+        nodes TEXT NOT NULL
     )""",
+    "CREATE INDEX IF NOT EXISTS fleet_orders_by_order ON fleet_orders (robot, order_id)",
     """CREATE TABLE IF NOT EXISTS fleet_loads (
         entry INTEGER PRIMARY KEY,
         load_id TEXT NOT NULL,
@@ -170,8 +171,7 @@ class DurableFleet:
                 ),
                 (
                     "INSERT INTO fleet_orders (entry, robot, order_id, update_id, reached_seq,"
-                    " horizon, task_id, nodes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (robot, order_id, update_id) DO NOTHING",
+                    " horizon, task_id, nodes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     orders,
                 ),
                 (
@@ -239,10 +239,16 @@ class DurableFleet:
         )
 
     def _updates(self, robot: str, order_id: str) -> tuple[SentOrder, ...]:
-        rows = self._conn.execute(
-            "SELECT * FROM fleet_orders WHERE robot = ? AND order_id = ? ORDER BY update_id",
-            (robot, order_id),
-        ).fetchall()
+        # An update id can be stored twice: one the robot never got (the manager died before
+        # sending it) and, after a restart, the one actually sent; the later entry is it.
+        latest = {
+            row["update_id"]: row
+            for row in self._conn.execute(
+                "SELECT * FROM fleet_orders WHERE robot = ? AND order_id = ? ORDER BY entry",
+                (robot, order_id),
+            )
+        }
+        rows = [latest[u] for u in sorted(latest)]
         return tuple(
             SentOrder(
                 robot,

@@ -233,10 +233,10 @@ class ManagerService(BusListener):
 
     def _execute(self, commands: list[Command]) -> None:
         events = [c for c in commands if isinstance(c, TaskEvent)]
-        if events:
-            self.store.append(events)  # persisted before anything is acted on
         if self.durable is not None:
             self.durable.record(commands)  # orders too: stored before they are sent
+        if events:
+            self.store.append(events)  # persisted before anything is acted on
             for event in events:
                 if event.status in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED):
                     log.info(
