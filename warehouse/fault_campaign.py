@@ -137,6 +137,7 @@ def run_faults(config: AppConfig, seed: int, settings: CampaignSettings) -> dict
         wall0 = time.perf_counter()
         recoveries: list[float] = []
         completed_run = True
+        stuck: dict[str, str] = {}
         try:
             run.start()
             run.submit(tasks)
@@ -183,14 +184,7 @@ def run_faults(config: AppConfig, seed: int, settings: CampaignSettings) -> dict
             violations = len(run.runner.violations())
             final = run.status()
             errors = final["errors"]
-            if set(ids) & set(final["open"]):
-                import json
-                import sys
-
-                print(
-                    json.dumps({"stuck": final["stuck"], "robots": final["robots"]}, indent=1),
-                    file=sys.stderr,
-                )
+            stuck = final["stuck"] if set(ids) & set(final["open"]) else {}
         except Exception as error:  # a run that fails is reported, not hidden
             completed_run = False
             violations = len(run.runner.violations()) if run.runner else 0
@@ -208,6 +202,7 @@ def run_faults(config: AppConfig, seed: int, settings: CampaignSettings) -> dict
         max_recovery_s=round(max(recoveries, default=0.0), 2),
         safety_violations=violations,
         manager_errors=errors,
+        stuck_tasks=stuck,
         sim_s=run.now_s,
         wall_s=round(wall, 1),
         breakdowns=len(faults.breakdowns),
@@ -278,7 +273,7 @@ def judge(db: str, tasks: list[Any], orders: list[Any]) -> dict[str, Any]:
     replenish = [t for t in book if t.spec.kind is TaskKind.REPLENISH]
     failed = sorted(
         {
-            f"{t.status.value}: {t.reason}"
+            f"{t.task_id} {t.status.value}: {t.reason}"
             for t in book
             if t.status.final
             and t.status is not TaskStatus.DONE

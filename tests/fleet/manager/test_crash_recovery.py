@@ -98,9 +98,10 @@ def new_core() -> FleetCore:
 def test_core_crash_at_any_tick_loses_nothing(
     tmp_path_factory, crash_tick: int, outage_ticks: int, crash: str, seed: int
 ) -> None:
-    """Kill the manager at a random tick (or right after it stored a batch and before acting
-    on it, or right after storing the batch that finished a pick, before booking it), let the robots drive on, rebuild it from the database: every task ends
-    done, every picked line is confirmed, and the safety monitor sees no violation."""
+    """Kill the manager at a random tick (or right after it stored a batch, before acting
+    on it, or right after storing the batch that finished a pick, before booking it), let
+    the robots drive on, rebuild it from the database: every task ends done, every picked
+    line is confirmed, and the safety monitor sees no violation."""
     db = str(tmp_path_factory.mktemp("crash") / "site.db")
     Ledger.open(db).close()  # the database is the ledger's
     rng = random.Random(seed)
