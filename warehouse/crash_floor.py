@@ -101,8 +101,8 @@ def _serve(conn: Connection, args: ServerArgs) -> None:
         durable=DurableFleet(args.db),
         lockstep=True,
     )
+    bus.start()  # bound first: the robots' reconnect attempts succeed while it restores
     service.restore()
-    bus.start()
     service.start()
     conn.send("ready")
     service_kinds = (TaskKind.CHARGE, TaskKind.PARK)

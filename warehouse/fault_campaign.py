@@ -137,7 +137,7 @@ def run_faults(config: AppConfig, seed: int, settings: CampaignSettings) -> dict
         wall0 = time.perf_counter()
         recoveries: list[float] = []
         completed_run = True
-        stuck: dict[str, str] = {}
+        stuck: dict[str, Any] = {}
         try:
             run.start()
             run.submit(tasks)
@@ -184,7 +184,8 @@ def run_faults(config: AppConfig, seed: int, settings: CampaignSettings) -> dict
             violations = len(run.runner.violations())
             final = run.status()
             errors = final["errors"]
-            stuck = final["stuck"] if set(ids) & set(final["open"]) else {}
+            if set(ids) & set(final["open"]):
+                stuck = {"tasks": final["stuck"], "robots": final["robots"]}
         except Exception as error:  # a run that fails is reported, not hidden
             completed_run = False
             violations = len(run.runner.violations()) if run.runner else 0

@@ -89,6 +89,14 @@ class LedgerBooker(PickBooker):
         requests, self._requests = self._requests, []
         return requests
 
+    def confirmed_ids(self) -> set[str]:
+        """Pick and move ids the ledger has booked (a restart re-confirms only the others)."""
+        return {
+            m.ref.removeprefix("confirm:")
+            for m in self.ledger.movements()
+            if m.ref and m.ref.startswith("confirm:")
+        }
+
     def _check(self, sku: str, location_id: str) -> None:
         """A top-up task when the forward face fell below its min (one at a time per face)."""
         if not self.replenish or location_id in self._open:

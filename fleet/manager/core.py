@@ -97,6 +97,8 @@ log = logging.getLogger("fleet.manager")
 FULL_PCT = 99.0
 """A charge task also ends when the robot stopped charging this full."""
 SERVICE_KINDS = frozenset({TaskKind.CHARGE, TaskKind.PARK})
+YIELD_CYCLES = 3
+"""How long a robot gives way to break a cycle of robots waiting for each other."""
 """Tasks the manager makes for itself; a park task gives way to real work."""
 
 
@@ -145,6 +147,8 @@ class FleetCore:
         self._service_ids = itertools.count(1)
         self.incarnation = 0
         self._restored = False
+        self._yield: dict[str, int] = {}
+        """Robots held until this cycle to break a cycle of refused grants."""
         """Starts on this database before this one; generated ids carry it, so an id made
         after a restart never repeats one a robot or the task log already has."""
         self._work_cache: dict[tuple[Cell, ...], int] = {}
@@ -908,6 +912,8 @@ class FleetCore:
             return "waiting for its order to be cancelled"
         if track.adopting is not None:
             return "waiting for its first report since the restart"
+        if self._yield.get(track.robot_id, 0) > self.stats.cycles:
+            return "giving way (a cycle of robots waiting for each other)"
         if track.awaiting_update is not None:
             return "waiting for its last update to be acknowledged"
         if track.action_id is not None:
@@ -957,6 +963,7 @@ class FleetCore:
             held=np.array(held, dtype=bool),
         )
         movers = [t for t, h in zip(robots, held, strict=True) if not h]
+        wants: dict[str, str] = {}
         result = self.planner.plan(request)
         planned = [c for c, h in zip(np.asarray(result.cells).tolist(), held, strict=True) if not h]
         for track, nxt in zip(movers, planned, strict=True):
@@ -970,6 +977,8 @@ class FleetCore:
             if cell in self.blocked or not self.reservations.grant(track.robot_id, cell):
                 self.stats.refused_grants += 1
                 holder = self.reservations.holder(cell)
+                if holder is not None:
+                    wants[track.robot_id] = holder
                 track.waiting = (
                     f"cell {cell} held by {holder}" if holder else f"cell {cell} blocked"
                 )
@@ -983,6 +992,26 @@ class FleetCore:
                     track.empty_cells += 1
             if cell == self.goal(track):
                 self._attach_stop_action(track, drive, drive.base_end)
+        self._break_cycles(wants)
+
+    def _break_cycles(self, wants: dict[str, str]) -> None:
+        """Robots each planned into a cell the next one holds, round a cycle (the planner may
+        plan a rotation; release never grants one): the one with the least urgent work gives
+        way for a few cycles, so the planner routes the others differently."""
+        for start in wants:
+            chain = [start]
+            while (nxt := wants.get(chain[-1])) is not None and nxt not in chain:
+                chain.append(nxt)
+            if nxt != start or len(chain) < 2:
+                continue
+            loser = min(chain, key=self._urgency)
+            self._yield[loser] = self.stats.cycles + YIELD_CYCLES
+            return
+
+    def _urgency(self, robot_id: str) -> tuple[int, int]:
+        track = self.robots[robot_id]
+        task = self.tasks.get(track.task_id) if track.task_id else None
+        return (int(task is not None and task.spec.kind not in SERVICE_KINDS), -track.number)
 
     def _arrivals(self) -> None:
         """Robots at rest on their goal: finish an action-less stop, or start the action."""

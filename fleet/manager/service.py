@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 from fleet.bus.acks import Ack, AckResult
@@ -153,8 +154,24 @@ class ManagerService(BusListener):
         if resume is not None and resume.incarnation and isinstance(self.booker, LedgerBooker):
             self.booker.id_prefix = f"{resume.incarnation}."
         commands = self.core.restore(events, self.now(), resume)
-        self._execute(commands)
+        self._execute(self._unbooked(commands))
         return len(events)
+
+    def _unbooked(self, commands: list[Command]) -> list[Command]:
+        """Drop the restore's re-confirmations of lines the ledger has booked already (they
+        would be ignored; this saves a transaction per line on a long day)."""
+        if not isinstance(self.booker, LedgerBooker):
+            return commands
+        booked = self.booker.confirmed_ids()
+        out: list[Command] = []
+        for command in commands:
+            if isinstance(command, ConfirmPicks):
+                lines = tuple(ln for ln in command.lines if ln.pick_id not in booked)
+                if not lines:
+                    continue
+                command = replace(command, lines=lines)
+            out.append(command)
+        return out
 
     def start(self) -> ManagerService:
         self._thread = threading.Thread(target=self.run, name="fleet-manager", daemon=True)
