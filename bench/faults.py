@@ -78,6 +78,15 @@ def main() -> int:
             "orders, and the robots' DEALER sockets reconnect on their own). Every ledger "
             f"balanced: {total['ledgers_balanced']}.",
             "",
+            "A lockstep kill falls between two ticks (the server is idle, waiting for the next "
+            "one), so this campaign exercises restart, adoption and the comm-loss, breakdown "
+            "and blockage paths at scale; the crash windows inside a cycle (after the task log "
+            "is written and before the orders go out or the pick is booked) are covered by "
+            "tests/fleet/manager/test_crash_recovery.py (hypothesis: kill at any tick, right "
+            "after a batch is stored, right after a finished pick is stored) and by "
+            "tests/fleet/manager/test_kill_restart.py (`warehouse serve` SIGKILLed at a random "
+            "wall-clock moment while real-time robots work).",
+            "",
         ]
     )
     print(text)

@@ -4,9 +4,11 @@
 hears into core events and puts them on a queue. The service's own cycle thread
 owns the core: it drains the queue into `FleetCore.handle`, runs
 `FleetCore.cycle` every ``cycle_s``, and carries out the commands in a fixed
-order — task events are written to the store first (so nothing is acted on that
-is not persisted), then picks are booked in the ledger, then orders and instant
-actions go to the bus, and the fleet snapshot goes to the PUB socket. Operator
+order — the robots' durable state (orders about to be sent, placements, blocks:
+`fleet.manager.durable`) and the task events are written first (so nothing is acted
+on that is not persisted, and a restart can adopt the robots' orders), then picks
+are booked in the ledger, then orders and instant actions go to the bus, and the
+fleet snapshot goes to the PUB socket. Operator
 requests from other threads run on the cycle thread too (`call`), so the core
 is never touched by two threads.
 """
