@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -23,9 +24,8 @@ TASKS = 8
 STOCK = 50
 
 
-def seed_site(db: str, rng: random.Random) -> tuple[list[TaskSpec], list[str]]:
-    """A ledger with one SKU on a few faces and pick routes released into the task log (as
-    the WMS link does), so the server starts with work queued."""
+def seed_site(db: str, rng: random.Random) -> list[TaskSpec]:
+    """A ledger with one SKU on a few faces; returns pick routes over them."""
     ledger = Ledger.open(db)
     ledger.add_skus([SkuRecord("SKU1")])
     faces = rng.sample(list(FLOOR.locations), 6)
@@ -45,11 +45,25 @@ def seed_site(db: str, rng: random.Random) -> tuple[list[TaskSpec], list[str]]:
             for i, face in enumerate(rng.sample(faces, 2))
         )
         specs.append(TaskSpec(f"t{k}", TaskKind.PICK_ROUTE, stops))
+    return specs
+
+
+def release(db: str, specs: list[TaskSpec]) -> None:
+    """Pick routes into the task log, as the WMS link releases them (read on start)."""
     book = TaskBook()
     store = SqliteTaskStore(db)
     store.append([book.submit(spec, 0.0) for spec in specs])
     store.close()
-    return specs, [f.location_id for f in faces]
+
+
+def registered(db: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM fleet_robots").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
 
 
 def task_statuses(db: str) -> dict[str, TaskStatus]:
@@ -63,10 +77,14 @@ def task_statuses(db: str) -> dict[str, TaskStatus]:
 def test_sigkill_at_a_random_point_loses_nothing(tmp_path) -> None:
     """SIGKILL the server mid-work (a random moment after the first task started), restart
     it on the same --db and --bind: all tasks end done, each pick line is booked once with
-    its quantity, the ledger balances, and the robots' own safety check sees nothing."""
+    its quantity, the ledger balances, and the robots' own safety check sees nothing.
+
+    The work is released while the robots are known: a first server registers them and is
+    killed idle, so the next one reserves every robot's cell from the database before any
+    robot has reported (a robot not connected yet is otherwise invisible)."""
     rng = random.Random()
     db = str(tmp_path / "site.db")
-    specs, _faces = seed_site(db, rng)
+    specs = seed_site(db, rng)
     bind = f"tcp://127.0.0.1:{_free_port()}"
     command = [sys.executable, "-m", "warehouse.cli", "serve", "--insecure", "--no-pub"]
     command += ["--bind", bind, "--db", db, "--log-level", "INFO", "--status-every", "0"]
@@ -80,6 +98,11 @@ def test_sigkill_at_a_random_point_loses_nothing(tmp_path) -> None:
     ids = [s.task_id for s in specs]
     try:
         runner.start()
+        assert wait_for(lambda: registered(db) == len(specs_robots), 120), registered(db)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+        release(db, specs)
+        server = subprocess.Popen(command, stdout=log, stderr=log, env=env)
         started = wait_for(
             lambda: any(s is TaskStatus.ACTIVE for s in task_statuses(db).values()), 120
         )
