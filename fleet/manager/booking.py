@@ -46,6 +46,9 @@ class LedgerBooker(PickBooker):
         self._requests: list[TaskSpec] = []
         self._open: set[str] = set()
         self._ids = itertools.count(1)
+        self.id_prefix = ""
+        """Put before the numbers of replenishment ids (a restarted manager sets it, so a new
+        top-up never reuses a move id the ledger has booked already)."""
         self._slots: dict[str, Any] | None = None
         self._cells: dict[str, tuple[int, int]] | None = None
 
@@ -86,6 +89,14 @@ class LedgerBooker(PickBooker):
         requests, self._requests = self._requests, []
         return requests
 
+    def confirmed_ids(self) -> set[str]:
+        """Pick and move ids the ledger has booked (a restart re-confirms only the others)."""
+        return {
+            m.ref.removeprefix("confirm:")
+            for m in self.ledger.movements()
+            if m.ref and m.ref.startswith("confirm:")
+        }
+
     def _check(self, sku: str, location_id: str) -> None:
         """A top-up task when the forward face fell below its min (one at a time per face)."""
         if not self.replenish or location_id in self._open:
@@ -109,7 +120,7 @@ class LedgerBooker(PickBooker):
         cells = self._location_cells()
         if qty <= 0 or source.location_id not in cells or location_id not in cells:
             return
-        n = next(self._ids)
+        n = f"{self.id_prefix}{next(self._ids)}"
         line = PickLine(f"repl-{n}", "", sku, qty, location_id, from_location=source.location_id)
         load = f"repl-{n}"
         self._requests.append(

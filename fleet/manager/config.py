@@ -47,6 +47,8 @@ class FleetConfig:
     pick_s_per_line: float = 4.0
     station_s: float = 10.0
     lift_s: float = 2.0
+    reconnect_grace_s: float = 10.0
+    """After a restart, a robot silent this long is treated as lost (its task requeued)."""
     planner: str = "guided"
     assigner: str = "ours"
     default_kind: RobotKind = RobotKind.AMR

@@ -56,6 +56,7 @@ from fleet.manager.events import (
     Rejected,
     RobotConnection,
     RobotFactsheet,
+    RobotPlaced,
     RobotStateReport,
     SendInstantActions,
     SendOrder,
@@ -73,6 +74,7 @@ from fleet.manager.model import (
     TaskStatus,
 )
 from fleet.manager.release import Drive, ReservationError, Reservations
+from fleet.manager.resume import FleetResume, drive_from
 from fleet.manager.robots import RobotTrack, park_cells, parse_node_cell
 from fleet.manager.sequence import SequenceParams, SequenceStop, resequence
 from fleet.manager.tasks import Task, TaskBook, TaskError
@@ -95,6 +97,8 @@ log = logging.getLogger("fleet.manager")
 FULL_PCT = 99.0
 """A charge task also ends when the robot stopped charging this full."""
 SERVICE_KINDS = frozenset({TaskKind.CHARGE, TaskKind.PARK})
+YIELD_CYCLES = 3
+"""How long a robot gives way to break a cycle of robots waiting for each other."""
 """Tasks the manager makes for itself; a park task gives way to real work."""
 
 
@@ -141,6 +145,12 @@ class FleetCore:
         self.stats = CoreStats()
         self._out: list[Command] = []
         self._service_ids = itertools.count(1)
+        self.incarnation = 0
+        self._restored = False
+        self._yield: dict[str, int] = {}
+        """Robots held until this cycle to break a cycle of refused grants."""
+        """Starts on this database before this one; generated ids carry it, so an id made
+        after a restart never repeats one a robot or the task log already has."""
         self._work_cache: dict[tuple[Cell, ...], int] = {}
         self._charger_distance = (
             self.tables.from_cells(list(self.chargers)).min(axis=0)
@@ -174,26 +184,126 @@ class FleetCore:
             self._reject(type(event).__name__, str(refused))
         return self._flush()
 
-    def restore(self, events: Iterable[TaskEvent], now: float) -> list[Command]:
-        """Rebuild the task book from a stored log (idempotent: duplicates are skipped).
+    def restore(
+        self, events: Iterable[TaskEvent], now: float, resume: FleetResume | None = None
+    ) -> list[Command]:
+        """Rebuild the task book from a stored log (idempotent: duplicates are skipped),
+        and with ``resume`` the robots' registry and their last orders.
 
-        Robots are not known yet after a restart, so every task a robot held goes back
-        to the queue; service tasks (charge, park) are cancelled and made anew.
+        Each robot with a stored order gets its drive back, reserved from the last node it
+        was known to have passed, before it reports; its ACTIVE task stays its own (with
+        the stop action attached to the order, if one is), so the robot's order is
+        *adopted* when it reports it. Tasks only ASSIGNED go back to the queue (nothing of
+        them has happened yet), park tasks are cancelled. Without ``resume`` (no durable
+        robot state) every task a robot held goes back to the queue. Every stop the log
+        says is done is confirmed again (`ConfirmPicks`; the ledger books a line once), so
+        a crash between a robot finishing a pick and its booking loses nothing.
         """
         self.now = max(self.now, now)
         for event in events:
             self.tasks.apply(event)
+        resume = resume or FleetResume()
+        self.incarnation = resume.incarnation
+        self._restored = True
+        self.register(resume.robots)
+        self.blocked |= set(resume.blocked)
+        newest_first = sorted(resume.latest, key=lambda r: -resume.entry.get(r, 0))
+        for robot_id in newest_first:
+            self._restore_drive(self._robot(robot_id), resume.latest[robot_id], resume)
+        for task in self.tasks:
+            for index, stop in enumerate(task.stops[: task.stop_index]):
+                if stop.lines:
+                    self._out.append(
+                        ConfirmPicks(task.task_id, task.robot or "", index, stop.lines)
+                    )
         for task in self.tasks.open():
+            track = self.robots.get(task.robot) if task.robot else None
+            if self._resume_task(task, track):
+                continue
             if task.spec.kind in SERVICE_KINDS:
                 self._emit_transition(task, TaskStatus.CANCELLED, reason="manager restarted")
             elif task.status is not TaskStatus.QUEUED:
                 self._emit_transition(task, TaskStatus.QUEUED, reason="manager restarted")
         return self._flush()
 
+    def _restore_drive(self, track: RobotTrack, latest: str | Cell, resume: FleetResume) -> None:
+        """Reserve what the robot may still stand on or drive to, before it reports."""
+        track.orders_started = resume.orders_started.get(track.robot_id, 0)
+        orders = resume.orders.get(track.robot_id, {})
+        if isinstance(latest, str):
+            drive = drive_from(orders.get(latest, ()))
+        else:
+            drive = Drive(path=[latest])
+        if drive is not None:
+            # Cells a later order of another robot holds were passed by this one before they
+            # were granted there: the robot stands beyond the last of them.
+            taken = [
+                i
+                for i in range(drive.reached, drive.base_end + 1)
+                if self.reservations.holder(drive.path[i]) not in (None, track.robot_id)
+            ]
+            if taken:
+                drive.reached = taken[-1] + 1
+        if (
+            drive is None
+            or drive.reached > drive.base_end
+            or not self.reservations.adopt(track.robot_id, drive)
+        ):
+            log.warning("%s: its stored order cannot be reserved again", track.robot_id)
+            return
+        track.cell = drive.position
+        track.adopting = orders
+        track.restored_s = self.now
+
+    def _resume_task(self, task: Task, track: RobotTrack | None) -> bool:
+        """Keep an ACTIVE task (or a started charge) on the robot whose drive came back."""
+        if track is None or track.restored_s is None or task.status is not TaskStatus.ACTIVE:
+            return False
+        if task.spec.kind is TaskKind.PARK or track.task_id is not None:
+            return False
+        track.task_id = task.task_id
+        drive = self.reservations.drives[track.robot_id]
+        prefix = f"{task.task_id}/{task.stop_index}/"
+        track.action_id = next((a for a in drive.actions_at.values() if a.startswith(prefix)), None)
+        return True
+
+    def _adopt(self, track: RobotTrack, state: State) -> None:
+        """First state after a restart: rebuild the drive from the updates the robot has."""
+        orders, track.adopting = track.adopting, None
+        track.restored_s = None
+        updates = orders.get(state.order_id) if orders else None
+        if not updates:
+            return  # not an order we stored: the usual resync (cancel, or keep its cell)
+        drive = drive_from(updates, state.order_update_id)
+        current = self.reservations.drives.get(track.robot_id)
+        if drive is None or current is None:
+            return
+        self.reservations.clear(track.robot_id)
+        if not self.reservations.adopt(track.robot_id, drive):
+            self.reservations.adopt(track.robot_id, current)  # keep the safe superset
+            return
+        if track.action_id is not None and track.action_id not in drive.actions_at.values():
+            track.action_id = None  # attached in an update the robot never received
+        log.info(
+            "%s: adopted order %s/%d after the restart",
+            track.robot_id,
+            drive.order_id,
+            drive.update_id,
+        )
+
+    def _uid(self) -> str:
+        n = next(self._service_ids)
+        return f"{self.incarnation}.{n}" if self.incarnation else str(n)
+
     def cycle(self, now: float) -> list[Command]:
         """One decision cycle; see the module docstring for the phases."""
         self.now = max(self.now, now)
         self.stats.cycles += 1
+        if self._restored:  # the reconnect grace counts from the first cycle after a restart
+            self._restored = False
+            for track in self.robots.values():
+                if track.restored_s is not None:
+                    track.restored_s = self.now
         self._phase_withdraw()
         self._phase_assign()
         self._phase_recharge()
@@ -265,6 +375,8 @@ class FleetCore:
     def _on_state(self, robot_id: str, state: State) -> None:
         cell = self._reported_cell(robot_id, state)
         track = self._robot(robot_id)
+        if track.adopting is not None:
+            self._adopt(track, state)
         drive = self.reservations.drives.get(robot_id)
         if drive is not None and drive.order_id and state.order_id == drive.order_id:
             try:
@@ -327,6 +439,7 @@ class FleetCore:
             self._reject("state", f"{track.robot_id}: {track.waiting}")
             return
         track.waiting = ""
+        self._out.append(RobotPlaced(track.robot_id, track.number, cell))
         if state.node_states or state.order_id:
             self._reset_order(track)
 
@@ -342,6 +455,7 @@ class FleetCore:
             if not self.reservations.place(track.robot_id, here):
                 track.waiting = f"reports cell {here}, which {self.reservations.holder(here)} holds"
                 return
+            self._out.append(RobotPlaced(track.robot_id, track.number, here))
         else:
             drive.reached = drive.path.index(here, drive.reached)
             self.reservations.restart(track.robot_id, "")
@@ -361,7 +475,7 @@ class FleetCore:
                 (
                     Action(
                         "cancelOrder",
-                        f"cancel-{track.serial}-{self.stats.cycles}-{next(self._service_ids)}",
+                        f"cancel-{track.serial}-{self.stats.cycles}-{self._uid()}",
                         BlockingType.HARD,
                     ),
                 ),
@@ -515,9 +629,10 @@ class FleetCore:
             self.blocked.update(cells)  # type: ignore[arg-type]
         else:
             self.blocked.difference_update(cells)
+        self._out.append(CellsBlocked(tuple(cells), blocked))  # type: ignore[arg-type]
 
     def _instant(self, track: RobotTrack, kind: str) -> None:
-        action_id = f"{kind}-{track.serial}-{next(self._service_ids)}"
+        action_id = f"{kind}-{track.serial}-{self._uid()}"
         self._out.append(
             SendInstantActions(track.robot_id, (Action(kind, action_id, BlockingType.HARD),))
         )
@@ -531,10 +646,16 @@ class FleetCore:
             and not track.paused
             and not self.estop
             and not track.resetting
+            and track.adopting is None
             and track.robot_id in self.reservations.drives
         )
 
     def _phase_withdraw(self) -> None:
+        for track in self.robots.values():
+            since = track.restored_s  # not reported since the restart
+            if since is not None and self.now - since >= self.config.reconnect_grace_s:
+                track.restored_s = track.adopting = None
+                self._robot_lost(track, "silent since the manager restarted")
         for task in self.tasks.open():
             if task.robot is None or task.status is TaskStatus.QUEUED:
                 continue
@@ -738,7 +859,7 @@ class FleetCore:
                 continue
             busy_chargers.add(charger)
             spec = TaskSpec(
-                f"charge-{track.serial}-{next(self._service_ids)}",
+                f"charge-{track.serial}-{self._uid()}",
                 TaskKind.CHARGE,
                 (Stop(charger, StopAction.CHARGE),),
                 robot=track.robot_id,
@@ -768,7 +889,7 @@ class FleetCore:
             used.add(cell)
             track.park = cell
             spec = TaskSpec(
-                f"park-{track.serial}-{next(self._service_ids)}",
+                f"park-{track.serial}-{self._uid()}",
                 TaskKind.PARK,
                 (Stop(cell),),
                 robot=track.robot_id,
@@ -789,6 +910,10 @@ class FleetCore:
             return "paused by operator"
         if track.resetting:
             return "waiting for its order to be cancelled"
+        if track.adopting is not None:
+            return "waiting for its first report since the restart"
+        if self._yield.get(track.robot_id, 0) > self.stats.cycles:
+            return "giving way (a cycle of robots waiting for each other)"
         if track.awaiting_update is not None:
             return "waiting for its last update to be acknowledged"
         if track.action_id is not None:
@@ -838,6 +963,7 @@ class FleetCore:
             held=np.array(held, dtype=bool),
         )
         movers = [t for t, h in zip(robots, held, strict=True) if not h]
+        wants: dict[str, str] = {}
         result = self.planner.plan(request)
         planned = [c for c, h in zip(np.asarray(result.cells).tolist(), held, strict=True) if not h]
         for track, nxt in zip(movers, planned, strict=True):
@@ -851,6 +977,8 @@ class FleetCore:
             if cell in self.blocked or not self.reservations.grant(track.robot_id, cell):
                 self.stats.refused_grants += 1
                 holder = self.reservations.holder(cell)
+                if holder is not None:
+                    wants[track.robot_id] = holder
                 track.waiting = (
                     f"cell {cell} held by {holder}" if holder else f"cell {cell} blocked"
                 )
@@ -864,6 +992,26 @@ class FleetCore:
                     track.empty_cells += 1
             if cell == self.goal(track):
                 self._attach_stop_action(track, drive, drive.base_end)
+        self._break_cycles(wants)
+
+    def _break_cycles(self, wants: dict[str, str]) -> None:
+        """Robots each planned into a cell the next one holds, round a cycle (the planner may
+        plan a rotation; release never grants one): the one with the least urgent work gives
+        way for a few cycles, so the planner routes the others differently."""
+        for start in wants:
+            chain = [start]
+            while (nxt := wants.get(chain[-1])) is not None and nxt not in chain:
+                chain.append(nxt)
+            if nxt != start or len(chain) < 2:
+                continue
+            loser = min(chain, key=self._urgency)
+            self._yield[loser] = self.stats.cycles + YIELD_CYCLES
+            return
+
+    def _urgency(self, robot_id: str) -> tuple[int, int]:
+        track = self.robots[robot_id]
+        task = self.tasks.get(track.task_id) if track.task_id else None
+        return (int(task is not None and task.spec.kind not in SERVICE_KINDS), -track.number)
 
     def _arrivals(self) -> None:
         """Robots at rest on their goal: finish an action-less stop, or start the action."""
@@ -892,7 +1040,7 @@ class FleetCore:
         stop = task.stops[task.stop_index]
         if stop.action is StopAction.NONE:
             return
-        action_id = f"{task.task_id}/{task.stop_index}/{next(self._service_ids)}"
+        action_id = f"{task.task_id}/{task.stop_index}/{self._uid()}"
         drive.actions_at[index] = action_id
         track.action_id = action_id
         if task.status is TaskStatus.ASSIGNED:
@@ -953,7 +1101,7 @@ class FleetCore:
             drive = self.reservations.drives.get(track.robot_id)
             if drive is None or not track.online or track.resetting:
                 continue
-            if track.awaiting_update is not None:
+            if track.awaiting_update is not None or track.adopting is not None:
                 continue
             if track.new_order or drive.order_id is None:
                 at_rest = drive.sent_end <= drive.reached
@@ -967,7 +1115,7 @@ class FleetCore:
 
     def _send_new_order(self, track: RobotTrack, drive: Drive) -> None:
         track.orders_started += 1
-        order_id = f"{track.serial}-{track.orders_started}"
+        order_id = order_id_for(track.serial, track.orders_started, track.task_id)
         path = drive.path[drive.reached :]
         actions = {i - drive.reached: a for i, a in drive.actions_at.items() if i >= drive.reached}
         fresh = Drive(path=list(path), order_id=order_id, base_end=len(path) - 1)
@@ -1001,7 +1149,15 @@ class FleetCore:
         track.awaiting_update = drive.update_id
         self.stats.orders_sent += 1
         self._out.append(
-            SendOrder(track.robot_id, drive.order_id or "", drive.update_id, nodes, edges)
+            SendOrder(
+                track.robot_id,
+                drive.order_id or "",
+                drive.update_id,
+                nodes,
+                edges,
+                reached_sequence_id=2 * (drive.reached + drive.offset),
+                task_id=track.task_id,
+            )
         )
 
     def _horizon(self, start: Cell, goal: Cell | None) -> list[Cell]:
@@ -1065,6 +1221,18 @@ class FleetCore:
     def _on_floor(self, cell: tuple[int, ...]) -> bool:
         height, width = self.floor.shape
         return len(cell) == 2 and 0 <= cell[0] < height and 0 <= cell[1] < width
+
+
+def order_id_for(serial: str, n: int, task_id: str | None) -> str:
+    """A robot's n-th orderId, naming the task it was started for, so an orderId a robot
+    reports (after a restart too) says which robot's order and which task it is."""
+    return f"{serial}-{n}" if task_id is None else f"{serial}-{n}~{task_id}"
+
+
+def task_of_order(order_id: str) -> str | None:
+    """The task an orderId was started for (`order_id_for`), None for an idle robot's."""
+    _, sep, task_id = order_id.partition("~")
+    return task_id if sep else None
 
 
 def _flat(cell: Cell, width: int) -> int:

@@ -87,6 +87,10 @@ class SendOrder:
     order_update_id: int
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
+    reached_sequence_id: int = 0
+    """The last node the robot was known to have passed (what a restart reserves from)."""
+    task_id: str | None = None
+    """The task the robot was driving for when this update was made."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +143,16 @@ class LoadLeft:
 
 
 @dataclass(frozen=True, slots=True)
+class RobotPlaced:
+    """A robot entered the registry, or stands with no order on this cell: kept durably,
+    so a restart reserves the cell before the robot reports again."""
+
+    robot: str
+    number: int
+    cell: Cell
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
     """An input the core refused; nothing changed."""
 
@@ -146,4 +160,14 @@ class Rejected:
     reason: str
 
 
-Command = SendOrder | SendInstantActions | TaskEvent | ConfirmPicks | LoadLeft | Rejected
+Command = (
+    SendOrder
+    | SendInstantActions
+    | TaskEvent
+    | ConfirmPicks
+    | LoadLeft
+    | RobotPlaced
+    | CellsBlocked
+    | Rejected
+)
+"""`CellsBlocked` is also a command: the core emits the change so the adapter keeps it."""

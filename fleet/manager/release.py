@@ -103,6 +103,18 @@ class Reservations:
         self._holder[cell] = robot
         return True
 
+    def adopt(self, robot: str, drive: Drive) -> bool:
+        """Take over a drive rebuilt after a restart: all of its trail is reserved for the
+        robot, or nothing is (False) when another robot holds one of those cells."""
+        trail = drive.trail
+        if any(self._holder.get(c) not in (None, robot) for c in trail):
+            return False
+        self.clear(robot)
+        self.drives[robot] = drive
+        for cell in trail:
+            self._holder[cell] = robot
+        return True
+
     def restart(self, robot: str, order_id: str) -> Drive:
         """A new order from where the robot stands: the trail behind is freed."""
         drive = self.drives[robot]

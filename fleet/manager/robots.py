@@ -8,11 +8,15 @@ reads our node ids back into cells; `park_cells` are the cells idle robots go to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fleet.manager.model import RobotInfo
 from wms.layout import Cell, Floor
+
+if TYPE_CHECKING:
+    from fleet.manager.resume import SentOrder
 
 
 @dataclass
@@ -49,6 +53,10 @@ class RobotTrack:
     park: Cell | None = None
     empty_cells: int = 0
     loaded_cells: int = 0
+    restored_s: float | None = None
+    """Its drive came back from the database at this time and it has not reported since."""
+    adopting: dict[str, tuple[SentOrder, ...]] | None = None
+    """Its stored orders, until its first state after the restart says which one it runs."""
 
     @property
     def serial(self) -> str:

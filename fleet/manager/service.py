@@ -4,9 +4,11 @@
 hears into core events and puts them on a queue. The service's own cycle thread
 owns the core: it drains the queue into `FleetCore.handle`, runs
 `FleetCore.cycle` every ``cycle_s``, and carries out the commands in a fixed
-order — task events are written to the store first (so nothing is acted on that
-is not persisted), then picks are booked in the ledger, then orders and instant
-actions go to the bus, and the fleet snapshot goes to the PUB socket. Operator
+order — the robots' durable state (orders about to be sent, placements, blocks:
+`fleet.manager.durable`) and the task events are written first (so nothing is acted
+on that is not persisted, and a restart can adopt the robots' orders), then picks
+are booked in the ledger, then orders and instant actions go to the bus, and the
+fleet snapshot goes to the PUB socket. Operator
 requests from other threads run on the cycle thread too (`call`), so the core
 is never touched by two threads.
 """
@@ -19,12 +21,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 from fleet.bus.acks import Ack, AckResult
 from fleet.bus.server import BusListener, BusServer
-from fleet.manager.booking import PickBooker
+from fleet.manager.booking import LedgerBooker, PickBooker
 from fleet.manager.core import FleetCore, ManagerRefused
+from fleet.manager.durable import DurableFleet
 from fleet.manager.events import (
     Command,
     ConfirmPicks,
@@ -57,6 +61,7 @@ class ManagerService(BusListener):
         *,
         store: TaskStore | None = None,
         booker: PickBooker | None = None,
+        durable: DurableFleet | None = None,
         clock: Callable[[], float] = time.monotonic,
         snapshot_every: int = 1,
         lockstep: bool = False,
@@ -65,6 +70,8 @@ class ManagerService(BusListener):
         self.bus = bus
         self.store = store or MemoryTaskStore()
         self.booker = booker
+        self.durable = durable
+        """The robots' registry, placements and sent orders (None: a restart requeues)."""
         self.clock = clock
         self.snapshot_every = max(1, snapshot_every)
         self._events: queue.SimpleQueue[tuple[Event | Callable[[], Any], Future[Any] | None]] = (
@@ -142,11 +149,31 @@ class ManagerService(BusListener):
         return self.clock() - self._t0
 
     def restore(self) -> int:
-        """Rebuild the task book from the store; tasks held by robots go back to the queue."""
+        """Rebuild the task book from the store and, with a durable fleet, the robots'
+        registry and orders (so their orders are adopted); returns the events read."""
         events = list(self.store.events())
-        commands = self.core.restore(events, self.now())
-        self._execute(commands)
+        resume = self.durable.begin() if self.durable is not None else None
+        if resume is not None and resume.incarnation and isinstance(self.booker, LedgerBooker):
+            self.booker.id_prefix = f"{resume.incarnation}."
+        commands = self.core.restore(events, self.now(), resume)
+        self._execute(self._unbooked(commands))
         return len(events)
+
+    def _unbooked(self, commands: list[Command]) -> list[Command]:
+        """Drop the restore's re-confirmations of lines the ledger has booked already (they
+        would be ignored; this saves a transaction per line on a long day)."""
+        if not isinstance(self.booker, LedgerBooker):
+            return commands
+        booked = self.booker.confirmed_ids()
+        out: list[Command] = []
+        for command in commands:
+            if isinstance(command, ConfirmPicks):
+                lines = tuple(ln for ln in command.lines if ln.pick_id not in booked)
+                if not lines:
+                    continue
+                command = replace(command, lines=lines)
+            out.append(command)
+        return out
 
     def start(self) -> ManagerService:
         self._thread = threading.Thread(target=self.run, name="fleet-manager", daemon=True)
@@ -225,6 +252,8 @@ class ManagerService(BusListener):
 
     def _execute(self, commands: list[Command]) -> None:
         events = [c for c in commands if isinstance(c, TaskEvent)]
+        if self.durable is not None:
+            self.durable.record(commands)  # orders too: stored before they are sent
         if events:
             self.store.append(events)  # persisted before anything is acted on
             for event in events:

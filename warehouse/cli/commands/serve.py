@@ -16,6 +16,7 @@ from fleet.manager import operator
 from fleet.manager.booking import LedgerBooker
 from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
+from fleet.manager.durable import DurableFleet
 from fleet.manager.service import ManagerService
 from fleet.manager.store import open_store
 from warehouse.config import load_config
@@ -49,7 +50,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--db",
         metavar="URL",
-        help="SQLite database (path or sqlite:///path) for the task log and the ledger the "
+        help="SQLite database (path or sqlite:///path) for the task log, the robots' registry "
+        "and sent orders (a restart on it adopts the robots' orders) and the ledger the "
         "robots' picks are booked in; without it nothing is kept",
     )
     security = parser.add_mutually_exclusive_group(required=True)
@@ -102,6 +104,7 @@ def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None)
         ledger = Ledger.open(args.db)  # first: it creates the schema the store shares
         booker = LedgerBooker(ledger)
     store = open_store(args.db)
+    durable = DurableFleet(args.db) if args.db is not None else None
     server = BusServer(
         args.bind,
         pub=pub,
@@ -112,7 +115,7 @@ def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None)
         status_interval_s=args.status_every if args.status_every > 0 else None,
     )
     core = FleetCore(config.floor, fleet_config)
-    service = ManagerService(core, server, store=store, booker=booker)
+    service = ManagerService(core, server, store=store, booker=booker, durable=durable)
     restored = service.restore()
     if restored:
         logging.getLogger("fleet.manager").info("restored %d task events", restored)
@@ -142,6 +145,8 @@ def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None)
     finally:
         service.stop()
         store.close()
+        if durable is not None:
+            durable.close()
         if ledger is not None:
             ledger.close()
     summary = {
