@@ -15,10 +15,9 @@ import numpy as np
 
 from wms.catalog import Catalog, read_catalog_csv, synthetic_catalog
 from wms.layout import DistanceTables, Floor
-from wms.orders import OrderBook, generate_orders, read_orders_csv
-from wms.orders.model import check_fits
+from wms.orders import OrderBook, OrderException, generate_orders, read_orders_csv
+from wms.picking.aisles import Aisles, find_aisles
 from wms.picking.plan import PickingParams, Progress, WavePlan, no_progress, plan_waves
-from wms.picking.sshape import Aisles, find_aisles
 from wms.planning_config import PlanningConfig
 from wms.slotting import (
     Slotting,
@@ -42,11 +41,9 @@ def load_order_book(
 ) -> OrderBook:
     """Orders from a CSV, or the seeded synthetic stream when no file is given."""
     catalog = default_catalog(config, seed)
-    tote = config.picking.tote
     if orders_csv is not None:
-        return read_orders_csv(orders_csv, catalog, tote, config.uci_cutoff_hour)
+        return read_orders_csv(orders_csv, catalog, config.uci_cutoff_hour)
     orders = generate_orders(catalog, config.profile, seed)
-    check_fits(orders, catalog, tote)
     return OrderBook(orders, catalog, "synthetic")
 
 
@@ -97,7 +94,9 @@ def plan_book(
     params: PickingParams,
     progress: Progress = no_progress,
     with_baselines: bool = True,
+    exceptions: Sequence[OrderException] = (),
 ) -> WavePlan:
+    """Plan ``orders`` on the slotting; ``exceptions`` are orders refused before planning."""
     return plan_waves(
         orders,
         catalog,
@@ -107,6 +106,7 @@ def plan_book(
         params,
         progress,
         with_baselines,
+        exceptions,
     )
 
 
