@@ -116,12 +116,22 @@ def derived_catalog(
     )
 
 
+def sku_code(number: int) -> str:
+    """The id of the ``number``-th SKU (from 1) of the synthetic catalogue: ``SKU-0001`` ….
+
+    The one SKU scheme of the embedded defaults: the demo ledger
+    (`wms.ledger.demo.demo_skus`) names its SKUs the same way, so the
+    synthetic order stream plans and releases into the demo ledger.
+    """
+    return f"SKU-{number:04d}"
+
+
 def synthetic_catalog(count: int, seed: int = 0) -> Catalog:
-    """The embedded default catalogue: ``SKU00001`` … with seeded dimensions and prices."""
+    """The embedded default catalogue: ``SKU-0001`` … with seeded dimensions and prices."""
     if count <= 0:
         raise InputError("catalog", f"needs at least one SKU, got {count}")
     rng = np.random.default_rng(seed)
-    ids = [f"SKU{i:05d}" for i in range(1, count + 1)]
+    ids = [sku_code(i) for i in range(1, count + 1)]
     prices = {s: round(float(rng.lognormal(np.log(8.0), 0.8)), 2) for s in ids}
     return derived_catalog(ids, prices, seed)
 

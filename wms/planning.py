@@ -7,13 +7,13 @@ plan the waves — so they live here once, as plain functions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from wms.catalog import Catalog, read_catalog_csv, synthetic_catalog
+from wms.catalog import Catalog, derived_catalog, read_catalog_csv, synthetic_catalog
 from wms.layout import DistanceTables, Floor
 from wms.orders import OrderBook, OrderException, generate_orders, read_orders_csv
 from wms.picking.aisles import Aisles, find_aisles
@@ -30,17 +30,33 @@ from wms.slotting.demand import Demand
 from wms.travel import TravelModel
 
 
-def default_catalog(config: PlanningConfig, seed: int) -> Catalog:
+def default_catalog(
+    config: PlanningConfig, seed: int, sku_ids: Sequence[str] | None = None
+) -> Catalog:
+    """The measured catalogue if configured, else the synthetic one.
+
+    ``sku_ids`` (the SKUs a ledger stocks) replace the synthetic catalogue's
+    ids; the dimensions of a SKU depend only on its id and the seed, so the
+    synthetic ``SKU-0001`` … get the same dimensions either way.
+    """
     if config.catalog_path is not None:
         return read_catalog_csv(config.catalog_path)
+    if sku_ids is not None:
+        return derived_catalog(sku_ids, seed=seed)
     return synthetic_catalog(config.skus, seed)
 
 
 def load_order_book(
-    config: PlanningConfig, orders_csv: str | Path | None, seed: int = 0
+    config: PlanningConfig,
+    orders_csv: str | Path | None,
+    seed: int = 0,
+    sku_ids: Sequence[str] | None = None,
 ) -> OrderBook:
-    """Orders from a CSV, or the seeded synthetic stream when no file is given."""
-    catalog = default_catalog(config, seed)
+    """Orders from a CSV, or the seeded synthetic stream when no file is given.
+
+    ``sku_ids`` restrict the synthetic stream to those SKUs (see `default_catalog`).
+    """
+    catalog = default_catalog(config, seed, sku_ids)
     if orders_csv is not None:
         return read_orders_csv(orders_csv, catalog, config.uci_cutoff_hour)
     orders = generate_orders(catalog, config.profile, seed)
@@ -63,11 +79,24 @@ def floor_model(floor: Floor, tables: DistanceTables | None = None) -> FloorMode
 
 @dataclass(frozen=True, eq=False)
 class SlottingOutcome:
+    """Where each SKU is picked from, and the random-slotting baselines.
+
+    ``random_travel_per_line`` is random slotting over every reachable
+    location; ``random_same_locations_travel_per_line`` shuffles the SKUs
+    over exactly the locations this slotting fills, so the gap to it is the
+    placement alone. ``faces`` (SKU → location index) replaces the slotting,
+    e.g. by the forward faces of a ledger the plan is released into.
+    """
+
     demand: Demand
     slotting: Slotting
     random_travel_per_line: float
+    random_same_locations_travel_per_line: float = 0.0
+    faces: Mapping[str, int] | None = None
 
     def location_of(self) -> dict[str, int]:
+        if self.faces is not None:
+            return dict(self.faces)
         return {
             sku: int(loc)
             for sku, loc in zip(self.demand.skus, self.slotting.sku_location, strict=True)
@@ -83,7 +112,12 @@ def slot_book(
 ) -> SlottingOutcome:
     demand = demand_from_orders(book.orders, book.catalog)
     slotting = slot(book.catalog, demand, model.travel, params, strategy, seed)
-    return SlottingOutcome(demand, slotting, random_expected_travel_per_line(model.travel))
+    return SlottingOutcome(
+        demand,
+        slotting,
+        random_expected_travel_per_line(model.travel),
+        random_expected_travel_per_line(model.travel, slotting.sku_location),
+    )
 
 
 def plan_book(

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from wms.catalog import Catalog
-from wms.inventory_types import LocationKind
+from wms.inventory_types import Condition, LocationKind
 from wms.layout import Floor
 from wms.ledger import InsufficientStock, Ledger, LocationRecord, SkuRecord
 from wms.ledger.floor_locations import floor_locations
+from wms.orders.model import Order, OrderException
 from wms.picking.plan import Batch, Pick, PlannedWave, WavePlan
+from wms.planning import SlottingOutcome
 from wms.replenishment import ReplenishmentParams, ReplenishmentPlan, on_wave_released
+from wms.travel import TravelModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,79 @@ class DayReport:
 
     def to_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__}
+
+
+def ledger_slotting(
+    ledger: Ledger, outcome: SlottingOutcome, travel: TravelModel
+) -> SlottingOutcome:
+    """The slotting as the ledger has it: each SKU picked from its (first) forward face.
+
+    A plan released into a ledger that already holds stock must pick where
+    the stock is, not where a fresh slotting would put it. SKUs without a
+    forward face on this floor get no location (their orders become
+    exceptions).
+    """
+    faces: dict[str, int] = {}
+    for slot in ledger.forward_slots():
+        index = travel.location_index.get(slot.location_id)
+        if index is not None and travel.reachable[index]:
+            faces.setdefault(slot.sku, index)
+    return replace(outcome, faces=faces)
+
+
+def stock_exceptions(
+    ledger: Ledger, orders: Sequence[Order]
+) -> tuple[list[Order], list[OrderException]]:
+    """Split orders into those the ledger's stock covers and "no stock at release" exceptions.
+
+    Orders are served in release order (cut-off, priority, arrival), each
+    claiming its units from the SKU's available new stock (forward and
+    reserve; reserve tops the forward face up); an order any line of which
+    the remaining stock cannot cover is an exception naming the SKU, and
+    claims nothing.
+    """
+    known = {record.sku for record in ledger.skus()}
+    slotted = {slot.sku for slot in ledger.forward_slots()}
+    storage = {
+        r.location_id
+        for r in ledger.locations()
+        if r.kind in (LocationKind.FORWARD, LocationKind.RESERVE)
+    }
+    left: dict[str, int] = {}
+
+    def available(sku: str) -> int:
+        if sku not in left:
+            left[sku] = sum(
+                row.available
+                for row in ledger.stock(sku=sku)
+                if row.location_id in storage and row.condition is Condition.NEW
+            )
+        return left[sku]
+
+    covered: list[Order] = []
+    refused: list[OrderException] = []
+    ranked = sorted(orders, key=lambda o: (o.due, o.priority.rank, o.arrival or o.due, o.order_id))
+    for order in ranked:
+        reason = None
+        for line in order.lines:
+            if line.sku not in known:
+                reason = f"no stock at release: SKU {line.sku} is not in the ledger"
+            elif line.sku not in slotted:
+                reason = f"no stock at release: SKU {line.sku} has no forward face in the ledger"
+            elif available(line.sku) < line.qty:
+                reason = (
+                    f"no stock at release: SKU {line.sku} needs {line.qty}, "
+                    f"the ledger has {available(line.sku)} left"
+                )
+            if reason is not None:
+                break
+        if reason is not None:
+            refused.append(OrderException(order.order_id, reason))
+            continue
+        for line in order.lines:
+            left[line.sku] -= line.qty
+        covered.append(order)
+    return covered, refused
 
 
 def wave_demand(batches: Iterable[Batch]) -> Counter[str]:

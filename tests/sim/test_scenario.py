@@ -177,8 +177,8 @@ def test_order_csv_with_a_bad_row_names_the_csv_and_its_row(tmp_path: Path) -> N
     """A quantity that is not a number in row 3 is refused as ``orders.csv:3``."""
     (tmp_path / "orders.csv").write_text(
         "order_id,sku,qty,due,priority\n"
-        "A1,SKU00007,1,2026-01-05 11:00,same_day\n"
-        "A2,SKU00007,lots,2026-01-05 11:00,same_day\n"
+        "A1,SKU-0007,1,2026-01-05 11:00,same_day\n"
+        "A2,SKU-0007,lots,2026-01-05 11:00,same_day\n"
     )
     scenario = load_scenario(write(tmp_path, HEAD + '[orders]\ncsv = "orders.csv"\n'))
     planning = wms_config(load_config(DEFAULT_CONFIG).section("wms"), REPO, "cfg").planning

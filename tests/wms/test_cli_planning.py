@@ -11,7 +11,7 @@ from warehouse.cli import main
 from warehouse.config import DEFAULT_CONFIG
 
 HEADER = "order_id,sku,qty,due,priority\n"
-GOOD = "A,SKU00001,1,2026-01-05 16:00,same_day\nB,SKU00002,2,2026-01-05 16:00,standard\n"
+GOOD = "A,SKU-0001,1,2026-01-05 16:00,same_day\nB,SKU-0002,2,2026-01-05 16:00,standard\n"
 
 
 def small_config(tmp_path: Path, extra: str = "") -> Path:
@@ -78,11 +78,11 @@ def test_wave_without_orders_uses_the_seeded_generator(tmp_path: Path, capsys) -
 
 BAD_ROWS = {
     "unknown_sku": ("C,NOPE,1,2026-01-05,standard\n", "unknown SKU"),
-    "negative_qty": ("C,SKU00001,-1,2026-01-05,standard\n", "must be positive"),
-    "non_numeric_qty": ("C,SKU00001,lots,2026-01-05,standard\n", "not a number"),
-    "bad_date": ("C,SKU00001,1,05/13/2026 25:99,standard\n", "does not parse"),
-    "oversize": ("C,SKU00001,900,2026-01-05,standard\n", "a tote holds"),
-    "bad_priority": ("C,SKU00001,1,2026-01-05,whenever\n", "unknown priority"),
+    "negative_qty": ("C,SKU-0001,-1,2026-01-05,standard\n", "must be positive"),
+    "non_numeric_qty": ("C,SKU-0001,lots,2026-01-05,standard\n", "not a number"),
+    "bad_date": ("C,SKU-0001,1,05/13/2026 25:99,standard\n", "does not parse"),
+    "oversize": ("C,SKU-0001,900,2026-01-05,standard\n", "a tote holds"),
+    "bad_priority": ("C,SKU-0001,1,2026-01-05,whenever\n", "unknown priority"),
 }
 
 
@@ -128,7 +128,7 @@ def test_other_bad_inputs_exit_2(tmp_path: Path, capsys, setup: str, needle: str
         config.write_text(config.read_text().replace("totes_per_batch = 8", "totes_per_batch = 0"))
     else:
         current = tmp_path / "current.csv"
-        current.write_text("sku,location\nSKU00001,L999-999N\n", encoding="utf-8")
+        current.write_text("sku,location\nSKU-0001,L999-999N\n", encoding="utf-8")
         argv += ["--current", str(current)]
     code = main(argv)
     err = capsys.readouterr().err

@@ -35,17 +35,17 @@ def test_own_format_groups_lines_by_order(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "order_id,sku,qty,due,priority\n"
-        "A,SKU00001,2,2026-01-05 16:00,same-day\n"
-        "A,SKU00002,1,2026-01-05 16:00,same-day\n"
-        "A,SKU00001,1,2026-01-05 16:00,same-day\n"
-        "B,SKU00003,1,2026-01-06,standard\n",
+        "A,SKU-0001,2,2026-01-05 16:00,same-day\n"
+        "A,SKU-0002,1,2026-01-05 16:00,same-day\n"
+        "A,SKU-0001,1,2026-01-05 16:00,same-day\n"
+        "B,SKU-0003,1,2026-01-06,standard\n",
     )
     book = read_orders_csv(path, CATALOG)
     assert [o.order_id for o in book.orders] == ["A", "B"]
     a = book.orders[0]
     assert a.priority is Priority.SAME_DAY
     assert a.due == datetime(2026, 1, 5, 16, 0)
-    assert {line.sku: line.qty for line in a.lines} == {"SKU00001": 3, "SKU00002": 1}
+    assert {line.sku: line.qty for line in a.lines} == {"SKU-0001": 3, "SKU-0002": 1}
     assert a.origin.endswith(":2")
 
 
@@ -83,11 +83,11 @@ def test_derived_catalogue_is_deterministic_per_stock_code() -> None:
     ("row", "error", "needle"),
     [
         ("A,NOPE,1,2026-01-05,standard", UnknownSkuError, "unknown SKU 'NOPE'"),
-        ("A,SKU00001,-2,2026-01-05,standard", BadQuantityError, "must be positive"),
-        ("A,SKU00001,two,2026-01-05,standard", BadQuantityError, "not a number"),
-        ("A,SKU00001,1.5,2026-01-05,standard", BadQuantityError, "whole number"),
-        ("A,SKU00001,1,tomorrow,standard", BadDateError, "does not parse"),
-        ("A,SKU00001,1,2026-01-05,urgent", InputError, "unknown priority"),
+        ("A,SKU-0001,-2,2026-01-05,standard", BadQuantityError, "must be positive"),
+        ("A,SKU-0001,two,2026-01-05,standard", BadQuantityError, "not a number"),
+        ("A,SKU-0001,1.5,2026-01-05,standard", BadQuantityError, "whole number"),
+        ("A,SKU-0001,1,tomorrow,standard", BadDateError, "does not parse"),
+        ("A,SKU-0001,1,2026-01-05,urgent", InputError, "unknown priority"),
     ],
 )
 def test_bad_rows_raise_typed_errors_naming_the_row(
@@ -95,7 +95,7 @@ def test_bad_rows_raise_typed_errors_naming_the_row(
 ) -> None:
     """Each kind of bad row raises its own exception type with file:row in the message."""
     path = write(
-        tmp_path, "order_id,sku,qty,due,priority\nA,SKU00002,1,2026-01-05,standard\n" + row
+        tmp_path, "order_id,sku,qty,due,priority\nA,SKU-0002,1,2026-01-05,standard\n" + row
     )
     with pytest.raises(error) as caught:
         read_orders_csv(path, CATALOG)
@@ -114,8 +114,8 @@ def test_order_bigger_than_a_tote_is_refused(tmp_path: Path) -> None:
     """An order whose volume or weight exceeds the tote names its first row."""
     path = write(
         tmp_path,
-        "order_id,sku,qty,due,priority\nA,SKU00001,1,2026-01-05,standard\n"
-        "B,SKU00001,500,2026-01-05,standard\n",
+        "order_id,sku,qty,due,priority\nA,SKU-0001,1,2026-01-05,standard\n"
+        "B,SKU-0001,500,2026-01-05,standard\n",
     )
     with pytest.raises(OversizeOrderError, match=r"orders\.csv:3.*order B"):
         read_orders_csv(path, CATALOG, Tote(volume_l=40, max_weight_kg=15))

@@ -123,7 +123,8 @@ def read_orders_csv(path: str | Path, catalog: Catalog, cutoff_hour: int = 16) -
     """Orders from a CSV in either format; ``catalog`` serves our own format only.
 
     Orders with an unusable row come back in ``exceptions``, each naming the
-    file, the row and the reason.
+    file, the row and the reason. A file with no usable order at all is one
+    `InputError` (it is not a day's orders).
     """
     path = Path(path)
     rows = _rows(path)
@@ -141,7 +142,10 @@ def read_orders_csv(path: str | Path, catalog: Catalog, cutoff_hour: int = 16) -
             "unknown header: expected columns "
             f"{', '.join(OWN_COLUMNS)} or UCI Online Retail ({', '.join(UCI_COLUMNS)}, ...)",
         )
-    if not book.orders and not book.exceptions:
+    if not book.orders:
+        if book.exceptions or book.rejected_rows:
+            first = book.exceptions[0].reason if book.exceptions else book.rejected_rows[0]
+            raise InputError(str(path), f"no order in the file can be planned; first: {first}")
         raise InputError(str(path), "no orders after skipping cancelled and non-positive rows")
     return book
 

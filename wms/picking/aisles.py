@@ -12,6 +12,12 @@ any floor with racks works:
 - the *pick aisles* are the segments of the floor's dominant orientation
   (the one most locations face); segments of the other orientation are the
   faces at rack ends, which stand in a cross aisle;
+- two pick-aisle segments on adjacent lines spanning the same range, with
+  nothing between them, are one *wide* aisle (a picker walking it picks
+  both faces in one pass, as in a narrow aisle): one segment of ``width`` 2;
+- a face along open floor (more than `OPEN_WIDTH` free cells across, such as
+  the racks facing the staging area) is not an aisle one must enter by its
+  ends: its picks are reached straight from the open floor;
 - a *block* is the set of pick-aisle segments spanning the same range
   (``lo..hi``) between the same two cross aisles, ordered across the aisles.
 
@@ -24,7 +30,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from wms.layout import Cell, Floor, Heading
+
+OPEN_WIDTH = 4
+"""A run of more free cells than this across a face is open floor, not an aisle."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +46,11 @@ class AisleSegment:
     line: int
     lo: int
     hi: int
+    width: int = 1
 
     @property
     def ends(self) -> tuple[Cell, Cell]:
-        """The ``lo`` end and the ``hi`` end, each touching a cross aisle."""
+        """The ``lo`` end and the ``hi`` end (on its first line), each touching a cross aisle."""
         if self.horizontal:
             return (self.line, self.lo), (self.line, self.hi)
         return (self.lo, self.line), (self.hi, self.line)
@@ -78,6 +90,34 @@ def _runs(values: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _merge_wide(segments: list[AisleSegment]) -> list[AisleSegment]:
+    """Join segments on adjacent lines over the same range into one wide segment."""
+    merged: list[AisleSegment] = []
+    for seg in sorted(segments, key=lambda g: (g.lo, g.hi, g.line)):
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and (last.lo, last.hi) == (seg.lo, seg.hi)
+            and seg.line == last.line + last.width
+        ):
+            merged[-1] = AisleSegment(last.horizontal, last.line, last.lo, last.hi, last.width + 1)
+        else:
+            merged.append(seg)
+    return merged
+
+
+def _across_run(passable: np.ndarray, seg: AisleSegment) -> int:
+    """Free cells across the segment at its middle (through all its lines)."""
+    middle = (seg.lo + seg.hi) // 2
+    strip = passable[:, middle] if seg.horizontal else passable[middle, :]
+    low = high = seg.line
+    while low - 1 >= 0 and strip[low - 1]:
+        low -= 1
+    while high + 1 < len(strip) and strip[high + 1]:
+        high += 1
+    return high - low + 1
+
+
 def find_aisles(floor: Floor) -> Aisles:
     """Aisle segments of a floor, grouped into blocks (see the module docstring)."""
     rows: dict[int, list[int]] = {}
@@ -90,26 +130,28 @@ def find_aisles(floor: Floor) -> Aisles:
             horizontal_faces += 1
         else:
             cols.setdefault(c, []).append(r)
-    segments: list[AisleSegment] = []
-    for r, values in sorted(rows.items()):
-        segments += [AisleSegment(True, r, lo, hi) for lo, hi in _runs(values)]
-    for c, values in sorted(cols.items()):
-        segments += [AisleSegment(False, c, lo, hi) for lo, hi in _runs(values)]
-    where = {
-        (seg.horizontal, seg.line, p): i
-        for i, seg in enumerate(segments)
-        for p in range(seg.lo, seg.hi + 1)
-    }
+    dominant = horizontal_faces * 2 >= len(floor.locations)
+    runs = [AisleSegment(True, r, lo, hi) for r, v in sorted(rows.items()) for lo, hi in _runs(v)]
+    crossing = [
+        AisleSegment(False, c, lo, hi) for c, v in sorted(cols.items()) for lo, hi in _runs(v)
+    ]
+    if not dominant:
+        runs, crossing = crossing, runs
+    segments = [*_merge_wide(runs), *crossing]
+    where: dict[tuple[bool, int, int], int] = {}
+    for i, seg in enumerate(segments):
+        for line in range(seg.line, seg.line + seg.width):
+            for p in range(seg.lo, seg.hi + 1):
+                where[(seg.horizontal, line, p)] = i
     segment_of: dict[Cell, int] = {}
     for loc in floor.locations:
         r, c = loc.access_cell
         horizontal = loc.face in (Heading.NORTH, Heading.SOUTH)
         key = (True, r, c) if horizontal else (False, c, r)
         segment_of.setdefault(loc.access_cell, where[key])
-    dominant = horizontal_faces * 2 >= len(floor.locations)
     groups: dict[tuple[int, int], list[int]] = {}
     for i, seg in enumerate(segments):
-        if seg.horizontal == dominant:
+        if seg.horizontal == dominant and _across_run(floor.passable, seg) <= OPEN_WIDTH:
             groups.setdefault((seg.lo, seg.hi), []).append(i)
     blocks = tuple(
         tuple(sorted(members, key=lambda s: segments[s].line))

@@ -21,7 +21,8 @@ structure of `wms.picking.aisles`:
 - **Combined**: the subaisles in S-shape's order, each either traversed or
   entered and left by the same end, the choice made by dynamic programming
   over which cross aisle the picker stands at after each subaisle. S-shape's
-  route is one of the choices, so combined is never longer.
+  route is one of the choices, so with every pick in a pick aisle combined
+  is never longer.
 
 All three start and end at a station and walk true shortest paths between
 their waypoints (a leg from one subaisle to the next goes along the cross

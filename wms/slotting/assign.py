@@ -147,9 +147,17 @@ def expected_travel_per_line(
     return float((demand.lines * trips).sum() / total)
 
 
-def random_expected_travel_per_line(travel: TravelModel) -> float:
-    """Exact expectation under uniformly random slotting: the mean location round trip."""
-    return float(travel.location_round_trip()[travel.reachable].mean())
+def random_expected_travel_per_line(travel: TravelModel, filled: np.ndarray | None = None) -> float:
+    """Exact expectation under uniformly random slotting: the mean location round trip.
+
+    Over every reachable location by default; over the location indices
+    ``filled`` (the ones a slotting uses) to measure placement alone: a
+    random permutation of the SKUs over the same locations.
+    """
+    trips = travel.location_round_trip()
+    if filled is not None:
+        return float(trips[np.asarray(filled, dtype=np.int64)].mean()) if len(filled) else 0.0
+    return float(trips[travel.reachable].mean())
 
 
 def location_distances(travel: TravelModel) -> np.ndarray:
