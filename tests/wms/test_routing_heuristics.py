@@ -136,7 +136,7 @@ def test_largest_gap_split_skips_the_widest_stretch(hand_floor) -> None:
 )
 @settings(max_examples=60, deadline=None)
 def test_every_heuristic_visits_every_pick_and_is_no_shorter_than_optimal(hand_floor, stops):
-    """Each route passes every pick over free cells; none beats the exact optimum; combined ≤ S-shape."""
+    """Routes pass every pick over free cells, none beats the optimum, combined <= S-shape."""
     floor, aisles, distance, travel = hand_floor
     nodes = [travel.index[STATION], *(travel.index[c] for c in dict.fromkeys(stops))]
     optimum = exact_tour_length(travel.matrix[np.ix_(nodes, nodes)])
