@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from wms.catalog import Catalog, derived_catalog, read_catalog_csv, synthetic_catalog
-from wms.layout import DistanceTables, Floor
+from wms.layout import UNREACHABLE, DistanceTables, Floor
 from wms.orders import OrderBook, OrderException, generate_orders, read_orders_csv
 from wms.picking.aisles import Aisles, find_aisles
 from wms.picking.plan import PickingParams, Progress, WavePlan, no_progress, plan_waves
@@ -28,6 +28,26 @@ from wms.slotting import (
 )
 from wms.slotting.demand import Demand
 from wms.travel import TravelModel
+
+
+DEFAULT_SKUS = 400
+FILL_SHARE = 0.7
+"""A generated floor's synthetic catalogue fills at most this share of its reachable faces."""
+
+
+def fitting_sku_count(floor: Floor, wanted: int = DEFAULT_SKUS) -> int:
+    """How many synthetic SKUs a floor holds comfortably: ``wanted``, or fewer on a small floor.
+
+    Slotting needs a reachable face per SKU and room in reserve for the SKUs
+    too big for forward shelving; `FILL_SHARE` of the faces a station can
+    reach leaves both (the default floor: 400 SKUs on 576 faces).
+    """
+    if not floor.locations or not floor.stations:
+        return 1
+    tables = DistanceTables(floor.navigable)
+    nearest = tables.from_cells([p.cell for p in floor.stations]).min(axis=0)
+    reachable = sum(1 for loc in floor.locations if nearest[loc.access_cell] < UNREACHABLE)
+    return max(1, min(wanted, int(FILL_SHARE * reachable)))
 
 
 def default_catalog(

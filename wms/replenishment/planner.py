@@ -92,8 +92,13 @@ class ReplenishmentPlan:
 
 
 def demand_series(history: Mapping[date, int], today: date, days: int) -> list[int]:
-    """Daily picks for the ``days`` days ending today, zeros where nothing was picked."""
-    start = today - timedelta(days=days - 1)
+    """Daily picks for the ``days`` completed days before today, zeros where nothing was picked.
+
+    Today is left out: its picks so far are part of a day, and smoothing
+    them as a full day's demand would pull the forecast (and the trigger)
+    down every morning.
+    """
+    start = today - timedelta(days=days)
     return [history.get(start + timedelta(days=i), 0) for i in range(days)]
 
 

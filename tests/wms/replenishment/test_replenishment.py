@@ -44,11 +44,11 @@ def test_safety_stock_formula() -> None:
         safety_stock(-1.0, 1.0, 1.0)
 
 
-def test_demand_series_fills_missing_days() -> None:
-    """Days without picks are zeros, in date order, ending today."""
+def test_demand_series_is_completed_days_only() -> None:
+    """Days without picks are zeros, in date order, ending yesterday: today's partial day is out."""
     today = DEMO_END.date()
-    history = {today: 4, today - timedelta(days=2): 1}
-    assert demand_series(history, today, 4) == [0, 1, 0, 4]
+    history = {today: 4, today - timedelta(days=1): 3, today - timedelta(days=3): 1}
+    assert demand_series(history, today, 4) == [0, 1, 0, 3]
 
 
 def stocked(f1: int = 10, r1: int = 100, clock: ManualClock | None = None):
@@ -85,7 +85,7 @@ def test_forecast_raises_the_trigger_above_min() -> None:
     clock = ManualClock(DEMO_END - timedelta(days=30))
     ledger = stocked(f1=0, r1=2000, clock=clock)
     ledger.receive("A", "F1", 20)
-    for _ in range(28):
+    for _ in range(29):
         clock.advance(timedelta(days=1))
         ledger.pick("A", "R1", 12)
     params = ReplenishmentParams(lead_time_days=1.0)
