@@ -29,7 +29,6 @@ from wms.slotting import (
 from wms.slotting.demand import Demand
 from wms.travel import TravelModel
 
-
 DEFAULT_SKUS = 400
 FILL_SHARE = 0.7
 """A generated floor's synthetic catalogue fills at most this share of its reachable faces."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from wms.catalog import Catalog
@@ -23,6 +23,7 @@ from wms.orders.model import Order, OrderException
 from wms.picking.plan import Batch, Pick, PlannedWave, WavePlan
 from wms.planning import SlottingOutcome
 from wms.replenishment import ReplenishmentParams, ReplenishmentPlan, on_wave_released
+from wms.slotting.storage import allowed_location_ids
 from wms.travel import TravelModel
 
 
@@ -186,7 +187,9 @@ def stock_for_plan(
     """Register SKUs and locations, set forward slots where slotting put each SKU, stock them.
 
     Forward faces are the ones the plan picks from; every other face is
-    reserve. One transaction: a failure leaves the ledger as it was.
+    reserve. A SKU's reserve stock goes to a reserve face of its storage
+    area (a lithium SKU's to the fire-safe zone). One transaction: a failure
+    leaves the ledger as it was.
     """
     params = params or StockingParams()
     slotted: dict[str, str] = {}
@@ -200,6 +203,7 @@ def stock_for_plan(
         total.update(demand)
         for sku, qty in demand.items():
             peak[sku] = max(peak[sku], qty)
+    storage = allowed_location_ids(floor, catalog, sorted(slotted))
     with ledger.transaction():
         reserve = register_slotted(ledger, floor, catalog, slotted)
         for i, (sku, location_id) in enumerate(sorted(slotted.items())):
@@ -207,9 +211,10 @@ def stock_for_plan(
             min_qty = max(0, math.floor(params.min_share * max_qty))
             ledger.set_forward_slot(location_id, sku, min_qty, max_qty)
             ledger.receive(sku, location_id, max_qty, ref="opening stock")
-            if reserve:
+            own = [r for r in reserve if r in storage[sku]]
+            if own:
                 reserve_qty = max(1, math.ceil(params.reserve_factor * total[sku]))
-                ledger.receive(sku, reserve[i % len(reserve)], reserve_qty, ref="opening stock")
+                ledger.receive(sku, own[i % len(own)], reserve_qty, ref="opening stock")
 
 
 def _reserve_all(ledger: Ledger, picks: Iterable[Pick]) -> tuple[list[int], int, list[Pick]]:
@@ -229,15 +234,19 @@ def _reserve_all(ledger: Ledger, picks: Iterable[Pick]) -> tuple[list[int], int,
 
 
 def release_wave(
-    ledger: Ledger, wave: PlannedWave, params: ReplenishmentParams | None = None
+    ledger: Ledger,
+    wave: PlannedWave,
+    params: ReplenishmentParams | None = None,
+    storage: Mapping[str, frozenset[str]] | None = None,
 ) -> WaveRelease:
     """Trigger replenishment for the wave's demand, then reserve every pick stock covers.
 
     Picks the forward face cannot cover yet wait for the top-ups that the
-    release has just put in transit (`complete_wave`).
+    release has just put in transit (`complete_wave`). ``storage`` keeps
+    top-ups inside each SKU's storage area (`plan_replenishment`).
     """
     replenishment = on_wave_released(
-        ledger, dict(wave_demand(wave.batches)), params, ref=wave.wave_id
+        ledger, dict(wave_demand(wave.batches)), params, ref=wave.wave_id, storage=storage
     )
     picks = [pick for batch in wave.batches for pick in batch.picks]
     reservations, units, waiting = _reserve_all(ledger, picks)
@@ -277,10 +286,12 @@ def release_plan(
     ledger that lacks a planned SKU or location refuses the whole release and
     is left exactly as it was.
     """
+    skus = sorted(wave_demand(plan.batches))
+    storage = allowed_location_ids(floor, catalog, skus)
     with ledger.transaction():
         if not ledger.skus():
             stock_for_plan(ledger, floor, catalog, plan)
-        return [release_wave(ledger, wave, params) for wave in plan.waves]
+        return [release_wave(ledger, wave, params, storage) for wave in plan.waves]
 
 
 def run_waves(
