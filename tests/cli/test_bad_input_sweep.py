@@ -217,7 +217,6 @@ CASES = [
     ("stock --seed-demo --db {d}/foreign.db", "not a ledger database"),
     ("stock --seed-demo --db {d}/ledger.db", "is not empty"),
     ("stock --seed-demo --db {d}/garbage.bin/x.db", "cannot create folder"),
-    ("stock --seed-demo", "needs --db"),
     ("stock --db {d}/ledger.db --sku NOPE", "not in the ledger"),
     ("stock --config {d}/ledger_url_int.toml", "url"),
     ("ageing --config {d}/ledger_url_scheme.toml", "unsupported database scheme"),
