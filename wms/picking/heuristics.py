@@ -127,13 +127,7 @@ def _sequence(
     here = station
     visits: list[tuple[int, int]] = []
     for block in blocks:
-        segs = sorted(by_block[block], key=lambda s: aisles.segments[s].line)
-        first, last = aisles.segments[segs[0]], aisles.segments[segs[-1]]
-        near_first = min(distance(here, e) for e in first.ends)
-        near_last = min(distance(here, e) for e in last.ends)
-        if near_last < near_first:
-            segs.reverse()
-        for s in segs:
+        for s in _across_block(by_block[block], aisles, here, distance):
             seg = aisles.segments[s]
             enter = _nearer_end(seg, here, distance)
             visits.append((s, enter))
@@ -141,12 +135,29 @@ def _sequence(
     return visits
 
 
+def _across_block(
+    members: dict[int, list[Cell]], aisles: Aisles, here: Cell, distance: Distance
+) -> list[int]:
+    """A block's subaisles with picks across the block, from the outer one nearer ``here``."""
+    segs = sorted(members, key=lambda s: aisles.segments[s].line)
+    near_first = min(distance(here, e) for e in aisles.segments[segs[0]].ends)
+    near_last = min(distance(here, e) for e in aisles.segments[segs[-1]].ends)
+    return segs[::-1] if near_last < near_first else segs
+
+
+def _prepare(
+    stops: Sequence[Cell], aisles: Aisles, station: Cell, distance: Distance
+) -> tuple[dict[int, dict[int, list[Cell]]], list[Cell], list[tuple[int, int]]]:
+    """Picks by block and subaisle, the loose picks, and S-shape's visiting order."""
+    by_block, loose = _group(stops, aisles)
+    return by_block, loose, _sequence(by_block, aisles, station, distance)
+
+
 def sshape_waypoints(
     stops: Sequence[Cell], aisles: Aisles, station: Cell, distance: Distance
 ) -> list[Cell]:
     """S-shape route through ``stops`` from and back to ``station`` (see the module docstring)."""
-    by_block, loose = _group(stops, aisles)
-    visits = _sequence(by_block, aisles, station, distance)
+    by_block, loose, visits = _prepare(stops, aisles, station, distance)
     waypoints: list[Cell] = []
     for s, enter in visits:
         seg = aisles.segments[s]
@@ -184,16 +195,11 @@ def largest_gap_waypoints(
     stops: Sequence[Cell], aisles: Aisles, station: Cell, distance: Distance
 ) -> list[Cell]:
     """Largest-gap route through ``stops`` (see the module docstring)."""
-    by_block, loose = _group(stops, aisles)
-    visits = _sequence(by_block, aisles, station, distance)
+    by_block, loose, visits = _prepare(stops, aisles, station, distance)
     waypoints: list[Cell] = []
     here = station
     for block in dict.fromkeys(aisles.block_of[s] for s, _ in visits):
-        segs = sorted(by_block[block], key=lambda s: aisles.segments[s].line)
-        near_first = min(distance(here, e) for e in aisles.segments[segs[0]].ends)
-        near_last = min(distance(here, e) for e in aisles.segments[segs[-1]].ends)
-        if near_last < near_first:
-            segs.reverse()
+        segs = _across_block(by_block[block], aisles, here, distance)
         first = aisles.segments[segs[0]]
         near = _nearer_end(first, here, distance)
         far = 1 - near
@@ -218,8 +224,7 @@ def combined_waypoints(
     stops: Sequence[Cell], aisles: Aisles, station: Cell, distance: Distance
 ) -> list[Cell]:
     """Combined route: S-shape's order, traverse-or-return per subaisle by dynamic programming."""
-    by_block, loose = _group(stops, aisles)
-    visits = _sequence(by_block, aisles, station, distance)
+    by_block, loose, visits = _prepare(stops, aisles, station, distance)
     if not visits:
         return _insert_loose([], loose, station, distance)
     # best[x]: shortest walk so far ending at end x of the current subaisle;

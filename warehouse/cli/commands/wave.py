@@ -25,7 +25,8 @@ from wms.release import ledger_slotting, release_plan, stock_exceptions
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "wave", help="plan waves, batches and pick routes; compare with S-shape baselines"
+        "wave",
+        help="plan waves, batches and pick routes; compare with the standard routing baselines",
     )
     add_planning_options(parser)
     parser.add_argument(
