@@ -241,3 +241,36 @@ def test_example_orders_file_plans(capsys) -> None:
     result = run_json(capsys, "wave", "--orders", str(example), "--json")
     assert result["orders"]["orders"] == 6
     assert result["waves"][0]["priority"] == "same_day"
+
+
+def test_storage_class_without_its_zone_is_one_line(tmp_path: Path, capsys) -> None:
+    """Lithium SKU, no fire-safe zone: exit 2 naming the class; with the zone, slotted inside."""
+    catalog = tmp_path / "skus.csv"
+    catalog.write_text(
+        "sku,length_cm,width_cm,height_cm,weight_kg,category,storage_class\n"
+        "CELL,10,5,5,0.4,electronics,lithium\nMUG,10,8,9,0.3,kitchen,\n",
+        encoding="utf-8",
+    )
+    config = small_config(tmp_path)
+    config.write_text(
+        config.read_text().replace("[wms.orders]", '[wms.orders]\ncatalog = "skus.csv"'),
+        encoding="utf-8",
+    )
+    orders = tmp_path / "orders.csv"
+    orders.write_text(HEADER + "A,CELL,1,2026-01-05,standard\nB,MUG,1,2026-01-05,standard\n")
+    code = main(["wave", "--config", str(config), "--orders", str(orders)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "storage class lithium" in err and "fire_safe" in err
+    zone = (
+        '\n[[floor.zones]]\nname = "cage"\nkind = "fire_safe"\n'
+        "polygon = [[3, 20], [13, 20], [13, 31], [3, 31]]\n"
+    )
+    text = config.read_text()
+    config.write_text(text.replace("[[floor.zones]]", zone.strip() + "\n\n[[floor.zones]]", 1))
+    result = run_json(capsys, "slot", "--config", str(config), "--orders", str(orders), "--json")
+    cell = result["assignments"]["CELL"]
+    row, col = int(cell[1:4]), int(cell[5:8])
+    assert 3 <= row <= 13 and 3 <= col <= 12  # the rack cell is inside the fire-safe zone
+    mug = result["assignments"]["MUG"]
+    assert not (3 <= int(mug[1:4]) <= 13 and 3 <= int(mug[5:8]) <= 12)
