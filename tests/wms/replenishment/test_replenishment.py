@@ -164,3 +164,14 @@ def test_after_release_every_face_is_covered_or_short(f1, f2, r1, r2, reserved, 
         assert status.position >= status.trigger or status.sku in plan.shortfalls
     assert after.tasks == () or all(t.sku in plan.shortfalls for t in after.tasks)
     assert ledger.balance_check().ok
+
+
+def test_storage_area_bounds_top_up_sources() -> None:
+    """A SKU whose storage area holds only R2 is topped up from R2, never from R1 outside it."""
+    ledger = stocked(f1=2, r1=100)
+    ledger.receive("A", "R2", 5)
+    inside = {"A": frozenset({"F1", "R2"})}
+    plan = plan_replenishment(ledger, {"A": 1}, storage=inside)
+    assert [(t.from_location, t.qty) for t in plan.tasks] == [("R2", 5)]
+    assert plan.shortfalls["A"] == 19 - 5  # max 20, position 2 - 1
+    assert plan_replenishment(ledger, {"A": 1}, storage={"A": frozenset({"R2"})}).tasks == ()
