@@ -11,6 +11,7 @@ catalogue is synthetic (`Catalog.synthetic`).
 from __future__ import annotations
 
 import csv
+import enum
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,9 +20,46 @@ from pathlib import Path
 import numpy as np
 
 from wms.errors import InputError
+from wms.layout import ZoneKind
 
 CATEGORIES = ("general", "home", "kitchen", "toys", "stationery", "electronics", "garden")
 CATALOG_COLUMNS = ("sku", "length_cm", "width_cm", "height_cm", "weight_kg", "category")
+
+
+class StorageClass(enum.Enum):
+    """Goods that may only be stored in zones of one kind (`zone_kind`).
+
+    Lithium batteries and flammables go in a fire-safe zone, temperature-
+    controlled goods in a cold zone; ``general`` goods anywhere outside
+    those (storage zones are reserved for their class).
+    """
+
+    GENERAL = "general"
+    LITHIUM = "lithium"
+    FLAMMABLE = "flammable"
+    COLD = "cold"
+
+    @property
+    def zone_kind(self) -> ZoneKind | None:
+        return _ZONE_OF_CLASS[self]
+
+    @classmethod
+    def parse(cls, text: str, where: str) -> StorageClass:
+        key = text.strip().lower().replace("-", "_").replace(" ", "_") or "general"
+        try:
+            return cls(key)
+        except ValueError:
+            known = ", ".join(c.value for c in cls)
+            raise InputError(where, f"unknown storage class {text!r} (known: {known})") from None
+
+
+_ZONE_OF_CLASS = {
+    StorageClass.GENERAL: None,
+    StorageClass.LITHIUM: ZoneKind.FIRE_SAFE,
+    StorageClass.FLAMMABLE: ZoneKind.FIRE_SAFE,
+    StorageClass.COLD: ZoneKind.COLD,
+}
+STORAGE_ZONE_KINDS = frozenset(k for k in _ZONE_OF_CLASS.values() if k is not None)
 
 
 class UnknownSkuError(InputError):
@@ -39,6 +77,7 @@ class Sku:
     weight_kg: float
     category: str = "general"
     unit_price: float | None = None
+    storage_class: StorageClass = StorageClass.GENERAL
 
     @property
     def volume_l(self) -> float:
@@ -116,12 +155,22 @@ def derived_catalog(
     )
 
 
+def sku_code(number: int) -> str:
+    """The id of the ``number``-th SKU (from 1) of the synthetic catalogue: ``SKU-0001`` ….
+
+    The one SKU scheme of the embedded defaults: the demo ledger
+    (`wms.ledger.demo.demo_skus`) names its SKUs the same way, so the
+    synthetic order stream plans and releases into the demo ledger.
+    """
+    return f"SKU-{number:04d}"
+
+
 def synthetic_catalog(count: int, seed: int = 0) -> Catalog:
-    """The embedded default catalogue: ``SKU00001`` … with seeded dimensions and prices."""
+    """The embedded default catalogue: ``SKU-0001`` … with seeded dimensions and prices."""
     if count <= 0:
         raise InputError("catalog", f"needs at least one SKU, got {count}")
     rng = np.random.default_rng(seed)
-    ids = [f"SKU{i:05d}" for i in range(1, count + 1)]
+    ids = [sku_code(i) for i in range(1, count + 1)]
     prices = {s: round(float(rng.lognormal(np.log(8.0), 0.8)), 2) for s in ids}
     return derived_catalog(ids, prices, seed)
 
@@ -130,7 +179,8 @@ def read_catalog_csv(path: str | Path) -> Catalog:
     """A measured catalogue.
 
     Columns ``sku, length_cm, width_cm, height_cm, weight_kg, category`` and
-    optionally ``unit_price``.
+    optionally ``unit_price`` and ``storage_class`` (`StorageClass`; empty is
+    general).
     """
     path = Path(path)
     try:
@@ -155,8 +205,13 @@ def read_catalog_csv(path: str | Path) -> Catalog:
             values = [_positive(row[c], c, where) for c in CATALOG_COLUMNS[1:5]]
             price_text = row.get("unit_price", "")
             price = _positive(price_text, "unit_price", where) if price_text else None
+            storage = StorageClass.parse(row.get("storage_class", ""), f"{where}: storage_class")
             skus[sku_id] = Sku(
-                sku_id, *values, category=row["category"] or "general", unit_price=price
+                sku_id,
+                *values,
+                category=row["category"] or "general",
+                unit_price=price,
+                storage_class=storage,
             )
     if not skus:
         raise InputError(str(path), "no SKUs")

@@ -11,6 +11,7 @@ mean_lines = 2.5
 zipf_exponent = 1.0
 affinity = 0.5
 cutoff_hours = [11, 15, 19]
+bulk_share = 0.0      # share of bulk orders (lines 8-30x larger: several totes)
 uci_cutoff_hour = 16  # carrier cut-off given to UCI invoices
 catalog = "skus.csv"  # optional measured catalogue for our own CSV format
 
@@ -41,6 +42,7 @@ ORDERS_KEYS = (
     "family_size",
     "affinity",
     "cutoff_hours",
+    "bulk_share",
     "uci_cutoff_hour",
     "catalog",
 )
@@ -96,6 +98,7 @@ def planning_config(section: Mapping[str, Any], base_dir: Path, source: str) -> 
         family_size=get_int(orders, "family_size", owhere, base.family_size),
         affinity=get_float(orders, "affinity", owhere, base.affinity),
         cutoff_hours=tuple(hours),
+        bulk_share=get_float(orders, "bulk_share", owhere, base.bulk_share),
     )
     profile.validate(owhere)
     skus = get_int(orders, "skus", owhere, 400)

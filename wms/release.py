@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from wms.catalog import Catalog
-from wms.inventory_types import LocationKind
+from wms.inventory_types import Condition, LocationKind
 from wms.layout import Floor
 from wms.ledger import InsufficientStock, Ledger, LocationRecord, SkuRecord
 from wms.ledger.floor_locations import floor_locations
+from wms.orders.model import Order, OrderException
 from wms.picking.plan import Batch, Pick, PlannedWave, WavePlan
+from wms.planning import SlottingOutcome
 from wms.replenishment import ReplenishmentParams, ReplenishmentPlan, on_wave_released
+from wms.slotting.storage import allowed_location_ids
+from wms.travel import TravelModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,79 @@ class DayReport:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
+def ledger_slotting(
+    ledger: Ledger, outcome: SlottingOutcome, travel: TravelModel
+) -> SlottingOutcome:
+    """The slotting as the ledger has it: each SKU picked from its (first) forward face.
+
+    A plan released into a ledger that already holds stock must pick where
+    the stock is, not where a fresh slotting would put it. SKUs without a
+    forward face on this floor get no location (their orders become
+    exceptions).
+    """
+    faces: dict[str, int] = {}
+    for slot in ledger.forward_slots():
+        index = travel.location_index.get(slot.location_id)
+        if index is not None and travel.reachable[index]:
+            faces.setdefault(slot.sku, index)
+    return replace(outcome, faces=faces)
+
+
+def stock_exceptions(
+    ledger: Ledger, orders: Sequence[Order]
+) -> tuple[list[Order], list[OrderException]]:
+    """Split orders into those the ledger's stock covers and "no stock at release" exceptions.
+
+    Orders are served in release order (cut-off, priority, arrival), each
+    claiming its units from the SKU's available new stock (forward and
+    reserve; reserve tops the forward face up); an order any line of which
+    the remaining stock cannot cover is an exception naming the SKU, and
+    claims nothing.
+    """
+    known = {record.sku for record in ledger.skus()}
+    slotted = {slot.sku for slot in ledger.forward_slots()}
+    storage = {
+        r.location_id
+        for r in ledger.locations()
+        if r.kind in (LocationKind.FORWARD, LocationKind.RESERVE)
+    }
+    left: dict[str, int] = {}
+
+    def available(sku: str) -> int:
+        if sku not in left:
+            left[sku] = sum(
+                row.available
+                for row in ledger.stock(sku=sku)
+                if row.location_id in storage and row.condition is Condition.NEW
+            )
+        return left[sku]
+
+    covered: list[Order] = []
+    refused: list[OrderException] = []
+    ranked = sorted(orders, key=lambda o: (o.due, o.priority.rank, o.arrival or o.due, o.order_id))
+    for order in ranked:
+        reason = None
+        for line in order.lines:
+            if line.sku not in known:
+                reason = f"no stock at release: SKU {line.sku} is not in the ledger"
+            elif line.sku not in slotted:
+                reason = f"no stock at release: SKU {line.sku} has no forward face in the ledger"
+            elif available(line.sku) < line.qty:
+                reason = (
+                    f"no stock at release: SKU {line.sku} needs {line.qty}, "
+                    f"the ledger has {available(line.sku)} left"
+                )
+            if reason is not None:
+                break
+        if reason is not None:
+            refused.append(OrderException(order.order_id, reason))
+            continue
+        for line in order.lines:
+            left[line.sku] -= line.qty
+        covered.append(order)
+    return covered, refused
+
+
 def wave_demand(batches: Iterable[Batch]) -> Counter[str]:
     demand: Counter[str] = Counter()
     for batch in batches:
@@ -110,7 +187,9 @@ def stock_for_plan(
     """Register SKUs and locations, set forward slots where slotting put each SKU, stock them.
 
     Forward faces are the ones the plan picks from; every other face is
-    reserve. One transaction: a failure leaves the ledger as it was.
+    reserve. A SKU's reserve stock goes to a reserve face of its storage
+    area (a lithium SKU's to the fire-safe zone). One transaction: a failure
+    leaves the ledger as it was.
     """
     params = params or StockingParams()
     slotted: dict[str, str] = {}
@@ -124,6 +203,7 @@ def stock_for_plan(
         total.update(demand)
         for sku, qty in demand.items():
             peak[sku] = max(peak[sku], qty)
+    storage = allowed_location_ids(floor, catalog, sorted(slotted))
     with ledger.transaction():
         reserve = register_slotted(ledger, floor, catalog, slotted)
         for i, (sku, location_id) in enumerate(sorted(slotted.items())):
@@ -131,9 +211,10 @@ def stock_for_plan(
             min_qty = max(0, math.floor(params.min_share * max_qty))
             ledger.set_forward_slot(location_id, sku, min_qty, max_qty)
             ledger.receive(sku, location_id, max_qty, ref="opening stock")
-            if reserve:
+            own = [r for r in reserve if r in storage[sku]]
+            if own:
                 reserve_qty = max(1, math.ceil(params.reserve_factor * total[sku]))
-                ledger.receive(sku, reserve[i % len(reserve)], reserve_qty, ref="opening stock")
+                ledger.receive(sku, own[i % len(own)], reserve_qty, ref="opening stock")
 
 
 def _reserve_all(ledger: Ledger, picks: Iterable[Pick]) -> tuple[list[int], int, list[Pick]]:
@@ -153,15 +234,19 @@ def _reserve_all(ledger: Ledger, picks: Iterable[Pick]) -> tuple[list[int], int,
 
 
 def release_wave(
-    ledger: Ledger, wave: PlannedWave, params: ReplenishmentParams | None = None
+    ledger: Ledger,
+    wave: PlannedWave,
+    params: ReplenishmentParams | None = None,
+    storage: Mapping[str, frozenset[str]] | None = None,
 ) -> WaveRelease:
     """Trigger replenishment for the wave's demand, then reserve every pick stock covers.
 
     Picks the forward face cannot cover yet wait for the top-ups that the
-    release has just put in transit (`complete_wave`).
+    release has just put in transit (`complete_wave`). ``storage`` keeps
+    top-ups inside each SKU's storage area (`plan_replenishment`).
     """
     replenishment = on_wave_released(
-        ledger, dict(wave_demand(wave.batches)), params, ref=wave.wave_id
+        ledger, dict(wave_demand(wave.batches)), params, ref=wave.wave_id, storage=storage
     )
     picks = [pick for batch in wave.batches for pick in batch.picks]
     reservations, units, waiting = _reserve_all(ledger, picks)
@@ -201,10 +286,12 @@ def release_plan(
     ledger that lacks a planned SKU or location refuses the whole release and
     is left exactly as it was.
     """
+    skus = sorted(wave_demand(plan.batches))
+    storage = allowed_location_ids(floor, catalog, skus)
     with ledger.transaction():
         if not ledger.skus():
             stock_for_plan(ledger, floor, catalog, plan)
-        return [release_wave(ledger, wave, params) for wave in plan.waves]
+        return [release_wave(ledger, wave, params, storage) for wave in plan.waves]
 
 
 def run_waves(

@@ -32,6 +32,8 @@ ZONE_COLOURS: dict[ZoneKind, Colour] = {
     ZoneKind.CHARGING: (255, 220, 90),
     ZoneKind.SPEED_LIMIT: (170, 110, 220),
     ZoneKind.HUMAN_ONLY: (255, 140, 40),
+    ZoneKind.FIRE_SAFE: (255, 90, 150),
+    ZoneKind.COLD: (90, 220, 230),
 }
 
 

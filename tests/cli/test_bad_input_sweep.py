@@ -91,7 +91,7 @@ FILES: dict[str, str | bytes] = {
     "returns_unknown_sku.csv": RETURNS_HEADER + "R1,NOPE,defective,intact,as_new,pass,0,1\n",
     "returns_nan_price.csv": "return_id,sku,reason,packaging,cosmetic,functional,category,"
     "new_price\nR1,S,defective,intact,as_new,pass,books,nan\n",
-    "orders_nan.csv": ORDERS_HEADER + "A,SKU00007,nan,2026-01-05 11:00,same_day\n",
+    "orders_nan.csv": ORDERS_HEADER + "A,SKU-0007,nan,2026-01-05 11:00,same_day\n",
 }
 
 
@@ -218,7 +218,6 @@ CASES = [
     ("stock --seed-demo --db {d}/foreign.db", "not a ledger database"),
     ("stock --seed-demo --db {d}/ledger.db", "is not empty"),
     ("stock --seed-demo --db {d}/garbage.bin/x.db", "cannot create folder"),
-    ("stock --seed-demo", "needs --db"),
     ("stock --db {d}/ledger.db --sku NOPE", "not in the ledger"),
     ("stock --config {d}/ledger_url_int.toml", "url"),
     ("ageing --config {d}/ledger_url_scheme.toml", "unsupported database scheme"),

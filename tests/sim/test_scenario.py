@@ -174,16 +174,18 @@ def test_scenario_orders_from_csv(tmp_path: Path) -> None:
 
 
 def test_order_csv_with_a_bad_row_names_the_csv_and_its_row(tmp_path: Path) -> None:
-    """A quantity that is not a number in row 3 is refused as ``orders.csv:3``."""
+    """A quantity that is not a number in row 3 refuses order A2 as ``orders.csv:3``; A1 is read."""
     (tmp_path / "orders.csv").write_text(
         "order_id,sku,qty,due,priority\n"
-        "A1,SKU00007,1,2026-01-05 11:00,same_day\n"
-        "A2,SKU00007,lots,2026-01-05 11:00,same_day\n"
+        "A1,SKU-0007,1,2026-01-05 11:00,same_day\n"
+        "A2,SKU-0007,lots,2026-01-05 11:00,same_day\n"
     )
     scenario = load_scenario(write(tmp_path, HEAD + '[orders]\ncsv = "orders.csv"\n'))
     planning = wms_config(load_config(DEFAULT_CONFIG).section("wms"), REPO, "cfg").planning
-    with pytest.raises(InputError, match=r"orders\.csv:3: quantity 'lots'"):
-        scenario_orders(scenario, planning)
+    book = scenario_orders(scenario, planning)
+    assert [o.order_id for o in book.orders] == ["A1"]
+    [refused] = book.exceptions
+    assert refused.order_id == "A2" and "orders.csv:3: quantity 'lots'" in refused.reason
 
 
 # --- bad input: every refusal names the file and the line ---------------------------------------

@@ -207,17 +207,24 @@ def test_stock_bad_inputs(tmp_path: Path, db: str, capsys) -> None:
         ["stock", "--db", db, "--sku", "ZZZ"],
         ["stock", "--db", str(tmp_path / "absent.db")],
         ["stock", "--db", db, "--seed-demo"],
-        ["stock", "--seed-demo"],
     ):
         assert main(argv) == 2, argv
         assert capsys.readouterr().err.count("\n") == 1
     assert snapshot(db) == before
 
 
-def test_default_ledger_is_seeded_with_the_demo(tmp_path: Path, monkeypatch, capsys) -> None:
-    """Without --db, the demo ledger under runs/ is created once and then reused."""
+def test_default_ledger_is_seeded_only_when_asked(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Without --db and no ledger yet: exit 2 pointing at --seed-demo, nothing invented.
+
+    ``stock --seed-demo`` then writes the demo history into the default ledger under
+    runs/, and later commands reuse it.
+    """
     monkeypatch.chdir(tmp_path)
-    first = run_json(capsys, "stock")
+    assert main(["stock"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--seed-demo" in err
+    assert not (tmp_path / "runs" / "ledger.db").exists()
+    first = run_json(capsys, "stock", "--seed-demo")
     assert (tmp_path / "runs" / "ledger.db").exists()
     assert first["balance"]["ok"] and first["balance"]["movements"] > 1000
     assert first["in_transit"] and first["open_reservations"] > 0

@@ -7,17 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from wms.catalog import UnknownSkuError, derived_catalog, synthetic_catalog
+from wms.catalog import derived_catalog, synthetic_catalog
 from wms.errors import InputError
 from wms.orders import (
-    BadDateError,
-    BadQuantityError,
+    Order,
+    OrderLine,
     OrderProfile,
     OversizeOrderError,
     Priority,
     Tote,
     generate_orders,
     read_orders_csv,
+    tote_loads,
 )
 
 CATALOG = synthetic_catalog(50, seed=1)
@@ -35,17 +36,17 @@ def test_own_format_groups_lines_by_order(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "order_id,sku,qty,due,priority\n"
-        "A,SKU00001,2,2026-01-05 16:00,same-day\n"
-        "A,SKU00002,1,2026-01-05 16:00,same-day\n"
-        "A,SKU00001,1,2026-01-05 16:00,same-day\n"
-        "B,SKU00003,1,2026-01-06,standard\n",
+        "A,SKU-0001,2,2026-01-05 16:00,same-day\n"
+        "A,SKU-0002,1,2026-01-05 16:00,same-day\n"
+        "A,SKU-0001,1,2026-01-05 16:00,same-day\n"
+        "B,SKU-0003,1,2026-01-06,standard\n",
     )
     book = read_orders_csv(path, CATALOG)
     assert [o.order_id for o in book.orders] == ["A", "B"]
     a = book.orders[0]
     assert a.priority is Priority.SAME_DAY
     assert a.due == datetime(2026, 1, 5, 16, 0)
-    assert {line.sku: line.qty for line in a.lines} == {"SKU00001": 3, "SKU00002": 1}
+    assert {line.sku: line.qty for line in a.lines} == {"SKU-0001": 3, "SKU-0002": 1}
     assert a.origin.endswith(":2")
 
 
@@ -80,45 +81,91 @@ def test_derived_catalogue_is_deterministic_per_stock_code() -> None:
 
 
 @pytest.mark.parametrize(
-    ("row", "error", "needle"),
+    ("row", "needle"),
     [
-        ("A,NOPE,1,2026-01-05,standard", UnknownSkuError, "unknown SKU 'NOPE'"),
-        ("A,SKU00001,-2,2026-01-05,standard", BadQuantityError, "must be positive"),
-        ("A,SKU00001,two,2026-01-05,standard", BadQuantityError, "not a number"),
-        ("A,SKU00001,1.5,2026-01-05,standard", BadQuantityError, "whole number"),
-        ("A,SKU00001,1,tomorrow,standard", BadDateError, "does not parse"),
-        ("A,SKU00001,1,2026-01-05,urgent", InputError, "unknown priority"),
+        ("A,NOPE,1,2026-01-05,standard", "unknown SKU 'NOPE'"),
+        ("A,SKU-0001,-2,2026-01-05,standard", "must be positive"),
+        ("A,SKU-0001,two,2026-01-05,standard", "not a number"),
+        ("A,SKU-0001,1.5,2026-01-05,standard", "whole number"),
+        ("A,SKU-0001,1,tomorrow,standard", "does not parse"),
+        ("A,SKU-0001,1,2026-01-05,urgent", "unknown priority"),
+        ("A,SKU-0001,1,2026-01-06,standard", "different due date"),
+        ("A,SKU-0001", "2 fields, the header has 5"),
     ],
 )
-def test_bad_rows_raise_typed_errors_naming_the_row(
-    tmp_path: Path, row: str, error: type, needle: str
+def test_a_bad_row_refuses_its_order_naming_file_and_row(
+    tmp_path: Path, row: str, needle: str
 ) -> None:
-    """Each kind of bad row raises its own exception type with file:row in the message."""
-    path = write(
-        tmp_path, "order_id,sku,qty,due,priority\nA,SKU00002,1,2026-01-05,standard\n" + row
-    )
-    with pytest.raises(error) as caught:
-        read_orders_csv(path, CATALOG)
-    assert f"{path}:3" in str(caught.value)
-    assert needle in str(caught.value)
-
-
-def test_uci_non_numeric_quantity_is_refused(tmp_path: Path) -> None:
-    """A UCI quantity that is not a number is an error, not a skip."""
-    path = write(tmp_path, UCI_HEADER + "536365,85123A,HEART,six,2010-12-01 08:26:00,2.55,1,UK\n")
-    with pytest.raises(BadQuantityError, match=r"orders\.csv:2"):
-        read_orders_csv(path, CATALOG)
-
-
-def test_order_bigger_than_a_tote_is_refused(tmp_path: Path) -> None:
-    """An order whose volume or weight exceeds the tote names its first row."""
+    """A bad row puts its order in the exceptions with file:row and reason; the rest is read."""
     path = write(
         tmp_path,
-        "order_id,sku,qty,due,priority\nA,SKU00001,1,2026-01-05,standard\n"
-        "B,SKU00001,500,2026-01-05,standard\n",
+        "order_id,sku,qty,due,priority\nA,SKU-0002,1,2026-01-05,standard\n"
+        + row
+        + "\nB,SKU-0003,1,2026-01-05,standard\n",
     )
-    with pytest.raises(OversizeOrderError, match=r"orders\.csv:3.*order B"):
-        read_orders_csv(path, CATALOG, Tote(volume_l=40, max_weight_kg=15))
+    book = read_orders_csv(path, CATALOG)
+    assert [o.order_id for o in book.orders] == ["B"]
+    assert [e.order_id for e in book.exceptions] == ["A"]
+    assert book.exceptions[0].reason.startswith(f"{path}:3: ")
+    assert needle in book.exceptions[0].reason
+    assert book.orders_in == 2
+
+
+def test_a_row_without_an_order_id_is_listed_alone(tmp_path: Path) -> None:
+    """A row with no order id to blame is a rejected row naming file:row; orders go on."""
+    path = write(
+        tmp_path,
+        "order_id,sku,qty,due,priority\n,SKU-0002,1,2026-01-05,standard\n"
+        "B,SKU-0003,1,2026-01-05,standard\n",
+    )
+    book = read_orders_csv(path, CATALOG)
+    assert [o.order_id for o in book.orders] == ["B"] and not book.exceptions
+    assert book.rejected_rows == (f"{path}:2: empty order_id",)
+
+
+def test_a_file_with_no_plannable_order_is_one_error(tmp_path: Path) -> None:
+    """Every order refused: one InputError naming the file and the first reason."""
+    path = write(tmp_path, "order_id,sku,qty,due,priority\nA,NOPE,1,2026-01-05,standard\n")
+    with pytest.raises(InputError, match=r"no order in the file can be planned.*unknown SKU"):
+        read_orders_csv(path, CATALOG)
+
+
+def test_uci_non_numeric_quantity_refuses_the_invoice(tmp_path: Path) -> None:
+    """A UCI quantity that is not a number refuses its invoice (not a silent skip)."""
+    path = write(
+        tmp_path,
+        UCI_HEADER
+        + "536365,85123A,HEART,six,2010-12-01 08:26:00,2.55,1,UK\n"
+        + "536366,71053,LANTERN,1,2010-12-01 08:28:00,3.39,1,UK\n",
+    )
+    book = read_orders_csv(path, CATALOG)
+    assert [o.order_id for o in book.orders] == ["536366"]
+    assert book.exceptions[0].order_id == "536365"
+    assert f"{path}:2: quantity 'six' is not a number" == book.exceptions[0].reason
+
+
+def test_order_bigger_than_a_tote_is_split_over_totes() -> None:
+    """An order too big for one tote becomes tote loads that hold every unit, none over the tote."""
+    tote = Tote(volume_l=40, max_weight_kg=15)
+    order = Order("B", (OrderLine("SKU-0001", 500), OrderLine("SKU-0002", 3)), datetime(2026, 1, 5))
+    loads = tote_loads(order, CATALOG, tote)
+    assert len(loads) > 1
+    assert all(load.split_from == "B" and load.customer_id == "B" for load in loads)
+    assert [load.order_id for load in loads] == [f"B/T{k}" for k in range(1, len(loads) + 1)]
+    for load in loads:
+        assert tote.holds(load.volume_l(CATALOG), load.weight_kg(CATALOG))
+    units: dict[str, int] = {}
+    for load in loads:
+        for line in load.lines:
+            units[line.sku] = units.get(line.sku, 0) + line.qty
+    assert units == {"SKU-0001": 500, "SKU-0002": 3}
+
+
+def test_a_unit_no_tote_holds_is_refused() -> None:
+    """A single unit larger than the tote cannot be split: OversizeOrderError naming the SKU."""
+    order = Order("C", (OrderLine("SKU-0001", 1),), datetime(2026, 1, 5), origin="f.csv:7")
+    with pytest.raises(OversizeOrderError, match=r"f\.csv:7: order C: one unit of SKU-0001"):
+        tote_loads(order, CATALOG, Tote(volume_l=0.001, max_weight_kg=15))
 
 
 def test_unknown_header_is_refused(tmp_path: Path) -> None:

@@ -81,18 +81,28 @@ def test_wave_release_cli_triggers_replenishment(tmp_path) -> None:
     assert sum(len(w["replenishment"]) for w in again["waves"]) > 0
 
 
-def test_refused_release_leaves_the_ledger_unchanged(tmp_path) -> None:
-    """A release naming SKUs the ledger does not know is refused whole: exit 2, no change."""
+def test_orders_the_ledger_cannot_cover_are_exceptions(tmp_path) -> None:
+    """Released into a stocked ledger: an order for a SKU it lacks is "no stock at release"."""
+    import json
+
     from tests.helpers import run_cli
 
     db = tmp_path / "ledger.db"
     assert run_cli("wave", "--count", "50", "--release", str(db)).returncode == 0
     with Ledger.open(str(db)) as ledger:
-        before = ledger.snapshot()
-    result = run_cli(
-        "wave", "--config", "configs/retail.toml", "--count", "50", "--release", str(db)
+        stocked = sorted(record.sku for record in ledger.skus())
+    unstocked = next(f"SKU-{i:04d}" for i in range(1, 401) if f"SKU-{i:04d}" not in stocked)
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,sku,qty,due,priority\n"
+        f"A,{stocked[0]},1,2026-01-05 16:00,standard\n"
+        f"B,{unstocked},1,2026-01-05 16:00,standard\n",
+        encoding="utf-8",
     )
-    assert result.returncode == 2
-    assert "not in the ledger" in result.stderr and "Traceback" not in result.stderr
-    with Ledger.open(str(db)) as ledger:
-        assert ledger.snapshot() == before
+    result = run_cli("wave", "--orders", str(orders), "--release", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["orders_planned"] == 1 and report["orders_in"] == 2
+    [exception] = report["exceptions"]
+    assert exception["order"] == "B" and "no stock at release" in exception["reason"]
+    assert report["release"]["balanced"]

@@ -1,9 +1,10 @@
 """Which ledger database a command uses.
 
 ``--db URL`` first, then ``[wms.ledger] url`` from the config, then the demo
-ledger under ``runs/``. A named database must already exist (a typo must not
-silently create an empty ledger); the default one is seeded with the demo on
-first use so ``warehouse stock`` shows something on a fresh checkout.
+ledger under ``runs/``. Every one must already exist: a typo must not
+silently create an empty ledger, and a missing default must not silently
+become seven months of invented history — the demo is written only when
+asked for (``warehouse stock --seed-demo``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from tqdm import tqdm
 
 from warehouse.config import load_config
+from wms.errors import InputError
 from wms.ledger import Ledger, parse_url
 from wms.ledger.config import ledger_url_from_section
 from wms.ledger.demo import seed_demo
@@ -34,22 +36,28 @@ def add_db(parser: argparse.ArgumentParser, config_help: str = "") -> None:
         "--db",
         metavar="URL",
         help="ledger database: sqlite:///path.db or a path (default: [wms.ledger] url in the "
-        f"config, else {DEFAULT_LEDGER_URL}, seeded with the demo when missing)",
+        f"config, else {DEFAULT_LEDGER_URL}; create it with warehouse stock --seed-demo)",
     )
 
 
-def open_cli_ledger(db: str | None, config: str | None = None) -> Ledger:
+def cli_ledger_url(db: str | None, config: str | None = None) -> str:
+    """The ledger a command means: ``--db``, else the config's, else the default."""
     if db is not None:
-        return Ledger.open(db, must_exist=True)
+        return db
     app = load_config(config)
     configured = ledger_url_from_section(app.section("wms"), f"{app.path}: wms")
-    if configured is not None:
-        return Ledger.open(configured, must_exist=True)
-    if parse_url(DEFAULT_LEDGER_URL).exists():
-        return Ledger.open(DEFAULT_LEDGER_URL)
-    ledger = seeded_demo(DEFAULT_LEDGER_URL, config)
-    print(f"warehouse: seeded the demo ledger at {DEFAULT_LEDGER_URL}", file=sys.stderr)
-    return ledger
+    return configured if configured is not None else DEFAULT_LEDGER_URL
+
+
+def open_cli_ledger(db: str | None, config: str | None = None) -> Ledger:
+    url = cli_ledger_url(db, config)
+    if db is None and url == DEFAULT_LEDGER_URL and not parse_url(url).exists():
+        raise InputError(
+            url,
+            "no ledger here yet: create the demo one with `warehouse stock --seed-demo`, "
+            "or name a ledger with --db",
+        )
+    return Ledger.open(url, must_exist=True)
 
 
 def seeded_demo(url: str, config: str | None, seed: int = 0) -> Ledger:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,12 +40,13 @@ class PlanningInputs:
     model: FloorModel
 
 
-def load_inputs(args: argparse.Namespace) -> PlanningInputs:
+def load_inputs(args: argparse.Namespace, sku_ids: Sequence[str] | None = None) -> PlanningInputs:
+    """Config, orders and floor; ``sku_ids`` (a ledger's SKUs) make the synthetic catalogue."""
     app = load_config(args.config)
     config = planning_config(app.section("wms"), app.path.parent, str(app.path))
     if args.count is not None:
         config = replace(config, profile=replace(config.profile, orders=args.count))
-    book = load_order_book(config, args.orders, args.seed)
+    book = load_order_book(config, args.orders, args.seed, sku_ids)
     return PlanningInputs(config, book, floor_model(app.floor))
 
 

@@ -51,11 +51,16 @@ class FloorPoint:
 
 
 class ZoneKind(enum.Enum):
+    """What a zone is for. ``fire_safe`` and ``cold`` are storage zones: goods of a storage
+    class (lithium batteries, flammables; temperature-controlled) may only be slotted there."""
+
     PICK = "pick"
     NO_GO = "no_go"
     CHARGING = "charging"
     SPEED_LIMIT = "speed_limit"
     HUMAN_ONLY = "human_only"
+    FIRE_SAFE = "fire_safe"
+    COLD = "cold"
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,19 +7,28 @@ from wms.orders.csv_import import (
     read_orders_csv,
 )
 from wms.orders.generator import OrderProfile, generate_orders
-from wms.orders.model import Order, OrderLine, OversizeOrderError, Priority, Tote, check_fits
+from wms.orders.model import (
+    Order,
+    OrderException,
+    OrderLine,
+    OversizeOrderError,
+    Priority,
+    Tote,
+    tote_loads,
+)
 
 __all__ = [
     "BadDateError",
     "BadQuantityError",
     "Order",
     "OrderBook",
+    "OrderException",
     "OrderLine",
     "OrderProfile",
     "OversizeOrderError",
     "Priority",
     "Tote",
-    "check_fits",
     "generate_orders",
     "read_orders_csv",
+    "tote_loads",
 ]

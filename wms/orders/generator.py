@@ -12,6 +12,10 @@ problem:
   or two lines, occasionally a dozen; quantities mostly 1.
 - **Arrival profile**: orders arrive over a day with a morning and an evening
   peak; each gets a priority and the carrier cut-off it must make.
+- **Bulk orders** (``bulk_share``, off by default): a share of orders from
+  business customers, each line ``BULK_FACTOR`` times larger — the orders
+  that need several totes. Drawn from a separate seeded stream, so turning
+  them on changes no other order.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ HOURLY_PROFILE = (
     1, 1, 1, 1, 1, 2, 3, 5, 7, 9, 10, 10, 9, 8, 8, 8, 8, 9, 10, 11, 11, 9, 6, 3,
 )  # fmt: skip
 PRIORITY_SHARE = {Priority.SAME_DAY: 0.2, Priority.NEXT_DAY: 0.3, Priority.STANDARD: 0.5}
+BULK_FACTOR = (8, 30)  # a bulk order's lines are this many times larger (uniform, inclusive)
 LEAD_TIME = {
     Priority.SAME_DAY: timedelta(hours=2),
     Priority.NEXT_DAY: timedelta(hours=24),
@@ -50,6 +55,7 @@ class OrderProfile:
     affinity: float = 0.5
     cutoff_hours: tuple[int, ...] = (11, 15, 19)
     start: datetime = datetime(2026, 1, 5)
+    bulk_share: float = 0.0
 
     def validate(self, source: str = "orders") -> None:
         if not 0 < self.orders <= 1_000_000:
@@ -66,6 +72,8 @@ class OrderProfile:
             raise InputError(f"{source}.affinity", "must be within 0..1")
         if not self.cutoff_hours or any(not 0 <= h <= 23 for h in self.cutoff_hours):
             raise InputError(f"{source}.cutoff_hours", "must be hours 0..23, at least one")
+        if not 0.0 <= self.bulk_share <= 1.0:
+            raise InputError(f"{source}.bulk_share", "must be within 0..1")
 
 
 def carrier_cutoff(arrival: datetime, lead: timedelta, cutoff_hours: tuple[int, ...]) -> datetime:
@@ -100,6 +108,7 @@ def generate_orders(catalog: Catalog, profile: OrderProfile, seed: int = 0) -> t
     p_stop = 1.0 / (1.0 + extra_mean)
     priorities = list(PRIORITY_SHARE)
     shares = np.asarray(list(PRIORITY_SHARE.values()))
+    bulk = np.random.default_rng([seed, 1])
     orders = []
     for i in range(profile.orders):
         n_lines = 1 + min(int(rng.geometric(p_stop)) - 1, profile.max_lines - 1)
@@ -119,6 +128,9 @@ def generate_orders(catalog: Catalog, profile: OrderProfile, seed: int = 0) -> t
                 pick = int(rng.choice(len(skus), p=probs))
             if pick not in chosen:
                 chosen[pick] = _quantity(rng)
+        if profile.bulk_share > 0 and bulk.random() < profile.bulk_share:
+            factor = int(bulk.integers(BULK_FACTOR[0], BULK_FACTOR[1] + 1))
+            chosen = {k: q * factor for k, q in chosen.items()}
         arrival = profile.start + timedelta(seconds=int(seconds[i]))
         priority = priorities[int(rng.choice(len(priorities), p=shares))]
         due = carrier_cutoff(arrival, LEAD_TIME[priority], profile.cutoff_hours)

@@ -1,7 +1,8 @@
 """Waves into batches: orders whose picks lie close together travel together.
 
-A batch is one trip: each order in its own tote, at most ``totes`` orders,
-total weight within the robot's payload. Batches are built by the *seed and
+A batch is one trip: each order in its own tote (an order split over
+several totes takes them all, `sizes`), at most ``totes`` totes, total
+weight within the robot's payload. Batches are built by the *seed and
 closest order* rule: the seed is the open order whose picks lie farthest from
 the stations (far orders are the expensive ones to leave alone), then the
 batch repeatedly takes the order whose picks are, on average, nearest (true
@@ -32,18 +33,21 @@ def seed_closest_batches(
     matrix: np.ndarray,
     station_distance: np.ndarray,
     capacity: BatchCapacity,
+    sizes: np.ndarray | None = None,
 ) -> list[list[int]]:
     """Partition orders ``0..n-1`` into batches; returns order indices per batch.
 
     ``pick_cells[i]`` are the distinct cell indices order ``i`` visits (into
     ``matrix``), ``station_distance[i]`` its farthest pick's distance from a
-    station, ``weights[i]`` its weight. Every batch respects ``capacity``
-    (an order heavier than the payload on its own still gets a batch alone;
-    callers refuse such orders earlier).
+    station, ``weights[i]`` its weight, ``sizes[i]`` the totes it fills
+    (default 1). Every batch respects ``capacity`` (an order larger than a
+    batch on its own still gets a batch alone; callers split such orders
+    earlier).
     """
     n = len(pick_cells)
     if n == 0:
         return []
+    sizes = np.ones(n, dtype=np.int64) if sizes is None else np.asarray(sizes, dtype=np.int64)
     flat = np.concatenate(pick_cells)
     owner = np.repeat(np.arange(n), [len(p) for p in pick_cells])
     counts = np.bincount(owner, minlength=n).astype(np.float64)
@@ -58,9 +62,11 @@ def seed_closest_batches(
         batch = [seed]
         open_[seed] = False
         load = float(weights[seed])
+        totes = int(sizes[seed])
         nearest = matrix[np.ix_(flat, pick_cells[seed])].min(axis=1).astype(np.float64)
-        while len(batch) < capacity.totes:
+        while totes < capacity.totes:
             fits = open_ & (weights + load <= capacity.max_weight_kg + 1e-9)
+            fits &= sizes + totes <= capacity.totes
             if not fits.any():
                 break
             score = np.bincount(owner, weights=nearest, minlength=n) / counts
@@ -69,6 +75,7 @@ def seed_closest_batches(
             batch.append(pick)
             open_[pick] = False
             load += float(weights[pick])
+            totes += int(sizes[pick])
             nearest = np.minimum(nearest, matrix[np.ix_(flat, pick_cells[pick])].min(axis=1))
         batches.append(batch)
     return batches
@@ -83,6 +90,7 @@ def improve_batches(
     capacity: BatchCapacity,
     neighbours: int = 3,
     rounds: int = 2,
+    sizes: np.ndarray | None = None,
 ) -> list[list[int]]:
     """Swap or move orders between nearby batches while it shortens their spanning trees.
 
@@ -96,6 +104,8 @@ def improve_batches(
     no time limits, so the result is deterministic.
     """
     batches = [list(b) for b in batches]
+    n = len(pick_cells)
+    sizes = np.ones(n, dtype=np.int64) if sizes is None else np.asarray(sizes, dtype=np.int64)
     if len(batches) < 2 or rounds <= 0 or neighbours <= 0:
         return batches
 
@@ -123,7 +133,15 @@ def improve_batches(
                 if b == a or seen.get(pair) == state:
                     continue  # unchanged since this pair was last tried
                 if _best_exchange(
-                    batches, a, b, pick_cells, weights, matrix, depot_distance, capacity, costs
+                    batches,
+                    a,
+                    b,
+                    pick_cells,
+                    (weights, sizes),
+                    matrix,
+                    depot_distance,
+                    capacity,
+                    costs,
                 ):
                     version[a] += 1
                     version[b] += 1
@@ -153,13 +171,17 @@ def _best_exchange(
     a: int,
     b: int,
     pick_cells: Sequence[np.ndarray],
-    weights: np.ndarray,
+    loads: tuple[np.ndarray, np.ndarray],
     matrix: np.ndarray,
     depot_distance: np.ndarray,
     capacity: BatchCapacity,
     costs: list[float],
 ) -> bool:
-    """Apply the best improving swap/move between batches ``a`` and ``b``; report success."""
+    """Apply the best improving swap/move between batches ``a`` and ``b``; report success.
+
+    ``loads`` are each order's weight and totes.
+    """
+    weights, sizes = loads
     first, second = batches[a], batches[b]
     if not first or not second:
         return False
@@ -182,6 +204,10 @@ def _best_exchange(
     wb = np.append(weights[second], 0.0)
     load_a = weights[first].sum() - wa[:, None] + wb[None, :]
     load_b = weights[second].sum() - wb[None, :] + wa[:, None]
+    ta = np.append(sizes[first], 0)
+    tb = np.append(sizes[second], 0)
+    totes_a = sizes[first].sum() - ta[:, None] + tb[None, :]
+    totes_b = sizes[second].sum() - tb[None, :] + ta[:, None]
     count_a = (
         len(first)
         - (np.arange(len(first) + 1) < len(first))[:, None]
@@ -195,8 +221,8 @@ def _best_exchange(
     ok = (
         (load_a <= capacity.max_weight_kg + 1e-9)
         & (load_b <= capacity.max_weight_kg + 1e-9)
-        & (count_a <= capacity.totes)
-        & (count_b <= capacity.totes)
+        & (totes_a <= capacity.totes)
+        & (totes_b <= capacity.totes)
         & (count_a >= 1)
         & (count_b >= 1)
     )

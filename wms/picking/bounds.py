@@ -5,7 +5,8 @@ travelling-salesman tour on a metric (shortest-path) distance matrix. Two
 proven bounds:
 
 - ``exact_tour_length`` — Held–Karp dynamic programming, the optimum itself,
-  for up to `EXACT_MAX_STOPS` stops (``2^n · n²`` work).
+  for up to `EXACT_MAX_STOPS` stops (``2^n · n²`` work); `exact_tour` also
+  gives the tour, which is how small batches are routed.
 - ``one_tree_bound`` — the Held–Karp 1-tree (Lagrangian) bound: the station
   joined by its two cheapest edges to a minimum spanning tree of the stops,
   with node penalties improved by subgradient ascent. Every tour is a 1-tree,
@@ -27,10 +28,19 @@ EXACT_MAX_STOPS = 12
 
 def exact_tour_length(dist: np.ndarray) -> int:
     """Shortest closed tour from node 0 through every other node (Held–Karp DP)."""
+    return exact_tour(dist)[0]
+
+
+def exact_tour(dist: np.ndarray) -> tuple[int, list[int]]:
+    """Length and visiting order (nodes ``1..n``) of the shortest closed tour from node 0.
+
+    Held–Karp dynamic programming over subsets, vectorised per subset size;
+    ``2^n · n²`` work, so at most `EXACT_MAX_STOPS` stops.
+    """
     size = dist.shape[0]
     n = size - 1
     if n <= 0:
-        return 0
+        return 0, []
     if n > EXACT_MAX_STOPS:
         raise ValueError(f"exact tour limited to {EXACT_MAX_STOPS} stops, got {n}")
     d = dist[1:, 1:].astype(np.float64)
@@ -38,6 +48,7 @@ def exact_tour_length(dist: np.ndarray) -> int:
     back = dist[1:, 0].astype(np.float64)
     full = 1 << n
     dp = np.full((full, n), np.inf)
+    parent = np.full((full, n), -1, dtype=np.int64)
     for j in range(n):
         dp[1 << j, j] = start[j]
     masks = np.arange(full)
@@ -47,8 +58,19 @@ def exact_tour_length(dist: np.ndarray) -> int:
         for j in range(n):
             sel = level_masks[(level_masks >> j) & 1 == 1]
             prev = sel ^ (1 << j)
-            dp[sel, j] = (dp[prev] + d[:, j][None, :]).min(axis=1)
-    return round(float((dp[full - 1] + back).min()))
+            through = dp[prev] + d[:, j][None, :]
+            parent[sel, j] = through.argmin(axis=1)
+            dp[sel, j] = through.min(axis=1)
+    closing = dp[full - 1] + back
+    last = int(closing.argmin())
+    order = []
+    mask = full - 1
+    while last >= 0:
+        order.append(last + 1)
+        previous = int(parent[mask, last])
+        mask ^= 1 << last
+        last = previous
+    return round(float(closing.min())), order[::-1]
 
 
 def _one_tree(cost: np.ndarray) -> tuple[float, np.ndarray]:

@@ -41,11 +41,14 @@ class RouteSearch:
         return params
 
 
-def solve_tour(dist: np.ndarray, search: RouteSearch) -> list[int]:
+def solve_tour(
+    dist: np.ndarray, search: RouteSearch, initial: list[int] | None = None
+) -> list[int]:
     """Visiting order of nodes ``1..n`` of ``dist`` (node 0 is the depot).
 
-    Returns the node sequence without the depot. Tiny cases are still solved
-    by the model so every route has come out of OR-Tools.
+    Returns the node sequence without the depot. With ``initial`` (a visiting
+    order of all nodes) the local search starts from it instead of the
+    Christofides construction, so the result is never longer than it.
     """
     size = int(dist.shape[0])
     if size <= 1:
@@ -56,7 +59,11 @@ def solve_tour(dist: np.ndarray, search: RouteSearch) -> list[int]:
     model = pywrapcp.RoutingModel(manager)
     transit = model.RegisterTransitMatrix(np.asarray(dist, dtype=np.int64).tolist())
     model.SetArcCostEvaluatorOfAllVehicles(transit)
-    solution = model.SolveWithParameters(search.parameters())
+    if initial is not None:
+        start = model.ReadAssignmentFromRoutes([list(initial)], True)
+        solution = model.SolveFromAssignmentWithParameters(start, search.parameters())
+    else:
+        solution = model.SolveWithParameters(search.parameters())
     if solution is None and search.time_limit_ms > 0:
         # A very short limit on a loaded machine can expire before the first
         # solution exists; plain descent has no limit and always finishes.

@@ -92,8 +92,13 @@ class ReplenishmentPlan:
 
 
 def demand_series(history: Mapping[date, int], today: date, days: int) -> list[int]:
-    """Daily picks for the ``days`` days ending today, zeros where nothing was picked."""
-    start = today - timedelta(days=days - 1)
+    """Daily picks for the ``days`` completed days before today, zeros where nothing was picked.
+
+    Today is left out: its picks so far are part of a day, and smoothing
+    them as a full day's demand would pull the forecast (and the trigger)
+    down every morning.
+    """
+    start = today - timedelta(days=days)
     return [history.get(start + timedelta(days=i), 0) for i in range(days)]
 
 
@@ -114,8 +119,15 @@ def plan_replenishment(
     ledger: Ledger,
     demand: Mapping[str, int],
     params: ReplenishmentParams | None = None,
+    storage: Mapping[str, frozenset[str]] | None = None,
 ) -> ReplenishmentPlan:
-    """Tasks that bring every forward face at or below its trigger back up to max."""
+    """Tasks that bring every forward face at or below its trigger back up to max.
+
+    ``storage`` (SKU → the location ids its storage class may occupy, see
+    `wms.slotting.storage`) keeps a lithium or cold SKU's top-ups inside its
+    zone: reserve stock elsewhere is never a source, and a face outside the
+    zone is never topped up.
+    """
     params = params or ReplenishmentParams()
     wave = check_demand(ledger, demand)
     slots_by_sku: dict[str, list[ForwardSlot]] = defaultdict(list)
@@ -127,7 +139,10 @@ def plan_replenishment(
     statuses: list[SlotStatus] = []
     shortfalls: dict[str, int] = {}
     for sku in sorted(slots_by_sku):
-        slots = slots_by_sku[sku]
+        inside = storage.get(sku) if storage is not None else None
+        slots = [s for s in slots_by_sku[sku] if inside is None or s.location_id in inside]
+        if not slots:
+            continue
         forecast = smooth(
             demand_series(ledger.daily_picks(sku), today, params.history_days), params.alpha
         )
@@ -136,7 +151,9 @@ def plan_replenishment(
             (
                 (row.available, row.location_id)
                 for row in ledger.stock(sku=sku)
-                if row.location_id in reserve and row.condition is Condition.NEW
+                if row.location_id in reserve
+                and row.condition is Condition.NEW
+                and (inside is None or row.location_id in inside)
             ),
             key=lambda item: (-item[0], item[1]),
         )
@@ -183,13 +200,14 @@ def on_wave_released(
     *,
     dispatch: bool = True,
     ref: str = "wave",
+    storage: Mapping[str, frozenset[str]] | None = None,
 ) -> ReplenishmentPlan:
     """The hook a wave release calls: plan, and (by default) put the top-ups in transit.
 
     ``demand`` is plain data: SKU id -> units the wave will pick from forward
     faces and that are not yet reserved in the ledger.
     """
-    plan = plan_replenishment(ledger, demand, params)
+    plan = plan_replenishment(ledger, demand, params, storage)
     if not dispatch or not plan.tasks:
         return plan
     dispatched = []

@@ -1,4 +1,5 @@
-"""Slotting: ABC/velocity, cube-per-order index, affinity, golden zone, re-slotting."""
+"""Slotting: ABC/velocity, cube-per-order index, affinity, golden zone, storage classes,
+re-slotting."""
 
 from wms.slotting.assign import (
     STRATEGIES,
@@ -13,6 +14,12 @@ from wms.slotting.assign import (
 )
 from wms.slotting.demand import Demand, demand_from_orders
 from wms.slotting.reslot import Move, read_slotting_csv, reslot_moves
+from wms.slotting.storage import (
+    StorageAreas,
+    StorageClassError,
+    allowed_location_ids,
+    storage_areas,
+)
 
 __all__ = [
     "STRATEGIES",
@@ -21,7 +28,10 @@ __all__ = [
     "Slotting",
     "SlottingError",
     "SlottingParams",
+    "StorageAreas",
+    "StorageClassError",
     "abc_classes",
+    "allowed_location_ids",
     "cube_per_order",
     "demand_from_orders",
     "expected_travel_per_line",
@@ -29,4 +39,5 @@ __all__ = [
     "read_slotting_csv",
     "reslot_moves",
     "slot",
+    "storage_areas",
 ]

@@ -28,6 +28,10 @@ Constraints: locations are *forward* (the ``forward_share`` of locations
 nearest the stations; shelving with a size and weight limit per slot) or
 *reserve* (the rest; pallet racking that takes anything). A SKU whose unit is
 larger than a forward slot or heavier than its limit may only go to reserve.
+A SKU with a storage class may only go to a zone of its kind, and general
+SKUs stay out of those zones (`wms.slotting.storage`); every strategy is
+applied within each such storage area, so the velocity assignment stays
+exact within each.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from scipy.optimize import linear_sum_assignment
 from wms.catalog import Catalog
 from wms.errors import InputError
 from wms.slotting.demand import Demand
+from wms.slotting.storage import StorageAreas, storage_areas
 from wms.travel import TravelModel
 
 STRATEGIES = ("velocity", "abc", "coi", "random")
@@ -147,9 +152,17 @@ def expected_travel_per_line(
     return float((demand.lines * trips).sum() / total)
 
 
-def random_expected_travel_per_line(travel: TravelModel) -> float:
-    """Exact expectation under uniformly random slotting: the mean location round trip."""
-    return float(travel.location_round_trip()[travel.reachable].mean())
+def random_expected_travel_per_line(travel: TravelModel, filled: np.ndarray | None = None) -> float:
+    """Exact expectation under uniformly random slotting: the mean location round trip.
+
+    Over every reachable location by default; over the location indices
+    ``filled`` (the ones a slotting uses) to measure placement alone: a
+    random permutation of the SKUs over the same locations.
+    """
+    trips = travel.location_round_trip()
+    if filled is not None:
+        return float(trips[np.asarray(filled, dtype=np.int64)].mean()) if len(filled) else 0.0
+    return float(trips[travel.reachable].mean())
 
 
 def location_distances(travel: TravelModel) -> np.ndarray:
@@ -181,28 +194,24 @@ def slot(
     if strategy not in STRATEGIES:
         raise InputError("strategy", f"unknown slotting strategy {strategy!r} ({STRATEGIES})")
     n = len(demand.skus)
-    usable = int(travel.reachable.sum())
-    if n > usable:
-        raise SlottingError(
-            travel.floor.name,
-            f"{n} SKUs but only {usable} reachable storage locations; use a bigger layout",
-        )
     forward = forward_mask(travel, params)
     fits = forward_fit(catalog, demand.skus, params)
-    reserve_slots = int((travel.reachable & ~forward).sum())
-    if int((~fits).sum()) > reserve_slots:
-        raise SlottingError(
-            travel.floor.name,
-            f"{int((~fits).sum())} SKUs only fit reserve slots but there are {reserve_slots}",
-        )
-    allowed = travel.reachable[None, :] & (fits[:, None] | ~forward[None, :])
+    areas = storage_areas(travel.floor, catalog, demand.skus)
+    _check_room(travel, areas, forward, fits)
+    allowed = travel.reachable[None, :] & (fits[:, None] | ~forward[None, :]) & areas.allowed()
     trips = travel.location_round_trip().astype(np.float64)
     rng = np.random.default_rng(seed)
     loc_dist = location_distances(travel)
     classes = abc_classes(demand.lines, params)
     coi = cube_per_order(demand, catalog)
     if strategy == "velocity":
-        sku_location = velocity_assignment(demand.lines, fits, forward, travel.reachable, trips)
+        sku_location = np.full(n, -1, dtype=np.int64)
+        for group in np.unique(areas.sku_group):
+            members = np.flatnonzero(areas.sku_group == group)
+            here = areas.location_group == group
+            sku_location[members] = velocity_assignment(
+                demand.lines[members], fits[members], forward & here, travel.reachable & here, trips
+            )
         for _ in range(params.affinity_passes):
             if not refine_affinity(sku_location, demand, trips, allowed, loc_dist):
                 break
@@ -228,6 +237,34 @@ def slot(
         coi=coi,
         forward=forward[sku_location],
     )
+
+
+def _check_room(
+    travel: TravelModel,
+    areas: StorageAreas,
+    forward: np.ndarray,
+    fits: np.ndarray,
+) -> None:
+    """Every storage area has a reachable location per SKU, and reserve for the bulky ones."""
+    for group in np.unique(areas.sku_group):
+        members = areas.sku_group == group
+        here = travel.reachable & (areas.location_group == group)
+        usable = int(here.sum())
+        name = areas.group_name(int(group))
+        count = int(members.sum())
+        if count > usable:
+            hint = "use a bigger layout" if group == 0 else "make the zone bigger"
+            raise SlottingError(
+                travel.floor.name,
+                f"{count} SKUs for {name} but only {usable} reachable storage locations; {hint}",
+            )
+        bulky = int((members & ~fits).sum())
+        reserve_slots = int((here & ~forward).sum())
+        if bulky > reserve_slots:
+            raise SlottingError(
+                travel.floor.name,
+                f"{bulky} SKUs for {name} only fit reserve slots but there are {reserve_slots}",
+            )
 
 
 def velocity_assignment(

@@ -44,11 +44,11 @@ def test_safety_stock_formula() -> None:
         safety_stock(-1.0, 1.0, 1.0)
 
 
-def test_demand_series_fills_missing_days() -> None:
-    """Days without picks are zeros, in date order, ending today."""
+def test_demand_series_is_completed_days_only() -> None:
+    """Days without picks are zeros, in date order, ending yesterday: today's partial day is out."""
     today = DEMO_END.date()
-    history = {today: 4, today - timedelta(days=2): 1}
-    assert demand_series(history, today, 4) == [0, 1, 0, 4]
+    history = {today: 4, today - timedelta(days=1): 3, today - timedelta(days=3): 1}
+    assert demand_series(history, today, 4) == [0, 1, 0, 3]
 
 
 def stocked(f1: int = 10, r1: int = 100, clock: ManualClock | None = None):
@@ -85,7 +85,7 @@ def test_forecast_raises_the_trigger_above_min() -> None:
     clock = ManualClock(DEMO_END - timedelta(days=30))
     ledger = stocked(f1=0, r1=2000, clock=clock)
     ledger.receive("A", "F1", 20)
-    for _ in range(28):
+    for _ in range(29):
         clock.advance(timedelta(days=1))
         ledger.pick("A", "R1", 12)
     params = ReplenishmentParams(lead_time_days=1.0)
@@ -164,3 +164,14 @@ def test_after_release_every_face_is_covered_or_short(f1, f2, r1, r2, reserved, 
         assert status.position >= status.trigger or status.sku in plan.shortfalls
     assert after.tasks == () or all(t.sku in plan.shortfalls for t in after.tasks)
     assert ledger.balance_check().ok
+
+
+def test_storage_area_bounds_top_up_sources() -> None:
+    """A SKU whose storage area holds only R2 is topped up from R2, never from R1 outside it."""
+    ledger = stocked(f1=2, r1=100)
+    ledger.receive("A", "R2", 5)
+    inside = {"A": frozenset({"F1", "R2"})}
+    plan = plan_replenishment(ledger, {"A": 1}, storage=inside)
+    assert [(t.from_location, t.qty) for t in plan.tasks] == [("R2", 5)]
+    assert plan.shortfalls["A"] == 19 - 5  # max 20, position 2 - 1
+    assert plan_replenishment(ledger, {"A": 1}, storage={"A": frozenset({"R2"})}).tasks == ()

@@ -111,7 +111,12 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def write_points_config(floor: Floor, map_path: Path, config_path: Path) -> None:
-    """A config naming the written map and its stations, chargers and docks."""
+    """A config naming the written map and its stations, chargers and docks.
+
+    Its synthetic catalogue is sized to the floor (`fitting_sku_count`), so
+    ``warehouse slot`` and ``wave`` run on it as they do on the default.
+    """
+    from wms.planning import fitting_sku_count
 
     def cells(kind: PointKind) -> str:
         return (
@@ -125,7 +130,8 @@ def write_points_config(floor: Floor, map_path: Path, config_path: Path) -> None
         f'[floor.map]\nfile = {toml_string(str(relative))}\nrack_terrain = "T"\n'
         f"stations = {cells(PointKind.STATION)}\n"
         f"chargers = {cells(PointKind.CHARGER)}\n"
-        f"docks = {cells(PointKind.DOCK)}\n",
+        f"docks = {cells(PointKind.DOCK)}\n\n"
+        f"[wms.orders]\nskus = {fitting_sku_count(floor)}\n",
         encoding="utf-8",
     )
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from warehouse.cli.common import add_json, emit, seed_int
-from warehouse.cli.ledger_db import add_db, open_cli_ledger, seeded_demo
+from warehouse.cli.ledger_db import add_db, cli_ledger_url, open_cli_ledger, seeded_demo
 from wms.ledger.report import describe_stock, stock_report
 
 
@@ -19,7 +19,8 @@ def register(subparsers: Any) -> None:
     stock.add_argument(
         "--seed-demo",
         action="store_true",
-        help="create the --db ledger and fill it with the seeded demo history first",
+        help="create the ledger (--db, else the default) and fill it with the seeded demo "
+        "history first: seven months of receipts, picks, replenishment and returns",
     )
     stock.add_argument("--seed", type=seed_int, default=0, help="seed for --seed-demo")
     add_json(stock)
@@ -29,18 +30,10 @@ def register(subparsers: Any) -> None:
 def run_stock(args: argparse.Namespace) -> int:
     """Exit 0 when the ledger balances, 1 when the balance check finds a difference."""
     if args.seed_demo:
-        if args.db is None:
-            raise_missing_db()
-        ledger = seeded_demo(args.db, args.config, args.seed)
+        ledger = seeded_demo(cli_ledger_url(args.db, args.config), args.config, args.seed)
     else:
         ledger = open_cli_ledger(args.db, args.config)
     with ledger:
         report = stock_report(ledger, args.sku)
     emit(report, args.json, describe_stock)
     return 0 if report["balance"]["ok"] else 1
-
-
-def raise_missing_db() -> None:
-    from wms.errors import InputError
-
-    raise InputError("--seed-demo", "needs --db URL naming the new ledger")

@@ -1,4 +1,11 @@
-"""``warehouse wave``: orders into waves, batches and OR-Tools pick routes, with baselines."""
+"""``warehouse wave``: orders into waves, batches and OR-Tools pick routes, with baselines.
+
+Every order given is either planned or in ``exceptions`` with its reason
+(``orders_planned + len(exceptions) == orders_in``). With ``--release`` into
+a ledger that already holds stock (the default demo ledger, say), the plan
+picks from the ledger's forward faces, and an order the ledger's stock
+cannot cover is an exception ("no stock at release") before planning.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +13,20 @@ import argparse
 from typing import Any
 
 from warehouse.cli.common import emit
+from warehouse.cli.ledger_db import cli_ledger_url
 from warehouse.cli.planning import add_planning_options, load_inputs, tqdm_progress
 from warehouse.config import load_config
 from wms.config import wms_config
-from wms.ledger import Ledger
-from wms.picking import Batch, route_path
-from wms.planning import as_cells, plan_book, slot_book
-from wms.release import release_plan
+from wms.ledger import Ledger, parse_url
+from wms.picking import Batch, WavePlan, route_path
+from wms.planning import SlottingOutcome, as_cells, plan_book, slot_book
+from wms.release import ledger_slotting, release_plan, stock_exceptions
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "wave", help="plan waves, batches and pick routes; compare with S-shape baselines"
+        "wave",
+        help="plan waves, batches and pick routes; compare with the standard routing baselines",
     )
     add_planning_options(parser)
     parser.add_argument(
@@ -26,8 +35,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--release",
         metavar="DB",
-        help="release the waves into the ledger at DB (sqlite:///path or a path): "
-        "replenishment is triggered and picks reserved; a new DB is stocked for the plan",
+        nargs="?",
+        const="",
+        help="release the waves into the ledger at DB (sqlite:///path or a path; without DB "
+        "the default ledger): replenishment is triggered and picks reserved; a new DB is "
+        "stocked for the plan, an existing one is planned against its forward faces and stock",
     )
     parser.set_defaults(handler=run_wave)
 
@@ -53,17 +65,48 @@ def release_into_ledger(url: str, inputs: Any, plan: Any, replenishment: Any) ->
     }
 
 
-def run_wave(args: argparse.Namespace) -> int:
-    inputs = load_inputs(args)
+def _release_url(args: argparse.Namespace) -> str | None:
+    if args.release is None:
+        return None
+    return args.release or cli_ledger_url(None, args.config)
+
+
+def _stocked_skus(url: str | None) -> list[str] | None:
+    """The SKUs of an existing, stocked ledger the plan is released into (None otherwise)."""
+    if url is None or not parse_url(url).exists():
+        return None
+    with Ledger.open(url, must_exist=True) as ledger:
+        return [record.sku for record in ledger.skus()] or None
+
+
+def plan_for_release(args: argparse.Namespace) -> tuple[Any, SlottingOutcome, WavePlan]:
+    """Inputs, slotting and plan; against the ledger's faces and stock when it has some."""
+    url = _release_url(args)
+    ledger_skus = _stocked_skus(url)
+    inputs = load_inputs(args, ledger_skus if not args.orders else None)
     outcome = slot_book(inputs.book, inputs.model, inputs.config.slotting, seed=args.seed)
+    orders = inputs.book.orders
+    exceptions = inputs.book.exceptions
+    if ledger_skus is not None:
+        assert url is not None
+        with Ledger.open(url, must_exist=True) as ledger:
+            outcome = ledger_slotting(ledger, outcome, inputs.model.travel)
+            orders, refused = stock_exceptions(ledger, orders)
+        exceptions = (*exceptions, *refused)
     plan = plan_book(
-        inputs.book.orders,
+        orders,
         inputs.book.catalog,
         outcome,
         inputs.model,
         inputs.config.picking,
         tqdm_progress(not args.json),
+        exceptions=exceptions,
     )
+    return inputs, outcome, plan
+
+
+def run_wave(args: argparse.Namespace) -> int:
+    inputs, outcome, plan = plan_for_release(args)
     tables = inputs.model.travel.tables
 
     def batch_dict(batch: Batch) -> dict[str, Any]:
@@ -71,9 +114,12 @@ def run_wave(args: argparse.Namespace) -> int:
             "batch_id": batch.batch_id,
             "orders": list(batch.orders),
             "station": batch.station,
+            "totes": list(batch.totes),
             "route": as_cells(batch.route),
             "travel": batch.travel,
             "sshape_travel": batch.sshape_travel,
+            "largest_gap_travel": batch.largest_gap_travel,
+            "combined_travel": batch.combined_travel,
             "lower_bound": batch.lower_bound,
             "weight_kg": batch.weight_kg,
             "volume_l": batch.volume_l,
@@ -82,6 +128,7 @@ def run_wave(args: argparse.Namespace) -> int:
                     "order": p.order_id,
                     "sku": p.sku,
                     "qty": p.qty,
+                    "tote": p.tote,
                     "location": p.location_id,
                     "cell": [*p.cell],
                 }
@@ -93,9 +140,14 @@ def run_wave(args: argparse.Namespace) -> int:
         return item
 
     single = plan.baseline_single_order_sshape_travel
+    best_batched = plan.baseline_batched_best_heuristic_travel
     result = {
         "floor": inputs.model.floor.name,
         "orders": inputs.book.summary(),
+        "orders_in": plan.orders_in,
+        "orders_planned": plan.orders,
+        "exceptions": [e.to_dict() for e in plan.exceptions],
+        "multi_tote_orders": list(plan.multi_tote_orders),
         "waves": [
             {
                 "wave_id": w.wave_id,
@@ -107,9 +159,20 @@ def run_wave(args: argparse.Namespace) -> int:
         ],
         "travel": plan.travel,
         "baseline_single_order_sshape_travel": single,
+        "baseline_single_order_best_heuristic_travel": (
+            plan.baseline_single_order_best_heuristic_travel
+        ),
+        "baseline_single_order_routed_travel": plan.baseline_single_order_routed_travel,
         "baseline_batched_sshape_travel": plan.baseline_batched_sshape_travel,
+        "baseline_batched_largest_gap_travel": plan.baseline_batched_largest_gap_travel,
+        "baseline_batched_combined_travel": plan.baseline_batched_combined_travel,
+        "baseline_batched_best_heuristic_travel": best_batched,
         "lower_bound": plan.lower_bound,
+        "lower_bound_covers": "routing the chosen batches",
         "ratio_to_single_order_sshape": round(plan.travel / single, 4) if single else None,
+        "ratio_to_batched_best_heuristic": (
+            round(plan.travel / best_batched, 4) if best_batched else None
+        ),
         "gap_to_lower_bound": (
             round(plan.travel / plan.lower_bound - 1.0, 4) if plan.lower_bound else 0.0
         ),
@@ -125,16 +188,29 @@ def run_wave(args: argparse.Namespace) -> int:
 
     def human(r: dict[str, Any]) -> str:
         lines = [
-            f"{r['orders']['orders']} orders ({r['orders']['lines']} lines, "
-            f"{r['orders']['format']}) -> {len(r['waves'])} waves, {r['batch_count']} batches",
-            f"  travel               {r['travel']:>9} cells (OR-Tools routes on our batches)",
-            f"  batched S-shape      {r['baseline_batched_sshape_travel']:>9} cells",
-            f"  single-order S-shape {r['baseline_single_order_sshape_travel']:>9} cells "
-            f"(ratio {r['ratio_to_single_order_sshape']})",
-            f"  lower bound          {r['lower_bound']:>9} cells "
-            f"(gap {100 * r['gap_to_lower_bound']:.2f}%)",
+            f"{r['orders_in']} orders in: {r['orders_planned']} planned "
+            f"({len(r['multi_tote_orders'])} over several totes), "
+            f"{len(r['exceptions'])} exceptions; {r['orders']['format']} -> "
+            f"{len(r['waves'])} waves, {r['batch_count']} batches",
+            f"  travel                   {r['travel']:>9} cells "
+            "(our batches; routes exact up to 12 stops, OR-Tools above)",
+            f"  batched, best heuristic  {r['baseline_batched_best_heuristic_travel']:>9} cells "
+            f"(ratio {r['ratio_to_batched_best_heuristic']}; S-shape "
+            f"{r['baseline_batched_sshape_travel']}, largest gap "
+            f"{r['baseline_batched_largest_gap_travel']}, combined "
+            f"{r['baseline_batched_combined_travel']})",
+            f"  single-order S-shape     {r['baseline_single_order_sshape_travel']:>9} cells "
+            f"(ratio {r['ratio_to_single_order_sshape']}; best heuristic "
+            f"{r['baseline_single_order_best_heuristic_travel']}, routed like ours "
+            f"{r['baseline_single_order_routed_travel']})",
+            f"  {100 * r['gap_to_lower_bound']:.2f} % above a lower bound on routing the chosen "
+            f"batches ({r['lower_bound']} cells)",
             f"  planned in {r['seconds']['plan']:.2f} s",
         ]
+        for e in r["exceptions"][:10]:
+            lines.append(f"  exception {e['order']}: {e['reason']}")
+        if len(r["exceptions"]) > 10:
+            lines.append(f"  ... {len(r['exceptions']) - 10} more exceptions (--json for all)")
         for w in r["waves"][:10]:
             lines.append(
                 f"  {w['wave_id']} due {w['due']} {w['priority']:<9} {len(w['batches'])} batches"
@@ -145,10 +221,11 @@ def run_wave(args: argparse.Namespace) -> int:
             lines.append(f"  note: {r['orders']['catalog_note']}")
         return "\n".join(lines)
 
-    if args.release:
+    url = _release_url(args)
+    if url is not None:
         app = load_config(args.config)
         wms = wms_config(app.section("wms"), app.path.parent, str(app.path))
-        result["release"] = release_into_ledger(args.release, inputs, plan, wms.replenishment)
+        result["release"] = release_into_ledger(url, inputs, plan, wms.replenishment)
 
     def human_with_release(r: dict[str, Any]) -> str:
         text = human(r)
