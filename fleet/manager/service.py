@@ -82,6 +82,9 @@ class ManagerService(BusListener):
         self._inbox_lock = threading.Lock()
         self._arrivals = 0
         self._states_seen: dict[str, int] = {}
+        self._awaited: dict[str, int] = {}
+        """Lockstep: states still missing for `wait_states`, and the event it waits on."""
+        self._awaited_done = threading.Event()
         bus.listener = self
 
     # --- BusListener (bus thread): only enqueue ------------------------------------------
@@ -90,7 +93,11 @@ class ManagerService(BusListener):
         if isinstance(message, State):
             self._enqueue(robot, RobotStateReport(robot, message))
             with self._inbox_lock:
-                self._states_seen[robot] = self._states_seen.get(robot, 0) + 1
+                seen = self._states_seen[robot] = self._states_seen.get(robot, 0) + 1
+                if self._awaited.get(robot, seen + 1) <= seen:
+                    del self._awaited[robot]
+                    if not self._awaited:
+                        self._awaited_done.set()
         elif isinstance(message, Factsheet):
             self._enqueue(robot, RobotFactsheet(robot, message))
 
@@ -109,6 +116,21 @@ class ManagerService(BusListener):
         """State messages the bus has handed over, per robot (the lockstep barrier)."""
         with self._inbox_lock:
             return dict(self._states_seen)
+
+    def wait_states(self, expected: dict[str, int], timeout_s: float) -> bool:
+        """Lockstep: block until the bus has handed over ``expected[robot]`` states of each
+        robot in all; False at the deadline. The bus thread wakes the caller once, when
+        the last one arrives (no polling that would compete with it for the GIL)."""
+        with self._inbox_lock:
+            missing = {r: n for r, n in expected.items() if self._states_seen.get(r, 0) < n}
+            if not missing:
+                return True
+            self._awaited = missing
+            self._awaited_done.clear()
+        done = self._awaited_done.wait(timeout_s)
+        with self._inbox_lock:
+            self._awaited = {}
+        return done
 
     def step(self, now_s: float, timeout_s: float = 30.0) -> dict[str, int]:
         """Lockstep: handle every waiting event in robot order, run one cycle at ``now_s``;
