@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from sim.controller import SimRobotParams
-from sim.runner import SimRobotSpec, SimRunner
+from sim.runner import Observation, SimRobotSpec, SimRunner
 from sim.safety import Violation
 from wms.errors import WarehouseError
 from wms.layout import Cell, Floor
@@ -42,42 +42,24 @@ class RobotView:
     alive: bool
 
 
-_Fields = tuple[Any, ...]
-"""A `RobotView`'s fields as a plain tuple: what crosses the pipe (cheap to pickle)."""
-
-
 class _Changes:
-    """The child's side of the pipe: each answer carries only what changed since the last."""
+    """The child's side of the pipe: each answer carries only the robots that changed."""
 
     def __init__(self, runner: SimRunner) -> None:
         self.runner = runner
-        self._sent: tuple[dict[str, int], dict[str, int], dict[str, _Fields]] = ({}, {}, {})
+        self._sent: dict[str, Observation] = {}
 
-    def take(self) -> tuple[dict[str, int], dict[str, int], dict[str, _Fields]]:
-        runner = self.runner
-        views = {}
-        for rid in runner.robot_ids:
-            robot = runner.robot(rid)
-            views[rid] = (
-                robot.cell,
-                robot.battery_pct,
-                robot.charging,
-                robot.broken,
-                runner.is_alive(rid),
-            )
-        now = (runner.states_sent(), runner.received(), views)
-        delta = tuple(
-            {k: v for k, v in new.items() if old.get(k) != v}
-            for new, old in zip(now, self._sent, strict=True)
-        )
+    def take(self) -> dict[str, Observation]:
+        now = self.runner.observations()
+        old = self._sent
         self._sent = now
-        return delta  # type: ignore[return-value]
+        return {rid: seen for rid, seen in now.items() if old.get(rid) != seen}
 
 
 def _serve(conn: Connection, args: dict[str, Any]) -> None:
     runner = SimRunner(**args).connect()
     changes = _Changes(runner)
-    conn.send(("ready", *changes.take()))
+    conn.send(("ready", changes.take()))
     while True:
         kind, *rest = conn.recv()
         if kind == "step":
@@ -86,7 +68,7 @@ def _serve(conn: Connection, args: dict[str, Any]) -> None:
                 conn.send(("stalled", f"robots did not receive {expected} in time"))
                 continue
             now = runner.step()
-            conn.send((now, *changes.take()))
+            conn.send((now, changes.take()))
         elif kind == "call":
             name, call_args = rest
             getattr(runner, name)(*call_args)
@@ -146,15 +128,14 @@ class ProcessRunner:
         )
         self._process.start()
         self._conn = parent
-        self._update(self._ask_reply()[1:])
+        self._update(self._ask_reply()[1])
         return self
 
-    def _update(self, changes: tuple[Any, ...]) -> None:
-        states, received, views = changes
-        self._states.update(states)
-        self._received.update(received)
-        for rid, fields in views.items():
-            self._views[rid] = RobotView(*fields)
+    def _update(self, changes: dict[str, Observation]) -> None:
+        for rid, (states, received, *view) in changes.items():
+            self._states[rid] = states
+            self._received[rid] = received
+            self._views[rid] = RobotView(*view)
 
     def _ask(self, *message: Any) -> Any:
         assert self._conn is not None, "connect() first"
@@ -181,8 +162,8 @@ class ProcessRunner:
         answer = self._ask("step", expected, self._await_timeout_s)
         if answer[0] == "stalled":
             raise WorldProcessError("sim world", answer[1])
-        self.now_s = answer[0]
-        self._update(answer[1:])
+        self.now_s, changes = answer
+        self._update(changes)
         return self.now_s
 
     def states_sent(self) -> dict[str, int]:
