@@ -85,6 +85,11 @@ class ManagerService(BusListener):
         self._awaited: dict[str, int] = {}
         """Lockstep: states still missing for `wait_states`, and the event it waits on."""
         self._awaited_done = threading.Event()
+        self._core_lock = threading.RLock()
+        """Held while the core runs: by the cycle thread for each item it handles and, in
+        lockstep, by the caller of `call` / `step`, which runs the work on its own thread
+        (two thread hand-offs fewer per tick; each costs a scheduling delay on a busy
+        machine)."""
         bus.listener = self
 
     # --- BusListener (bus thread): only enqueue ------------------------------------------
@@ -205,6 +210,10 @@ class ManagerService(BusListener):
                     self._guarded(self.publish_snapshot)
 
     def _handle(self, item: tuple[Event | Callable[[], Any], Future[Any] | None]) -> None:
+        with self._core_lock:
+            self._handle_locked(item)
+
+    def _handle_locked(self, item: tuple[Event | Callable[[], Any], Future[Any] | None]) -> None:
         work, future = item
         if callable(work):
             try:
@@ -231,8 +240,18 @@ class ManagerService(BusListener):
     def call(self, fn: Callable[[FleetCore], Any], timeout_s: float = 5.0) -> Any:
         """Run ``fn(core)`` on the cycle thread and return its result (operator commands).
 
-        Commands the call causes are carried out before the result is returned.
+        Commands the call causes are carried out before the result is returned. In
+        lockstep the caller's thread runs it, holding the core while it does.
         """
+        if self.lockstep:
+            if not self._core_lock.acquire(timeout=timeout_s):
+                raise TimeoutError(f"the fleet core was busy for {timeout_s} s")
+            try:
+                result = fn(self.core)
+                self._execute(self.core._flush())
+                return result
+            finally:
+                self._core_lock.release()
         future: Future[Any] = Future()
 
         def work() -> Any:
