@@ -85,6 +85,8 @@ def measure(
 def section(rows: list[dict], loads: list[str], args: argparse.Namespace) -> str:
     base = args.baseline
     command = "`.venv/bin/python bench/sim.py --write" + (f" --baseline {base}" if base else "")
+    if args.sizes != ",".join(map(str, SIZES)):
+        command += f" --sizes {args.sizes}"
     command += f" --repeats {args.repeats}`" if args.repeats != 3 else "`"
     head = "| robots | speed-up, median | min | max |"
     rule = "|---|---|---|---|"
