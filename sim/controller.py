@@ -208,7 +208,8 @@ class SimRobot:
 
     @property
     def broken(self) -> bool:
-        return any(e.error_type == BREAKDOWN for e in self.hardware_errors)
+        errors = self.hardware_errors  # asked several times per robot per step; mostly ()
+        return bool(errors) and any(e.error_type == BREAKDOWN for e in errors)
 
     @property
     def suspended(self) -> bool:

@@ -2,10 +2,13 @@
 
 The parent keeps the lockstep barrier: `step` advances the world one tick in
 the child (robots apply their orders, drive, send their states over the real
-bus) and returns what the parent needs to record; `await_messages` waits in the
-child until each robot has the commands the fleet sent. Faults are forwarded.
-The child talks to the fleet only over ZeroMQ, exactly as in one process; the
-pipe carries the clock and the observations, never protocol messages.
+bus) and returns what the parent needs to record; `await_messages` names, per
+robot, how many commands the fleet sent, and the child takes them all off the
+sockets and applies them before it advances (at the start of the next `step`,
+in the same round trip, so a tick costs the two processes one exchange). Faults
+are forwarded. The child talks to the fleet only over ZeroMQ, exactly as in one
+process; the pipe carries the clock and the observations, never protocol
+messages, and only what changed since the last answer.
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from sim.controller import SimRobotParams
-from sim.runner import SimRobotSpec, SimRunner
+from sim.runner import Observation, SimRobotSpec, SimRunner
 from sim.safety import Violation
 from wms.errors import WarehouseError
 from wms.layout import Cell, Floor
 
 
 class WorldProcessError(WarehouseError):
-    """The child process running the simulated robots is gone."""
+    """The child process running the simulated robots is gone, or its barrier did not close."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,27 +42,33 @@ class RobotView:
     alive: bool
 
 
-def _views(runner: SimRunner) -> dict[str, RobotView]:
-    out = {}
-    for rid in runner.robot_ids:
-        robot = runner.robot(rid)
-        out[rid] = RobotView(
-            robot.cell, robot.battery_pct, robot.charging, robot.broken, runner.is_alive(rid)
-        )
-    return out
+class _Changes:
+    """The child's side of the pipe: each answer carries only the robots that changed."""
+
+    def __init__(self, runner: SimRunner) -> None:
+        self.runner = runner
+        self._sent: dict[str, Observation] = {}
+
+    def take(self) -> dict[str, Observation]:
+        now = self.runner.observations()
+        old = self._sent
+        self._sent = now
+        return {rid: seen for rid, seen in now.items() if old.get(rid) != seen}
 
 
 def _serve(conn: Connection, args: dict[str, Any]) -> None:
     runner = SimRunner(**args).connect()
-    conn.send(("ready", runner.states_sent(), runner.received(), _views(runner)))
+    changes = _Changes(runner)
+    conn.send(("ready", changes.take()))
     while True:
         kind, *rest = conn.recv()
         if kind == "step":
-            now = runner.step()
-            conn.send((now, runner.states_sent(), runner.received(), _views(runner)))
-        elif kind == "await":
             expected, timeout_s = rest
-            conn.send(runner.await_messages(expected, timeout_s))
+            if expected and not runner.await_messages(expected, timeout_s):
+                conn.send(("stalled", f"robots did not receive {expected} in time"))
+                continue
+            now = runner.step()
+            conn.send((now, changes.take()))
         elif kind == "call":
             name, call_args = rest
             getattr(runner, name)(*call_args)
@@ -105,6 +114,9 @@ class ProcessRunner:
         self._states: dict[str, int] = {}
         self._received: dict[str, int] = {}
         self._views: dict[str, RobotView] = {}
+        self._expected: dict[str, int] = {}
+        """Commands each robot must have taken off its socket before the next step."""
+        self._await_timeout_s = 10.0
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
 
@@ -116,8 +128,14 @@ class ProcessRunner:
         )
         self._process.start()
         self._conn = parent
-        _, self._states, self._received, self._views = self._ask_reply()
+        self._update(self._ask_reply()[1])
         return self
+
+    def _update(self, changes: dict[str, Observation]) -> None:
+        for rid, (states, received, *view) in changes.items():
+            self._states[rid] = states
+            self._received[rid] = received
+            self._views[rid] = RobotView(*view)
 
     def _ask(self, *message: Any) -> Any:
         assert self._conn is not None, "connect() first"
@@ -139,7 +157,13 @@ class ProcessRunner:
         return self._conn.recv()
 
     def step(self) -> float:
-        self.now_s, self._states, self._received, self._views = self._ask("step")
+        """Apply the commands `await_messages` named, then advance one tick (one exchange)."""
+        expected, self._expected = self._expected, {}
+        answer = self._ask("step", expected, self._await_timeout_s)
+        if answer[0] == "stalled":
+            raise WorldProcessError("sim world", answer[1])
+        self.now_s, changes = answer
+        self._update(changes)
         return self.now_s
 
     def states_sent(self) -> dict[str, int]:
@@ -149,7 +173,18 @@ class ProcessRunner:
         return dict(self._received)
 
     def await_messages(self, expected: Mapping[str, int], timeout_s: float = 10.0) -> bool:
-        return bool(self._ask("await", dict(expected), timeout_s))
+        """Name the commands the robots must have before they move again.
+
+        The child takes them off the sockets at the start of the next `step` (nothing
+        the parent can observe happens in between: views change only in a step, and
+        fault calls take effect at a step's start, after these messages); a barrier
+        that does not close within ``timeout_s`` makes that `step` raise
+        `WorldProcessError`. So this returns True at once.
+        """
+        for rid, count in expected.items():
+            self._expected[rid] = max(count, self._expected.get(rid, 0))
+        self._await_timeout_s = timeout_s
+        return True
 
     def robot(self, robot_id: str) -> RobotView:
         return self._views[robot_id]

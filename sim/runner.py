@@ -46,6 +46,10 @@ log = logging.getLogger("sim.runner")
 
 DEFAULT_MANUFACTURER = "sim"
 
+Observation = tuple[int, int, Cell, float, bool, bool, bool]
+"""One robot after a step: states sent, downstream messages received, true cell,
+battery %, charging, broken, alive (`SimRunner.is_alive`)."""
+
 
 @dataclass(frozen=True)
 class SimRobotSpec:
@@ -325,6 +329,24 @@ class SimRunner:
 
     def received(self) -> dict[str, int]:
         return {robot_id: seat.received for robot_id, seat in self._seats.items()}
+
+    def observations(self) -> dict[str, Observation]:
+        """Every robot's counters and visible condition in one pass (what a process
+        boundary carries after each step; see `Observation`)."""
+        now = self.now_s
+        out = {}
+        for rid, seat in self._seats.items():
+            robot = seat.robot
+            out[rid] = (
+                seat.states,
+                seat.received,
+                robot.cell,
+                robot.battery_pct,
+                robot.charging,
+                robot.broken,
+                seat.alive and now >= seat.deaf_until_s,
+            )
+        return out
 
     def await_messages(self, expected: Mapping[str, int], timeout_s: float = 10.0) -> bool:
         """Take downstream messages off the sockets until each robot has received at least

@@ -47,8 +47,10 @@ class LockstepStalled(WarehouseError):
 class LockstepSettings:
     tick_s: float = 1.0
     barrier_timeout_s: float = 60.0
-    liveness_ticks: int = 5
-    """A robot silent for this many ticks is CONNECTIONBROKEN."""
+    liveness_ticks: int = 6
+    """A robot silent for this many ticks is CONNECTIONBROKEN (it sends a heartbeat state
+    every ``liveness_ticks - 2`` ticks: one tick for the bus clock's lag behind a state
+    sent during a step, one of margin)."""
     pub: bool = False
     """Open a PUB socket (a viewer may attach)."""
     world_process: bool = True
@@ -104,9 +106,10 @@ class LockstepFloor:
             step_s=self.settings.tick_s,
             charger_cells=frozenset(p.cell for p in self.floor.chargers),
             epoch_s=EPOCH_S,
-            # A state when something changed, else a heartbeat every other tick (liveness
-            # allows `liveness_ticks`); never on wall time, so the count is deterministic.
-            state_interval_s=2 * self.settings.tick_s,
+            # A state when something changed, else a heartbeat as seldom as liveness allows
+            # (most of a tick's states were heartbeats of robots standing still); never on
+            # wall time, so the count is deterministic.
+            state_interval_s=max(1, self.settings.liveness_ticks - 2) * self.settings.tick_s,
             heartbeat_s=math.inf,
         )
         if self.settings.world_process:
@@ -157,15 +160,10 @@ class LockstepFloor:
 
     def _await_states(self) -> None:
         assert self.runner is not None
-        sent = self.runner.states_sent()
-        deadline = time.monotonic() + self.settings.barrier_timeout_s
-        while True:
+        sent = {rid: n for rid, n in self.runner.states_sent().items() if self._alive(rid)}
+        if not self.service.wait_states(sent, self.settings.barrier_timeout_s):
             seen = self.service.states_seen()
-            if all(seen.get(rid, 0) >= n for rid, n in sent.items() if self._alive(rid)):
-                return
-            if time.monotonic() > deadline:
-                raise LockstepStalled("lockstep", f"states sent {sent}, the fleet saw {seen}")
-            time.sleep(0.0005)
+            raise LockstepStalled("lockstep", f"states sent {sent}, the fleet saw {seen}")
 
     def _alive(self, robot_id: str) -> bool:
         assert self.runner is not None

@@ -89,6 +89,14 @@ class ManagerService(BusListener):
         self._inbox_lock = threading.Lock()
         self._arrivals = 0
         self._states_seen: dict[str, int] = {}
+        self._awaited: dict[str, int] = {}
+        """Lockstep: states still missing for `wait_states`, and the event it waits on."""
+        self._awaited_done = threading.Event()
+        self._core_lock = threading.RLock()
+        """Held while the core runs: by the cycle thread for each item it handles and, in
+        lockstep, by the caller of `call` / `step`, which runs the work on its own thread
+        (two thread hand-offs fewer per tick; each costs a scheduling delay on a busy
+        machine)."""
         bus.listener = self
 
     # --- BusListener (bus thread): only enqueue ------------------------------------------
@@ -97,7 +105,11 @@ class ManagerService(BusListener):
         if isinstance(message, State):
             self._enqueue(robot, RobotStateReport(robot, message))
             with self._inbox_lock:
-                self._states_seen[robot] = self._states_seen.get(robot, 0) + 1
+                seen = self._states_seen[robot] = self._states_seen.get(robot, 0) + 1
+                if self._awaited.get(robot, seen + 1) <= seen:
+                    del self._awaited[robot]
+                    if not self._awaited:
+                        self._awaited_done.set()
         elif isinstance(message, Factsheet):
             self._enqueue(robot, RobotFactsheet(robot, message))
 
@@ -116,6 +128,21 @@ class ManagerService(BusListener):
         """State messages the bus has handed over, per robot (the lockstep barrier)."""
         with self._inbox_lock:
             return dict(self._states_seen)
+
+    def wait_states(self, expected: dict[str, int], timeout_s: float) -> bool:
+        """Lockstep: block until the bus has handed over ``expected[robot]`` states of each
+        robot in all; False at the deadline. The bus thread wakes the caller once, when
+        the last one arrives (no polling that would compete with it for the GIL)."""
+        with self._inbox_lock:
+            missing = {r: n for r, n in expected.items() if self._states_seen.get(r, 0) < n}
+            if not missing:
+                return True
+            self._awaited = missing
+            self._awaited_done.clear()
+        done = self._awaited_done.wait(timeout_s)
+        with self._inbox_lock:
+            self._awaited = {}
+        return done
 
     def step(self, now_s: float, timeout_s: float = 30.0) -> dict[str, int]:
         """Lockstep: handle every waiting event in robot order, run one cycle at ``now_s``;
@@ -210,6 +237,10 @@ class ManagerService(BusListener):
                     self._guarded(self.publish_snapshot)
 
     def _handle(self, item: tuple[Event | Callable[[], Any], Future[Any] | None]) -> None:
+        with self._core_lock:
+            self._handle_locked(item)
+
+    def _handle_locked(self, item: tuple[Event | Callable[[], Any], Future[Any] | None]) -> None:
         work, future = item
         if callable(work):
             try:
@@ -236,8 +267,18 @@ class ManagerService(BusListener):
     def call(self, fn: Callable[[FleetCore], Any], timeout_s: float = 5.0) -> Any:
         """Run ``fn(core)`` on the cycle thread and return its result (operator commands).
 
-        Commands the call causes are carried out before the result is returned.
+        Commands the call causes are carried out before the result is returned. In
+        lockstep the caller's thread runs it, holding the core while it does.
         """
+        if self.lockstep:
+            if not self._core_lock.acquire(timeout=timeout_s):
+                raise TimeoutError(f"the fleet core was busy for {timeout_s} s")
+            try:
+                result = fn(self.core)
+                self._execute(self.core._flush())
+                return result
+            finally:
+                self._core_lock.release()
         future: Future[Any] = Future()
 
         def work() -> Any:

@@ -31,6 +31,7 @@ import dataclasses
 import enum
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from fleet.protocol.actions import IMMEDIATE_ACTIONS, INSTANT_ACTIONS, TERMINAL, can_transition
 from fleet.protocol.messages import (
@@ -87,13 +88,14 @@ class OrderProgress:
     paused: bool = False
     errors: tuple[Error, ...] = ()
 
-    @property
+    @cached_property
     def node_states(self) -> tuple[NodeState, ...]:
+        """Built once per progress (it is immutable): every state a robot sends carries it."""
         return tuple(
             NodeState(n.node_id, n.sequence_id, n.released, n.node_position) for n in self.nodes
         )
 
-    @property
+    @cached_property
     def edge_states(self) -> tuple[EdgeState, ...]:
         return tuple(EdgeState(e.edge_id, e.sequence_id, e.released) for e in self.edges)
 

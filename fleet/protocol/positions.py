@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from functools import lru_cache
 
 from fleet.protocol.messages import Action, Edge, Node, NodePosition
 from wms.layout import Cell, Floor
-from wms.layout.grid import xy_to_cell
+from wms.layout.grid import cell_centre_xy, xy_to_cell
 
 CELL_DEVIATION = 0.5
 """Allowed deviation as a fraction of the cell size: anywhere inside the cell is on the node."""
@@ -24,6 +25,8 @@ def cell_node_id(cell: Cell) -> str:
 
 
 def node_position(floor: Floor, cell: Cell, theta: float | None = None) -> NodePosition:
+    if theta is None:  # the usual case: one shared (immutable) position per cell
+        return _cell_position(floor.name, floor.shape, floor.cell_size_m, cell)
     x, y = floor.cell_xy(cell)
     return NodePosition(
         x=x,
@@ -32,6 +35,18 @@ def node_position(floor: Floor, cell: Cell, theta: float | None = None) -> NodeP
         theta=theta,
         allowed_deviation_xy=CELL_DEVIATION * floor.cell_size_m,
     )
+
+
+@lru_cache(maxsize=1 << 16)
+def _cell_position(
+    map_id: str, shape: tuple[int, int], cell_size_m: float, cell: Cell
+) -> NodePosition:
+    """A cell's node position, from everything it depends on (the manager builds one per
+    node of every order it sends). Plain ints and floats whatever the cell's int type,
+    so a cached value always packs."""
+    x, y = cell_centre_xy(shape, (int(cell[0]), int(cell[1])), cell_size_m)
+    deviation = CELL_DEVIATION * cell_size_m
+    return NodePosition(x=float(x), y=float(y), map_id=map_id, allowed_deviation_xy=deviation)
 
 
 def cell_of(floor: Floor, x: float, y: float) -> Cell:

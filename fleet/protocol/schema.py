@@ -70,15 +70,30 @@ class _Field:
     decode: Decoder
     encode: Encoder
     default: Any
+    exact: type | None = None
+    """The one class a wire value of this field has when no conversion or bound applies
+    (plain ``str``/``int``/``bool``/``float``): such a value is taken as it is, and any
+    other goes through ``decode`` (which converts it or says what is wrong)."""
+
+
+_FLATTEN, _ALWAYS, _OPTIONAL = 0, 1, 2
+"""How a field is written: merged into the parent, always, or only when set."""
 
 
 @dataclasses.dataclass(frozen=True)
 class WireCodec:
-    """Compiled converters for one dataclass."""
+    """Compiled converters for one dataclass.
+
+    ``fields`` describes the mapping; the two plans are the same facts flattened into
+    tuples, so the per-message loops unpack one tuple per field instead of reading
+    attributes, and a scalar of the expected class costs one identity check.
+    """
 
     cls: type
     fields: tuple[_Field, ...]
     defaults: tuple[tuple[str, Any], ...]
+    decode_plan: tuple[tuple[str, str, bool, bool, type | None, Decoder], ...] = ()
+    encode_plan: tuple[tuple[str, str, int, Encoder | None], ...] = ()
 
     def decode(self, value: Any, path: str) -> Any:
         """Decode a map; a problem raises ValidationError naming ``path.field[i]...``."""
@@ -89,24 +104,28 @@ class WireCodec:
             raise ValidationError(where, invalid.problem) from None
 
     def decode_value(self, value: Any) -> Any:
-        if not isinstance(value, Mapping):
+        if value.__class__ is not dict and not isinstance(value, Mapping):
             raise _Invalid(f"must be a map, got {_kind(value)}")
         values = dict(self.defaults)
-        for f in self.fields:
-            if f.flatten:
-                values[f.attr] = f.decode(value)
+        get = value.get
+        for attr, wire, required, flatten, exact, decode in self.decode_plan:
+            if flatten:
+                values[attr] = decode(value)
                 continue
-            raw = value.get(f.wire, _MISSING)
-            if raw is _MISSING or (raw is None and not f.required):
-                if f.required:
+            raw = get(wire, _MISSING)
+            if raw.__class__ is exact and (exact is not float or raw - raw == 0.0):
+                values[attr] = raw  # the expected class, finite if a float: nothing to check
+                continue
+            if raw is _MISSING or (raw is None and not required):
+                if required:
                     invalid = _Invalid("is required")
-                    invalid.parts.append("." + f.wire)
+                    invalid.parts.append("." + wire)
                     raise invalid
                 continue
             try:
-                values[f.attr] = f.decode(raw)
+                values[attr] = decode(raw)
             except _Invalid as invalid:
-                invalid.parts.append("." + f.wire)
+                invalid.parts.append("." + wire)
                 raise
         # Frozen dataclasses set each field through object.__setattr__, which dominates
         # decoding time; every field has been checked, so fill the instance directly.
@@ -117,12 +136,12 @@ class WireCodec:
     def encode(self, obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         values = obj.__dict__
-        for f in self.fields:
-            value = values[f.attr]
-            if f.flatten:
-                out.update(f.encode(value))
-            elif f.required or f.always or (value is not None and value != ()):
-                out[f.wire] = value if f.scalar else f.encode(value)
+        for attr, wire, mode, encode in self.encode_plan:
+            value = values[attr]
+            if mode == _FLATTEN:
+                out.update(encode(value))  # type: ignore[misc]
+            elif mode == _ALWAYS or not (value is None or (value.__class__ is tuple and not value)):
+                out[wire] = value if encode is None else encode(value)
         return out
 
 
@@ -257,6 +276,10 @@ def _converters(tp: Any, meta: Mapping[str, Any]) -> tuple[Decoder, Encoder]:
         inner, _ellipsis = typing.get_args(tp)
         item_meta = {"one_of": meta["one_of"]} if "one_of" in meta else {}
         item_decode, item_encode = _converters(inner, item_meta)
+        if item_encode is _scalar_encode:
+            return _tuple_decoder(item_decode), list
+        if item_encode is _enum_encode:
+            return _tuple_decoder(item_decode), lambda v: [x.value for x in v]
         return _tuple_decoder(item_decode), lambda v: [item_encode(x) for x in v]
     if dataclasses.is_dataclass(tp):
         codec = wire_codec(tp)
@@ -272,6 +295,13 @@ def _converters(tp: Any, meta: Mapping[str, Any]) -> tuple[Decoder, Encoder]:
 
 
 _PLAIN = (str, int, float, bool, bytes, type(None))
+_EXACT: dict[Decoder, type] = {
+    _decode_str: str,
+    _decode_int: int,
+    _decode_float: float,
+    _decode_bool: bool,
+}
+"""Unbounded scalar decoders and the class a value passes them unchanged with."""
 
 
 def _decode_any(value: Any, depth: int = 0) -> Any:
@@ -310,10 +340,23 @@ def wire_codec(cls: type) -> WireCodec:
                 decode=decode,
                 encode=encode,
                 default=f.default,
+                exact=_EXACT.get(decode),
             )
         )
     defaults = tuple((f.attr, f.default) for f in compiled if not f.required and not f.flatten)
-    return WireCodec(cls, tuple(compiled), defaults)
+    decode_plan = tuple(
+        (f.attr, f.wire, f.required, f.flatten, f.exact, f.decode) for f in compiled
+    )
+    encode_plan = tuple(
+        (
+            f.attr,
+            f.wire,
+            _FLATTEN if f.flatten else _ALWAYS if f.required or f.always else _OPTIONAL,
+            None if f.scalar else f.encode,
+        )
+        for f in compiled
+    )
+    return WireCodec(cls, tuple(compiled), defaults, decode_plan, encode_plan)
 
 
 def wire_names(cls: type) -> list[tuple[str, bool]]:
