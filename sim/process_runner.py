@@ -62,16 +62,21 @@ def _serve(conn: Connection, args: dict[str, Any]) -> None:
     conn.send(("ready", changes.take()))
     while True:
         kind, *rest = conn.recv()
-        if kind == "step":
-            expected, timeout_s = rest
-            if expected and not runner.await_messages(expected, timeout_s):
+        if kind in ("step", "call", "flush"):
+            # Every request that lets time or faults move first takes off the commands
+            # the parent named (see `ProcessRunner.await_messages`).
+            (expected, timeout_s, strict), rest = rest[:3], rest[3:]
+            if expected and not runner.await_messages(expected, timeout_s) and strict:
                 conn.send(("stalled", f"robots did not receive {expected} in time"))
                 continue
+        if kind == "step":
             now = runner.step()
             conn.send((now, changes.take()))
         elif kind == "call":
             name, call_args = rest
             getattr(runner, name)(*call_args)
+            conn.send(None)
+        elif kind == "flush":
             conn.send(None)
         elif kind == "violations":
             conn.send(runner.violations())
@@ -117,6 +122,7 @@ class ProcessRunner:
         self._expected: dict[str, int] = {}
         """Commands each robot must have taken off its socket before the next step."""
         self._await_timeout_s = 10.0
+        self._strict = True
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
 
@@ -158,10 +164,7 @@ class ProcessRunner:
 
     def step(self) -> float:
         """Apply the commands `await_messages` named, then advance one tick (one exchange)."""
-        expected, self._expected = self._expected, {}
-        answer = self._ask("step", expected, self._await_timeout_s)
-        if answer[0] == "stalled":
-            raise WorldProcessError("sim world", answer[1])
+        answer = self._ask_taking("step")
         self.now_s, changes = answer
         self._update(changes)
         return self.now_s
@@ -172,15 +175,21 @@ class ProcessRunner:
     def received(self) -> dict[str, int]:
         return dict(self._received)
 
-    def await_messages(self, expected: Mapping[str, int], timeout_s: float = 10.0) -> bool:
+    def await_messages(
+        self, expected: Mapping[str, int], timeout_s: float = 10.0, *, strict: bool = True
+    ) -> bool:
         """Name the commands the robots must have before they move again.
 
-        The child takes them off the sockets at the start of the next `step` (nothing
-        the parent can observe happens in between: views change only in a step, and
-        fault calls take effect at a step's start, after these messages); a barrier
-        that does not close within ``timeout_s`` makes that `step` raise
-        `WorldProcessError`. So this returns True at once.
+        ``strict=False`` (a run that knows messages may be lost, as after a server kill)
+        makes the barrier wait up to ``timeout_s`` and then step anyway.
+
+        The child takes them off the sockets at the start of the next `step` or fault
+        call, whichever comes first (nothing the parent can observe happens in between:
+        views change only in a step, and a fault call takes effect after these
+        messages); a barrier that does not close within ``timeout_s`` makes that step or
+        call raise `WorldProcessError`. So this returns True at once.
         """
+        self._strict = self._strict and strict
         for rid, count in expected.items():
             self._expected[rid] = max(count, self._expected.get(rid, 0))
         self._await_timeout_s = timeout_s
@@ -196,7 +205,23 @@ class ProcessRunner:
         return list(self._ask("violations"))
 
     def _call(self, name: str, *args: Any) -> None:
-        self._ask("call", name, args)
+        """A fault or operator call; the commands already named are taken off first, so
+        a call never overtakes them (a comm loss must not eat an order sent before it)."""
+        self._ask_taking("call", name, args)
+
+    def flush(self) -> None:
+        """Take off the named commands now, not at the next step (before the fleet's
+        server is killed: what it sent before dying must still count)."""
+        if self._expected:
+            self._ask_taking("flush")
+
+    def _ask_taking(self, kind: str, *args: Any) -> Any:
+        expected, self._expected = self._expected, {}
+        strict, self._strict = self._strict, True
+        answer = self._ask(kind, expected, self._await_timeout_s, strict, *args)
+        if isinstance(answer, tuple) and answer and answer[0] == "stalled":
+            raise WorldProcessError("sim world", answer[1])
+        return answer
 
     def kill(self, robot_id: str) -> None:
         self._call("kill", robot_id)

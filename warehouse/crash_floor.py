@@ -274,6 +274,7 @@ class CrashFloor:
         self.server.stop()
 
     def kill_server(self) -> None:
+        self.runner.flush()  # the robots take what the live server sent before it dies
         self.server.kill()
         self.recovering = True
 
@@ -340,7 +341,7 @@ class CrashFloor:
         )
         expected = {rid: before[rid] + n for rid, n in sent.items() if rid in before}
         timeout = self.barrier_timeout_s if exact else 1.0
-        if not self.runner.await_messages(expected, timeout) and exact:
+        if not self.runner.await_messages(expected, timeout, strict=exact) and exact:
             raise LockstepStalled("lockstep", f"robots did not receive {expected} in time")
 
     def submit(self, specs: list[TaskSpec]) -> int:
