@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fleet.manager.booking import LedgerBooker
+from fleet.manager.booking import RETURN_PREFIX, LedgerBooker
 from fleet.manager.config import FleetConfig, RobotRule
 from fleet.manager.model import RobotKind, TaskKind, TaskSpec, TaskStatus
 from fleet.manager.wms_link import plan_tasks, pod_tasks, sortation_tasks
@@ -25,7 +25,7 @@ from sim.controller import SimRobotParams
 from sim.faults import ActionKind, FaultAction, FaultSchedule
 from sim.record import OrderRecord, RobotActivity, RobotSample, RunParams, RunRecord
 from sim.runner import SimRobotSpec
-from sim.scenario import BoundScenario, Mode, Stock, StockSource
+from sim.scenario import BoundScenario, Mode, Returns, Stock, StockSource
 from warehouse.config import AppConfig
 from warehouse.fleet_lockstep import start_cells
 from warehouse.floor_sim import LockstepFloor, LockstepSettings
@@ -36,11 +36,13 @@ from wms.errors import InputError
 from wms.inventory_types import LocationKind
 from wms.layout import Cell, Floor
 from wms.layout.sortation import sortation_floor
-from wms.ledger import Ledger, floor_locations
+from wms.ledger import RETURNS_PREFIX, Ledger, floor_locations
 from wms.ledger.demo import seed_demo
 from wms.opening_stock import pick_faces, read_stock_csv, stock_catalog, stock_ledger, stocked_skus
 from wms.orders import OrderBook, check_fits, generate_orders, read_orders_csv
 from wms.picking.plan import WavePlan, plan_waves
+from wms.returns import Inspection, load_policy, summarise_outcomes
+from wms.returns.synthetic import synthetic_returns
 
 SHIFT_START_HOUR = 6
 """Simulated time 0 is 06:00 on the day of the first cut-off."""
@@ -55,6 +57,10 @@ class DaySettings:
     orders_csv: Path | None = None
     max_sim_s: float = 36_000.0
     tick_s: float = 1.0
+    returns: Returns = field(default_factory=Returns)
+    """Customer returns reaching the docks during the day (none by default)."""
+    returns_station: Cell | None = None
+    """Where returns are inspected; ``None``: the floor's last station."""
     stock: Stock = field(default_factory=Stock)
     """Where the opening stock comes from: the demo history (default) or a stock file."""
     planner: str = "guided"
@@ -83,6 +89,8 @@ def settings_from_scenario(bound: BoundScenario) -> DaySettings:
         starts=sc.robots.starts,
         faults=FaultSchedule.of(bound).actions,
         stock=sc.stock,
+        returns=sc.returns,
+        returns_station=bound.returns_station,
     )
 
 
@@ -96,6 +104,8 @@ class DayRun:
     wms: dict[str, Any]
     ledger: dict[str, Any]
     fleet: dict[str, Any] = field(default_factory=dict)
+    returns: dict[str, Any] = field(default_factory=dict)
+    """Customer returns carried by robots: received, booked into stock, dock-to-stock times."""
 
 
 DEMO_HISTORY_DAYS = 200
@@ -248,7 +258,11 @@ def _run_day(
     fleet_size = settings.amrs + settings.agvs
     book, plan, wms_summary = plan_day(config, settings, ledger)
     start = shift_start(book)
-    booker = LedgerBooker(ledger) if settings.mode is not Mode.SORTATION else None
+    booker = None
+    if settings.mode is not Mode.SORTATION:
+        booker = LedgerBooker(ledger, policy=load_policy() if settings.returns.count else None)
+    arrivals = day_returns(settings, ledger, floor) if booker is not None else []
+    received = 0
     rules = (RobotRule("sim/agv*", RobotKind.AGV, 600.0),)
     fleet = FleetConfig(
         cycle_s=settings.tick_s,
@@ -293,11 +307,19 @@ def _run_day(
         battery = {rid: lock.runner.robot(rid).battery_pct for rid in record.robots}
 
         def done(run: LockstepFloor) -> bool:
+            if arrivals or (booker is not None and booker.returns_open):
+                return False
             return all(run.core.tasks.get(t).status.final for t in ids)
 
         schedule = FaultSchedule(settings.faults)
         pending_blocks = lock.pending_blocks
         while lock.now_s < settings.max_sim_s and not done(lock):
+            while arrivals and arrivals[0][0] <= lock.now_s:
+                assert booker is not None
+                _, inspection, dock, station = arrivals.pop(0)
+                received += 1
+                spec = booker.receive_return(inspection, dock, station)
+                lock.service.call(lambda core, spec=spec: core.submit(spec))
             for action in schedule.due(lock.now_s):
                 _apply_fault(lock, action, names, pending_blocks)
             if pending_blocks:  # an obstacle appears once no robot holds the cell any more
@@ -363,9 +385,12 @@ def _run_day(
         "lines_short": len(booker.short) if booker else 0,
         "repeats_ignored": booker.repeats if booker else 0,
         "replenishments_by_robot": booker.moves if booker else 0,
+        "returns_booked": len(booker.returns) if booker else 0,
+        "returns_refused": booker.returns_refused if booker else 0,
         "balanced": bool(getattr(balance, "ok", balance)),
     }
-    return DayRun(record, plan, wms_summary, ledger_summary, fleet_summary)
+    returns = _returns_summary(settings, booker, finished, received)
+    return DayRun(record, plan, wms_summary, ledger_summary, fleet_summary, returns)
 
 
 def day_tasks(
@@ -382,6 +407,54 @@ def day_tasks(
     if mode is Mode.PICKING:
         return plan_tasks(plan, due_s)
     return pod_tasks(plan, due_s)
+
+
+def day_returns(
+    settings: DaySettings, ledger: Ledger, floor: Floor
+) -> list[tuple[float, Inspection, str, Cell]]:
+    """(arrival s, inspection, dock location id, inspection station) per return, in arrival
+    order: seeded returns of sold SKUs, spread over the floor's docks."""
+    count = settings.returns.count
+    if count == 0:
+        return []
+    if not floor.docks or not (settings.returns_station or floor.stations):
+        raise InputError("returns", f"need docks and an inspection station; {floor.name} lacks one")
+    station = settings.returns_station or floor.stations[-1].cell
+    docks = [RETURNS_PREFIX + p.point_id for p in floor.docks]
+    inspections = synthetic_returns(ledger, count, settings.seed)
+    times = settings.returns.arrivals()
+    return [
+        (at, inspection, docks[i % len(docks)], station)
+        for i, (at, inspection) in enumerate(zip(times, inspections, strict=False))
+    ]
+
+
+def _returns_summary(
+    settings: DaySettings, booker: LedgerBooker | None, finished: dict[str, float], received: int
+) -> dict[str, Any]:
+    if booker is None or not settings.returns.count:
+        return {"received": 0, "booked": 0}
+    arrived = dict(
+        zip(
+            (f"RMA-D{i + 1:04d}" for i in range(settings.returns.count)),
+            settings.returns.arrivals(),
+            strict=True,
+        )
+    )
+    spans = sorted(
+        finished[f"putaway-{o.return_id}"] - arrived[o.return_id]
+        for o in booker.returns
+        if f"putaway-{o.return_id}" in finished and o.return_id in arrived
+    )
+    return {
+        "received": received,
+        "inspected": sum(1 for t in finished if t.startswith(RETURN_PREFIX)),
+        **summarise_outcomes(booker.returns),
+        "booked": len(booker.returns),
+        "refused": booker.returns_refused,
+        "dock_to_stock_s_p50": spans[len(spans) // 2] if spans else None,
+        "dock_to_stock_s_max": spans[-1] if spans else None,
+    }
 
 
 def _apply_fault(

@@ -8,19 +8,33 @@ asks for a `replenish` task — a robot lifts the units at the reserve face that
 holds the most of that SKU and drops them at the forward face, and only when the
 drop is reported FINISHED is the move booked (`Ledger.confirm_move`, also once).
 Nothing is teleported.
+
+Customer returns go the same way (`LedgerBooker.receive_return`): a
+``return_to_inspection`` task lifts the returned item at its dock and drops it at
+the inspection station; that drop grades it (`wms.returns.assess` under the
+returns policy) and picks its destination (`DestinationPicker`), and asks for a
+``putaway`` task from the station to there. The return enters stock, with its
+grade, only when that drop is FINISHED (`Ledger.return_in`, once per return).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fleet.manager.events import ConfirmPicks
 from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec
 from wms.inventory_types import LocationKind
+from wms.layout import Cell
+from wms.returns import Inspection, ReturnOutcome, ReturnsPolicy, assess
+from wms.returns.destinations import DestinationPicker
 
 log = logging.getLogger("fleet.manager")
+
+RETURN_PREFIX = "return-"
+"""Task ids, load ids and line ids of customer returns start with this."""
 
 
 class PickBooker:
@@ -33,9 +47,26 @@ class PickBooker:
         return []
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnJob:
+    """A return on its way: to inspection (``outcome`` unset), then to its destination."""
+
+    inspection: Inspection
+    station: Cell
+    outcome: ReturnOutcome | None = None
+
+
 class LedgerBooker(PickBooker):
-    def __init__(self, ledger: Any, *, replenish: bool = True) -> None:
+    def __init__(
+        self, ledger: Any, *, replenish: bool = True, policy: ReturnsPolicy | None = None
+    ) -> None:
         self.ledger = ledger
+        self.policy = policy
+        self.returns: list[ReturnOutcome] = []
+        """Returns booked into stock, in the order their putaway drops finished."""
+        self.returns_refused = 0
+        self._jobs: dict[str, ReturnJob] = {}
+        self._picker: DestinationPicker | None = None
         self.booked = 0
         self.repeats = 0
         self.failed = 0
@@ -52,6 +83,9 @@ class LedgerBooker(PickBooker):
     def confirm(self, command: ConfirmPicks) -> int:
         booked = 0
         for line in command.lines:
+            if line.pick_id in self._jobs or line.pick_id.startswith(RETURN_PREFIX):
+                self._return_step(line)
+                continue
             if line.from_location is not None:
                 self._move(line)
                 continue
@@ -85,6 +119,82 @@ class LedgerBooker(PickBooker):
     def take_requests(self) -> list[TaskSpec]:
         requests, self._requests = self._requests, []
         return requests
+
+    def receive_return(
+        self, inspection: Inspection, dock_location_id: str, station: Cell
+    ) -> TaskSpec:
+        """The task that carries a return from its dock to the inspection station."""
+        if self.policy is None:
+            raise ValueError("returns need a returns policy")
+        rid = inspection.return_id
+        cells = self._location_cells()
+        line = PickLine(f"{RETURN_PREFIX}{rid}/inspect", "", inspection.sku, inspection.qty, "")
+        self._jobs[line.pick_id] = ReturnJob(inspection, station)
+        load = f"{RETURN_PREFIX}{rid}"
+        return TaskSpec(
+            f"{RETURN_PREFIX}{rid}",
+            TaskKind.RETURN_TO_INSPECTION,
+            (
+                Stop(cells[dock_location_id], StopAction.LIFT, load_id=load),
+                Stop(station, StopAction.DROP, lines=(line,), load_id=load),
+            ),
+        )
+
+    @property
+    def returns_open(self) -> int:
+        """Returns received whose putaway drop has not been booked yet."""
+        return len(self._jobs)
+
+    def _return_step(self, line: PickLine) -> None:
+        job = self._jobs.pop(line.pick_id, None)
+        if job is None:  # a repeated report of a step already done
+            self.repeats += 1
+            return
+        assert self.policy is not None
+        inspection = job.inspection
+        if self._picker is None:
+            self._picker = DestinationPicker(self.ledger, self.policy)
+        if job.outcome is None:  # dropped at inspection: grade it, send it on
+            outcome = assess(inspection, self.policy, "")
+            destination = self._picker.pick(outcome.disposition, inspection.sku, outcome.grade)
+            graded = replace(outcome, destination=destination)
+            rid = inspection.return_id
+            stock = PickLine(
+                f"{RETURN_PREFIX}{rid}/stock", "", inspection.sku, inspection.qty, destination
+            )
+            self._jobs[stock.pick_id] = replace(job, outcome=graded)
+            load = f"{RETURN_PREFIX}{rid}"
+            self._requests.append(
+                TaskSpec(
+                    f"putaway-{rid}",
+                    TaskKind.PUTAWAY,
+                    (
+                        Stop(job.station, StopAction.LIFT, load_id=load),
+                        Stop(
+                            self._location_cells()[destination],
+                            StopAction.DROP,
+                            lines=(stock,),
+                            load_id=load,
+                        ),
+                    ),
+                )
+            )
+            return
+        outcome = job.outcome
+        try:
+            movement = self.ledger.return_in(
+                inspection.sku,
+                outcome.destination,
+                inspection.qty,
+                outcome.grade,
+                ref=inspection.return_id,
+            )
+        except Exception as error:  # refused by the ledger: counted, the loop goes on
+            self.returns_refused += 1
+            log.info("return %s not booked: %s", inspection.return_id, error)
+            return
+        self._picker.booked(outcome.destination, inspection.sku, outcome.grade, inspection.qty)
+        self.returns.append(replace(outcome, movement_id=movement))
 
     def _check(self, sku: str, location_id: str) -> None:
         """A top-up task when the forward face fell below its min (one at a time per face)."""
