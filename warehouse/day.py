@@ -34,7 +34,7 @@ from wms.catalog import Catalog
 from wms.config import wms_config
 from wms.errors import InputError
 from wms.inventory_types import LocationKind
-from wms.layout import Cell, Floor
+from wms.layout import Cell, Floor, FloorPoint, PointKind
 from wms.layout.sortation import sortation_floor
 from wms.ledger import RETURNS_PREFIX, Ledger, floor_locations
 from wms.ledger.demo import seed_demo
@@ -272,7 +272,8 @@ def _run_day(
         seconds_per_cell=settings.tick_s,
     )
     cells = list(
-        settings.starts or start_cells(floor, fleet_size, {p.cell for p in floor.chargers})
+        settings.starts
+        or start_cells(_with_stations(floor), fleet_size, {p.cell for p in floor.chargers})
     )
     names = [f"amr{i:03d}" for i in range(settings.amrs)]
     names += [f"agv{i:03d}" for i in range(settings.agvs)]
@@ -407,6 +408,16 @@ def day_tasks(
     if mode is Mode.PICKING:
         return plan_tasks(plan, due_s)
     return pod_tasks(plan, due_s)
+
+
+def _with_stations(floor: Floor) -> Floor:
+    """The floor, with its sortation inducts as stations when it has none (a Robot Runners
+    map): robots start nearest the stations."""
+    if floor.stations:
+        return floor
+    inducts, _ = sortation_floor(floor)
+    points = tuple(FloorPoint(f"I{i + 1}", PointKind.STATION, c) for i, c in enumerate(inducts))
+    return replace(floor, points=floor.points + points)
 
 
 def day_returns(
