@@ -477,6 +477,12 @@ def load_scenario(path: str | Path) -> Scenario:
     if getattr(robots, kind) == 0:
         raise head.error("mode", f"{mode.value} needs at least one {kind} in [robots]")
     battery = head.pct("start_battery_pct") if "start_battery_pct" in head.data else None
+    stock = _stock(root.table("stock"))
+    returns = _returns(root.table("returns"), max_sim_s)
+    if returns.count and stock.source is not StockSource.DEMO:
+        raise root.table("returns").error(
+            "count", "returns need SKUs sold before the day: the demo stock history, not a file"
+        )
     return Scenario(
         path=path,
         config=head.file("config"),
@@ -487,8 +493,8 @@ def load_scenario(path: str | Path) -> Scenario:
         seconds_per_tick=head.positive("seconds_per_tick", 1.0),
         start_battery_pct=battery,
         orders=_orders(root.table("orders")),
-        stock=_stock(root.table("stock")),
-        returns=_returns(root.table("returns"), max_sim_s),
+        stock=stock,
+        returns=returns,
         faults=_faults(root, robots, max_sim_s),
         lines=lines,
     )

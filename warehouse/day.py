@@ -433,6 +433,10 @@ def day_returns(
     station = settings.returns_station or floor.stations[-1].cell
     docks = [RETURNS_PREFIX + p.point_id for p in floor.docks]
     inspections = synthetic_returns(ledger, count, settings.seed)
+    if not inspections:
+        raise InputError(
+            "returns", "no SKU has sold units to return: returns need a sales history (stock demo)"
+        )
     times = settings.returns.arrivals()
     return [
         (at, inspection, docks[i % len(docks)], station)
