@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wms.catalog import Catalog, derived_catalog
-from wms.csv_rows import read_csv_rows
+from wms.csv_rows import read_csv_rows, table_rows
 from wms.errors import InputError
 from wms.inventory_types import LocationKind
 from wms.layout import Floor
@@ -52,35 +52,16 @@ class StockRow:
 def read_stock_csv(path: str | Path) -> list[StockRow]:
     """Every row of a stock file; `InputError` naming ``file:line`` for the first bad one."""
     source = str(path)
-    rows = read_csv_rows(path)
-    if not rows:
-        raise InputError(source, "empty file (expected a header row sku,location,qty[,kind])")
-    header = [h.strip().lower() for h in rows[0]]
-    known = STOCK_COLUMNS + STOCK_OPTIONAL
-    for name in header:
-        if name not in known:
-            raise InputError(f"{source}:1", f"unknown column {name!r} (known: {', '.join(known)})")
-    missing = [c for c in STOCK_COLUMNS if c not in header]
-    if missing:
-        raise InputError(f"{source}:1", f"missing column(s) {', '.join(missing)}")
-    if len(set(header)) != len(header):
-        raise InputError(f"{source}:1", "a column appears twice")
     out: list[StockRow] = []
-    seen: dict[tuple[str, str], int] = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        where = f"{source}:{number}"
-        if len(row) != len(header):
-            raise InputError(where, f"has {len(row)} fields, the header has {len(header)}")
-        cells = {h: v.strip() for h, v in zip(header, row, strict=True)}
+    seen: dict[tuple[str, str], str] = {}
+    for where, cells in table_rows(read_csv_rows(path), source, STOCK_COLUMNS, STOCK_OPTIONAL):
         stock = _row(cells, where)
         key = (stock.sku, stock.location_id)
         if key in seen:
             raise InputError(
-                where, f"SKU {stock.sku!r} at {stock.location_id} again (line {seen[key]})"
+                where, f"SKU {stock.sku!r} at {stock.location_id} again (first at {seen[key]})"
             )
-        seen[key] = number
+        seen[key] = where
         out.append(stock)
     if not out:
         raise InputError(source, "no stock (only a header row)")

@@ -7,8 +7,6 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from hypothesis import strategies as st
 from fleet.manager.wms_link import sortation_tasks
 from sim.scenario import Mode
 from tests.helpers import REPO
+from tests.warehouse.test_demo import demo
 from warehouse.config import load_config
 from warehouse.day import DaySettings, day_orders, open_stock
 from wms.config import wms_config
@@ -28,17 +27,6 @@ from wms.ledger import Ledger
 from wms.opening_stock import read_stock_csv, stock_ledger
 
 DEFAULT = REPO / "configs" / "default.toml"
-
-
-def demo(out: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
-    done = subprocess.run(
-        [sys.executable, "-m", "warehouse.cli", "demo", "--out", str(out), "--json", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=900,
-    )
-    return done, json.loads(done.stdout) if done.stdout.strip() else {}
 
 
 def scenario(path: Path, body: str, config: Path = DEFAULT) -> Path:
