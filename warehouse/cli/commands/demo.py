@@ -63,11 +63,25 @@ def describe_demo(r: dict[str, Any]) -> str:
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{100 * x:.0f} %"
 
+    plan = (
+        f"WMS: {w['orders']} orders, {w['lines']} lines in {w['waves']} waves, "
+        f"{w['batches']} pick routes; planned travel {w['travel']} cells vs "
+        f"{w['baseline_single_order_sshape_travel']} single-order S-shape"
+        if "waves" in w
+        else f"WMS: {w['orders']} parcels to sort, {w['lines']} lines"
+    )
+    ret = r.get("returns") or {}
+    returns = (
+        [
+            f"returns: {ret['booked']}/{ret['received']} carried dock → inspection → stock "
+            f"by robots, dock to stock p50 {_s(ret['dock_to_stock_s_p50'])}"
+        ]
+        if ret.get("received")
+        else []
+    )
     return "\n".join(
         [
-            f"WMS: {w['orders']} orders, {w['lines']} lines in {w['waves']} waves, "
-            f"{w['batches']} pick routes; planned travel {w['travel']} cells vs "
-            f"{w['baseline_single_order_sshape_travel']} single-order S-shape",
+            plan,
             f"fleet: {f['robots']} robots over ZeroMQ ({f['planner']} traffic, {f['assigner']} "
             f"assignment): {f['tasks_done']}/{f['tasks']} routes done, "
             f"{f['orders_sent']} order updates sent",
@@ -80,6 +94,7 @@ def describe_demo(r: dict[str, Any]) -> str:
             f"energy {r['energy_kwh']:.2f} kWh ({r['co2e_kg']:.2f} kg CO2e)",
             f"ledger: {led['lines_booked']} lines booked as robots finished them, "
             f"{led['lines_short']} short, balanced: {led['balanced']}",
+            *returns,
             f"safety violations seen by the simulator: {r['safety_violations']}",
             f"simulated {r['sim_s']:.0f} s in {r['wall_s']:.1f} s wall ({r['speedup']}x real time)",
         ]
