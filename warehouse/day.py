@@ -301,6 +301,9 @@ def _run_day(
     order_due = {o.order_id: (o.due - start).total_seconds() for o in book.orders}
     with lock:
         wall0 = time.perf_counter()  # the simulated floor, not its start-up
+        if booker is not None:
+            booker.expect(tasks)  # the waves are released: top up what they will drain
+            tasks = [*booker.take_requests(), *tasks]
         for spec in tasks:
             lock.service.call(lambda core, spec=spec: core.submit(spec))
         ids = [t.task_id for t in tasks]

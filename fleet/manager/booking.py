@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -76,6 +77,8 @@ class LedgerBooker(PickBooker):
         self.replenish = replenish
         self._requests: list[TaskSpec] = []
         self._open: set[str] = set()
+        self._pending: dict[str, int] = {}
+        """Units the submitted pick tasks will still take from each face (`expect`)."""
         self._ids = itertools.count(1)
         self._slots: dict[str, Any] | None = None
         self._cells: dict[str, tuple[int, int]] | None = None
@@ -100,6 +103,8 @@ class LedgerBooker(PickBooker):
             else:
                 booked += int(done)
                 self.repeats += int(not done)
+            if line.location_id in self._pending:
+                self._pending[line.location_id] -= line.qty
             self._check(line.sku, line.location_id)
         self.booked += booked
         return booked
@@ -115,6 +120,22 @@ class LedgerBooker(PickBooker):
             )
         except Exception as error:  # the reserve ran out meanwhile: nothing moved
             log.info("replenishment %s not booked: %s", line.pick_id, error)
+        self._check(line.sku, line.location_id)  # still short of what is coming: go again
+
+    def expect(self, specs: Iterable[TaskSpec]) -> None:
+        """Note the picks of submitted tasks, then ask for a top-up wherever a forward face
+        cannot cover what is coming (the wave-release trigger; `take_requests` has them).
+        A face is then topped up, one robot trip at a time, while it holds less than its
+        min or less than the picks still to come, up to its max."""
+        for spec in specs:
+            for stop in spec.stops:
+                for line in stop.lines:
+                    if line.from_location is None and line.location_id:
+                        self._pending[line.location_id] = (
+                            self._pending.get(line.location_id, 0) + line.qty
+                        )
+        for slot in sorted(self.ledger.forward_slots(), key=lambda s: s.location_id):
+            self._check(slot.sku, slot.location_id)
 
     def take_requests(self) -> list[TaskSpec]:
         requests, self._requests = self._requests, []
@@ -204,7 +225,7 @@ class LedgerBooker(PickBooker):
         if slot is None or slot.sku != sku:
             return
         on_hand = self.ledger.on_hand(sku, location_id)
-        if on_hand >= slot.min_qty:
+        if on_hand >= max(slot.min_qty, min(slot.max_qty, self._pending.get(location_id, 0))):
             return
         reserve = [
             row
@@ -230,7 +251,7 @@ class LedgerBooker(PickBooker):
                     Stop(cells[source.location_id], StopAction.LIFT, load_id=load),
                     Stop(cells[location_id], StopAction.DROP, lines=(line,), load_id=load),
                 ),
-                priority=1,
+                priority=3,  # above every wave: picks are waiting on it
             )
         )
         self._open.add(location_id)
