@@ -9,11 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sim.scenario import BoundScenario, bind, load_scenario
+from sim.scenario import BoundScenario, Returns, bind, load_scenario
 from warehouse.cli.common import add_json, emit, int_in, output_file, seed_int
 from warehouse.config import REPO_ROOT, load_config
 from warehouse.day import DaySettings, settings_from_scenario
 from warehouse.demo import DemoSettings, run_demo
+
+DEFAULT_RETURNS = 10
+"""Customer returns in the embedded default's day (the first at 0 s, one every 30 s)."""
 
 
 def register(subparsers: Any) -> None:
@@ -40,6 +43,13 @@ def register(subparsers: Any) -> None:
         default="200",
         metavar="N|CSV",
         help="synthetic order count, or an orders CSV file (default: 200)",
+    )
+    demo.add_argument(
+        "--returns",
+        type=int_in(0, 100_000),
+        metavar="N",
+        help="customer returns carried by robots dock → inspection → stock (default: the "
+        f"scenario's, or {DEFAULT_RETURNS})",
     )
     demo.add_argument("--planner", default="guided", help="traffic planner (guided, pibt)")
     demo.add_argument(
@@ -123,7 +133,10 @@ def run(args: argparse.Namespace) -> int:
             orders=orders,
             orders_csv=orders_csv,
             max_sim_s=float(args.max_sim_s),
+            returns=Returns(count=DEFAULT_RETURNS),
         )
+    if args.returns is not None:
+        day = replace(day, returns=replace(day.returns, count=args.returns))
     day = replace(day, planner=args.planner)
     out = (
         Path(args.out)
