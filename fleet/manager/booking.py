@@ -125,8 +125,8 @@ class LedgerBooker(PickBooker):
     def expect(self, specs: Iterable[TaskSpec]) -> None:
         """Note the picks of submitted tasks, then ask for a top-up wherever a forward face
         cannot cover what is coming (the wave-release trigger; `take_requests` has them).
-        A face is then topped up, one robot trip at a time, while it holds less than its
-        min or less than the picks still to come, up to its max."""
+        A face is then topped up to its max, one robot trip at a time, when it holds less
+        than its min, or less than the picks still to come and at most half its max."""
         for spec in specs:
             for stop in spec.stops:
                 for line in stop.lines:
@@ -225,7 +225,11 @@ class LedgerBooker(PickBooker):
         if slot is None or slot.sku != sku:
             return
         on_hand = self.ledger.on_hand(sku, location_id)
-        if on_hand >= max(slot.min_qty, min(slot.max_qty, self._pending.get(location_id, 0))):
+        below_min = on_hand < slot.min_qty
+        # A face that cannot cover the picks still coming is topped up early, but only
+        # when the trip is worth it (it fills at least half the face).
+        coming = on_hand < self._pending.get(location_id, 0) and 2 * on_hand <= slot.max_qty
+        if not (below_min or coming):
             return
         reserve = [
             row
