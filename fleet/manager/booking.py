@@ -36,6 +36,8 @@ log = logging.getLogger("fleet.manager")
 
 RETURN_PREFIX = "return-"
 """Task ids, load ids and line ids of customer returns start with this."""
+RETURN_PRIORITY = -1
+"""Returns have no carrier cut-off: they go behind every wave of customer orders."""
 
 
 class PickBooker:
@@ -159,6 +161,7 @@ class LedgerBooker(PickBooker):
                 Stop(cells[dock_location_id], StopAction.LIFT, load_id=load),
                 Stop(station, StopAction.DROP, lines=(line,), load_id=load),
             ),
+            priority=RETURN_PRIORITY,
         )
 
     @property
@@ -198,6 +201,7 @@ class LedgerBooker(PickBooker):
                             load_id=load,
                         ),
                     ),
+                    priority=RETURN_PRIORITY,
                 )
             )
             return

@@ -16,11 +16,12 @@ from datetime import datetime
 
 from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec
 from wms.layout import Cell
-from wms.orders import Order
+from wms.orders import Order, Priority
 from wms.picking.plan import Batch, Pick, WavePlan
 
-PRIORITY = {"same-day": 2, "next-day": 1}
-"""Wave priority names → task priority (higher goes first); others are 0."""
+PRIORITY = {Priority.SAME_DAY.value: 2, Priority.NEXT_DAY.value: 1}
+"""Wave priority names (`wms.orders.Priority` values) → task priority (higher goes
+first); others are 0."""
 
 
 def batch_task(
@@ -142,7 +143,7 @@ def sortation_tasks(
                     Stop(inducts[n % len(inducts)], StopAction.LIFT, load_id=load),
                     Stop(chute, StopAction.DROP, lines=lines, load_id=load),
                 ),
-                priority=2 - order.priority.rank,  # same day 2, next day 1, standard 0
+                priority=PRIORITY.get(order.priority.value, 0),
                 due_s=(order.due - start).total_seconds(),
             )
         )
