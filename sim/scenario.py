@@ -18,6 +18,10 @@ key by key in ``docs/scenarios.md``; in short::
     count = 200                  # synthetic; or csv = "orders.csv"; neither: the config's
     [stock]
     source = "demo"              # the demo history (default); or csv = "stock.csv"
+    [returns]
+    count = 20                   # customer returns reaching the docks (default 0)
+    at_s = 0                     # the first arrives then, one every interval_s (30)
+    station = "P4"               # the inspection station (default: the floor's last)
     [[faults]]
     at_s = 300
     kind = "breakdown"           # breakdown | comm_loss | block | station_closed | battery_drain
@@ -167,6 +171,21 @@ class Stock:
 
 
 @dataclass(frozen=True)
+class Returns:
+    """``count`` customer returns reaching the docks from ``at_s``, one every ``interval_s``,
+    carried to the inspection ``station`` (a station id or index; ``None``: the last)."""
+
+    count: int = 0
+    at_s: float = 0.0
+    interval_s: float = 30.0
+    station: str | int | None = None
+
+    def arrivals(self) -> list[float]:
+        """When each return reaches its dock, in simulated seconds."""
+        return [self.at_s + i * self.interval_s for i in range(self.count)]
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A scenario file read and checked as far as it can be without its floor.
 
@@ -183,6 +202,7 @@ class Scenario:
     start_battery_pct: float | None = None
     orders: Orders = Orders()
     stock: Stock = Stock()
+    returns: Returns = Returns()
     faults: tuple[Fault, ...] = ()
     lines: TomlLines | None = field(default=None, compare=False, repr=False)
     """Where each key is in the file, so that `bind` can name lines too."""
@@ -207,6 +227,8 @@ class BoundScenario:
     scenario: Scenario
     floor: Floor = field(compare=False, repr=False)
     faults: tuple[BoundFault, ...] = ()
+    returns_station: Cell | None = None
+    """The inspection station's cell when the scenario has returns."""
 
 
 def located(
@@ -430,6 +452,9 @@ class _Table:
         return _Table(self.scenario_path, self.lines, value, (*self.path, key))
 
 
+TABLES = ("scenario", "robots", "orders", "stock", "returns", "faults")
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario file, except for what needs the floor (see `bind`)."""
     path = Path(path)
@@ -437,10 +462,9 @@ def load_scenario(path: str | Path) -> Scenario:
     lines = TomlLines(read_input_bytes(path, 16 * MiB).decode("utf-8"))
     root = _Table(path, lines, data, ())
     for key in data:
-        if key not in ("scenario", "robots", "orders", "stock", "faults"):
+        if key not in TABLES:
             raise InputError(
-                located(path, lines, (key,)),
-                "unknown table (known: scenario, robots, orders, stock, faults)",
+                located(path, lines, (key,)), f"unknown table (known: {', '.join(TABLES)})"
             )
     head = root.table("scenario", required=True)
     head.check_keys(
@@ -453,6 +477,12 @@ def load_scenario(path: str | Path) -> Scenario:
     if getattr(robots, kind) == 0:
         raise head.error("mode", f"{mode.value} needs at least one {kind} in [robots]")
     battery = head.pct("start_battery_pct") if "start_battery_pct" in head.data else None
+    stock = _stock(root.table("stock"))
+    returns = _returns(root.table("returns"), max_sim_s)
+    if returns.count and stock.source is not StockSource.DEMO:
+        raise root.table("returns").error(
+            "count", "returns need SKUs sold before the day: the demo stock history, not a file"
+        )
     return Scenario(
         path=path,
         config=head.file("config"),
@@ -463,7 +493,8 @@ def load_scenario(path: str | Path) -> Scenario:
         seconds_per_tick=head.positive("seconds_per_tick", 1.0),
         start_battery_pct=battery,
         orders=_orders(root.table("orders")),
-        stock=_stock(root.table("stock")),
+        stock=stock,
+        returns=returns,
         faults=_faults(root, robots, max_sim_s),
         lines=lines,
     )
@@ -509,6 +540,31 @@ def _stock(table: _Table) -> Stock:
     return Stock(source)
 
 
+def _returns(table: _Table, max_sim_s: float) -> Returns:
+    table.check_keys(("count", "at_s", "interval_s", "station"))
+    at_s = table.number("at_s", 0.0)
+    if at_s >= max_sim_s:
+        raise table.error("at_s", f"{at_s:g} is not before max_sim_s {max_sim_s:g}")
+    return Returns(
+        count=table.integer("count", 0, minimum=0),
+        at_s=at_s,
+        interval_s=table.number("interval_s", 30.0),
+        station=_station_key(table, "station") if "station" in table.data else None,
+    )
+
+
+def _station_key(table: _Table, key: str) -> str | int:
+    """A station named by id (``"P2"``) or by index among the floor's stations."""
+    station = table.data.get(key)
+    if station is None:
+        raise table.error(key, "is required: a station id or index")
+    if isinstance(station, bool) or not isinstance(station, int | str):
+        raise table.error(key, f"must be a station id or index, got {station!r}")
+    if isinstance(station, int) and station < 0:
+        raise table.error(key, f"must be at least 0, got {station}")
+    return station
+
+
 def _faults(root: _Table, robots: Robots, max_sim_s: float) -> tuple[Fault, ...]:
     entries = root.data.get("faults", [])
     if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
@@ -541,14 +597,7 @@ def _fault(table: _Table, index: int, robots: Robots, max_sim_s: float) -> Fault
         pct = table.pct("pct") if kind is FaultKind.BATTERY_DRAIN else None
         return replace(fault, robot=robot, pct=pct)
     if kind is FaultKind.STATION_CLOSED:
-        station = table.data.get("station")
-        if station is None:
-            raise table.error("station", "is required: a station id or index")
-        if isinstance(station, bool) or not isinstance(station, int | str):
-            raise table.error("station", f"must be a station id or index, got {station!r}")
-        if isinstance(station, int) and station < 0:
-            raise table.error("station", f"must be at least 0, got {station}")
-        return replace(fault, station=station)
+        return replace(fault, station=_station_key(table, "station"))
     has_cells, has_polygon = "cells" in table.data, "polygon" in table.data
     if has_cells == has_polygon:
         raise table.error(None, "a block needs cells = [[r, c], ...] or polygon = [[x, y], ...]")
@@ -607,13 +656,29 @@ def bind(scenario: Scenario, floor: Floor) -> BoundScenario:
                 f"robot {robot} starts on {list(cell)}, which faults[{fault.index}] "
                 f"(line {fault.line}) blocks at 0 s",
             )
-    return BoundScenario(scenario, floor, faults)
+    return BoundScenario(scenario, floor, faults, _returns_station(scenario, floor))
+
+
+def _returns_station(scenario: Scenario, floor: Floor) -> Cell | None:
+    returns = scenario.returns
+    if returns.count == 0:
+        return None
+    where = scenario.where(("returns", "count"))
+    if not floor.docks:
+        raise InputError(where, f"returns arrive at docks and floor {floor.name} has none")
+    if returns.station is None:
+        if not floor.stations:
+            raise InputError(where, f"floor {floor.name} has no station to inspect returns at")
+        return floor.stations[-1].cell
+    return _station_cell(scenario.where(("returns", "station")), floor, returns.station)
 
 
 def _bind_fault(scenario: Scenario, floor: Floor, fault: Fault) -> BoundFault:
     path = ("faults", fault.index)
     if fault.kind is FaultKind.STATION_CLOSED:
-        return BoundFault(fault, (_station_cell(scenario, floor, fault),))
+        assert fault.station is not None
+        where = scenario.where(("faults", fault.index, "station"))
+        return BoundFault(fault, (_station_cell(where, floor, fault.station),))
     if fault.kind is not FaultKind.BLOCK:
         return BoundFault(fault)
     height, width = floor.shape
@@ -639,20 +704,19 @@ def _bind_fault(scenario: Scenario, floor: Floor, fault: Fault) -> BoundFault:
     return BoundFault(fault, tuple(sorted(set(fault.cells))))
 
 
-def _station_cell(scenario: Scenario, floor: Floor, fault: Fault) -> Cell:
+def _station_cell(where: str, floor: Floor, station: str | int) -> Cell:
     stations = floor.stations
-    where = scenario.where(("faults", fault.index, "station"))
     known = ", ".join(p.point_id for p in stations) or "none"
-    if isinstance(fault.station, int):
-        if fault.station >= len(stations):
+    if isinstance(station, int):
+        if station >= len(stations):
             raise InputError(
-                where, f"no station {fault.station}: the floor has {len(stations)} ({known})"
+                where, f"no station {station}: the floor has {len(stations)} ({known})"
             )
-        return stations[fault.station].cell
+        return stations[station].cell
     for point in stations:
-        if point.point_id == fault.station:
+        if point.point_id == station:
             return point.cell
-    raise InputError(where, f"unknown station {fault.station!r} (known: {known})")
+    raise InputError(where, f"unknown station {station!r} (known: {known})")
 
 
 def scenario_orders(scenario: Scenario, planning: PlanningConfig) -> OrderBook:

@@ -10,16 +10,14 @@ short → a `sim.record.RunRecord` for the KPIs and the report.
 
 from __future__ import annotations
 
-import math
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fleet.manager.booking import LedgerBooker
+from fleet.manager.booking import RETURN_PREFIX, LedgerBooker
 from fleet.manager.config import FleetConfig, RobotRule
 from fleet.manager.model import RobotKind, TaskKind, TaskSpec, TaskStatus
 from fleet.manager.wms_link import plan_tasks, pod_tasks, sortation_tasks
@@ -27,17 +25,24 @@ from sim.controller import SimRobotParams
 from sim.faults import ActionKind, FaultAction, FaultSchedule
 from sim.record import OrderRecord, RobotActivity, RobotSample, RunParams, RunRecord
 from sim.runner import SimRobotSpec
-from sim.scenario import BoundScenario, Mode
+from sim.scenario import BoundScenario, Mode, Returns, Stock, StockSource
 from warehouse.config import AppConfig
 from warehouse.fleet_lockstep import start_cells
 from warehouse.floor_sim import LockstepFloor, LockstepSettings
 from wms import planning
+from wms.catalog import Catalog
 from wms.config import wms_config
 from wms.errors import InputError
-from wms.layout import Cell, Floor
-from wms.ledger import Ledger
-from wms.picking.plan import WavePlan
-from wms.release import register_slotted
+from wms.inventory_types import LocationKind
+from wms.layout import Cell, Floor, FloorPoint, PointKind
+from wms.layout.sortation import sortation_floor
+from wms.ledger import RETURNS_PREFIX, Ledger, floor_locations
+from wms.ledger.demo import seed_demo
+from wms.opening_stock import pick_faces, read_stock_csv, stock_catalog, stock_ledger, stocked_skus
+from wms.orders import OrderBook, check_fits, generate_orders, read_orders_csv
+from wms.picking.plan import WavePlan, plan_waves
+from wms.returns import Inspection, load_policy, summarise_outcomes
+from wms.returns.synthetic import synthetic_returns
 
 SHIFT_START_HOUR = 6
 """Simulated time 0 is 06:00 on the day of the first cut-off."""
@@ -52,8 +57,12 @@ class DaySettings:
     orders_csv: Path | None = None
     max_sim_s: float = 36_000.0
     tick_s: float = 1.0
-    cover_days: float = 1.2
-    """Opening forward stock, in days of each SKU's forecast demand (noisy, seeded)."""
+    returns: Returns = field(default_factory=Returns)
+    """Customer returns reaching the docks during the day (none by default)."""
+    returns_station: Cell | None = None
+    """Where returns are inspected; ``None``: the floor's last station."""
+    stock: Stock = field(default_factory=Stock)
+    """Where the opening stock comes from: the demo history (default) or a stock file."""
     planner: str = "guided"
     assigner: str = "ours"
     pub: bool = False
@@ -79,6 +88,9 @@ def settings_from_scenario(bound: BoundScenario) -> DaySettings:
         start_battery_pct=sc.start_battery_pct,
         starts=sc.robots.starts,
         faults=FaultSchedule.of(bound).actions,
+        stock=sc.stock,
+        returns=sc.returns,
+        returns_station=bound.returns_station,
     )
 
 
@@ -87,46 +99,94 @@ class DayRun:
     """What the day produced: the run record and the parts the report describes."""
 
     record: RunRecord
-    plan: WavePlan
+    plan: WavePlan | None
+    """``None`` for sortation: parcels go to chutes without a pick plan."""
     wms: dict[str, Any]
     ledger: dict[str, Any]
     fleet: dict[str, Any] = field(default_factory=dict)
+    returns: dict[str, Any] = field(default_factory=dict)
+    """Customer returns carried by robots: received, booked into stock, dock-to-stock times."""
 
 
-def open_ledger(
-    ledger: Ledger,
-    floor: Floor,
-    catalog: Any,
-    slotted: dict[str, str],
-    daily_units: dict[str, int],
-    cover_days: float,
-    seed: int,
-) -> None:
-    """Opening stock from a forecast, not from the plan: each slotted forward face holds
-    ``cover_days`` of its SKU's daily demand times a seeded factor in 0.6..1.4 (so some
-    faces run short, as they do), reserve holds three days. One transaction."""
-    rng = random.Random(seed)
-    with ledger.transaction():
-        reserve = register_slotted(ledger, floor, catalog, slotted)
-        for i, (sku, location_id) in enumerate(sorted(slotted.items())):
-            daily = max(1, daily_units.get(sku, 1))
-            qty = max(1, math.ceil(cover_days * daily * rng.uniform(0.6, 1.4)))
-            ledger.set_forward_slot(location_id, sku, max(0, qty // 3), qty)
-            ledger.receive(sku, location_id, qty, ref="opening stock")
-            if reserve:
-                ledger.receive(sku, reserve[i % len(reserve)], 3 * daily, ref="opening stock")
+DEMO_HISTORY_DAYS = 200
+"""Length of the demo history that opens a day's ledger (`wms.ledger.demo.seed_demo`)."""
 
 
-def plan_day(config: AppConfig, settings: DaySettings) -> tuple[Any, WavePlan, dict[str, Any]]:
+def open_stock(
+    config: AppConfig, settings: DaySettings, path: Path | None, planning_config: Any
+) -> Ledger:
+    """The day's ledger with its opening stock from the scenario: the demo history (seeded,
+    ending when the order stream starts; as many SKUs as the floor has forward faces for,
+    up to the catalogue's size) or a stock file. Neither knows the day's plan."""
+    floor = config.floor
+    url = str(path) if path else ":memory:"
+    if settings.mode is Mode.SORTATION:
+        return Ledger.open(url)  # parcels come from outside: nothing is picked from stock
+    if settings.stock.source is StockSource.CSV:
+        assert settings.stock.csv is not None
+        rows = read_stock_csv(settings.stock.csv)
+        ledger = Ledger.open(url)
+        try:
+            stock_ledger(ledger, floor, rows, planning.default_catalog(planning_config, 0))
+        except BaseException:
+            ledger.close()
+            raise
+        return ledger
+    kinds = [r.kind for r in floor_locations(floor)]
+    skus = min(
+        planning_config.skus, kinds.count(LocationKind.FORWARD), kinds.count(LocationKind.RESERVE)
+    )
+    if skus < 1:
+        raise InputError(floor.name, "has no storage faces for the demo stock history")
+    end = planning_config.profile.start.replace(tzinfo=UTC)
+    return seed_demo(url, floor, seed=settings.seed, skus=skus, days=DEMO_HISTORY_DAYS, end=end)
+
+
+def day_orders(planning_config: Any, settings: DaySettings, ledger: Ledger) -> OrderBook:
+    """The day's orders: the order file (read with the config's catalogue plus the
+    ledger's SKUs), or the seeded synthetic stream drawn over the SKUs the opening stock
+    holds — a warehouse takes orders for what it sells. Sortation parcels come from
+    outside: the config's catalogue and order stream."""
+    if settings.mode is Mode.SORTATION:
+        if settings.orders is not None:
+            profile = replace(planning_config.profile, orders=settings.orders)
+            planning_config = replace(planning_config, profile=profile)
+        return planning.load_order_book(planning_config, settings.orders_csv, settings.seed)
+    base = planning.default_catalog(planning_config, settings.seed)
+    known = stock_catalog(ledger, base, settings.seed)
+    profile = planning_config.profile
+    if settings.orders is not None:
+        profile = replace(profile, orders=settings.orders)
+    tote = planning_config.picking.tote
+    if settings.orders_csv is not None:
+        both = Catalog({**base.skus, **known.skus}, synthetic=base.synthetic, note=base.note)
+        return read_orders_csv(settings.orders_csv, both, tote, planning_config.uci_cutoff_hour)
+    stocked = stocked_skus(ledger)
+    if not stocked:
+        raise InputError("stock", "the opening stock holds no units: no orders to draw")
+    catalog = Catalog({s: known[s] for s in stocked}, synthetic=known.synthetic, note=known.note)
+    orders = generate_orders(catalog, profile, settings.seed)
+    check_fits(orders, catalog, tote)
+    return OrderBook(orders, catalog, "synthetic")
+
+
+def plan_day(
+    config: AppConfig, settings: DaySettings, ledger: Ledger
+) -> tuple[OrderBook, WavePlan | None, dict[str, Any]]:
+    """The day's orders and, except for sortation (parcels need no pick plan), its waves,
+    batches and routes, each SKU picked where the opening stock holds it."""
     wms = wms_config(config.section("wms"), config.path.parent, str(config.path))
     planning_config = wms.planning
-    if settings.orders is not None:
-        profile = replace(planning_config.profile, orders=settings.orders)
-        planning_config = replace(planning_config, profile=profile)
-    book = planning.load_order_book(planning_config, settings.orders_csv, settings.seed)
+    book = day_orders(planning_config, settings, ledger)
+    lines = sum(len(o.lines) for o in book.orders)
+    if settings.mode is Mode.SORTATION:
+        return book, None, {"orders": len(book.orders), "lines": lines, "parcels": len(book.orders)}
     model = planning.floor_model(config.floor)
-    outcome = planning.slot_book(book, model, planning_config.slotting, seed=settings.seed)
-    plan = planning.plan_book(book.orders, book.catalog, outcome, model, planning_config.picking)
+    skus = [line.sku for order in book.orders for line in order.lines]
+    faces = pick_faces(ledger, skus, model.travel.location_ids)
+    plan = plan_waves(
+        book.orders, book.catalog, faces, model.travel, model.aisles, planning_config.picking
+    )
     summary = {
         "orders": plan.orders,
         "lines": plan.lines,
@@ -141,8 +201,9 @@ def plan_day(config: AppConfig, settings: DaySettings) -> tuple[Any, WavePlan, d
     return book, plan, summary
 
 
-def shift_start(plan: WavePlan) -> datetime:
-    first = min(datetime.fromisoformat(w.due) for w in plan.waves)
+def shift_start(book: OrderBook) -> datetime:
+    """06:00 on the day of the first cut-off."""
+    first = min(o.due for o in book.orders)
     return first.replace(hour=SHIFT_START_HOUR, minute=0, second=0, microsecond=0)
 
 
@@ -178,17 +239,30 @@ def run_day(
     free = int(floor.navigable.sum()) - len(floor.chargers)
     if fleet_size > free:
         raise InputError("--robots", f"{fleet_size} robots do not fit on {free} free cells")
-    book, plan, wms_summary = plan_day(config, settings)
-    start = shift_start(plan)
-    due_s = {w.due: (datetime.fromisoformat(w.due) - start).total_seconds() for w in plan.waves}
-    ledger = Ledger.open(str(ledger_path) if ledger_path else ":memory:")
-    slotted = {p.sku: p.location_id for b in plan.batches for p in b.picks}
-    daily = {}
-    for b in plan.batches:
-        for p in b.picks:
-            daily[p.sku] = daily.get(p.sku, 0) + p.qty
-    open_ledger(ledger, floor, book.catalog, slotted, daily, settings.cover_days, settings.seed)
-    booker = LedgerBooker(ledger) if settings.mode is not Mode.SORTATION else None
+    wms = wms_config(config.section("wms"), config.path.parent, str(config.path))
+    ledger = open_stock(config, settings, ledger_path, wms.planning)
+    try:
+        return _run_day(config, settings, ledger, ledger_path, on_tick)
+    finally:
+        ledger.close()
+
+
+def _run_day(
+    config: AppConfig,
+    settings: DaySettings,
+    ledger: Ledger,
+    ledger_path: Path | None,
+    on_tick: Callable[[LockstepFloor, RunRecord], None] | None,
+) -> DayRun:
+    floor = config.floor
+    fleet_size = settings.amrs + settings.agvs
+    book, plan, wms_summary = plan_day(config, settings, ledger)
+    start = shift_start(book)
+    booker = None
+    if settings.mode is not Mode.SORTATION:
+        booker = LedgerBooker(ledger, policy=load_policy() if settings.returns.count else None)
+    arrivals = day_returns(settings, ledger, floor) if booker is not None else []
+    received = 0
     rules = (RobotRule("sim/agv*", RobotKind.AGV, 600.0),)
     fleet = FleetConfig(
         cycle_s=settings.tick_s,
@@ -198,7 +272,8 @@ def run_day(
         seconds_per_cell=settings.tick_s,
     )
     cells = list(
-        settings.starts or start_cells(floor, fleet_size, {p.cell for p in floor.chargers})
+        settings.starts
+        or start_cells(_with_stations(floor), fleet_size, {p.cell for p in floor.chargers})
     )
     names = [f"amr{i:03d}" for i in range(settings.amrs)]
     names += [f"agv{i:03d}" for i in range(settings.agvs)]
@@ -216,7 +291,7 @@ def run_day(
         seed=settings.seed,
     )
     record = RunRecord(floor.shape, tuple(s.robot_id for s in specs), RunParams(settings.tick_s))
-    tasks = day_tasks(plan, due_s, settings.mode, floor)
+    tasks = day_tasks(book, plan, start, settings.mode, floor)
     order_tasks: dict[str, set[str]] = {}
     for spec in tasks:
         for stop in spec.stops:
@@ -226,6 +301,9 @@ def run_day(
     order_due = {o.order_id: (o.due - start).total_seconds() for o in book.orders}
     with lock:
         wall0 = time.perf_counter()  # the simulated floor, not its start-up
+        if booker is not None:
+            booker.expect(tasks)  # the waves are released: top up what they will drain
+            tasks = [*booker.take_requests(), *tasks]
         for spec in tasks:
             lock.service.call(lambda core, spec=spec: core.submit(spec))
         ids = [t.task_id for t in tasks]
@@ -233,11 +311,19 @@ def run_day(
         battery = {rid: lock.runner.robot(rid).battery_pct for rid in record.robots}
 
         def done(run: LockstepFloor) -> bool:
+            if arrivals or (booker is not None and booker.returns_open):
+                return False
             return all(run.core.tasks.get(t).status.final for t in ids)
 
         schedule = FaultSchedule(settings.faults)
         pending_blocks = lock.pending_blocks
         while lock.now_s < settings.max_sim_s and not done(lock):
+            while arrivals and arrivals[0][0] <= lock.now_s:
+                assert booker is not None
+                _, inspection, dock, station = arrivals.pop(0)
+                received += 1
+                spec = booker.receive_return(inspection, dock, station)
+                lock.service.call(lambda core, spec=spec: core.submit(spec))
             for action in schedule.due(lock.now_s):
                 _apply_fault(lock, action, names, pending_blocks)
             if pending_blocks:  # an obstacle appears once no robot holds the cell any more
@@ -303,23 +389,90 @@ def run_day(
         "lines_short": len(booker.short) if booker else 0,
         "repeats_ignored": booker.repeats if booker else 0,
         "replenishments_by_robot": booker.moves if booker else 0,
+        "returns_booked": len(booker.returns) if booker else 0,
+        "returns_refused": booker.returns_refused if booker else 0,
         "balanced": bool(getattr(balance, "ok", balance)),
     }
-    ledger.close()
-    return DayRun(record, plan, wms_summary, ledger_summary, fleet_summary)
+    returns = _returns_summary(settings, booker, finished, received)
+    return DayRun(record, plan, wms_summary, ledger_summary, fleet_summary, returns)
 
 
-def day_tasks(plan: WavePlan, due_s: dict[str, float], mode: Mode, floor: Floor) -> list[TaskSpec]:
+def day_tasks(
+    book: OrderBook, plan: WavePlan | None, start: datetime, mode: Mode, floor: Floor
+) -> list[TaskSpec]:
     """The robots' work for the mode: pick routes (AMR tote picking), pod moves to the
-    stations (AGV goods-to-person), or parcels from induct stations to their carrier's
-    chute (sortation: the floor's docks are the chutes)."""
+    stations (AGV goods-to-person), or parcels from induct stations to the chute of their
+    carrier (sortation, `sortation_floor`)."""
+    if mode is Mode.SORTATION:
+        inducts, chutes = sortation_floor(floor)
+        return sortation_tasks(book.orders, start, chutes, inducts)
+    assert plan is not None
+    due_s = {w.due: (datetime.fromisoformat(w.due) - start).total_seconds() for w in plan.waves}
     if mode is Mode.PICKING:
         return plan_tasks(plan, due_s)
-    if mode is Mode.GOODS_TO_PERSON:
-        return pod_tasks(plan, due_s)
-    return sortation_tasks(
-        plan, due_s, [p.cell for p in floor.docks], [p.cell for p in floor.stations]
+    return pod_tasks(plan, due_s)
+
+
+def _with_stations(floor: Floor) -> Floor:
+    """The floor, with its sortation inducts as stations when it has none (a Robot Runners
+    map): robots start nearest the stations."""
+    if floor.stations:
+        return floor
+    inducts, _ = sortation_floor(floor)
+    points = tuple(FloorPoint(f"I{i + 1}", PointKind.STATION, c) for i, c in enumerate(inducts))
+    return replace(floor, points=floor.points + points)
+
+
+def day_returns(
+    settings: DaySettings, ledger: Ledger, floor: Floor
+) -> list[tuple[float, Inspection, str, Cell]]:
+    """(arrival s, inspection, dock location id, inspection station) per return, in arrival
+    order: seeded returns of sold SKUs, spread over the floor's docks."""
+    count = settings.returns.count
+    if count == 0:
+        return []
+    if not floor.docks or not (settings.returns_station or floor.stations):
+        raise InputError("returns", f"need docks and an inspection station; {floor.name} lacks one")
+    station = settings.returns_station or floor.stations[-1].cell
+    docks = [RETURNS_PREFIX + p.point_id for p in floor.docks]
+    inspections = synthetic_returns(ledger, count, settings.seed)
+    if not inspections:
+        raise InputError(
+            "returns", "no SKU has sold units to return: returns need a sales history (stock demo)"
+        )
+    times = settings.returns.arrivals()
+    return [
+        (at, inspection, docks[i % len(docks)], station)
+        for i, (at, inspection) in enumerate(zip(times, inspections, strict=False))
+    ]
+
+
+def _returns_summary(
+    settings: DaySettings, booker: LedgerBooker | None, finished: dict[str, float], received: int
+) -> dict[str, Any]:
+    if booker is None or not settings.returns.count:
+        return {"received": 0, "booked": 0}
+    arrived = dict(
+        zip(
+            (f"RMA-D{i + 1:04d}" for i in range(settings.returns.count)),
+            settings.returns.arrivals(),
+            strict=True,
+        )
     )
+    spans = sorted(
+        finished[f"putaway-{o.return_id}"] - arrived[o.return_id]
+        for o in booker.returns
+        if f"putaway-{o.return_id}" in finished and o.return_id in arrived
+    )
+    return {
+        "received": received,
+        "inspected": sum(1 for t in finished if t.startswith(RETURN_PREFIX)),
+        **summarise_outcomes(booker.returns),
+        "booked": len(booker.returns),
+        "refused": booker.returns_refused,
+        "dock_to_stock_s_p50": spans[len(spans) // 2] if spans else None,
+        "dock_to_stock_s_max": spans[-1] if spans else None,
+    }
 
 
 def _apply_fault(

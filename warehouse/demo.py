@@ -71,6 +71,8 @@ def run_demo(config: AppConfig, settings: DemoSettings) -> dict[str, Any]:
         "wms": day.wms,
         "ledger": {k: v for k, v in day.ledger.items() if k != "path"},
         "fleet": day.fleet,
+        "returns": day.returns,
+        "returns_handled": day.returns.get("booked", 0),
         "per_robot": kpis.get("per_robot", {}),
     }
     report["fleet"].pop("cycle_ms_p95", None)

@@ -9,15 +9,19 @@ ledger books it exactly once however often the robot's report is repeated.
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec
 from wms.layout import Cell
+from wms.orders import Order, Priority
 from wms.picking.plan import Batch, Pick, WavePlan
 
-PRIORITY = {"same-day": 2, "next-day": 1}
-"""Wave priority names → task priority (higher goes first); others are 0."""
+PRIORITY = {Priority.SAME_DAY.value: 2, Priority.NEXT_DAY.value: 1}
+"""Wave priority names (`wms.orders.Priority` values) → task priority (higher goes
+first); others are 0."""
 
 
 def batch_task(
@@ -104,45 +108,43 @@ def pod_tasks(plan: WavePlan, due_s: Mapping[str, float] | None = None) -> list[
 
 
 def sortation_tasks(
-    plan: WavePlan,
-    due_s: Mapping[str, float] | None,
+    orders: Sequence[Order],
+    start: datetime,
     chutes: Sequence[Cell],
     inducts: Sequence[Cell],
 ) -> list[TaskSpec]:
-    """Parcel sortation: every order is a parcel inducted at a station and carried to the
-    chute of its carrier (one chute per cut-off, round robin over ``chutes``)."""
+    """Parcel sortation: every order is a parcel inducted at a station (round robin) and
+    carried to a chute of its carrier. The chutes are shared out among the carriers (one
+    per cut-off: carrier ``k`` of ``C`` gets chutes ``k, k + C, ...``) and a parcel goes to
+    its destination's chute among them (a hash of the order id, the same on every run).
+    Parcels are sorted in arrival order; their lines ride along for the order's record."""
     if not chutes or not inducts:
         raise ValueError("sortation needs chutes and induct stations")
-    cutoffs = sorted({w.due for w in plan.waves})
-    chute_of = {due: chutes[i % len(chutes)] for i, due in enumerate(cutoffs)}
+    cutoffs = sorted({o.due for o in orders})
+    groups = {
+        due: list(chutes[k :: len(cutoffs)]) or [chutes[k % len(chutes)]]
+        for k, due in enumerate(cutoffs)
+    }
     tasks = []
-    n = 0
-    for wave in plan.waves:
-        due = (due_s or {}).get(wave.due)
-        for batch in wave.batches:
-            for order_id in batch.orders:
-                lines = tuple(
-                    PickLine(f"{batch.batch_id}/{i}", p.order_id, p.sku, p.qty, p.location_id)
-                    for i, p in enumerate(batch.picks)
-                    if p.order_id == order_id
-                )
-                induct = inducts[n % len(inducts)]
-                n += 1
-                tasks.append(
-                    TaskSpec(
-                        task_id=f"parcel-{order_id}",
-                        kind=TaskKind.MOVE,
-                        stops=(
-                            Stop(induct, StopAction.LIFT, load_id=f"parcel-{order_id}"),
-                            Stop(
-                                chute_of[wave.due],
-                                StopAction.DROP,
-                                lines=lines,
-                                load_id=f"parcel-{order_id}",
-                            ),
-                        ),
-                        priority=PRIORITY.get(wave.priority, 0),
-                        due_s=due,
-                    )
-                )
+    ordered = sorted(orders, key=lambda o: (o.arrival or o.due, o.order_id))
+    for n, order in enumerate(ordered):
+        group = groups[order.due]
+        chute = group[zlib.crc32(order.order_id.encode("utf-8")) % len(group)]
+        load = f"parcel-{order.order_id}"
+        lines = tuple(
+            PickLine(f"{load}/{i}", order.order_id, line.sku, line.qty, "")
+            for i, line in enumerate(order.lines)
+        )
+        tasks.append(
+            TaskSpec(
+                task_id=load,
+                kind=TaskKind.MOVE,
+                stops=(
+                    Stop(inducts[n % len(inducts)], StopAction.LIFT, load_id=load),
+                    Stop(chute, StopAction.DROP, lines=lines, load_id=load),
+                ),
+                priority=PRIORITY.get(order.priority.value, 0),
+                due_s=(order.due - start).total_seconds(),
+            )
+        )
     return tasks

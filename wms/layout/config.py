@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from wms.config_tables import (
     check_keys,
@@ -37,9 +37,11 @@ from wms.layout.floor import Floor, FloorPoint, PointKind, Zone, ZoneKind
 from wms.layout.generator import LayoutParams, generate_layout, storage_locations
 from wms.layout.grid import BLOCKED_TERRAIN
 from wms.layout.mapfile import read_map
+from wms.layout.sortation import SortationParams, generate_sortation
 from wms.layout.zones import make_zone
 
-FLOOR_KEYS = ("name", "cell_size_m", "layout", "map", "zones")
+FLOOR_KEYS = ("name", "cell_size_m", "layout", "map", "sortation", "zones")
+P = TypeVar("P", LayoutParams, SortationParams)
 MAP_KEYS = ("file", "rack_terrain", "stations", "chargers", "docks")
 ZONE_KEYS = ("name", "kind", "polygon", "speed_limit_mps")
 
@@ -53,11 +55,17 @@ def floor_from_table(table: Mapping[str, Any], base_dir: Path, source: str) -> F
     cell_size = get_float(table, "cell_size_m", where, 1.0)
     if cell_size <= 0:
         raise InputError(f"{where}.cell_size_m", "must be positive")
-    has_layout, has_map = "layout" in table, "map" in table
-    if has_layout == has_map:
-        raise InputError(where, "needs exactly one of [floor.layout] or [floor.map]")
-    if has_layout:
+    kinds = [key for key in ("layout", "map", "sortation") if key in table]
+    if len(kinds) != 1:
+        raise InputError(
+            where, "needs exactly one of [floor.layout], [floor.map] or [floor.sortation]"
+        )
+    if kinds[0] == "layout":
         floor = generate_layout(_layout_params(table["layout"], f"{where}.layout"), name)
+    elif kinds[0] == "sortation":
+        floor = generate_sortation(
+            _sortation_params(table["sortation"], f"{where}.sortation"), name
+        )
     else:
         floor = _floor_from_map_table(table["map"], base_dir, f"{where}.map", name)
     floor = Floor(floor.name, floor.terrain, cell_size, floor.locations, floor.points)
@@ -75,13 +83,24 @@ def floor_from_map_file(path: str | Path, rack_terrain: str = "T") -> Floor:
 
 
 def _layout_params(value: Any, where: str) -> LayoutParams:
-    table = require_table(value, where)
-    names = [item.name for item in fields(LayoutParams)]
-    check_keys(table, names, where)
-    defaults = LayoutParams()
-    params = LayoutParams(**{n: get_int(table, n, where, getattr(defaults, n)) for n in names})
+    params = _int_params(LayoutParams, value, where)
     params.validate(where)
     return params
+
+
+def _sortation_params(value: Any, where: str) -> SortationParams:
+    params = _int_params(SortationParams, value, where)
+    params.validate(where)
+    return params
+
+
+def _int_params(kind: type[P], value: Any, where: str) -> P:
+    """A dataclass of whole-number parameters from a table; missing keys keep the default."""
+    table = require_table(value, where)
+    names = [item.name for item in fields(kind)]  # type: ignore[arg-type]
+    check_keys(table, names, where)
+    defaults = kind()
+    return kind(**{n: get_int(table, n, where, getattr(defaults, n)) for n in names})
 
 
 def _floor_from_map_table(value: Any, base_dir: Path, where: str, name: str) -> Floor:

@@ -9,11 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sim.scenario import BoundScenario, bind, load_scenario
+from sim.scenario import BoundScenario, Returns, bind, load_scenario
 from warehouse.cli.common import add_json, emit, int_in, output_file, seed_int
 from warehouse.config import REPO_ROOT, load_config
 from warehouse.day import DaySettings, settings_from_scenario
 from warehouse.demo import DemoSettings, run_demo
+
+DEFAULT_RETURNS = 10
+"""Customer returns in the embedded default's day (the first at 0 s, one every 30 s)."""
 
 
 def register(subparsers: Any) -> None:
@@ -41,6 +44,13 @@ def register(subparsers: Any) -> None:
         metavar="N|CSV",
         help="synthetic order count, or an orders CSV file (default: 200)",
     )
+    demo.add_argument(
+        "--returns",
+        type=int_in(0, 100_000),
+        metavar="N",
+        help="customer returns carried by robots dock → inspection → stock (default: the "
+        f"scenario's, or {DEFAULT_RETURNS})",
+    )
     demo.add_argument("--planner", default="guided", help="traffic planner (guided, pibt)")
     demo.add_argument(
         "--max-sim-s", type=int_in(1, 10_000_000), default=36_000, help="stop after this"
@@ -63,11 +73,25 @@ def describe_demo(r: dict[str, Any]) -> str:
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{100 * x:.0f} %"
 
+    plan = (
+        f"WMS: {w['orders']} orders, {w['lines']} lines in {w['waves']} waves, "
+        f"{w['batches']} pick routes; planned travel {w['travel']} cells vs "
+        f"{w['baseline_single_order_sshape_travel']} single-order S-shape"
+        if "waves" in w
+        else f"WMS: {w['orders']} parcels to sort, {w['lines']} lines"
+    )
+    ret = r.get("returns") or {}
+    returns = (
+        [
+            f"returns: {ret['booked']}/{ret['received']} carried dock → inspection → stock "
+            f"by robots, dock to stock p50 {_s(ret['dock_to_stock_s_p50'])}"
+        ]
+        if ret.get("received")
+        else []
+    )
     return "\n".join(
         [
-            f"WMS: {w['orders']} orders, {w['lines']} lines in {w['waves']} waves, "
-            f"{w['batches']} pick routes; planned travel {w['travel']} cells vs "
-            f"{w['baseline_single_order_sshape_travel']} single-order S-shape",
+            plan,
             f"fleet: {f['robots']} robots over ZeroMQ ({f['planner']} traffic, {f['assigner']} "
             f"assignment): {f['tasks_done']}/{f['tasks']} routes done, "
             f"{f['orders_sent']} order updates sent",
@@ -80,6 +104,7 @@ def describe_demo(r: dict[str, Any]) -> str:
             f"energy {r['energy_kwh']:.2f} kWh ({r['co2e_kg']:.2f} kg CO2e)",
             f"ledger: {led['lines_booked']} lines booked as robots finished them, "
             f"{led['lines_short']} short, balanced: {led['balanced']}",
+            *returns,
             f"safety violations seen by the simulator: {r['safety_violations']}",
             f"simulated {r['sim_s']:.0f} s in {r['wall_s']:.1f} s wall ({r['speedup']}x real time)",
         ]
@@ -108,7 +133,10 @@ def run(args: argparse.Namespace) -> int:
             orders=orders,
             orders_csv=orders_csv,
             max_sim_s=float(args.max_sim_s),
+            returns=Returns(count=DEFAULT_RETURNS),
         )
+    if args.returns is not None:
+        day = replace(day, returns=replace(day.returns, count=args.returns))
     day = replace(day, planner=args.planner)
     out = (
         Path(args.out)
