@@ -62,7 +62,7 @@ from sim.runner import SimRobotSpec  # noqa: E402
 from warehouse.config import load_config  # noqa: E402
 from warehouse.fleet_lockstep import start_cells  # noqa: E402
 from warehouse.floor_sim import LockstepFloor, LockstepSettings  # noqa: E402
-from wms.layout import Cell, Floor  # noqa: E402
+from wms.layout import Floor  # noqa: E402
 
 HEADING = "## Soak: a simulated day of lifelong operation (issue 11)"
 HOUR_S = 3600.0
@@ -99,7 +99,9 @@ class TaskStream:
                 Stop(cell, StopAction.PICK_LINES, 4.0, (PickLine(f"{task_id}/{i}", "", "", 1, ""),))
                 for i, cell in enumerate(picks)
             )
-            station = Stop(self.stations[self.rng.randrange(len(self.stations))], StopAction.STATION)
+            station = Stop(
+                self.stations[self.rng.randrange(len(self.stations))], StopAction.STATION
+            )
             core.submit(TaskSpec(task_id, TaskKind.PICK_ROUTE, (*stops, station)))
             self.made += 1
             added += 1

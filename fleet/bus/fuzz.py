@@ -36,22 +36,29 @@ class ServeProcess:
     sends SIGTERM and returns the JSON summary the command prints on exit.
     """
 
-    def __init__(self, *args: str, bind: str = "tcp://127.0.0.1:0") -> None:
+    def __init__(
+        self, *args: str, bind: str = "tcp://127.0.0.1:0", cwd: str | Path | None = None
+    ) -> None:
         command = [sys.executable, "-m", "warehouse.cli", "serve", "--bind", bind, *args]
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            cwd=cwd,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.process.stderr is not None
         self.lines: list[bytes] = []
-        first = self.process.stderr.readline()
-        self.lines.append(first)
-        match = _SERVING.search(first.decode("utf-8", "replace"))
+        match = None
+        while match is None and len(self.lines) < 20:  # e.g. the --insecure warning first
+            line = self.process.stderr.readline()
+            self.lines.append(line)
+            match = _SERVING.search(line.decode("utf-8", "replace"))
+            if not line:
+                break
         if match is None:
             self.process.kill()
-            raise RuntimeError(f"warehouse serve did not start: {first!r}")
+            raise RuntimeError(f"warehouse serve did not start: {self.log()!r}")
         self.endpoint, self.pub, self.snapshot = match.groups()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -73,6 +80,15 @@ class ServeProcess:
 
     def log(self) -> bytes:
         return b"".join(self.lines)
+
+    def wait_log(self, pattern: str, timeout_s: float = 60.0) -> re.Match[str] | None:
+        """The first match of ``pattern`` in the server's stderr, polled until ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = re.search(pattern, self.log().decode("utf-8", "replace"))
+            if found or time.monotonic() > deadline or not self.alive():
+                return found
+            time.sleep(0.05)
 
     def stop(self) -> dict[str, Any]:
         """SIGTERM, then the exit summary; raises if the server had died."""

@@ -38,7 +38,7 @@ def test_keys_generate_writes_a_usable_folder(tmp_path: Path, capsys) -> None:
     assert code == 0
     created = json.loads(capsys.readouterr().out)["created"]
     assert len(created) == 5
-    for name in ("acme__r1", "sim__robot-0000", "sim__robot-0001"):
+    for name in ("acme__r1", "sim__r000", "sim__r001"):
         assert (tmp_path / "robots" / f"{name}.key_secret").exists()
         assert (tmp_path / "authorized" / "robots" / f"{name}.key").exists()
         assert not (tmp_path / "authorized" / "robots" / f"{name}.key_secret").exists()
