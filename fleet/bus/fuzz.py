@@ -196,6 +196,34 @@ def _random_bytes(rng: random.Random, serial: str, header_id: int) -> list[bytes
     return [topic, rng.randbytes(rng.randint(0, 400))]
 
 
+def _any_value(rng: random.Random, depth: int = 0) -> Any:
+    """An arbitrary msgpack value: scalars of every type, lists and maps up to 5 deep."""
+    kind = rng.randrange(10 if depth < 5 else 7)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return rng.random() < 0.5
+    if kind == 2:
+        return rng.choice([-(2**63), -1, 0, 1, 2**32, 2**64 - 1, rng.randint(-1000, 1000)])
+    if kind == 3:
+        return rng.choice([0.0, -0.0, 1e308, float("inf"), float("nan"), rng.random()])
+    if kind == 4:
+        return rng.choice(["", "state", "\x00", "é" * rng.randint(1, 40), str(rng.random())])
+    if kind == 5:
+        return rng.randbytes(rng.randint(0, 40))
+    if kind == 6:
+        return rng.choice(list(EXAMPLES["state"]))  # a field name as a value
+    if kind in (7, 8):
+        return [_any_value(rng, depth + 1) for _ in range(rng.randint(0, 6))]
+    keys = [*EXAMPLES["state"], "", "x", "\x00"]
+    return {rng.choice(keys): _any_value(rng, depth + 1) for _ in range(rng.randint(0, 8))}
+
+
+def _random_msgpack(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
+    topic = rng.choice([*EXAMPLES, "teleport"]).encode()
+    return [topic, msgpack.packb(_any_value(rng), use_bin_type=True)]
+
+
 def _framing(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
     return [rng.randbytes(rng.randint(0, 20)) for _ in range(rng.choice([1, 3, 4, 6, 60]))]
 
@@ -225,6 +253,7 @@ GENERATORS: tuple[Generator, ...] = (
     _field_shape,
     _field_scalar,
     _random_bytes,
+    _random_msgpack,
     _framing,
     _oversized,
     _duplicate_key,
