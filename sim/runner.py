@@ -45,9 +45,9 @@ from wms.layout import Cell, Floor
 log = logging.getLogger("sim.runner")
 
 DEFAULT_MANUFACTURER = "sim"
-TRACE_STEPS = 20_000
-"""Steps of true positions `SimRunner.trace` keeps: a lifelong run must not grow without
-bound (100 robots for a simulated day kept ~0.4 GB of trace)."""
+TRACE_STEPS = 3_600
+"""Steps of true positions `SimRunner.trace` keeps (an hour of 1 s ticks): a lifelong run
+must not grow without bound (100 robots kept ~19 MiB of trace per simulated hour)."""
 
 
 @dataclass(frozen=True)
