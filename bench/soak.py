@@ -37,7 +37,9 @@ import os
 import platform
 import random
 import re
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,8 +179,13 @@ def soak(
         done_before = 0
         next_sample = 0.0
         stalled_out = False
+        stopped = False
+        stop = threading.Event()
+        # SIGINT / SIGTERM end the run between two ticks; the hours so far are reported.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
         while True:
-            if run.now_s >= next_sample or run.now_s >= limit_s:
+            if run.now_s >= next_sample or run.now_s >= limit_s or stopped:
                 done = sum(1 for t in run.core.tasks if t.status is TaskStatus.DONE)
                 worst_robot, worst = progress.worst()
                 sample = {
@@ -194,6 +201,8 @@ def soak(
                     "longest_stall_robot": worst_robot,
                     "cycle_ms_p95_last_hour": _p95(run.cycle_ms[-int(sample_s) :]),
                     "load_avg_1m": round(os.getloadavg()[0], 2),
+                    "safety_violations": len(run.runner.violations()) if run.runner else None,
+                    "manager_errors": run.service.errors,
                 }
                 done_before = done
                 samples.append(sample)
@@ -202,7 +211,7 @@ def soak(
                         out.write(json.dumps(sample) + "\n")
                 print(json.dumps(sample), file=sys.stderr, flush=True)
                 next_sample += sample_s
-            if run.now_s >= limit_s:
+            if run.now_s >= limit_s or stopped:
                 break
             if progress.worst()[1] > stall_limit:
                 stalled_out = True
@@ -210,10 +219,14 @@ def soak(
             run.service.call(stream.top_up, timeout_s=300.0)
             run.step()
             progress.observe(run, run.now_s)
+            stopped = stop.is_set()
         wall_s = time.perf_counter() - wall0
         violations = len(run.runner.violations()) if run.runner else None
         errors = run.service.errors
     return summarise(samples, progress, robots, hours, wall_s, violations, errors, stalled_out)
+
+
+# The summary says how far a run stopped by a signal got: "sim_hours" against "target_hours".
 
 
 def summarise(
