@@ -254,7 +254,7 @@ def _mutate_map(rng: Random, lines: list[str], kind: FileKind) -> list[str]:
             if row:
                 row[rng.randrange(len(row))] = rng.choice(MAP_CHARS)
         lines[i] = "".join(row)
-    elif choice == 2:
+    elif choice == 2 and lines:
         lines[0] = rng.choice(["type octile", "type", "type grid", "", "height 2"])
     else:
         width = rng.choice([1, 300, 5000])
