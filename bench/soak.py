@@ -304,6 +304,15 @@ def section(result: dict[str, Any], command: str) -> str:
         f"| {r['safety_violations']} | {r['manager_errors']} "
         f"| {_first_last(r['fleet_rss_mib'])} | {_first_last(r['world_rss_mib'])} |",
         "",
+        *(
+            [
+                f"- **Stopped at {r['sim_hours']} of the {r['target_hours']:g} simulated hours** "
+                "(SIGINT: the session's deadline; on this loaded machine a simulated hour took "
+                f"{r['wall_s'] / max(r['sim_hours'], 1e-9) / 60:.0f} min of wall time)."
+            ]
+            if r["sim_hours"] < r["target_hours"]
+            else []
+        ),
         f"- Tasks done per simulated hour: {', '.join(map(str, r['done_per_hour']))}.",
         f"- Fleet process RSS per hour (MiB): {', '.join(map(str, r['fleet_rss_mib']))}.",
         f"- World process RSS per hour (MiB): {', '.join(map(str, r['world_rss_mib']))}.",
