@@ -100,3 +100,18 @@ def test_refused_returns_file_books_nothing(work: Path) -> None:
     outcome = run_input(["returns", "--db", str(work / "ledger.db"), "--input", str(path)])
     assert outcome.code == 2 and outcome.problem is None, outcome
     assert ledger_digest(work / "ledger.db") == before
+
+
+def test_findings_of_the_fuzz_campaign_stay_fixed(work: Path) -> None:
+    """What bench/fuzz.py found: ``demo --orders 0`` raised argparse's error past the CLI (a
+    traceback), and a returns file of 200 MB was read whole (1.3 GiB): now one line each."""
+    zero = run_input(["demo", "--planner", "none", "--orders", "0"])
+    assert zero.code == 2 and zero.problem is None and "--orders" in zero.stderr
+    big = work / "inputs" / "big-returns.csv"
+    big.parent.mkdir(parents=True, exist_ok=True)
+    with big.open("w") as out:
+        out.write(KINDS["returns"].examples[0])
+        out.write(("RMA-9,SKU-0001," + "x" * 100_000 + ",intact,as_new,pass,0,1\n") * 170)
+    refused = run_input(["returns", "--db", str(work / "ledger.db"), "--input", str(big)])
+    assert refused.code == 2 and refused.problem is None
+    assert "larger than 16 MiB" in refused.stderr
