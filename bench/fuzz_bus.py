@@ -188,6 +188,7 @@ def campaign(curve: bool, frames: int, flood_frames: int, peers: int, seed: int)
         "honest_states_published": honest.states_seen,
         "honest_broken": honest.broken,
         "honest_longest_gap_s": round(honest.longest_gap_s, 2),
+        "robots": sorted(summary.get("robots", {})),
     }
 
 

@@ -29,7 +29,7 @@ import math
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,9 @@ from wms.layout import Cell, Floor
 log = logging.getLogger("sim.runner")
 
 DEFAULT_MANUFACTURER = "sim"
+TRACE_STEPS = 3_600
+"""Steps of true positions `SimRunner.trace` keeps (an hour of 1 s ticks): a lifelong run
+must not grow without bound (100 robots kept ~19 MiB of trace per simulated hour)."""
 
 Observation = tuple[int, int, Cell, float, bool, bool, bool]
 """One robot after a step: states sent, downstream messages received, true cell,
@@ -141,7 +144,7 @@ class SimRunner:
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._positions: dict[str, Cell] = {}
-        self._trace: list[tuple[float, dict[str, Cell]]] = []
+        self._trace: deque[tuple[float, dict[str, Cell]]] = deque(maxlen=TRACE_STEPS)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
@@ -375,7 +378,7 @@ class SimRunner:
             return dict(self._positions)
 
     def trace(self) -> list[tuple[float, dict[str, Cell]]]:
-        """The true cells at every step where any changed, from the start."""
+        """The true cells at every step where any changed: the last `TRACE_STEPS` of them."""
         with self._lock:
             return list(self._trace)
 

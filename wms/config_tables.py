@@ -28,6 +28,10 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise InputError(str(path), f"not valid TOML ({error})") from None
     except UnicodeDecodeError:
         raise InputError(str(path), "not valid TOML (not UTF-8 text)") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+        raise InputError(
+            str(path), "not valid TOML here (arrays or tables nested too deep)"
+        ) from None
 
 
 def check_keys(table: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:

@@ -36,22 +36,29 @@ class ServeProcess:
     sends SIGTERM and returns the JSON summary the command prints on exit.
     """
 
-    def __init__(self, *args: str, bind: str = "tcp://127.0.0.1:0") -> None:
+    def __init__(
+        self, *args: str, bind: str = "tcp://127.0.0.1:0", cwd: str | Path | None = None
+    ) -> None:
         command = [sys.executable, "-m", "warehouse.cli", "serve", "--bind", bind, *args]
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            cwd=cwd,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.process.stderr is not None
         self.lines: list[bytes] = []
-        first = self.process.stderr.readline()
-        self.lines.append(first)
-        match = _SERVING.search(first.decode("utf-8", "replace"))
+        match = None
+        while match is None and len(self.lines) < 20:  # e.g. the --insecure warning first
+            line = self.process.stderr.readline()
+            self.lines.append(line)
+            match = _SERVING.search(line.decode("utf-8", "replace"))
+            if not line:
+                break
         if match is None:
             self.process.kill()
-            raise RuntimeError(f"warehouse serve did not start: {first!r}")
+            raise RuntimeError(f"warehouse serve did not start: {self.log()!r}")
         self.endpoint, self.pub, self.snapshot = match.groups()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -73,6 +80,15 @@ class ServeProcess:
 
     def log(self) -> bytes:
         return b"".join(self.lines)
+
+    def wait_log(self, pattern: str, timeout_s: float = 60.0) -> re.Match[str] | None:
+        """The first match of ``pattern`` in the server's stderr, polled until ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = re.search(pattern, self.log().decode("utf-8", "replace"))
+            if found or time.monotonic() > deadline or not self.alive():
+                return found
+            time.sleep(0.05)
 
     def stop(self) -> dict[str, Any]:
         """SIGTERM, then the exit summary; raises if the server had died."""
@@ -180,6 +196,34 @@ def _random_bytes(rng: random.Random, serial: str, header_id: int) -> list[bytes
     return [topic, rng.randbytes(rng.randint(0, 400))]
 
 
+def _any_value(rng: random.Random, depth: int = 0) -> Any:
+    """An arbitrary msgpack value: scalars of every type, lists and maps up to 5 deep."""
+    kind = rng.randrange(10 if depth < 5 else 7)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return rng.random() < 0.5
+    if kind == 2:
+        return rng.choice([-(2**63), -1, 0, 1, 2**32, 2**64 - 1, rng.randint(-1000, 1000)])
+    if kind == 3:
+        return rng.choice([0.0, -0.0, 1e308, float("inf"), float("nan"), rng.random()])
+    if kind == 4:
+        return rng.choice(["", "state", "\x00", "é" * rng.randint(1, 40), str(rng.random())])
+    if kind == 5:
+        return rng.randbytes(rng.randint(0, 40))
+    if kind == 6:
+        return rng.choice(list(EXAMPLES["state"]))  # a field name as a value
+    if kind in (7, 8):
+        return [_any_value(rng, depth + 1) for _ in range(rng.randint(0, 6))]
+    keys = [*EXAMPLES["state"], "", "x", "\x00"]
+    return {rng.choice(keys): _any_value(rng, depth + 1) for _ in range(rng.randint(0, 8))}
+
+
+def _random_msgpack(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
+    topic = rng.choice([*EXAMPLES, "teleport"]).encode()
+    return [topic, msgpack.packb(_any_value(rng), use_bin_type=True)]
+
+
 def _framing(rng: random.Random, serial: str, header_id: int) -> list[bytes]:
     return [rng.randbytes(rng.randint(0, 20)) for _ in range(rng.choice([1, 3, 4, 6, 60]))]
 
@@ -209,6 +253,7 @@ GENERATORS: tuple[Generator, ...] = (
     _field_shape,
     _field_scalar,
     _random_bytes,
+    _random_msgpack,
     _framing,
     _oversized,
     _duplicate_key,

@@ -45,6 +45,8 @@ OPERATOR_DOMAIN = "operators"
 DOMAINS = (ROBOT_DOMAIN, VIEWER_DOMAIN, OPERATOR_DOMAIN)
 _IDENTITY = re.compile(r'^\s*identity\s*=\s*"?([^"\n]*?)"?\s*$', re.MULTILINE)
 _SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
+DEFAULT_KEYS_DIR = "keys"
+"""The keys folder `warehouse serve` uses when it is given neither ``--keys`` nor ``--insecure``."""
 SECRET_MODE = 0o600
 PUBLIC_MODE = 0o644
 SECRET_DIR_MODE = 0o700
@@ -148,6 +150,24 @@ def generate_keys(
     for operator in operators:
         created.append(_create(root / "operators", root / "authorized" / OPERATOR_DOMAIN, operator))
     return created
+
+
+def server_keys_dir(directory: str | Path | None) -> Path:
+    """The keys folder a CURVE server runs on (``DEFAULT_KEYS_DIR`` when None), checked first.
+
+    A missing folder or server keypair is an `InputError` that says how to create one,
+    so a server that would otherwise come up unreachable (or plain) stops at once.
+    """
+    root = Path(directory if directory is not None else DEFAULT_KEYS_DIR)
+    if not (root / "server.key_secret").is_file():
+        what = "no keys folder" if not root.exists() else "no server keypair (server.key_secret)"
+        raise InputError(
+            "--keys",
+            f"{what} at {root}: CURVE is on by default; create the keys with "
+            f"`warehouse keys generate --dir {root} --robots N --viewer NAME --operator NAME` "
+            "or choose plain TCP with --insecure",
+        )
+    return root
 
 
 def load_pair(path: str | Path) -> KeyPair:

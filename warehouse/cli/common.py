@@ -15,6 +15,12 @@ from wms.errors import InputError
 from wms.layout import Floor, floor_from_map_file
 
 
+def sim_robot_serial(index: int) -> str:
+    """The serialNumber of the ``index``-th robot `warehouse sim` runs (manufacturer ``sim``);
+    `warehouse keys generate --robots N` makes keys for exactly these, so the two match."""
+    return f"r{index:03d}"
+
+
 def add_floor_source(parser: argparse.ArgumentParser) -> None:
     """``--config F`` or ``--map F`` (the default config when neither is given)."""
     group = parser.add_mutually_exclusive_group()

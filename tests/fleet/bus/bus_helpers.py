@@ -49,7 +49,7 @@ class Recorder(BusListener):
         with self._cond:
             return [v for k, v in self.events if k == kind]
 
-    def wait_for(self, predicate: Callable[[Recorder], Any], timeout_s: float = 5.0) -> Any:
+    def wait_for(self, predicate: Callable[[Recorder], Any], timeout_s: float = 30.0) -> Any:
         deadline = time.monotonic() + timeout_s
         with self._cond:
             while True:
@@ -62,7 +62,7 @@ class Recorder(BusListener):
                 self._cond.wait(remaining)
 
 
-def wait_until(predicate: Callable[[], Any], timeout_s: float = 5.0, step_s: float = 0.01) -> Any:
+def wait_until(predicate: Callable[[], Any], timeout_s: float = 30.0, step_s: float = 0.01) -> Any:
     """Poll a condition with a deadline (for state that has no event to wait on)."""
     deadline = time.monotonic() + timeout_s
     while True:

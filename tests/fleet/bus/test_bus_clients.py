@@ -29,7 +29,7 @@ def test_robot_drops_invalid_downstream_frames(context: zmq.Context) -> None:
         router.send_multipart([identity, *encode(state())])  # robots do not receive states
         router.send_multipart([identity, b"only-one-frame"])
         router.send_multipart([identity, *encode(order())])
-        received = client.receive(5.0)
+        received = client.receive(30.0)
         assert isinstance(received, Order) and received == order()
         assert client.rejected == {"not_msgpack": 1, "unknown_topic": 2, "framing": 1}
     finally:

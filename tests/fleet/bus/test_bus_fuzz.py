@@ -53,7 +53,7 @@ def _sync(client: RobotClient) -> list[BusError]:
     client.socket.send_multipart([PROBE, b""])
     answers = []
     while True:
-        answer = client.receive(5.0)
+        answer = client.receive(30.0)
         assert answer is not None, "server stopped answering"
         if isinstance(answer, BusError) and answer.ref_topic == PROBE.decode():
             return answers

@@ -197,7 +197,7 @@ def secure(keys_dir: Path, fleet: FakeFleet) -> Iterator[ControlServer]:
 
 
 def _call_with(server: ControlServer, keys: ClientKeys | ViewerKeys | None) -> object:
-    with ControlClient(server.endpoint, keys=keys, timeout_s=5.0) as client:  # type: ignore[arg-type]
+    with ControlClient(server.endpoint, keys=keys, timeout_s=30.0) as client:  # type: ignore[arg-type]
         return client.call(ListRobots())
 
 

@@ -240,7 +240,7 @@ def test_fleet_snapshot_on_the_pub_socket() -> None:
         with FleetSubscriber(bus.pub_endpoint, bus.snapshot_endpoint) as viewer:
 
             def snapshot() -> Any:
-                viewer.snapshot(timeout_s=5.0)
+                viewer.snapshot(timeout_s=30.0)
                 return viewer.values.get(("fleet", "snapshot"))
 
             first = wait_for(lambda: (s := snapshot()) and s["robots"] and s, 20)

@@ -107,3 +107,29 @@ def test_confirmed_moves_and_picks_book_once(tmp_path) -> None:
     assert (ledger.on_hand("S", "F"), ledger.on_hand("S", "R")) == (1, 6)
     assert ledger.balance_check().ok
     ledger.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.sampled_from(list(TaskStatus)),
+        ),
+        max_size=40,
+    )
+)
+def test_open_tasks_are_the_unfinished_ones_in_submission_order(steps) -> None:
+    """`open()` (kept as an index, not a scan) always equals the unfinished tasks in submission
+    order, also after a replay, whatever the lifecycle steps; `queued()` is its QUEUED part."""
+    book = TaskBook()
+    log = []
+    for i in range(6):
+        log.append(book.submit(TaskSpec(f"t{i}", TaskKind.MOVE, (Stop((1, i)),)), 0.0))
+    for n, (i, status) in enumerate(steps):
+        with contextlib.suppress(TaskError):
+            log.append(book.transition(f"t{i}", status, float(n), robot="a/r1"))
+        unfinished = [t for t in book if not t.status.final]
+        assert book.open() == unfinished
+        assert book.queued() == [t for t in unfinished if t.status is TaskStatus.QUEUED]
+    assert TaskBook.replay(log).open() == book.open()

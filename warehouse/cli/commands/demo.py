@@ -14,6 +14,7 @@ from warehouse.cli.common import add_json, emit, int_in, output_file, seed_int
 from warehouse.config import REPO_ROOT, load_config
 from warehouse.day import DaySettings, settings_from_scenario
 from warehouse.demo import DemoSettings, run_demo
+from wms.errors import InputError
 
 DEFAULT_RETURNS = 10
 """Customer returns in the embedded default's day (the first at 0 s, one every 30 s)."""
@@ -123,7 +124,10 @@ def run(args: argparse.Namespace) -> int:
         orders_csv = None
         orders: int | None = None
         if args.orders.isdigit():
-            orders = int_in(1, 1_000_000)(args.orders)
+            try:
+                orders = int_in(1, 1_000_000)(args.orders)
+            except argparse.ArgumentTypeError as error:  # checked here, not by argparse
+                raise InputError("--orders", str(error)) from None
         else:
             orders_csv = Path(args.orders)
         day = DaySettings(

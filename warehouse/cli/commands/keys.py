@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from fleet.bus.keys import generate_keys
-from warehouse.cli.common import add_json, emit, int_in
+from warehouse.cli.common import add_json, emit, int_in, sim_robot_serial
 from wms.errors import InputError
 
 
@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
         type=int_in(0, 10_000),
         default=0,
         metavar="N",
-        help="also N robots MANUFACTURER/robot-NNNN",
+        help="also N robots MANUFACTURER/r000 ... (the robots warehouse sim --robots N runs)",
     )
     gen.add_argument("--manufacturer", default="sim", help="for --robots (default: sim)")
     gen.add_argument("--viewer", action="append", default=[], metavar="NAME")
@@ -46,7 +46,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.dir:
         raise InputError("--dir", "empty folder name")
-    robots = list(args.robot) + [f"{args.manufacturer}/robot-{i:04d}" for i in range(args.robots)]
+    robots = list(args.robot)
+    robots += [f"{args.manufacturer}/{sim_robot_serial(i)}" for i in range(args.robots)]
     created = generate_keys(
         args.dir, robots, list(args.viewer), overwrite=args.force, operators=list(args.operator)
     )

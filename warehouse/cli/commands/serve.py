@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from fleet.bus.config import BusConfig
+from fleet.bus.keys import DEFAULT_KEYS_DIR, server_keys_dir
 from fleet.bus.server import BusServer, next_endpoint
 from fleet.control import ControlServer, Request, make_server
 from fleet.manager import operator
@@ -22,6 +23,10 @@ from fleet.manager.store import open_store
 from warehouse.config import load_config
 
 DEFAULT_BIND = "tcp://127.0.0.1:5555"
+INSECURE_WARNING = (
+    "warehouse serve: warning: --insecure: plain TCP, anyone who can reach the sockets can "
+    "drive robots, read the floor and send operator commands"
+)
 
 
 def register(subparsers: Any) -> None:
@@ -54,12 +59,16 @@ def register(subparsers: Any) -> None:
         "and sent orders (a restart on it adopts the robots' orders) and the ledger the "
         "robots' picks are booked in; without it nothing is kept",
     )
-    security = parser.add_mutually_exclusive_group(required=True)
+    security = parser.add_mutually_exclusive_group()
     security.add_argument(
-        "--keys", metavar="DIR", help="CURVE keys folder (warehouse keys generate)"
+        "--keys",
+        metavar="DIR",
+        help=f"CURVE keys folder (default: {DEFAULT_KEYS_DIR}; warehouse keys generate)",
     )
     security.add_argument(
-        "--insecure", action="store_true", help="plain TCP, no authentication (local tests only)"
+        "--insecure",
+        action="store_true",
+        help="plain TCP: no encryption, no authentication (prints a warning; local tests only)",
     )
     parser.add_argument(
         "--ctl",
@@ -77,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
+    if not args.insecure:
+        args.keys = str(server_keys_dir(args.keys))
     config = load_config(args.config)
     control = make_control_server(args)
     try:
@@ -114,6 +125,8 @@ def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None)
         config=bus_config,
         status_interval_s=args.status_every if args.status_every > 0 else None,
     )
+    if args.insecure:  # once the sockets are bound: a refused command stays one line
+        print(INSECURE_WARNING, file=sys.stderr, flush=True)
     core = FleetCore(config.floor, fleet_config)
     service = ManagerService(core, server, store=store, booker=booker, durable=durable)
     restored = service.restore()

@@ -10,7 +10,7 @@ from typing import Any
 
 from sim.controller import SimRobotParams
 from sim.runner import SimRobotSpec, SimRunner
-from warehouse.cli.common import float_in, int_in
+from warehouse.cli.common import float_in, int_in, sim_robot_serial
 from warehouse.config import load_config
 from warehouse.fleet_lockstep import start_cells
 from wms.errors import InputError
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.robots > free:
         raise InputError("--robots", f"{args.robots} robots do not fit on {free} free cells")
     cells = start_cells(floor, args.robots, {p.cell for p in floor.chargers})
-    specs = [SimRobotSpec(f"r{i:03d}", cell) for i, cell in enumerate(cells)]
+    specs = [SimRobotSpec(sim_robot_serial(i), cell) for i, cell in enumerate(cells)]
     runner = SimRunner(
         args.connect,
         floor,
