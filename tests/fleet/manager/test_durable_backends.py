@@ -1,0 +1,187 @@
+"""The robots' durable state on both backends: an SQLite file and a real PostgreSQL server.
+
+What is stored comes back as the resume; every table refuses to be rewritten by hand
+(UPDATE, DELETE, a REPLACE on SQLite, TRUNCATE on PostgreSQL); and a manager crashed
+mid-work and rebuilt from a PostgreSQL database finishes every task as on SQLite.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+import pytest
+
+from fleet.manager.durable import LOGS, DurableFleet
+from fleet.manager.events import CellsBlocked, LoadLeft, RobotPlaced, SendOrder
+from fleet.manager.model import Stop, StopAction, TaskKind, TaskSpec
+from fleet.protocol.positions import path_nodes_edges
+from tests.fleet.manager.test_crash_recovery import crash_and_restore
+from tests.fleet.manager.world import FLOOR
+from wms.errors import InputError
+from wms.ledger import Ledger
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def site(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A site database with the ledger in it (a file for SQLite: several connections)."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_database")
+    else:
+        url = f"sqlite:///{tmp_path / 'site.db'}"
+    Ledger.open(url).close()
+    return url
+
+
+def test_durable_fleet_round_trips(site: str) -> None:
+    """The resume holds the registry in number order, each robot's latest order or
+    placement, the blocked cells, left loads and the incarnation; an update stored again
+    with the same id (re-sent after a restart) supersedes the first."""
+    durable = DurableFleet(site)
+    first = durable.begin()
+    assert first.incarnation == 0 and first.latest == {}
+    nodes, edges = path_nodes_edges(FLOOR, [(29, 2), (29, 3), (29, 4)], 2)
+    durable.record(
+        [
+            RobotPlaced("sim/r1", 1, (29, 6)),
+            RobotPlaced("sim/r0", 0, (29, 2)),
+            SendOrder("sim/r0", "r0-1~t", 0, nodes, edges, 0, "t"),
+            CellsBlocked(((5, 5), (5, 6))),
+            CellsBlocked(((5, 6),), blocked=False),
+            LoadLeft("sim/r1", "pod-7", (12, 3), "t9", TaskKind.PICK_ROUTE),
+        ]
+    )
+    again, _ = path_nodes_edges(FLOOR, [(29, 3), (29, 4)], 2, 2)
+    durable.record([SendOrder("sim/r0", "r0-1~t", 1, again, (), 2, "t")])
+    other, _ = path_nodes_edges(FLOOR, [(29, 3)], 1, 2)
+    durable.record([SendOrder("sim/r0", "r0-1~t", 1, other, (), 2, "t")])  # re-sent
+    durable.record([RobotPlaced("sim/r0", 5, (29, 2))])  # registered again: keeps number 0
+    durable.close()
+    durable = DurableFleet(site)
+    resume = durable.begin()
+    assert resume.incarnation == 1
+    assert resume.robots == ("sim/r0", "sim/r1")
+    assert resume.latest == {"sim/r0": (29, 2), "sim/r1": (29, 6)}
+    assert resume.entry["sim/r0"] > resume.entry["sim/r1"]
+    assert resume.blocked == frozenset({(5, 5)})
+    assert resume.orders_started == {"sim/r0": 1}
+    updates = resume.orders["sim/r0"]["r0-1~t"]
+    assert [u.update_id for u in updates] == [0, 1]
+    assert [n.sequence_id for n in updates[1].nodes] == [2]
+    assert updates[0].task_id == "t" and updates[0].horizon and not updates[1].horizon
+    assert durable.loads() == {"pod-7": ((12, 3), "sim/r1")}
+    assert durable.begin().incarnation == 2
+    durable.close()
+
+
+def _stored(site: str) -> DurableFleet:
+    durable = DurableFleet(site)
+    durable.begin()
+    nodes, edges = path_nodes_edges(FLOOR, [(29, 2), (29, 3)], 2)
+    durable.record(
+        [
+            RobotPlaced("sim/r0", 0, (29, 2)),
+            SendOrder("sim/r0", "r0-1~t", 0, nodes, edges, 0, "t"),
+            CellsBlocked(((5, 5),)),
+            LoadLeft("sim/r0", "pod-7", (12, 3), "t", TaskKind.PICK_ROUTE),
+        ]
+    )
+    return durable
+
+
+def test_every_table_is_append_only_on_sqlite(tmp_path) -> None:
+    """A plain sqlite3 connection (no recursive_triggers, as any tool opens the file) can
+    neither UPDATE, DELETE nor REPLACE a stored row of any durable table."""
+    db = tmp_path / "site.db"
+    Ledger.open(str(db)).close()
+    durable = _stored(str(db))
+    before = durable.resume()
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        for table, key in LOGS.items():
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                conn.execute(f"UPDATE {table} SET {key[0]} = {key[0]}")
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                conn.execute(f"DELETE FROM {table}")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(
+                "REPLACE INTO fleet_orders SELECT entry, robot, 'x', 9, 0, 0, NULL, '[]'"
+                " FROM fleet_orders"
+            )
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("INSERT OR REPLACE INTO fleet_starts (incarnation) VALUES (0)")
+        conn.execute("INSERT OR REPLACE INTO fleet_robots (robot, number) VALUES ('sim/r0', 9)")
+        assert conn.execute("SELECT number FROM fleet_robots").fetchall() == [(0,)]
+    finally:
+        conn.close()
+    assert durable.resume() == before
+    durable.close()
+
+
+def test_every_table_is_append_only_on_postgresql(postgres_database: str) -> None:
+    """On PostgreSQL every durable table refuses UPDATE (so ON CONFLICT DO UPDATE too),
+    DELETE and TRUNCATE from any connection, and the stored state is unchanged."""
+    Ledger.open(postgres_database).close()
+    durable = _stored(postgres_database)
+    before = durable.resume()
+    with psycopg.connect(postgres_database, autocommit=True) as conn:
+        for table, key in LOGS.items():
+            for statement in (
+                f"UPDATE {table} SET {key[0]} = {key[0]}",
+                f"DELETE FROM {table}",
+                f"TRUNCATE {table}",
+            ):
+                with pytest.raises(psycopg.IntegrityError, match="append-only"):
+                    conn.execute(statement)
+        with pytest.raises(psycopg.IntegrityError, match="append-only"):
+            conn.execute(
+                "INSERT INTO fleet_robots (robot, number) VALUES ('sim/r0', 9)"
+                " ON CONFLICT (robot) DO UPDATE SET number = 9"
+            )
+        with pytest.raises(psycopg.IntegrityError):  # an entry number used twice
+            conn.execute(
+                "INSERT INTO fleet_blocks (entry, cell_row, cell_col, blocked)"
+                " SELECT MAX(entry), 1, 1, 1 FROM fleet_blocks"
+            )
+    assert durable.resume() == before
+    durable.close()
+
+
+def test_the_task_log_keeps_a_replaced_event_on_sqlite(tmp_path) -> None:
+    """INSERT OR REPLACE of a stored task event leaves the stored one (SQLite)."""
+    from fleet.manager.store import SqlTaskStore
+    from fleet.manager.tasks import TaskBook
+
+    db = tmp_path / "site.db"
+    Ledger.open(str(db)).close()
+    store = SqlTaskStore(str(db))
+    event = TaskBook().submit(TaskSpec("t1", TaskKind.MOVE, (Stop((5, 6), StopAction.NONE),)), 0.0)
+    store.append([event])
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(
+        "INSERT OR REPLACE INTO fleet_task_events (task_id, seq, status, at_s, stop_index)"
+        " VALUES ('t1', 1, 'cancelled', 9.0, 0)"
+    )
+    conn.close()
+    assert list(store.events()) == [event]
+    store.close()
+
+
+def test_a_database_that_is_not_the_sites_is_refused(tmp_path) -> None:
+    """A file with other tables in it is refused with one line, and left as it was."""
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.close()
+    with pytest.raises(InputError, match="not a ledger database"):
+        DurableFleet(str(other))
+    conn = sqlite3.connect(other)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]
+    conn.close()
+
+
+@pytest.mark.parametrize("crash", ["tick", "after_write", "at_pick"])
+def test_core_crash_and_restore_on_postgresql(postgres_database: str, crash: str) -> None:
+    """The crash test's run (kill the manager mid-work, the robots drive on, rebuild it
+    from the database) on PostgreSQL: every task done, every pick confirmed, no violation."""
+    crash_and_restore(postgres_database, crash_tick=60, outage_ticks=6, crash=crash, seed=11)
