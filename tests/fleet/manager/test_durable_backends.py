@@ -22,15 +22,11 @@ from wms.errors import InputError
 from wms.ledger import Ledger
 
 
-@pytest.fixture(params=("sqlite", "postgresql"))
-def site(request: pytest.FixtureRequest, tmp_path) -> str:
-    """A site database with the ledger in it (a file for SQLite: several connections)."""
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_database")
-    else:
-        url = f"sqlite:///{tmp_path / 'site.db'}"
-    Ledger.open(url).close()
-    return url
+@pytest.fixture
+def site(site_url: str) -> str:
+    """A site database with the ledger in it, on each backend."""
+    Ledger.open(site_url).close()
+    return site_url
 
 
 def test_durable_fleet_round_trips(site: str) -> None:
