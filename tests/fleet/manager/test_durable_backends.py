@@ -8,18 +8,24 @@ mid-work and rebuilt from a PostgreSQL database finishes every task as on SQLite
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 
 import psycopg
 import pytest
 
 from fleet.manager.durable import LOGS, DurableFleet
-from fleet.manager.events import CellsBlocked, LoadLeft, RobotPlaced, SendOrder
+from fleet.manager.events import CellsBlocked, LoadLeft, RobotPlaced, SendOrder, TaskEvent
 from fleet.manager.model import Stop, StopAction, TaskKind, TaskSpec
+from fleet.manager.resume import FleetResume
+from fleet.manager.store import SqlTaskStore
+from fleet.manager.tasks import TaskBook
 from fleet.protocol.positions import path_nodes_edges
 from tests.fleet.manager.test_crash_recovery import crash_and_restore
 from tests.fleet.manager.world import FLOOR
+from tests.pg_server import PostgresServer, create_database, drop_database, find_bin_dir
 from wms.errors import InputError
 from wms.ledger import Ledger
+from wms.ledger.demo import tiny_ledger
 
 
 @pytest.fixture
@@ -145,9 +151,6 @@ def test_every_table_is_append_only_on_postgresql(postgres_database: str) -> Non
 
 def test_the_task_log_keeps_a_replaced_event_on_sqlite(tmp_path) -> None:
     """INSERT OR REPLACE of a stored task event leaves the stored one (SQLite)."""
-    from fleet.manager.store import SqlTaskStore
-    from fleet.manager.tasks import TaskBook
-
     db = tmp_path / "site.db"
     Ledger.open(str(db)).close()
     store = SqlTaskStore(str(db))
@@ -181,3 +184,93 @@ def test_core_crash_and_restore_on_postgresql(postgres_database: str, crash: str
     """The crash test's run (kill the manager mid-work, the robots drive on, rebuild it
     from the database) on PostgreSQL: every task done, every pick confirmed, no violation."""
     crash_and_restore(postgres_database, crash_tick=60, outage_ticks=6, crash=crash, seed=11)
+
+
+def _site_on(url: str) -> tuple[FleetResume, list[TaskEvent]]:
+    """A PostgreSQL site with stock, a task event and durable robot state; what it holds."""
+    tiny_ledger(url).close()
+    store = SqlTaskStore(url)
+    events = [TaskBook().submit(TaskSpec("t1", TaskKind.MOVE, (Stop((5, 6)),)), 0.0)]
+    store.append(events)
+    store.close()
+    durable = _stored(url)
+    resume = durable.resume()
+    durable.close()
+    return resume, events
+
+
+def _read_site(url: str) -> tuple[FleetResume, list[TaskEvent]]:
+    durable, store = DurableFleet(url), SqlTaskStore(url)
+    try:
+        return durable.resume(), list(store.events())
+    finally:
+        durable.close()
+        store.close()
+
+
+def test_backup_and_restore_cover_the_fleet_tables(postgres_server: PostgresServer) -> None:
+    """docs/operations.md's pg_dump / pg_restore of a site brings back the ledger, the
+    task log and the robots' durable state, still append-only."""
+    source = create_database(postgres_server)
+    target = create_database(postgres_server)
+    try:
+        before = _site_on(source)
+        bin_dir = find_bin_dir()
+        assert bin_dir is not None
+        dump = subprocess.run(
+            [str(bin_dir / "pg_dump"), "--format=custom", f"--dbname={source}"],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        subprocess.run(
+            [str(bin_dir / "pg_restore"), "--no-owner", f"--dbname={target}"],
+            input=dump,
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        assert _read_site(target) == before
+        with Ledger.open(target) as ledger:
+            assert ledger.balance_check().ok
+        with psycopg.connect(target, autocommit=True) as conn:
+            for table in (*LOGS, "fleet_task_events"):
+                with pytest.raises(psycopg.IntegrityError, match="append-only"):
+                    conn.execute(f"TRUNCATE {table}")
+    finally:
+        for url in (source, target):
+            drop_database(postgres_server, url.split("/")[3].split("?")[0])
+
+
+def test_a_service_role_that_owns_nothing_runs_the_site(postgres_database: str) -> None:
+    """The set-up of docs/operations.md: the owner creates ledger and fleet tables, a
+    service role that may only read and write opens all three, works, and can neither
+    rewrite a log nor switch its triggers off."""
+    _site_on(postgres_database)
+    with psycopg.connect(postgres_database, autocommit=True) as owner:
+        owner.execute("DROP ROLE IF EXISTS wms_service")
+        owner.execute("CREATE ROLE wms_service LOGIN")
+        owner.execute("GRANT USAGE ON SCHEMA public TO wms_service")
+        owner.execute("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO wms_service")
+        owner.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO wms_service")
+    service = postgres_database.replace("postgresql://postgres@", "postgresql://wms_service@")
+    try:
+        Ledger.open(service).close()
+        durable = DurableFleet(service)
+        assert durable.begin().incarnation == 1
+        durable.record([RobotPlaced("sim/r1", 1, (29, 6))])
+        durable.close()
+        store = SqlTaskStore(service)
+        store.append([TaskBook().submit(TaskSpec("t2", TaskKind.MOVE, (Stop((5, 7)),)), 1.0)])
+        store.close()
+        with psycopg.connect(service, autocommit=True) as conn:
+            with pytest.raises(psycopg.IntegrityError, match="append-only"):
+                conn.execute("UPDATE fleet_orders SET update_id = 7")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("ALTER TABLE fleet_orders DISABLE TRIGGER USER")
+        resume, events = _read_site(service)
+        assert resume.robots == ("sim/r0", "sim/r1") and len(events) == 2
+    finally:
+        with psycopg.connect(postgres_database, autocommit=True) as owner:
+            owner.execute("DROP OWNED BY wms_service")
+            owner.execute("DROP ROLE wms_service")
