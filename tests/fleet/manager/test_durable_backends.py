@@ -274,3 +274,25 @@ def test_a_service_role_that_owns_nothing_runs_the_site(postgres_database: str) 
         with psycopg.connect(postgres_database, autocommit=True) as owner:
             owner.execute("DROP OWNED BY wms_service")
             owner.execute("DROP ROLE wms_service")
+
+
+def test_a_service_role_without_the_fleet_tables_gets_one_line(postgres_database: str) -> None:
+    """A role that may not create tables, on a site whose fleet tables were never made,
+    is told so in one line (no traceback, nothing written)."""
+    tiny_ledger(postgres_database).close()
+    with psycopg.connect(postgres_database, autocommit=True) as owner:
+        owner.execute("DROP ROLE IF EXISTS wms_reader")
+        owner.execute("CREATE ROLE wms_reader LOGIN")
+        owner.execute("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO wms_reader")
+    service = postgres_database.replace("postgresql://postgres@", "postgresql://wms_reader@")
+    try:
+        for opening in (DurableFleet, SqlTaskStore):
+            with pytest.raises(InputError, match="cannot set up the fleet tables") as refused:
+                opening(service)
+            assert "\n" not in str(refused.value)
+        with psycopg.connect(postgres_database) as conn:
+            assert conn.execute("SELECT to_regclass('fleet_orders')").fetchone() == (None,)
+    finally:
+        with psycopg.connect(postgres_database, autocommit=True) as owner:
+            owner.execute("DROP OWNED BY wms_reader")
+            owner.execute("DROP ROLE wms_reader")
