@@ -13,103 +13,124 @@ crash (`fleet.manager.resume.FleetResume`):
 - ``fleet_blocks`` — cells blocked and unblocked at run time;
 - ``fleet_starts`` — one row per manager start (the incarnation number).
 
-Rows are only ever inserted (triggers refuse UPDATE and DELETE on the logs). An order
-update stored but never sent (the manager died in between) is superseded by the one
-a restarted manager sends with the same ``orderUpdateId``: the later entry wins.
-``entry`` numbers placements and orders in one sequence, so the latest thing a robot
-was given is known. The SQL is plain (no ``INSERT OR REPLACE``, no ``STRICT``) so the
-same statements run on PostgreSQL.
+Rows are only ever inserted: the logs and the registry are append-only on both
+backends (`fleet.manager.site_db.append_only`: UPDATE, DELETE, a REPLACE of a
+stored row, and TRUNCATE on PostgreSQL are refused). An order update stored but
+never sent (the manager died in between) is superseded by the one a restarted
+manager sends with the same ``orderUpdateId``: the later entry wins.
+
+``entry`` numbers placements, orders, loads and blocks in *one* sequence, so the
+latest thing a robot was given is known across tables; a per-table identity column
+(PostgreSQL) or rowid (SQLite) cannot give that, so the manager — the site's one
+writer of these logs — numbers them, continuing from the largest stored entry, and
+the primary key refuses a number used twice (a second manager on the same site
+fails on its first write instead of interleaving). The tables are SQLAlchemy Core
+`Table` objects (64-bit integers on PostgreSQL, STRICT tables on SQLite) and the
+statements plain SQL both backends run, through the ledger's storage layer.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from fleet.manager.events import CellsBlocked, Command, LoadLeft, RobotPlaced, SendOrder
 from fleet.manager.resume import FleetResume, OrderNode, SentOrder
-from wms.errors import InputError
+from fleet.manager.site_db import Integer, append_only, open_site, reading, trigger_names, writing
 from wms.layout import Cell
-from wms.ledger.url import UnsupportedDatabase, connect, parse_url
 
-LOGS = ("fleet_placements", "fleet_orders", "fleet_loads", "fleet_blocks", "fleet_starts")
+tables = sa.MetaData()
+"""The fleet's durable tables (the ledger's own are `wms.ledger.schema.metadata`)."""
 
-DDL = (
-    """CREATE TABLE IF NOT EXISTS fleet_robots (
-        robot TEXT PRIMARY KEY,
-        number INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS fleet_placements (
-        entry INTEGER PRIMARY KEY,
-        robot TEXT NOT NULL,
-        cell_row INTEGER NOT NULL,
-        cell_col INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS fleet_orders (
-        entry INTEGER PRIMARY KEY,
-        robot TEXT NOT NULL,
-        order_id TEXT NOT NULL,
-        update_id INTEGER NOT NULL CHECK (update_id >= 0),
-        reached_seq INTEGER NOT NULL,
-        horizon INTEGER NOT NULL,
-        task_id TEXT,
-        nodes TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS fleet_orders_by_order ON fleet_orders (robot, order_id)",
-    """CREATE TABLE IF NOT EXISTS fleet_loads (
-        entry INTEGER PRIMARY KEY,
-        load_id TEXT NOT NULL,
-        robot TEXT,
-        task_id TEXT,
-        cell_row INTEGER NOT NULL,
-        cell_col INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS fleet_blocks (
-        entry INTEGER PRIMARY KEY,
-        cell_row INTEGER NOT NULL,
-        cell_col INTEGER NOT NULL,
-        blocked INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS fleet_starts (
-        incarnation INTEGER PRIMARY KEY
-    )""",
-    *(
-        statement
-        for table in LOGS
-        for statement in (
-            f"""CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
-               BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""",
-            f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
-               BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""",
-        )
-    ),
+_sqlite = {"sqlite_strict": True}
+
+
+def _entry() -> sa.Column:
+    return sa.Column("entry", Integer, primary_key=True, autoincrement=False)
+
+
+def _cell() -> tuple[sa.Column, sa.Column]:
+    return (
+        sa.Column("cell_row", Integer, nullable=False),
+        sa.Column("cell_col", Integer, nullable=False),
+    )
+
+
+sa.Table(
+    "fleet_robots",
+    tables,
+    sa.Column("robot", sa.Text, primary_key=True),
+    sa.Column("number", Integer, nullable=False),
+    **_sqlite,
 )
+sa.Table(
+    "fleet_placements",
+    tables,
+    _entry(),
+    sa.Column("robot", sa.Text, nullable=False),
+    *_cell(),
+    **_sqlite,
+)
+fleet_orders = sa.Table(
+    "fleet_orders",
+    tables,
+    _entry(),
+    sa.Column("robot", sa.Text, nullable=False),
+    sa.Column("order_id", sa.Text, nullable=False),
+    sa.Column("update_id", Integer, sa.CheckConstraint("update_id >= 0"), nullable=False),
+    sa.Column("reached_seq", Integer, nullable=False),
+    sa.Column("horizon", Integer, nullable=False),
+    sa.Column("task_id", sa.Text),
+    sa.Column("nodes", sa.Text, nullable=False),
+    **_sqlite,
+)
+sa.Index("fleet_orders_by_order", fleet_orders.c.robot, fleet_orders.c.order_id)
+sa.Table(
+    "fleet_loads",
+    tables,
+    _entry(),
+    sa.Column("load_id", sa.Text, nullable=False),
+    sa.Column("robot", sa.Text),
+    sa.Column("task_id", sa.Text),
+    *_cell(),
+    **_sqlite,
+)
+sa.Table(
+    "fleet_blocks",
+    tables,
+    _entry(),
+    *_cell(),
+    sa.Column("blocked", Integer, nullable=False),
+    **_sqlite,
+)
+sa.Table(
+    "fleet_starts",
+    tables,
+    sa.Column("incarnation", Integer, primary_key=True, autoincrement=False),
+    **_sqlite,
+)
+
+ENTRY_LOGS = ("fleet_placements", "fleet_orders", "fleet_loads", "fleet_blocks")
+LOGS = {
+    "fleet_robots": ("robot",),
+    **{table: ("entry",) for table in ENTRY_LOGS},
+    "fleet_starts": ("incarnation",),
+}
+"""Every durable table, with its primary key: all append-only."""
+GUARDS = append_only(LOGS, ignore_duplicates=("fleet_robots",))
+"""A robot registered again keeps its first number (``ON CONFLICT DO NOTHING`` too)."""
 
 
 class DurableFleet:
-    """The robots' durable state in an SQLite database (the ledger's)."""
+    """The robots' durable state in the site database (the ledger's: SQLite or PostgreSQL)."""
 
     def __init__(self, url: str | Path) -> None:
-        parsed = parse_url(url)
-        try:
-            self._conn = connect(parsed)
-        except UnsupportedDatabase as error:
-            raise InputError(str(url), str(error)) from None
-        with self._conn:
-            for statement in DDL:
-                self._conn.execute(statement)
-        self._entry = max(
-            self._scalar("SELECT MAX(entry) FROM fleet_orders"),
-            self._scalar("SELECT MAX(entry) FROM fleet_placements"),
-            self._scalar("SELECT MAX(entry) FROM fleet_loads"),
-            self._scalar("SELECT MAX(entry) FROM fleet_blocks"),
-        )
-
-    def _scalar(self, sql: str) -> int:
-        value = self._conn.execute(sql).fetchone()[0]
-        return int(value) if value is not None else 0
+        self._db = open_site(url, tables, GUARDS, trigger_names(LOGS))
+        latest = " UNION ALL ".join(f"SELECT MAX(entry) AS e FROM {t}" for t in ENTRY_LOGS)
+        self._entry = int(self._db.scalar(f"SELECT MAX(e) FROM ({latest}) AS entries") or 0)
 
     def _next(self) -> int:
         self._entry += 1
@@ -119,8 +140,9 @@ class DurableFleet:
 
     def begin(self) -> FleetResume:
         """Record one more manager start and return what it resumes from."""
-        before = self._scalar("SELECT COUNT(*) FROM fleet_starts")
-        self._write([("INSERT INTO fleet_starts (incarnation) VALUES (?)", [(before,)])])
+        with writing(self._db) as db:
+            before = int(db.scalar("SELECT COUNT(*) FROM fleet_starts"))
+            db.write("INSERT INTO fleet_starts (incarnation) VALUES (?)", (before,))
         return self.resume(before)
 
     def record(self, commands: Sequence[Command]) -> None:
@@ -157,67 +179,64 @@ class DurableFleet:
             elif isinstance(command, LoadLeft):
                 loads.append((self._next(), command.load_id, command.robot, command.task_id))
                 loads[-1] += command.cell
-        self._write(
-            [
-                (
-                    "INSERT INTO fleet_robots (robot, number) VALUES (?, ?)"
-                    " ON CONFLICT (robot) DO NOTHING",
-                    robots,
-                ),
-                (
-                    "INSERT INTO fleet_placements (entry, robot, cell_row, cell_col)"
-                    " VALUES (?, ?, ?, ?)",
-                    placements,
-                ),
-                (
-                    "INSERT INTO fleet_orders (entry, robot, order_id, update_id, reached_seq,"
-                    " horizon, task_id, nodes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    orders,
-                ),
-                (
-                    "INSERT INTO fleet_loads (entry, load_id, robot, task_id, cell_row, cell_col)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    loads,
-                ),
-                (
-                    "INSERT INTO fleet_blocks (entry, cell_row, cell_col, blocked)"
-                    " VALUES (?, ?, ?, ?)",
-                    blocks,
-                ),
-            ]
-        )
-
-    def _write(self, batches: list[tuple[str, list[tuple[object, ...]]]]) -> None:
+        batches = [
+            (
+                "INSERT INTO fleet_robots (robot, number) VALUES (?, ?)"
+                " ON CONFLICT (robot) DO NOTHING",
+                robots,
+            ),
+            (
+                "INSERT INTO fleet_placements (entry, robot, cell_row, cell_col)"
+                " VALUES (?, ?, ?, ?)",
+                placements,
+            ),
+            (
+                "INSERT INTO fleet_orders (entry, robot, order_id, update_id, reached_seq,"
+                " horizon, task_id, nodes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                orders,
+            ),
+            (
+                "INSERT INTO fleet_loads (entry, load_id, robot, task_id, cell_row, cell_col)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                loads,
+            ),
+            (
+                "INSERT INTO fleet_blocks (entry, cell_row, cell_col, blocked) VALUES (?, ?, ?, ?)",
+                blocks,
+            ),
+        ]
         batches = [(sql, rows) for sql, rows in batches if rows]
         if not batches:
             return
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
+        with writing(self._db) as db:
             for sql, rows in batches:
-                self._conn.executemany(sql, rows)
-        except sqlite3.Error:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+                db.executemany(sql, rows)
 
     # --- reading (on restart) ------------------------------------------------------------
 
     def resume(self, incarnation: int = 0) -> FleetResume:
         """What `FleetCore.restore` needs: the registry and each robot's last two orders."""
+        with reading(self._db):
+            return self._resume(incarnation)
+
+    def _resume(self, incarnation: int) -> FleetResume:
+        db = self._db
         robots = tuple(
-            r["robot"]
-            for r in self._conn.execute("SELECT robot FROM fleet_robots ORDER BY number, robot")
+            robot
+            for (robot,) in db.execute("SELECT robot FROM fleet_robots ORDER BY number, robot")
         )
         latest: dict[str, tuple[int, str | Cell]] = {}
-        for row in self._conn.execute("SELECT * FROM fleet_placements ORDER BY entry"):
-            latest[row["robot"]] = (row["entry"], (row["cell_row"], row["cell_col"]))
+        for entry, robot, row, col in db.execute(
+            "SELECT entry, robot, cell_row, cell_col FROM fleet_placements ORDER BY entry"
+        ):
+            latest[robot] = (entry, (row, col))
         last_orders: dict[str, list[tuple[int, str]]] = {}
         started: dict[str, int] = {}
-        for row in self._conn.execute(
-            "SELECT robot, order_id, MAX(entry) AS e FROM fleet_orders GROUP BY robot, order_id"
+        for robot, order_id, entry in db.execute(
+            "SELECT robot, order_id, MAX(entry) FROM fleet_orders GROUP BY robot, order_id"
         ):
-            last_orders.setdefault(row["robot"], []).append((row["e"], row["order_id"]))
-            started[row["robot"]] = started.get(row["robot"], 0) + 1
+            last_orders.setdefault(robot, []).append((entry, order_id))
+            started[robot] = started.get(robot, 0) + 1
         orders: dict[str, dict[str, tuple[SentOrder, ...]]] = {}
         for robot, entries in last_orders.items():
             entries.sort(reverse=True)
@@ -225,9 +244,10 @@ class DurableFleet:
                 latest[robot] = entries[0]
             orders[robot] = {oid: self._updates(robot, oid) for _, oid in entries[:2]}
         blocked: set[Cell] = set()
-        for row in self._conn.execute("SELECT * FROM fleet_blocks ORDER BY entry"):
-            cell = (row["cell_row"], row["cell_col"])
-            (blocked.add if row["blocked"] else blocked.discard)(cell)
+        for row, col, is_blocked in db.execute(
+            "SELECT cell_row, cell_col, blocked FROM fleet_blocks ORDER BY entry"
+        ):
+            (blocked.add if is_blocked else blocked.discard)((row, col))
         return FleetResume(
             robots=robots,
             blocked=frozenset(blocked),
@@ -242,32 +262,37 @@ class DurableFleet:
         # An update id can be stored twice: one the robot never got (the manager died before
         # sending it) and, after a restart, the one actually sent; the later entry is it.
         latest = {
-            row["update_id"]: row
-            for row in self._conn.execute(
-                "SELECT * FROM fleet_orders WHERE robot = ? AND order_id = ? ORDER BY entry",
+            row[0]: row
+            for row in self._db.execute(
+                "SELECT update_id, horizon, reached_seq, task_id, nodes FROM fleet_orders"
+                " WHERE robot = ? AND order_id = ? ORDER BY entry",
                 (robot, order_id),
             )
         }
-        rows = [latest[u] for u in sorted(latest)]
         return tuple(
             SentOrder(
                 robot,
                 order_id,
-                row["update_id"],
-                tuple(OrderNode(n[0], (n[1], n[2]), tuple(n[3])) for n in json.loads(row["nodes"])),
-                bool(row["horizon"]),
-                row["reached_seq"],
-                row["task_id"],
+                update_id,
+                tuple(OrderNode(n[0], (n[1], n[2]), tuple(n[3])) for n in json.loads(nodes)),
+                bool(horizon),
+                reached_seq,
+                task_id,
             )
-            for row in rows
+            for update_id, horizon, reached_seq, task_id, nodes in (
+                latest[u] for u in sorted(latest)
+            )
         )
 
     def loads(self) -> dict[str, tuple[Cell, str | None]]:
         """Where each load was last left by a failed robot (and which robot)."""
         out: dict[str, tuple[Cell, str | None]] = {}
-        for row in self._conn.execute("SELECT * FROM fleet_loads ORDER BY entry"):
-            out[row["load_id"]] = ((row["cell_row"], row["cell_col"]), row["robot"])
+        with reading(self._db) as db:
+            for load_id, robot, row, col in db.execute(
+                "SELECT load_id, robot, cell_row, cell_col FROM fleet_loads ORDER BY entry"
+            ):
+                out[load_id] = ((row, col), robot)
         return out
 
     def close(self) -> None:
-        self._conn.close()
+        self._db.close()

@@ -3,9 +3,9 @@
 `TaskStore` is what the manager needs (append events, read them back in
 order); `SqlTaskStore` keeps them in the ledger's database, SQLite or
 PostgreSQL, through the ledger's storage layer (`wms.ledger.storage`), so one
-database holds the site (table ``fleet_task_events``, triggers refuse UPDATE
-and DELETE, and TRUNCATE on PostgreSQL) and `MemoryTaskStore` in a list for runs
-that keep nothing. Appending an event twice (same task and ``seq``) stores it
+database holds the site (table ``fleet_task_events``, append-only on both
+backends: `fleet.manager.site_db.append_only`), and `MemoryTaskStore` in a list
+for runs that keep nothing. Appending an event twice (same task and ``seq``) stores it
 once, so a replayed batch never duplicates history. Events read back in the
 order they were appended (SQLite's rowid; an identity column on PostgreSQL).
 """
@@ -17,16 +17,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import sqlalchemy as sa
+
 from fleet.manager.events import TaskEvent
 from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec, TaskStatus
-from wms.errors import InputError
-from wms.ledger.storage import POSTGRESQL, open_database
-from wms.ledger.url import UnsupportedDatabase, parse_url
+from fleet.manager.site_db import append_only, open_site, trigger_names, writing
+from wms.ledger.storage import POSTGRESQL, SQLITE
 
 COLUMNS = "task_id, seq, status, at_s, robot, reason, stop_index, priority, spec, sequence"
 
-SQLITE_DDL = (
-    """CREATE TABLE IF NOT EXISTS fleet_task_events (
+TABLE = {
+    SQLITE: """CREATE TABLE IF NOT EXISTS fleet_task_events (
         task_id TEXT NOT NULL,
         seq INTEGER NOT NULL CHECK (seq >= 1),
         status TEXT NOT NULL,
@@ -39,16 +40,7 @@ SQLITE_DDL = (
         sequence TEXT,
         PRIMARY KEY (task_id, seq)
     ) STRICT""",
-    """CREATE TRIGGER IF NOT EXISTS fleet_task_events_no_update
-       BEFORE UPDATE ON fleet_task_events
-       BEGIN SELECT RAISE(ABORT, 'task events are append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS fleet_task_events_no_delete
-       BEFORE DELETE ON fleet_task_events
-       BEGIN SELECT RAISE(ABORT, 'task events are append-only'); END""",
-)
-
-POSTGRESQL_DDL = (
-    """CREATE TABLE IF NOT EXISTS fleet_task_events (
+    POSTGRESQL: """CREATE TABLE IF NOT EXISTS fleet_task_events (
         entry BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
         task_id TEXT NOT NULL,
         seq BIGINT NOT NULL CHECK (seq >= 1),
@@ -62,19 +54,14 @@ POSTGRESQL_DDL = (
         sequence TEXT,
         PRIMARY KEY (task_id, seq)
     )""",
-    """CREATE OR REPLACE FUNCTION fleet_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        RAISE EXCEPTION USING
-            MESSAGE = 'task events are append-only (' || TG_OP || ' refused)',
-            ERRCODE = 'integrity_constraint_violation';
-    END $$""",
-    """CREATE OR REPLACE TRIGGER fleet_task_events_no_change
-       BEFORE UPDATE OR DELETE ON fleet_task_events
-       FOR EACH ROW EXECUTE FUNCTION fleet_append_only()""",
-    """CREATE OR REPLACE TRIGGER fleet_task_events_no_truncate
-       BEFORE TRUNCATE ON fleet_task_events
-       FOR EACH STATEMENT EXECUTE FUNCTION fleet_append_only()""",
-)
+}
+"""Per backend, as the log must be read back in append order: by SQLite's rowid (files
+made before PostgreSQL support have no other column), by an identity column there."""
+
+LOG = {"fleet_task_events": ("task_id", "seq")}
+GUARDS = append_only(LOG, ignore_duplicates=LOG)
+"""A replayed event (same task and seq) is ignored, on SQLite even by INSERT OR REPLACE."""
+DDL = {backend: (TABLE[backend], *GUARDS[backend]) for backend in TABLE}
 
 
 class TaskStore(Protocol):
@@ -104,22 +91,8 @@ class SqlTaskStore:
     """Task events in the site's database (the ledger's: one database holds the site)."""
 
     def __init__(self, url: str | Path) -> None:
-        try:
-            self._db = open_database(parse_url(url))
-        except UnsupportedDatabase as error:
-            raise InputError(str(url), str(error)) from None
-        postgres = self._db.backend == POSTGRESQL
-        self._order = "entry" if postgres else "rowid"
-        exists = postgres and self._db.scalar("SELECT to_regclass('fleet_task_events')")
-        if not exists:  # PostgreSQL: a role that owns nothing may use existing tables
-            self._db.begin_write()
-            try:
-                for statement in POSTGRESQL_DDL if postgres else SQLITE_DDL:
-                    self._db.write(statement)
-            except BaseException:
-                self._db.rollback()
-                raise
-            self._db.commit()
+        self._db = open_site(url, sa.MetaData(), DDL, trigger_names(LOG))
+        self._order = "entry" if self._db.backend == POSTGRESQL else "rowid"
 
     def append(self, events: Sequence[TaskEvent]) -> None:
         if not events:
@@ -139,17 +112,12 @@ class SqlTaskStore:
             )
             for e in events
         ]
-        self._db.begin_write()
-        try:
+        with writing(self._db):
             self._db.executemany(
                 f"INSERT INTO fleet_task_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (task_id, seq) DO NOTHING",
                 rows,
             )
-        except BaseException:
-            self._db.rollback()
-            raise
-        self._db.commit()
 
     def events(self) -> Iterator[TaskEvent]:
         rows = self._db.execute(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -168,13 +168,8 @@ class Database:
         One transaction (under the writer lock on PostgreSQL), so two processes
         opening a new database at once do not both create it.
         """
-        with self.engine.begin() as conn:
-            if self.backend == POSTGRESQL:
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK})
-            metadata.create_all(conn, checkfirst=True)
-            if not self._triggers_present(conn):
-                for statement in TRIGGERS[self.backend]:
-                    conn.exec_driver_sql(statement)
+        present = ("movements_no_change", "movements_no_truncate")
+        with self.create_tables(metadata, TRIGGERS, present) as conn:
             conn.execute(
                 sa.text(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', :v)"
@@ -188,19 +183,44 @@ class Database:
                 ).scalar_one()
             )
 
-    def _triggers_present(self, conn: sa.Connection) -> bool:
-        """PostgreSQL: are the append-only triggers there? Then a role that may read and
-        write but owns nothing (docs/operations.md) can open the ledger without
-        replacing them. SQLite's ``CREATE TRIGGER IF NOT EXISTS`` needs no such check."""
+    @contextmanager
+    def create_tables(
+        self,
+        tables: sa.MetaData,
+        triggers: Mapping[str, Sequence[str]],
+        present: Sequence[str],
+    ) -> Iterator[sa.Connection]:
+        """Create the missing ``tables`` and their ``triggers`` (per backend) in one
+        transaction, yielded for more set-up before it commits.
+
+        Under the writer lock on PostgreSQL, so two processes opening a new database
+        at once do not both create it. The ledger's and the fleet's tables (each
+        package its own `MetaData`) share one database this way.
+
+        SQLite runs the triggers' ``CREATE TRIGGER IF NOT EXISTS`` every time (an old
+        file gains a new trigger); PostgreSQL only when a trigger named in ``present``
+        is missing, so a role that may read and write but owns nothing
+        (docs/operations.md) can open the database without replacing them.
+        """
+        with self.engine.begin() as conn:
+            if self.backend == POSTGRESQL:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK})
+            tables.create_all(conn, checkfirst=True)
+            if not self._triggers_present(conn, present):
+                for statement in triggers[self.backend]:
+                    conn.exec_driver_sql(statement)
+            yield conn
+
+    def _triggers_present(self, conn: sa.Connection, names: Sequence[str]) -> bool:
         if self.backend != POSTGRESQL:
             return False
-        names = conn.execute(
+        found = conn.execute(
             sa.text(
-                "SELECT tgname FROM pg_trigger"
-                " WHERE tgrelid = to_regclass('movements') AND NOT tgisinternal"
+                "SELECT tgname FROM pg_trigger JOIN pg_class ON pg_class.oid = tgrelid"
+                " WHERE relnamespace = current_schema()::regnamespace AND NOT tgisinternal"
             )
         ).scalars()
-        return set(names) >= {"movements_no_change", "movements_no_truncate"}
+        return set(found) >= set(names)
 
     def close(self) -> None:
         try:

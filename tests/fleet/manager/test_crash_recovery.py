@@ -103,6 +103,12 @@ def test_core_crash_at_any_tick_loses_nothing(
     the robots drive on, rebuild it from the database: every task ends done, every picked
     line is confirmed, and the safety monitor sees no violation."""
     db = str(tmp_path_factory.mktemp("crash") / "site.db")
+    crash_and_restore(db, crash_tick, outage_ticks, crash, seed)
+
+
+def crash_and_restore(db: str, crash_tick: int, outage_ticks: int, crash: str, seed: int) -> None:
+    """The crash of `test_core_crash_at_any_tick_loses_nothing` on the site database ``db``
+    (any URL: the PostgreSQL tests run it too), and its checks."""
     Ledger.open(db).close()  # the database is the ledger's
     rng = random.Random(seed)
     robots = {
@@ -184,54 +190,3 @@ def test_orders_name_their_task_and_are_adopted(tmp_path) -> None:
     state = robots["sim/r0"].state(run._headers["sim/r0"].next("state"))
     assert state.order_id == order_id
     assert state.order_update_id > resume.orders["sim/r0"][order_id][-1].update_id
-
-
-def test_durable_fleet_is_append_only_and_round_trips(tmp_path) -> None:
-    """What is stored comes back as the resume (latest order per robot, placements, blocked
-    cells, incarnations), a later update with the same id supersedes an earlier one, and the
-    logs refuse UPDATE and DELETE."""
-    import sqlite3
-
-    import pytest
-
-    from fleet.manager.events import CellsBlocked, SendOrder
-    from fleet.protocol.positions import path_nodes_edges
-
-    db = str(tmp_path / "site.db")
-    Ledger.open(db).close()
-    durable = DurableFleet(db)
-    first = durable.begin()
-    assert first.incarnation == 0 and first.latest == {}
-    nodes, edges = path_nodes_edges(FLOOR, [(29, 2), (29, 3), (29, 4)], 2)
-    durable.record(
-        [
-            RobotPlaced("sim/r0", 0, (29, 2)),
-            RobotPlaced("sim/r1", 1, (29, 6)),
-            SendOrder("sim/r0", "r0-1~t", 0, nodes, edges, 0, "t"),
-            CellsBlocked(((5, 5), (5, 6))),
-            CellsBlocked(((5, 6),), blocked=False),
-        ]
-    )
-    again, _ = path_nodes_edges(FLOOR, [(29, 3), (29, 4)], 2, 2)
-    durable.record([SendOrder("sim/r0", "r0-1~t", 1, again, (), 2, "t")])
-    other, _ = path_nodes_edges(FLOOR, [(29, 3)], 1, 2)
-    durable.record([SendOrder("sim/r0", "r0-1~t", 1, other, (), 2, "t")])  # re-sent after a restart
-    durable.close()
-    durable = DurableFleet(db)
-    resume = durable.begin()
-    assert resume.incarnation == 1
-    assert resume.robots == ("sim/r0", "sim/r1")
-    assert resume.latest == {"sim/r0": "r0-1~t", "sim/r1": (29, 6)}
-    assert resume.blocked == frozenset({(5, 5)})
-    assert resume.orders_started == {"sim/r0": 1}
-    updates = resume.orders["sim/r0"]["r0-1~t"]
-    assert [u.update_id for u in updates] == [0, 1]
-    assert [n.sequence_id for n in updates[1].nodes] == [2]
-    conn = sqlite3.connect(db)
-    for table in ("fleet_orders", "fleet_placements", "fleet_blocks", "fleet_starts"):
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute(f"DELETE FROM {table}")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("UPDATE fleet_orders SET update_id = 7")
-    conn.close()
-    durable.close()

@@ -1,18 +1,19 @@
 """Kill and restart: `warehouse serve` (a subprocess) is SIGKILLed at a random point while
 simulated robots work over real ZeroMQ, restarted on the same database and endpoint, and
-everything completes: every task done, every pick booked exactly once, ledger balanced."""
+everything completes: every task done, every pick booked exactly once, ledger balanced —
+on an SQLite file and on a real PostgreSQL server (``--db postgresql://...``)."""
 
 from __future__ import annotations
 
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 
+from fleet.manager.durable import DurableFleet
 from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec, TaskStatus
-from fleet.manager.store import SqliteTaskStore
+from fleet.manager.store import SqlTaskStore
 from fleet.manager.tasks import TaskBook
 from sim.runner import SimRobotSpec, SimRunner
 from tests.fleet.manager.test_manager_live import STARTS, _free_port, wait_for
@@ -51,30 +52,29 @@ def seed_site(db: str, rng: random.Random) -> list[TaskSpec]:
 def release(db: str, specs: list[TaskSpec]) -> None:
     """Pick routes into the task log, as the WMS link releases them (read on start)."""
     book = TaskBook()
-    store = SqliteTaskStore(db)
+    store = SqlTaskStore(db)
     store.append([book.submit(spec, 0.0) for spec in specs])
     store.close()
 
 
 def registered(db: str) -> int:
-    conn = sqlite3.connect(db)
+    """Robots in the registry the server keeps (read through the same storage layer)."""
+    durable = DurableFleet(db)
     try:
-        return conn.execute("SELECT COUNT(*) FROM fleet_robots").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+        return len(durable.resume().robots)
     finally:
-        conn.close()
+        durable.close()
 
 
 def task_statuses(db: str) -> dict[str, TaskStatus]:
-    store = SqliteTaskStore(db)
+    store = SqlTaskStore(db)
     try:
         return {t.task_id: t.status for t in TaskBook.replay(store.events())}
     finally:
         store.close()
 
 
-def test_sigkill_at_a_random_point_loses_nothing(tmp_path) -> None:
+def test_sigkill_at_a_random_point_loses_nothing(tmp_path, site_url: str) -> None:
     """SIGKILL the server mid-work (a random moment after the first task started), restart
     it on the same --db and --bind: all tasks end done, each pick line is booked once with
     its quantity, the ledger balances, and the robots' own safety check sees nothing.
@@ -83,7 +83,7 @@ def test_sigkill_at_a_random_point_loses_nothing(tmp_path) -> None:
     killed idle, so the next one reserves every robot's cell from the database before any
     robot has reported (a robot not connected yet is otherwise invisible)."""
     rng = random.Random()
-    db = str(tmp_path / "site.db")
+    db = site_url
     specs = seed_site(db, rng)
     bind = f"tcp://127.0.0.1:{_free_port()}"
     command = [sys.executable, "-m", "warehouse.cli", "serve", "--insecure", "--no-pub"]

@@ -55,7 +55,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--db",
         metavar="URL",
-        help="SQLite database (path or sqlite:///path) for the task log, the robots' registry "
+        help="site database (path, sqlite:///path or postgresql://...) for the task log, the "
+        "robots' registry "
         "and sent orders (a restart on it adopts the robots' orders) and the ledger the "
         "robots' picks are booked in; without it nothing is kept",
     )
