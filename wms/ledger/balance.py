@@ -10,6 +10,9 @@ hand-edited database is caught rather than trusted:
   SKU, location, condition and open quantity), so units moved by hand from one
   reservation to another are found even though the per-location sums still agree;
 - every transfer from its dispatch and arrivals;
+- every lot's units in every stock cell (``lot_stock``) from the lots each
+  movement names, and that each movement's lots add up to its quantity (so a
+  split forged into ``movement_lots`` or a lot cache edited by hand is found);
 - on SQLite, that the movement ids run 1..n with no hole and match the id
   sequence: an ``INSERT OR REPLACE`` that collides on a unique ``ref`` deletes
   the old row without any trigger firing (the schema refuses every other way).
@@ -56,6 +59,42 @@ FROM movements
 WHERE reservation_id IS NOT NULL
 GROUP BY reservation_id, sku, from_location, condition
 """
+
+_ON_HAND_IN = _in(ON_HAND_KINDS)
+
+SPLITS_SQL = f"""
+SELECT m.movement_id, m.kind, m.sku, m.condition, m.to_condition, m.from_location,
+       m.to_location, COALESCE(ml.lot, m.lot) AS lot, COALESCE(ml.qty, m.qty) AS qty
+FROM movements m LEFT JOIN movement_lots ml ON ml.movement_id = m.movement_id
+WHERE m.kind IN ({_ON_HAND_IN})
+"""
+
+LOT_ON_HAND_SQL = f"""
+WITH split AS ({SPLITS_SQL})
+SELECT sku, location_id, condition, lot, SUM(delta) FROM (
+    SELECT sku, to_location AS location_id, COALESCE(to_condition, condition) AS condition,
+           lot, qty AS delta
+    FROM split WHERE to_location IS NOT NULL
+    UNION ALL
+    SELECT sku, from_location, condition, lot, -qty FROM split WHERE from_location IS NOT NULL
+) AS deltas GROUP BY sku, location_id, condition, lot
+"""
+
+BAD_SPLITS_SQL = f"""
+SELECT m.movement_id, m.qty, m.lot, COUNT(ml.lot), COALESCE(SUM(ml.qty), 0)
+FROM movements m LEFT JOIN movement_lots ml ON ml.movement_id = m.movement_id
+WHERE (m.kind IN ({_ON_HAND_IN})
+       AND (m.from_location IS NOT NULL OR m.to_location IS NOT NULL))
+   OR m.lot IS NOT NULL OR ml.lot IS NOT NULL
+GROUP BY m.movement_id, m.qty, m.lot, m.kind, m.from_location, m.to_location
+HAVING NOT (m.kind IN ({_ON_HAND_IN})
+            AND (m.from_location IS NOT NULL OR m.to_location IS NOT NULL)
+            AND ((m.lot IS NOT NULL AND COUNT(ml.lot) = 0)
+                 OR (m.lot IS NULL AND COALESCE(SUM(ml.qty), 0) = m.qty)))
+ORDER BY m.movement_id
+"""
+"""Movements whose lots do not account for their units exactly once (or that name lots
+but move no stock)."""
 
 TRANSIT_SQL = f"""
 SELECT transfer_id, sku, condition,
@@ -109,6 +148,7 @@ def balance_check(db: Database) -> BalanceReport:
             )
 
     in_transit = _check_transfers(db, problems)
+    _check_lots(db, stock, problems)
     return BalanceReport(
         ok=not problems,
         problems=tuple(problems),
@@ -118,6 +158,35 @@ def balance_check(db: Database) -> BalanceReport:
         reserved=sum(v[1] for v in stock.values()),
         in_transit=in_transit,
     )
+
+
+def _check_lots(db: Database, stock: dict[Key, tuple[int, int]], problems: list[str]) -> None:
+    """Rebuild every lot's units per stock cell, and check each movement's lot split."""
+    for movement_id, qty, lot, count, split_qty in db.execute(BAD_SPLITS_SQL):
+        if lot is not None and count:
+            problems.append(f"movement {movement_id}: names lot {lot} and {count} split rows")
+        else:
+            problems.append(
+                f"movement {movement_id}: its lots hold {split_qty} units, it moved {qty}"
+            )
+    expected = {(r[0], r[1], r[2], r[3]): int(r[4]) for r in db.execute(LOT_ON_HAND_SQL)}
+    stored = {
+        (r[0], r[1], r[2], r[3]): int(r[4])
+        for r in db.execute("SELECT sku, location_id, condition, lot, on_hand FROM lot_stock")
+    }
+    per_cell: dict[Key, int] = defaultdict(int)
+    for key in sorted(set(stored) | set(expected), key=lambda k: tuple(map(str, k))):
+        held, want = stored.get(key, 0), expected.get(key, 0)
+        per_cell[key[:3]] += held
+        if held != want:
+            where = "/".join(map(str, key))
+            problems.append(f"lot {where}: on hand {held} but movements sum to {want}")
+    for key in sorted(set(per_cell) | {k for k, v in stock.items() if v[0]}):
+        if per_cell.get(key, 0) != stock.get(key, (0, 0))[0]:
+            problems.append(
+                f"{'/'.join(key)}: lots hold {per_cell.get(key, 0)} but stock on hand "
+                f"{stock.get(key, (0, 0))[0]}"
+            )
 
 
 def _check_reservations(db: Database, problems: list[str]) -> dict[Key, int]:

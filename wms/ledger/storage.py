@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
 from wms.ledger.errors import LedgerError, UnsupportedDatabase
-from wms.ledger.schema import SCHEMA_VERSION, TRIGGERS, metadata
+from wms.ledger.schema import PG_TRIGGERS, SCHEMA_VERSION, TRIGGERS, metadata
 from wms.ledger.url import DatabaseUrl, connect, parse_url
 
 SQLITE = "sqlite"
@@ -194,13 +194,17 @@ class Database:
         replacing them. SQLite's ``CREATE TRIGGER IF NOT EXISTS`` needs no such check."""
         if self.backend != POSTGRESQL:
             return False
-        names = conn.execute(
-            sa.text(
-                "SELECT tgname FROM pg_trigger"
-                " WHERE tgrelid = to_regclass('movements') AND NOT tgisinternal"
-            )
-        ).scalars()
-        return set(names) >= {"movements_no_change", "movements_no_truncate"}
+        for table, wanted in PG_TRIGGERS.items():
+            names = conn.execute(
+                sa.text(
+                    "SELECT tgname FROM pg_trigger"
+                    " WHERE tgrelid = to_regclass(:t) AND NOT tgisinternal"
+                ),
+                {"t": table},
+            ).scalars()
+            if not set(names) >= wanted:
+                return False
+        return True
 
     def close(self) -> None:
         try:
