@@ -168,6 +168,18 @@ class LedgerView:
             rows, key=lambda r: (r.sku, r.location_id, r.condition.value, r.lot.fefo_key())
         )
 
+    def first_lots(self, sku: str, condition: Condition = Condition.NEW) -> dict[str, Lot]:
+        """Per location, the lot of ``sku`` that leaves it next (its FEFO-first lot with units).
+
+        Replenishment takes reserve stock from the location whose first lot is
+        earliest, so the lots that expire (or arrived) first reach the pick faces first.
+        """
+        first: dict[str, Lot] = {}
+        for row in self.lot_stock(sku):
+            if row.condition is condition and row.location_id not in first:
+                first[row.location_id] = row.lot
+        return first
+
     def reservations(self, open_only: bool = True) -> list[Reservation]:
         where = " WHERE qty > 0" if open_only else ""
         return [

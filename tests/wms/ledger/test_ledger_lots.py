@@ -282,3 +282,19 @@ def test_fefo_property_on_postgresql(postgres_database: str) -> None:
                 run_fefo_steps(ledger, steps)
 
         check()
+
+
+def test_replenishment_moves_the_earliest_lots(ledger: Ledger) -> None:
+    """The top-up takes the reserve whose lot expires first, not the fullest reserve."""
+    from wms.replenishment.planner import on_wave_released
+
+    ledger.receive("A", "R1", 50, lot="LATER", received_on=DAY0, expires_on=DAY0 + timedelta(90))
+    ledger.receive("A", "R2", 8, lot="SOONER", received_on=DAY0, expires_on=DAY0 + timedelta(20))
+    plan = on_wave_released(ledger, {"A": 0}, ref="w1")
+    assert [(t.from_location, t.qty) for t in plan.tasks if t.sku == "A"] == [("R2", 8), ("R1", 12)]
+    for task in plan.tasks:
+        ledger.arrive(task.transfer_id)
+    assert lots_at(ledger, "A", "F1") == {"SOONER": 8, "LATER": 12}
+    ledger.pick("A", "F1", 9)
+    assert lots_at(ledger, "A", "F1") == {"LATER": 11}
+    assert ledger.balance_check().ok
