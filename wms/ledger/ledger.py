@@ -99,18 +99,6 @@ FEFO_SQL = (
 """The lots of one stock cell, first-expired-first-out then first-in-first-out
 (the SQL form of `Lot.fefo_key`)."""
 
-IN_TRANSIT_LOTS_SQL = (
-    "SELECT x.lot, x.qty FROM ("
-    " SELECT COALESCE(ml.lot, m.lot) AS lot,"
-    f" SUM(CASE m.kind WHEN '{MovementKind.DISPATCH.value}' THEN COALESCE(ml.qty, m.qty)"
-    " ELSE -COALESCE(ml.qty, m.qty) END) AS qty"
-    " FROM movements m LEFT JOIN movement_lots ml ON ml.movement_id = m.movement_id"
-    " WHERE m.transfer_id = ? GROUP BY COALESCE(ml.lot, m.lot)"
-    ") AS x JOIN lots l ON l.sku = ? AND l.lot = x.lot WHERE x.qty > 0"
-    " ORDER BY l.expires_on IS NULL, l.expires_on, l.received_on, x.lot"
-)
-"""The lots still in transit on one transfer, FEFO."""
-
 
 def _condition(value: Condition | str, source: str) -> Condition:
     if isinstance(value, Condition):
@@ -756,11 +744,9 @@ class Ledger(LedgerView):
             return [(self._receipt_lot(transfer.sku, None, None, None, source, today), qty)]
         splits: Splits = []
         remaining = qty
-        for lot, in_transit in self._db.execute(
-            IN_TRANSIT_LOTS_SQL, (transfer.transfer_id, transfer.sku)
-        ):
-            take = min(remaining, int(in_transit))
-            splits.append((lot, take))
+        for lot, in_transit in self.transfer_lots(transfer):
+            take = min(remaining, in_transit)
+            splits.append((lot.lot, take))
             remaining -= take
             if remaining == 0:
                 break

@@ -33,6 +33,18 @@ from wms.ledger.storage import Database
 
 Clock = Callable[[], datetime]
 
+IN_TRANSIT_LOTS_SQL = (
+    "SELECT l.sku, l.lot, l.received_on, l.expires_on, x.qty FROM ("
+    " SELECT COALESCE(ml.lot, m.lot) AS lot,"
+    f" SUM(CASE m.kind WHEN '{MovementKind.DISPATCH.value}' THEN COALESCE(ml.qty, m.qty)"
+    " ELSE -COALESCE(ml.qty, m.qty) END) AS qty"
+    " FROM movements m LEFT JOIN movement_lots ml ON ml.movement_id = m.movement_id"
+    " WHERE m.transfer_id = ? GROUP BY COALESCE(ml.lot, m.lot)"
+    ") AS x JOIN lots l ON l.sku = ? AND l.lot = x.lot WHERE x.qty > 0"
+    " ORDER BY l.expires_on IS NULL, l.expires_on, l.received_on, x.lot"
+)
+"""The lots still in transit on one transfer, FEFO."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -167,6 +179,13 @@ class LedgerView:
         return sorted(
             rows, key=lambda r: (r.sku, r.location_id, r.condition.value, r.lot.fefo_key())
         )
+
+    def transfer_lots(self, transfer: Transfer) -> list[tuple[Lot, int]]:
+        """The lots still in transit on an internal transfer, FEFO (a supplier's have none yet)."""
+        return [
+            (_lot(r), int(r[4]))
+            for r in self._db.execute(IN_TRANSIT_LOTS_SQL, (transfer.transfer_id, transfer.sku))
+        ]
 
     def first_lots(self, sku: str, condition: Condition = Condition.NEW) -> dict[str, Lot]:
         """Per location, the lot of ``sku`` that leaves it next (its FEFO-first lot with units).
