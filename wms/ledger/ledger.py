@@ -665,6 +665,10 @@ class Ledger(LedgerView):
         today: date | None = None,
     ) -> str:
         """The lot code units entering stock go into, creating the lot when it is new."""
+        if lot is None and received_on is None and expires_on is None:
+            code = default_lot_code(today or self.now().date())
+            if (sku, code) in self._lots:  # the common case: today's lot, already known
+                return code
         code = _lot_code(lot, source)
         received = _day(received_on, source, "receipt date")
         expires = _day(expires_on, source, "expiry date")

@@ -37,7 +37,10 @@ def upgrade_from_2(ledger: Ledger) -> None:
         }
         if "lot" not in columns:
             db.write("ALTER TABLE movements ADD COLUMN lot TEXT")
-        db.write(f"CREATE INDEX IF NOT EXISTS {BY_TRANSFER.name} ON movements (transfer_id)")
+        db.write(
+            f"CREATE INDEX IF NOT EXISTS {BY_TRANSFER.name} ON movements (transfer_id)"
+            " WHERE transfer_id IS NOT NULL"
+        )
         transfers = {t.transfer_id: t for t in ledger.transfers(open_only=False)}
         for m in ledger.movements():
             if m.kind not in ON_HAND_KINDS or (m.from_location is None and m.to_location is None):

@@ -239,7 +239,15 @@ def _partial_unique(name: str, where: str) -> sa.Index:
 
 sa.Index("movements_by_sku", movements.c.sku, movements.c.kind)
 sa.Index("movements_by_reservation", movements.c.reservation_id)
-BY_TRANSFER = sa.Index("movements_by_transfer", movements.c.transfer_id)
+_transfer = sa.text("transfer_id IS NOT NULL")
+BY_TRANSFER = sa.Index(
+    "movements_by_transfer",
+    movements.c.transfer_id,
+    sqlite_where=_transfer,
+    postgresql_where=_transfer,
+)
+"""Arrivals find the lots still in transit on their transfer (partial: most movements
+have no transfer, and pay nothing for it)."""
 _partial_unique("returns_booked_once", "kind = 'return-in' AND ref IS NOT NULL")
 _partial_unique("picks_confirmed_once", "kind = 'pick' AND ref LIKE 'confirm:%'")
 _partial_unique("moves_confirmed_once", "kind = 'move' AND ref LIKE 'confirm:%'")
