@@ -39,18 +39,6 @@ def _in(kinds: tuple[MovementKind, ...]) -> str:
     return ", ".join(f"'{k.value}'" for k in kinds)
 
 
-ON_HAND_SQL = f"""
-SELECT sku, location_id, condition, SUM(delta) FROM (
-    SELECT sku, to_location AS location_id, COALESCE(to_condition, condition) AS condition,
-           qty AS delta
-    FROM movements
-    WHERE to_location IS NOT NULL AND kind IN ({_in(ON_HAND_KINDS)})
-    UNION ALL
-    SELECT sku, from_location, condition, -qty FROM movements
-    WHERE from_location IS NOT NULL AND kind IN ({_in(ON_HAND_KINDS)})
-) AS deltas GROUP BY sku, location_id, condition
-"""
-
 RESERVATIONS_SQL = f"""
 SELECT reservation_id, sku, from_location, condition,
        SUM(CASE kind WHEN '{MovementKind.RESERVE.value}' THEN qty ELSE -qty END),
@@ -62,39 +50,56 @@ GROUP BY reservation_id, sku, from_location, condition
 
 _ON_HAND_IN = _in(ON_HAND_KINDS)
 
-SPLITS_SQL = f"""
-SELECT m.movement_id, m.kind, m.sku, m.condition, m.to_condition, m.from_location,
-       m.to_location, COALESCE(ml.lot, m.lot) AS lot, COALESCE(ml.qty, m.qty) AS qty
-FROM movements m LEFT JOIN movement_lots ml ON ml.movement_id = m.movement_id
-WHERE m.kind IN ({_ON_HAND_IN})
-"""
+_MOVES_STOCK = (
+    f"m.kind IN ({_ON_HAND_IN}) AND (m.from_location IS NOT NULL OR m.to_location IS NOT NULL)"
+)
+
+_ONE_LOT = f"movements m WHERE m.lot IS NOT NULL AND m.kind IN ({_ON_HAND_IN})"
+_SPLIT = (
+    "movement_lots ml JOIN movements m ON m.movement_id = ml.movement_id"
+    f" WHERE m.kind IN ({_ON_HAND_IN})"
+)
 
 LOT_ON_HAND_SQL = f"""
-WITH split AS ({SPLITS_SQL})
 SELECT sku, location_id, condition, lot, SUM(delta) FROM (
-    SELECT sku, to_location AS location_id, COALESCE(to_condition, condition) AS condition,
-           lot, qty AS delta
-    FROM split WHERE to_location IS NOT NULL
+    SELECT m.sku, m.to_location AS location_id,
+           COALESCE(m.to_condition, m.condition) AS condition, m.lot, m.qty AS delta
+    FROM {_ONE_LOT} AND m.to_location IS NOT NULL
     UNION ALL
-    SELECT sku, from_location, condition, lot, -qty FROM split WHERE from_location IS NOT NULL
+    SELECT m.sku, m.from_location, m.condition, m.lot, -m.qty
+    FROM {_ONE_LOT} AND m.from_location IS NOT NULL
+    UNION ALL
+    SELECT m.sku, m.to_location, COALESCE(m.to_condition, m.condition), ml.lot, ml.qty
+    FROM {_SPLIT} AND m.to_location IS NOT NULL
+    UNION ALL
+    SELECT m.sku, m.from_location, m.condition, ml.lot, -ml.qty
+    FROM {_SPLIT} AND m.from_location IS NOT NULL
 ) AS deltas GROUP BY sku, location_id, condition, lot
 """
+"""Every lot's units per stock cell: a movement's own ``lot`` column, plus its split rows
+(a movement should have one or the other; `BAD_SPLITS` finds those with both). Summed
+per cell this is each cell's on hand whenever `BAD_SPLITS` finds nothing."""
 
-BAD_SPLITS_SQL = f"""
-SELECT m.movement_id, m.qty, m.lot, COUNT(ml.lot), COALESCE(SUM(ml.qty), 0)
-FROM movements m LEFT JOIN movement_lots ml ON ml.movement_id = m.movement_id
-WHERE (m.kind IN ({_ON_HAND_IN})
-       AND (m.from_location IS NOT NULL OR m.to_location IS NOT NULL))
-   OR m.lot IS NOT NULL OR ml.lot IS NOT NULL
-GROUP BY m.movement_id, m.qty, m.lot, m.kind, m.from_location, m.to_location
-HAVING NOT (m.kind IN ({_ON_HAND_IN})
-            AND (m.from_location IS NOT NULL OR m.to_location IS NOT NULL)
-            AND ((m.lot IS NOT NULL AND COUNT(ml.lot) = 0)
-                 OR (m.lot IS NULL AND COALESCE(SUM(ml.qty), 0) = m.qty)))
-ORDER BY m.movement_id
-"""
-"""Movements whose lots do not account for their units exactly once (or that name lots
-but move no stock)."""
+BAD_SPLITS = (
+    (
+        "its lots hold {2} units, it moved {1}",
+        f"""SELECT m.movement_id, m.qty, COALESCE(SUM(ml.qty), 0)
+        FROM movements m LEFT JOIN movement_lots ml ON ml.movement_id = m.movement_id
+        WHERE m.lot IS NULL AND {_MOVES_STOCK}
+        GROUP BY m.movement_id, m.qty HAVING COALESCE(SUM(ml.qty), 0) <> m.qty""",
+    ),
+    (
+        "has lot split rows but names a lot itself or moves no stock",
+        f"""SELECT DISTINCT m.movement_id FROM movement_lots ml
+        JOIN movements m ON m.movement_id = ml.movement_id
+        WHERE m.lot IS NOT NULL OR NOT ({_MOVES_STOCK})""",
+    ),
+    (
+        "names a lot but moves no stock",
+        f"SELECT m.movement_id FROM movements m WHERE m.lot IS NOT NULL AND NOT ({_MOVES_STOCK})",
+    ),
+)
+"""Movements whose lots do not account for their units exactly once: (problem, query)."""
 
 TRANSIT_SQL = f"""
 SELECT transfer_id, sku, condition,
@@ -108,9 +113,12 @@ GROUP BY transfer_id, sku, condition
 def balance_check(db: Database) -> BalanceReport:
     """Sum the movements in SQL (one grouped pass each) and compare with the state tables."""
     problems: list[str] = []
-    expected_on_hand: dict[Key, int] = {
-        (r[0], r[1], r[2]): int(r[3]) for r in db.execute(ON_HAND_SQL)
-    }
+    # One grouped pass gives every lot's units; summed per cell they are the cell's on
+    # hand, because `_check_lots` proves each movement's lots add up to its quantity.
+    expected_lots = {(r[0], r[1], r[2], r[3]): int(r[4]) for r in db.execute(LOT_ON_HAND_SQL)}
+    expected_on_hand: dict[Key, int] = defaultdict(int)
+    for (sku, location_id, condition, _), qty in expected_lots.items():
+        expected_on_hand[(sku, location_id, condition)] += qty
     expected_reserved = _check_reservations(db, problems)
     count, last_id = db.one("SELECT COUNT(*), COALESCE(MAX(movement_id), 0) FROM movements")
     if db.backend == "sqlite":
@@ -148,7 +156,7 @@ def balance_check(db: Database) -> BalanceReport:
             )
 
     in_transit = _check_transfers(db, problems)
-    _check_lots(db, stock, problems)
+    _check_lots(db, expected_lots, stock, problems)
     return BalanceReport(
         ok=not problems,
         problems=tuple(problems),
@@ -160,16 +168,16 @@ def balance_check(db: Database) -> BalanceReport:
     )
 
 
-def _check_lots(db: Database, stock: dict[Key, tuple[int, int]], problems: list[str]) -> None:
+def _check_lots(
+    db: Database,
+    expected: dict[tuple[str, str, str, str], int],
+    stock: dict[Key, tuple[int, int]],
+    problems: list[str],
+) -> None:
     """Rebuild every lot's units per stock cell, and check each movement's lot split."""
-    for movement_id, qty, lot, count, split_qty in db.execute(BAD_SPLITS_SQL):
-        if lot is not None and count:
-            problems.append(f"movement {movement_id}: names lot {lot} and {count} split rows")
-        else:
-            problems.append(
-                f"movement {movement_id}: its lots hold {split_qty} units, it moved {qty}"
-            )
-    expected = {(r[0], r[1], r[2], r[3]): int(r[4]) for r in db.execute(LOT_ON_HAND_SQL)}
+    for problem, query in BAD_SPLITS:
+        for row in db.execute(query):
+            problems.append(f"movement {row[0]}: " + problem.format(*row))
     stored = {
         (r[0], r[1], r[2], r[3]): int(r[4])
         for r in db.execute("SELECT sku, location_id, condition, lot, on_hand FROM lot_stock")
