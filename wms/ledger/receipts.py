@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wms.csv_rows import read_csv_rows
+from wms.csv_rows import read_csv_rows, table_rows
 from wms.errors import InputError
 from wms.inventory_types import Condition
 from wms.ledger.errors import LedgerError
@@ -52,26 +52,8 @@ def read_receipts_csv(path: str | Path) -> list[ReceiptLine]:
 
 
 def parse_receipt_rows(rows: list[list[str]], source: str) -> list[ReceiptLine]:
-    if not rows:
-        raise InputError(source, "empty file (expected a header row)")
-    header = [h.strip().lower() for h in rows[0]]
-    unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
-    if unknown:
-        known = ", ".join(REQUIRED + OPTIONAL)
-        raise InputError(f"{source}:1", f"unknown column {unknown[0]!r} (known: {known})")
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise InputError(f"{source}:1", f"missing column(s) {', '.join(missing)}")
-    if len(set(header)) != len(header):
-        raise InputError(f"{source}:1", "a column appears twice")
     lines = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        where = f"{source}:{number}"
-        if len(row) != len(header):
-            raise InputError(where, f"has {len(row)} fields, the header has {len(header)}")
-        cells = {h: v.strip() for h, v in zip(header, row, strict=True)}
+    for where, cells in table_rows(rows, source, REQUIRED, OPTIONAL):
         for column in REQUIRED:
             if not cells[column]:
                 raise InputError(where, f"column {column}: must not be empty")
