@@ -1,10 +1,18 @@
 """Inventory ageing: how old the stock is, what sells slowly, what to clear.
 
-Age is reconstructed from the movement history alone, first in first out per
-(SKU, condition): receipts, returns, count gains and arrivals from a supplier
-add a dated layer; picks and count losses consume the oldest layer. Moves and
-internal transfers do not make stock younger — a unit keeps the date it
-entered the building, also when a regrade moves it to another condition.
+Per lot (what `ledger_ageing` reports): the ledger knows which lots every unit
+on hand or in internal transit belongs to, so a unit's age is its lot's age,
+counted from the start of its receipt day, and a lot past its expiry date
+makes its SKU a clearance candidate. Moves, transfers and regrades keep a
+unit's lot, so relocating stock never makes it younger.
+
+Without lots (`fifo_layers`, for histories from before lots, or to check the
+lots against), age is reconstructed from the movement history alone, first
+in first out per (SKU, condition): receipts, returns, count gains and
+arrivals from a supplier add a dated layer; picks and count losses consume the
+oldest layer. The two agree on every unit count; they differ in which units
+are left when picks at different locations drew different lots.
+
 The result is plain data; `ledger_ageing` is the convenience that reads a
 ledger.
 """
@@ -14,12 +22,16 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 
 from wms.inventory_types import Condition, MovementKind
 from wms.ledger import Ledger, Movement
+from wms.ledger.records import Lot
+
+LotUnits = tuple[str, Condition, Lot, int]
+"""Units of one lot of a SKU in one condition (at a location or in transit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +51,7 @@ class AgeingParams:
     slow_cover_days: float = 120.0
     clearance_age_days: int = 180
     used_clearance_age_days: int = 60
+    expiry_warning_days: int = 30
 
     def __post_init__(self) -> None:
         edges = self.bucket_edges
@@ -62,10 +75,43 @@ class AgeingParams:
 
 @dataclass(frozen=True, slots=True)
 class Layer:
-    """Units of one (SKU, condition) that entered the building at one time."""
+    """Units of one (SKU, condition) that entered the building at one time (in one lot)."""
 
     entered: datetime
     qty: int
+    lot: str | None = None
+    expires_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LotAgeing:
+    """One lot's units in one condition: its age and how long until it expires."""
+
+    sku: str
+    lot: str
+    condition: Condition
+    units: int
+    received_on: date
+    expires_on: date | None
+    age_days: float
+    days_to_expiry: int | None
+
+    @property
+    def expired(self) -> bool:
+        return self.days_to_expiry is not None and self.days_to_expiry < 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "lot": self.lot,
+            "condition": self.condition.value,
+            "units": self.units,
+            "received_on": self.received_on.isoformat(),
+            "expires_on": None if self.expires_on is None else self.expires_on.isoformat(),
+            "age_days": round(self.age_days, 1),
+            "days_to_expiry": self.days_to_expiry,
+            "expired": self.expired,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +128,14 @@ class SkuAgeing:
     slow_mover: bool
     clearance: bool
     reasons: tuple[str, ...]
+    expired_units: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "sku": self.sku,
             "units": self.units,
             "used_units": self.used_units,
+            "expired_units": self.expired_units,
             "oldest_days": round(self.oldest_days, 1),
             "average_days": round(self.average_days, 1),
             "sold_in_window": self.sold_in_window,
@@ -105,6 +153,7 @@ class AgeingReport:
     as_of: datetime
     buckets: dict[str, dict[str, float]]
     skus: tuple[SkuAgeing, ...]
+    lots: tuple[LotAgeing, ...] = ()
 
     @property
     def slow_movers(self) -> list[str]:
@@ -121,6 +170,7 @@ class AgeingReport:
             "slow_movers": self.slow_movers,
             "clearance_candidates": self.clearance_candidates,
             "skus": [s.to_dict() for s in self.skus],
+            "lots": [lot.to_dict() for lot in self.lots],
         }
 
 
@@ -150,6 +200,21 @@ def fifo_layers(movements: Iterable[Movement]) -> dict[tuple[str, Condition], li
     return {k: [Layer(at, q) for at, q in v] for k, v in layers.items() if v}
 
 
+def lot_layers(units: Iterable[LotUnits]) -> dict[tuple[str, Condition], list[Layer]]:
+    """Dated layers per (SKU, condition), one per lot (its units summed over locations)."""
+    merged: dict[tuple[str, Condition, Lot], int] = defaultdict(int)
+    for sku, condition, lot, qty in units:
+        merged[(sku, condition, lot)] += qty
+    layers: dict[tuple[str, Condition], list[Layer]] = defaultdict(list)
+    for (sku, condition, lot), qty in sorted(
+        merged.items(), key=lambda item: (item[0][0], item[0][1].value, item[0][2].fefo_key())
+    ):
+        if qty > 0:
+            entered = datetime.combine(lot.received_on, time(), UTC)
+            layers[(sku, condition)].append(Layer(entered, qty, lot.lot, lot.expires_on))
+    return dict(layers)
+
+
 def _consume(queue: deque[list], qty: int) -> list[list]:
     """Take ``qty`` units oldest first; returns the taken ``[entered, qty]`` pieces."""
     taken = []
@@ -176,10 +241,13 @@ def ageing_report(
     unit_prices: Mapping[str, float],
     as_of: datetime,
     params: AgeingParams | None = None,
+    lot_units: Iterable[LotUnits] | None = None,
 ) -> AgeingReport:
+    """Buckets, slow movers and clearance; per lot when ``lot_units`` are given."""
     params = params or AgeingParams()
     history = list(movements)
-    layers = fifo_layers(history)
+    layers = fifo_layers(history) if lot_units is None else lot_layers(lot_units)
+    lots = _lot_rows(layers, as_of)
     window_start = as_of - timedelta(days=params.window_days)
     sold: dict[str, int] = defaultdict(int)
     last_sale: dict[str, datetime] = {}
@@ -232,6 +300,26 @@ def ageing_report(
                 f"graded return stock {max(old_used):.0f} days old "
                 f"(> {params.used_clearance_age_days})"
             )
+        sku_lots = [lot for lot in lots if lot.sku == sku]
+        expired = [lot for lot in sku_lots if lot.expired]
+        if expired:
+            clearance = True
+            reasons.append(
+                f"{sum(lot.units for lot in expired)} units in expired lots "
+                + ", ".join(sorted({f"{lot.lot} ({lot.expires_on})" for lot in expired}))
+            )
+        soon = sorted(
+            {
+                (lot.days_to_expiry, lot.lot)
+                for lot in sku_lots
+                if lot.days_to_expiry is not None
+                and 0 <= lot.days_to_expiry <= params.expiry_warning_days
+            }
+        )
+        if soon:
+            reasons.append(
+                "expiring: " + ", ".join(f"{code} in {days} days" for days, code in soon)
+            )
         rows.append(
             SkuAgeing(
                 sku,
@@ -246,15 +334,55 @@ def ageing_report(
                 slow,
                 clearance,
                 tuple(reasons),
+                sum(lot.units for lot in expired),
             )
         )
-    return AgeingReport(as_of, buckets, tuple(rows))
+    return AgeingReport(as_of, buckets, tuple(rows), tuple(lots))
+
+
+def _lot_rows(
+    layers: Mapping[tuple[str, Condition], list[Layer]], as_of: datetime
+) -> list[LotAgeing]:
+    """The layers that are lots, oldest age first within each SKU."""
+    rows = []
+    for (sku, condition), sku_layers in sorted(
+        layers.items(), key=lambda i: (i[0][0], i[0][1].value)
+    ):
+        for layer in sku_layers:
+            if layer.lot is None:
+                continue
+            rows.append(
+                LotAgeing(
+                    sku,
+                    layer.lot,
+                    condition,
+                    layer.qty,
+                    layer.entered.date(),
+                    layer.expires_on,
+                    _days(as_of - layer.entered),
+                    None if layer.expires_on is None else (layer.expires_on - as_of.date()).days,
+                )
+            )
+    return rows
 
 
 def _days(delta: timedelta) -> float:
     return max(delta.total_seconds() / 86400.0, 0.0)
 
 
+def ledger_lot_units(ledger: Ledger) -> list[LotUnits]:
+    """Every lot's units on hand and in internal transit (they are in the building)."""
+    units: list[LotUnits] = [(r.sku, r.condition, r.lot, r.on_hand) for r in ledger.lot_stock()]
+    for transfer in ledger.transfers():
+        for lot, qty in ledger.transfer_lots(transfer):
+            units.append((transfer.sku, transfer.condition, lot, qty))
+    return units
+
+
 def ledger_ageing(ledger: Ledger, params: AgeingParams | None = None) -> AgeingReport:
-    prices = {s.sku: s.unit_price for s in ledger.skus()}
-    return ageing_report(ledger.movements(), prices, ledger.now(), params)
+    """The ageing report of a ledger, per lot, from one consistent read."""
+    with ledger._reading():
+        prices = {s.sku: s.unit_price for s in ledger.skus()}
+        return ageing_report(
+            ledger.movements(), prices, ledger.now(), params, ledger_lot_units(ledger)
+        )

@@ -1,8 +1,10 @@
 """Inventory ledger: SQLite state plus an append-only movement history that balances.
 
-Stock is kept by (SKU, location, condition); reservations and transfers in
-transit are first-class; every change is one movement in one transaction, and
-`Ledger.balance_check` rebuilds every quantity from the movements to prove it.
+Stock is kept by (SKU, location, condition) and by lot (receipt date,
+optional expiry; every outflow draws first-expired-first-out, then
+first-in-first-out); reservations and transfers in transit are first-class;
+every change is one movement in one transaction, and `Ledger.balance_check`
+rebuilds every quantity from the movements to prove it.
 """
 
 from wms.ledger.clock import ManualClock
@@ -19,12 +21,14 @@ from wms.ledger.errors import (
     UnsupportedDatabase,
 )
 from wms.ledger.floor_locations import RETURNS_PREFIX, floor_locations
-from wms.ledger.ledger import MAX_QTY, Ledger, open_ledger
+from wms.ledger.ledger import MAX_QTY, Ledger, default_lot_code, open_ledger
 from wms.ledger.queries import LedgerView, utc_now
 from wms.ledger.records import (
     BalanceReport,
     ForwardSlot,
     LocationRecord,
+    Lot,
+    LotStockRow,
     Movement,
     Reservation,
     SkuRecord,
@@ -46,6 +50,8 @@ __all__ = [
     "LedgerError",
     "LedgerView",
     "LocationRecord",
+    "Lot",
+    "LotStockRow",
     "ManualClock",
     "Movement",
     "NotSold",
@@ -58,6 +64,7 @@ __all__ = [
     "UnknownSku",
     "UnknownTransfer",
     "UnsupportedDatabase",
+    "default_lot_code",
     "floor_locations",
     "open_ledger",
     "parse_url",

@@ -10,6 +10,9 @@ hand-edited database is caught rather than trusted:
   SKU, location, condition and open quantity), so units moved by hand from one
   reservation to another are found even though the per-location sums still agree;
 - every transfer from its dispatch and arrivals;
+- every lot's units in every stock cell (``lot_stock``) from the lots each
+  movement names, and that each movement's lots add up to its quantity (so a
+  split forged into ``movement_lots`` or a lot cache edited by hand is found);
 - on SQLite, that the movement ids run 1..n with no hole and match the id
   sequence: an ``INSERT OR REPLACE`` that collides on a unique ``ref`` deletes
   the old row without any trigger firing (the schema refuses every other way).
@@ -36,18 +39,6 @@ def _in(kinds: tuple[MovementKind, ...]) -> str:
     return ", ".join(f"'{k.value}'" for k in kinds)
 
 
-ON_HAND_SQL = f"""
-SELECT sku, location_id, condition, SUM(delta) FROM (
-    SELECT sku, to_location AS location_id, COALESCE(to_condition, condition) AS condition,
-           qty AS delta
-    FROM movements
-    WHERE to_location IS NOT NULL AND kind IN ({_in(ON_HAND_KINDS)})
-    UNION ALL
-    SELECT sku, from_location, condition, -qty FROM movements
-    WHERE from_location IS NOT NULL AND kind IN ({_in(ON_HAND_KINDS)})
-) AS deltas GROUP BY sku, location_id, condition
-"""
-
 RESERVATIONS_SQL = f"""
 SELECT reservation_id, sku, from_location, condition,
        SUM(CASE kind WHEN '{MovementKind.RESERVE.value}' THEN qty ELSE -qty END),
@@ -56,6 +47,59 @@ FROM movements
 WHERE reservation_id IS NOT NULL
 GROUP BY reservation_id, sku, from_location, condition
 """
+
+_ON_HAND_IN = _in(ON_HAND_KINDS)
+
+_MOVES_STOCK = (
+    f"m.kind IN ({_ON_HAND_IN}) AND (m.from_location IS NOT NULL OR m.to_location IS NOT NULL)"
+)
+
+_ONE_LOT = f"movements m WHERE m.lot IS NOT NULL AND m.kind IN ({_ON_HAND_IN})"
+_SPLIT = (
+    "movement_lots ml JOIN movements m ON m.movement_id = ml.movement_id"
+    f" WHERE m.kind IN ({_ON_HAND_IN})"
+)
+
+LOT_ON_HAND_SQL = f"""
+SELECT sku, location_id, condition, lot, SUM(delta) FROM (
+    SELECT m.sku, m.to_location AS location_id,
+           COALESCE(m.to_condition, m.condition) AS condition, m.lot, m.qty AS delta
+    FROM {_ONE_LOT} AND m.to_location IS NOT NULL
+    UNION ALL
+    SELECT m.sku, m.from_location, m.condition, m.lot, -m.qty
+    FROM {_ONE_LOT} AND m.from_location IS NOT NULL
+    UNION ALL
+    SELECT m.sku, m.to_location, COALESCE(m.to_condition, m.condition), ml.lot, ml.qty
+    FROM {_SPLIT} AND m.to_location IS NOT NULL
+    UNION ALL
+    SELECT m.sku, m.from_location, m.condition, ml.lot, -ml.qty
+    FROM {_SPLIT} AND m.from_location IS NOT NULL
+) AS deltas GROUP BY sku, location_id, condition, lot
+"""
+"""Every lot's units per stock cell: a movement's own ``lot`` column, plus its split rows
+(a movement should have one or the other; `BAD_SPLITS` finds those with both). Summed
+per cell this is each cell's on hand whenever `BAD_SPLITS` finds nothing."""
+
+BAD_SPLITS = (
+    (
+        "its lots hold {2} units, it moved {1}",
+        f"""SELECT m.movement_id, m.qty, COALESCE(SUM(ml.qty), 0)
+        FROM movements m LEFT JOIN movement_lots ml ON ml.movement_id = m.movement_id
+        WHERE m.lot IS NULL AND {_MOVES_STOCK}
+        GROUP BY m.movement_id, m.qty HAVING COALESCE(SUM(ml.qty), 0) <> m.qty""",
+    ),
+    (
+        "has lot split rows but names a lot itself or moves no stock",
+        f"""SELECT DISTINCT m.movement_id FROM movement_lots ml
+        JOIN movements m ON m.movement_id = ml.movement_id
+        WHERE m.lot IS NOT NULL OR NOT ({_MOVES_STOCK})""",
+    ),
+    (
+        "names a lot but moves no stock",
+        f"SELECT m.movement_id FROM movements m WHERE m.lot IS NOT NULL AND NOT ({_MOVES_STOCK})",
+    ),
+)
+"""Movements whose lots do not account for their units exactly once: (problem, query)."""
 
 TRANSIT_SQL = f"""
 SELECT transfer_id, sku, condition,
@@ -69,9 +113,12 @@ GROUP BY transfer_id, sku, condition
 def balance_check(db: Database) -> BalanceReport:
     """Sum the movements in SQL (one grouped pass each) and compare with the state tables."""
     problems: list[str] = []
-    expected_on_hand: dict[Key, int] = {
-        (r[0], r[1], r[2]): int(r[3]) for r in db.execute(ON_HAND_SQL)
-    }
+    # One grouped pass gives every lot's units; summed per cell they are the cell's on
+    # hand, because `_check_lots` proves each movement's lots add up to its quantity.
+    expected_lots = {(r[0], r[1], r[2], r[3]): int(r[4]) for r in db.execute(LOT_ON_HAND_SQL)}
+    expected_on_hand: dict[Key, int] = defaultdict(int)
+    for (sku, location_id, condition, _), qty in expected_lots.items():
+        expected_on_hand[(sku, location_id, condition)] += qty
     expected_reserved = _check_reservations(db, problems)
     count, last_id = db.one("SELECT COUNT(*), COALESCE(MAX(movement_id), 0) FROM movements")
     if db.backend == "sqlite":
@@ -109,6 +156,7 @@ def balance_check(db: Database) -> BalanceReport:
             )
 
     in_transit = _check_transfers(db, problems)
+    _check_lots(db, expected_lots, stock, problems)
     return BalanceReport(
         ok=not problems,
         problems=tuple(problems),
@@ -118,6 +166,35 @@ def balance_check(db: Database) -> BalanceReport:
         reserved=sum(v[1] for v in stock.values()),
         in_transit=in_transit,
     )
+
+
+def _check_lots(
+    db: Database,
+    expected: dict[tuple[str, str, str, str], int],
+    stock: dict[Key, tuple[int, int]],
+    problems: list[str],
+) -> None:
+    """Rebuild every lot's units per stock cell, and check each movement's lot split."""
+    for problem, query in BAD_SPLITS:
+        for row in db.execute(query):
+            problems.append(f"movement {row[0]}: " + problem.format(*row))
+    stored = {
+        (r[0], r[1], r[2], r[3]): int(r[4])
+        for r in db.execute("SELECT sku, location_id, condition, lot, on_hand FROM lot_stock")
+    }
+    per_cell: dict[Key, int] = defaultdict(int)
+    for key in sorted(set(stored) | set(expected), key=lambda k: tuple(map(str, k))):
+        held, want = stored.get(key, 0), expected.get(key, 0)
+        per_cell[key[:3]] += held
+        if held != want:
+            where = "/".join(map(str, key))
+            problems.append(f"lot {where}: on hand {held} but movements sum to {want}")
+    for key in sorted(set(per_cell) | {k for k, v in stock.items() if v[0]}):
+        if per_cell.get(key, 0) != stock.get(key, (0, 0))[0]:
+            problems.append(
+                f"{'/'.join(key)}: lots hold {per_cell.get(key, 0)} but stock on hand "
+                f"{stock.get(key, (0, 0))[0]}"
+            )
 
 
 def _check_reservations(db: Database, problems: list[str]) -> dict[Key, int]:

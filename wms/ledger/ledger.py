@@ -4,14 +4,23 @@ Every public operation validates its input first, then writes the state change
 and its movement row inside one transaction; any failure rolls the whole
 transaction back, so a refused operation leaves every table exactly as it was.
 The same code runs on SQLite and PostgreSQL (`wms.ledger.storage`).
+
+Stock is held in lots (`Lot`: receipt date, optional expiry). Every outflow
+(pick, move, count loss, dispatch, regrade) draws the lots at that location
+first-expired-first-out, then first-in-first-out; moves, transfers and regrades
+carry their lots along. Reservations hold units of a stock cell, not of a lot:
+the lot is chosen when the units leave, so a pick always takes the earliest
+lot there. A receipt without a lot goes into the default lot of its day
+(`default_lot_code`), dated by the ledger clock.
 `Ledger.transaction` groups several operations (a whole returns file, a wave's
 replenishment) into one all-or-nothing unit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +38,7 @@ from wms.ledger.errors import (
     UnsupportedDatabase,
 )
 from wms.ledger.queries import Clock, LedgerView, utc_now
-from wms.ledger.records import LocationRecord, Reservation, SkuRecord, Transfer
+from wms.ledger.records import LocationRecord, Lot, Reservation, SkuRecord, Transfer
 from wms.ledger.schema import SCHEMA_VERSION
 from wms.ledger.storage import open_database
 from wms.ledger.url import parse_url
@@ -44,6 +53,51 @@ def _positive(qty: Any, source: str) -> int:
     if qty > MAX_QTY:
         raise InvalidQuantity(source, f"quantity {qty} is larger than {MAX_QTY}")
     return qty
+
+
+MAX_LOT_LEN = 64
+
+Splits = list[tuple[str, int]]
+"""The lots one movement touched, with the units of each (in FEFO order)."""
+
+
+def default_lot_code(day: date, expires_on: date | None = None) -> str:
+    """The lot a receipt goes into when it names none: one per SKU and receipt day."""
+    code = f"R{day.isoformat()}"
+    return code if expires_on is None else f"{code}-E{expires_on.isoformat()}"
+
+
+def _day(value: date | str | None, source: str, what: str) -> date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise LedgerError(source, f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _lot_code(value: str | None, source: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise LedgerError(source, f"lot must be a non-empty text, got {value!r}")
+    code = value.strip()
+    if len(code) > MAX_LOT_LEN or not code.isprintable():
+        raise LedgerError(source, f"lot {code[:20]!r}... must be printable, at most {MAX_LOT_LEN}")
+    return code
+
+
+FEFO_SQL = (
+    "SELECT s.lot, s.on_hand FROM lot_stock s JOIN lots l ON l.sku = s.sku AND l.lot = s.lot"
+    " WHERE s.sku = ? AND s.location_id = ? AND s.condition = ? AND s.on_hand > 0"
+    " ORDER BY l.expires_on IS NULL, l.expires_on, l.received_on, s.lot"
+)
+"""The lots of one stock cell, first-expired-first-out then first-in-first-out
+(the SQL form of `Lot.fefo_key`)."""
 
 
 def _condition(value: Condition | str, source: str) -> Condition:
@@ -75,14 +129,25 @@ class Ledger(LedgerView):
             raise UnsupportedDatabase(
                 parsed.display, f"cannot set up the ledger ({reason})"
             ) from None
-        if version != str(SCHEMA_VERSION):
+        ledger = cls(db, clock)
+        if version == "2":
+            from wms.ledger.migrate import upgrade_from_2
+
+            try:
+                upgrade_from_2(ledger)
+            except LedgerError as error:
+                db.close()
+                raise LedgerError(
+                    parsed.display, f"cannot upgrade schema 2 to {SCHEMA_VERSION}: {error}"
+                ) from None
+        elif version != str(SCHEMA_VERSION):
             db.close()
             raise LedgerError(
                 parsed.display,
-                f"ledger schema version {version}, this build needs {SCHEMA_VERSION} "
-                "(no migration: recreate it)",
+                f"ledger schema version {version}, this build needs {SCHEMA_VERSION} and "
+                "upgrades only version 2: recreate it (export stock, `warehouse stock --db`)",
             )
-        return cls(db, clock)
+        return ledger
 
     def close(self) -> None:
         self._db.close()
@@ -198,17 +263,29 @@ class Ledger(LedgerView):
         qty: int,
         condition: Condition = Condition.NEW,
         ref: str | None = None,
+        *,
+        lot: str | None = None,
+        received_on: date | str | None = None,
+        expires_on: date | str | None = None,
     ) -> int:
-        """Goods arriving into a location; returns the movement id."""
+        """Goods arriving into a location; returns the movement id.
+
+        ``lot`` names the lot (created with ``received_on``, default the ledger
+        clock's day, and ``expires_on``, default none); an existing lot must be
+        named with the dates it already has. Without a lot the units go into the
+        default lot of the receipt day (`default_lot_code`).
+        """
         source = f"receive {sku}@{location_id}"
         qty = _positive(qty, source)
         cond = _condition(condition, source)
         with self.transaction():
             self._require_sku(sku)
             self._location_kind(location_id)
-            self._add_on_hand(sku, location_id, cond, qty)
+            code = self._receipt_lot(sku, lot, received_on, expires_on, source)
+            splits = [(code, qty)]
+            self._put(sku, location_id, cond, splits)
             return self._record(
-                MovementKind.RECEIPT, sku, cond, qty, to_location=location_id, ref=ref
+                MovementKind.RECEIPT, sku, cond, qty, to_location=location_id, ref=ref, lots=splits
             )
 
     def reserve(
@@ -262,9 +339,9 @@ class Ledger(LedgerView):
         cond = _condition(condition, source)
         with self.transaction():
             self._require_available(sku, location_id, cond, qty, source)
-            self._add_on_hand(sku, location_id, cond, -qty)
+            splits = self._take(sku, location_id, cond, qty)
             return self._record(
-                MovementKind.PICK, sku, cond, qty, from_location=location_id, ref=ref
+                MovementKind.PICK, sku, cond, qty, from_location=location_id, ref=ref, lots=splits
             )
 
     def pick_reserved(self, reservation_id: int, qty: int | None = None) -> int:
@@ -334,8 +411,9 @@ class Ledger(LedgerView):
             if qty > res.qty:
                 raise InsufficientStock(source, f"only {res.qty} still reserved, asked {qty}")
             self._consume_reservation(res, qty)
+            splits: Splits = []
             if kind is MovementKind.PICK:
-                self._add_on_hand(res.sku, res.location_id, res.condition, -qty)
+                splits = self._take(res.sku, res.location_id, res.condition, qty)
             return self._record(
                 kind,
                 res.sku,
@@ -344,6 +422,7 @@ class Ledger(LedgerView):
                 from_location=res.location_id,
                 reservation_id=reservation_id,
                 ref=ref if ref is not None else res.ref,
+                lots=splits,
             )
 
     def move(
@@ -364,8 +443,8 @@ class Ledger(LedgerView):
         with self.transaction():
             self._location_kind(to_location)
             self._require_available(sku, from_location, cond, qty, source)
-            self._add_on_hand(sku, from_location, cond, -qty)
-            self._add_on_hand(sku, to_location, cond, qty)
+            splits = self._take(sku, from_location, cond, qty)
+            self._put(sku, to_location, cond, splits)
             return self._record(
                 MovementKind.MOVE,
                 sku,
@@ -374,6 +453,7 @@ class Ledger(LedgerView):
                 from_location=from_location,
                 to_location=to_location,
                 ref=ref,
+                lots=splits,
             )
 
     def adjust(
@@ -393,10 +473,12 @@ class Ledger(LedgerView):
         with self.transaction():
             if delta < 0:
                 self._require_available(sku, location_id, cond, -delta, source)
+                splits = self._take(sku, location_id, cond, -delta)
             else:
                 self._require_sku(sku)
                 self._location_kind(location_id)
-            self._add_on_hand(sku, location_id, cond, delta)
+                splits = [(self._receipt_lot(sku, None, None, None, source), delta)]
+                self._put(sku, location_id, cond, splits)
             return self._record(
                 MovementKind.ADJUST,
                 sku,
@@ -405,6 +487,7 @@ class Ledger(LedgerView):
                 from_location=location_id if delta < 0 else None,
                 to_location=location_id if delta > 0 else None,
                 ref=ref,
+                lots=splits,
             )
 
     def return_in(
@@ -443,9 +526,16 @@ class Ledger(LedgerView):
                 raise NotSold(
                     source, f"returning {qty} but only {returnable} sold units not yet returned"
                 )
-            self._add_on_hand(sku, location_id, cond, qty)
+            splits = [(self._receipt_lot(sku, None, None, None, source), qty)]
+            self._put(sku, location_id, cond, splits)
             return self._record(
-                MovementKind.RETURN_IN, sku, cond, qty, to_location=location_id, ref=ref
+                MovementKind.RETURN_IN,
+                sku,
+                cond,
+                qty,
+                to_location=location_id,
+                ref=ref,
+                lots=splits,
             )
 
     def dispatch(
@@ -470,9 +560,10 @@ class Ledger(LedgerView):
         with self.transaction():
             self._require_sku(sku)
             self._location_kind(to_location)
+            splits: Splits = []
             if from_location is not None:
                 self._require_available(sku, from_location, cond, qty, source)
-                self._add_on_hand(sku, from_location, cond, -qty)
+                splits = self._take(sku, from_location, cond, qty)
             transfer_id = int(
                 self._db.write_scalar(
                     "INSERT INTO transfers (sku, condition, from_location, to_location, qty, ref)"
@@ -488,6 +579,7 @@ class Ledger(LedgerView):
                 from_location=from_location,
                 transfer_id=transfer_id,
                 ref=ref,
+                lots=splits,
             )
             return transfer_id
 
@@ -503,7 +595,8 @@ class Ledger(LedgerView):
             self._db.write(
                 "UPDATE transfers SET qty = qty - ? WHERE transfer_id = ?", (qty, transfer_id)
             )
-            self._add_on_hand(transfer.sku, transfer.to_location, transfer.condition, qty)
+            splits = self._arriving_lots(transfer, qty, f"arrive {transfer_id}")
+            self._put(transfer.sku, transfer.to_location, transfer.condition, splits)
             return self._record(
                 MovementKind.ARRIVE,
                 transfer.sku,
@@ -512,6 +605,7 @@ class Ledger(LedgerView):
                 to_location=transfer.to_location,
                 transfer_id=transfer_id,
                 ref=transfer.ref,
+                lots=splits,
             )
 
     def regrade(
@@ -532,8 +626,8 @@ class Ledger(LedgerView):
             raise LedgerError(source, f"already {old.value}")
         with self.transaction():
             self._require_available(sku, location_id, old, qty, source)
-            self._add_on_hand(sku, location_id, old, -qty)
-            self._add_on_hand(sku, location_id, new, qty)
+            splits = self._take(sku, location_id, old, qty)
+            self._put(sku, location_id, new, splits)
             return self._record(
                 MovementKind.REGRADE,
                 sku,
@@ -543,6 +637,7 @@ class Ledger(LedgerView):
                 to_location=location_id,
                 ref=ref,
                 to_condition=new,
+                lots=splits,
             )
 
     # ------------------------------------------------------------------ internals
@@ -559,6 +654,109 @@ class Ledger(LedgerView):
                 f"only {on_hand - reserved} {condition.value} available "
                 f"({on_hand} on hand, {reserved} reserved), asked {qty}",
             )
+
+    def _receipt_lot(
+        self,
+        sku: str,
+        lot: str | None,
+        received_on: date | str | None,
+        expires_on: date | str | None,
+        source: str,
+        today: date | None = None,
+    ) -> str:
+        """The lot code units entering stock go into, creating the lot when it is new."""
+        if lot is None and received_on is None and expires_on is None:
+            code = default_lot_code(today or self.now().date())
+            if (sku, code) in self._lots:  # the common case: today's lot, already known
+                return code
+        code = _lot_code(lot, source)
+        received = _day(received_on, source, "receipt date")
+        expires = _day(expires_on, source, "expiry date")
+        if code is None:
+            code = default_lot_code(received or today or self.now().date(), expires)
+        existing = self._lot_or_none(sku, code)
+        if existing is None:
+            received = received or today or self.now().date()
+            if expires is not None and expires < received:
+                raise LedgerError(
+                    source, f"lot {code!r} expires {expires} before receipt {received}"
+                )
+            self._db.write(
+                "INSERT INTO lots (sku, lot, received_on, expires_on) VALUES (?, ?, ?, ?)",
+                (sku, code, received.isoformat(), None if expires is None else expires.isoformat()),
+            )
+            self._lots[(sku, code)] = Lot(sku, code, received, expires)
+            return code
+        if received is not None and received != existing.received_on:
+            raise DuplicateRecord(
+                source, f"lot {code!r} was received {existing.received_on}, not {received}"
+            )
+        if expires is not None and expires != existing.expires_on:
+            raise DuplicateRecord(
+                source, f"lot {code!r} expires {existing.expires_on or 'never'}, not {expires}"
+            )
+        return code
+
+    def _take(self, sku: str, location_id: str, condition: Condition, qty: int) -> Splits:
+        """Units leave a stock cell, drawn from its lots FEFO; returns what each lot gave."""
+        self._add_on_hand(sku, location_id, condition, -qty)
+        return self._take_lots(sku, location_id, condition, qty)
+
+    def _put(self, sku: str, location_id: str, condition: Condition, splits: Splits) -> None:
+        """Units enter a stock cell into the given lots."""
+        self._add_on_hand(sku, location_id, condition, sum(q for _, q in splits))
+        self._put_lots(sku, location_id, condition, splits)
+
+    def _take_lots(self, sku: str, location_id: str, condition: Condition, qty: int) -> Splits:
+        splits: Splits = []
+        remaining = qty
+        for lot, on_hand in self._db.execute(FEFO_SQL, (sku, location_id, condition.value)):
+            take = min(remaining, int(on_hand))
+            splits.append((lot, take))
+            remaining -= take
+            if remaining == 0:
+                break
+        if remaining:
+            raise InsufficientStock(
+                f"{sku}/{location_id}/{condition.value}",
+                f"its lots hold {qty - remaining} units, {qty} needed (run the balance check)",
+            )
+        for lot, take in splits:
+            self._db.write(
+                "UPDATE lot_stock SET on_hand = on_hand - ?"
+                " WHERE sku = ? AND location_id = ? AND condition = ? AND lot = ?",
+                (take, sku, location_id, condition.value, lot),
+            )
+        return splits
+
+    def _put_lots(self, sku: str, location_id: str, condition: Condition, splits: Splits) -> None:
+        for lot, qty in splits:
+            self._db.write(
+                "INSERT INTO lot_stock (sku, location_id, condition, lot, on_hand)"
+                " VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (sku, location_id, condition, lot)"
+                " DO UPDATE SET on_hand = lot_stock.on_hand + ?",
+                (sku, location_id, condition.value, lot, qty, qty),
+            )
+
+    def _arriving_lots(
+        self, transfer: Transfer, qty: int, source: str, today: date | None = None
+    ) -> Splits:
+        """The lots ``qty`` arriving units are: a supplier's go into the day's default lot,
+        an internal transfer's are the dispatched lots still in transit, FEFO."""
+        if transfer.from_location is None:
+            return [(self._receipt_lot(transfer.sku, None, None, None, source, today), qty)]
+        splits: Splits = []
+        remaining = qty
+        for lot, in_transit in self.transfer_lots(transfer):
+            take = min(remaining, in_transit)
+            splits.append((lot.lot, take))
+            remaining -= take
+            if remaining == 0:
+                break
+        if remaining:
+            raise InsufficientStock(source, f"its dispatched lots hold {qty - remaining} units")
+        return splits
 
     def _add_on_hand(self, sku: str, location_id: str, condition: Condition, delta: int) -> None:
         key = (sku, location_id, condition.value)
@@ -626,12 +824,15 @@ class Ledger(LedgerView):
         transfer_id: int | None = None,
         ref: str | None = None,
         to_condition: Condition | None = None,
+        lots: Sequence[tuple[str, int]] = (),
     ) -> int:
+        """Append one movement; a single lot is stored in its row, several in movement_lots."""
         at = self.now().isoformat(timespec="seconds")
+        lot = lots[0][0] if len(lots) == 1 else None
         movement_id = self._db.write_scalar(
             "INSERT INTO movements (at, kind, sku, condition, qty, from_location, to_location,"
-            " reservation_id, transfer_id, ref, to_condition)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING movement_id",
+            " reservation_id, transfer_id, ref, to_condition, lot)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING movement_id",
             (
                 at,
                 kind.value,
@@ -644,9 +845,20 @@ class Ledger(LedgerView):
                 transfer_id,
                 ref,
                 None if to_condition is None else to_condition.value,
+                lot,
             ),
         )
+        if len(lots) > 1:
+            self._record_lot_splits(int(movement_id), lots)
         return int(movement_id)
+
+    def _record_lot_splits(self, movement_id: int, splits: Sequence[tuple[str, int]]) -> None:
+        """The lots of a movement that touched several (or of one booked before lots)."""
+        for lot, qty in splits:
+            self._db.write(
+                "INSERT INTO movement_lots (movement_id, lot, qty) VALUES (?, ?, ?)",
+                (movement_id, lot, qty),
+            )
 
 
 def open_ledger(

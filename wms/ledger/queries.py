@@ -20,6 +20,8 @@ from wms.ledger.records import (
     BalanceReport,
     ForwardSlot,
     LocationRecord,
+    Lot,
+    LotStockRow,
     Movement,
     Reservation,
     SkuRecord,
@@ -30,6 +32,18 @@ from wms.ledger.schema import TABLES
 from wms.ledger.storage import Database
 
 Clock = Callable[[], datetime]
+
+IN_TRANSIT_LOTS_SQL = (
+    "SELECT l.sku, l.lot, l.received_on, l.expires_on, x.qty FROM ("
+    " SELECT COALESCE(ml.lot, m.lot) AS lot,"
+    f" SUM(CASE m.kind WHEN '{MovementKind.DISPATCH.value}' THEN COALESCE(ml.qty, m.qty)"
+    " ELSE -COALESCE(ml.qty, m.qty) END) AS qty"
+    " FROM movements m LEFT JOIN movement_lots ml ON ml.movement_id = m.movement_id"
+    " WHERE m.transfer_id = ? GROUP BY COALESCE(ml.lot, m.lot)"
+    ") AS x JOIN lots l ON l.sku = ? AND l.lot = x.lot WHERE x.qty > 0"
+    " ORDER BY l.expires_on IS NULL, l.expires_on, l.received_on, x.lot"
+)
+"""The lots still in transit on one transfer, FEFO."""
 
 
 def utc_now() -> datetime:
@@ -50,6 +64,7 @@ class LedgerView:
         # trips, on every booking.
         self._known_skus: set[str] = set()
         self._location_kinds: dict[str, LocationKind] = {}
+        self._lots: dict[tuple[str, str], Lot] = {}
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -129,6 +144,60 @@ class LedgerView:
     def available(self, sku: str, location_id: str, condition: Condition = Condition.NEW) -> int:
         on_hand, reserved = self._stock_cell(sku, location_id, condition)
         return on_hand - reserved
+
+    def lots(self, sku: str | None = None) -> list[Lot]:
+        """Every lot (of one SKU), first-expired-first-out then first-in-first-out."""
+        where, params = (" WHERE sku = ?", (sku,)) if sku is not None else ("", ())
+        found = [
+            _lot(r)
+            for r in self._db.execute(
+                "SELECT sku, lot, received_on, expires_on FROM lots" + where, params
+            )
+        ]
+        return sorted(found, key=lambda lot: (lot.sku, lot.fefo_key()))
+
+    def lot_stock(
+        self, sku: str | None = None, location_id: str | None = None
+    ) -> list[LotStockRow]:
+        """Units per lot and stock cell (only lots with units), each cell's lots FEFO."""
+        clauses, params = ["s.on_hand > 0"], []
+        if sku is not None:
+            clauses.append("s.sku = ?")
+            params.append(sku)
+        if location_id is not None:
+            clauses.append("s.location_id = ?")
+            params.append(location_id)
+        rows = [
+            LotStockRow(r[0], r[1], Condition(r[2]), _lot((r[0], r[3], r[5], r[6])), int(r[4]))
+            for r in self._db.execute(
+                "SELECT s.sku, s.location_id, s.condition, s.lot, s.on_hand,"
+                " l.received_on, l.expires_on FROM lot_stock s"
+                " JOIN lots l ON l.sku = s.sku AND l.lot = s.lot WHERE " + " AND ".join(clauses),
+                params,
+            )
+        ]
+        return sorted(
+            rows, key=lambda r: (r.sku, r.location_id, r.condition.value, r.lot.fefo_key())
+        )
+
+    def transfer_lots(self, transfer: Transfer) -> list[tuple[Lot, int]]:
+        """The lots still in transit on an internal transfer, FEFO (a supplier's have none yet)."""
+        return [
+            (_lot(r), int(r[4]))
+            for r in self._db.execute(IN_TRANSIT_LOTS_SQL, (transfer.transfer_id, transfer.sku))
+        ]
+
+    def first_lots(self, sku: str, condition: Condition = Condition.NEW) -> dict[str, Lot]:
+        """Per location, the lot of ``sku`` that leaves it next (its FEFO-first lot with units).
+
+        Replenishment takes reserve stock from the location whose first lot is
+        earliest, so the lots that expire (or arrived) first reach the pick faces first.
+        """
+        first: dict[str, Lot] = {}
+        for row in self.lot_stock(sku):
+            if row.condition is condition and row.location_id not in first:
+                first[row.location_id] = row.lot
+        return first
 
     def reservations(self, open_only: bool = True) -> list[Reservation]:
         where = " WHERE qty > 0" if open_only else ""
@@ -246,10 +315,24 @@ class LedgerView:
         kind = self._location_kinds[location_id] = LocationKind(row[0])
         return kind
 
+    def _lot_or_none(self, sku: str, lot: str) -> Lot | None:
+        found = self._lots.get((sku, lot))
+        if found is not None:
+            return found
+        row = self._db.execute(
+            "SELECT sku, lot, received_on, expires_on FROM lots WHERE sku = ? AND lot = ?",
+            (sku, lot),
+        ).fetchone()
+        if row is None:
+            return None
+        found = self._lots[(sku, lot)] = _lot(row)
+        return found
+
     def _forget(self) -> None:
         """Drop what reads remembered: after a rollback they may name rows that are gone."""
         self._known_skus.clear()
         self._location_kinds.clear()
+        self._lots.clear()
 
     def _stock_cell(self, sku: str, location_id: str, condition: Condition) -> tuple[int, int]:
         row = self._db.execute(
@@ -265,6 +348,15 @@ class LedgerView:
             (sku, kind.value),
         ).fetchone()
         return int(row[0])
+
+
+def _lot(row: Any) -> Lot:
+    return Lot(
+        row[0],
+        row[1],
+        date.fromisoformat(row[2]),
+        None if row[3] is None else date.fromisoformat(row[3]),
+    )
 
 
 def _aware(moment: datetime) -> datetime:

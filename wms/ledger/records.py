@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from wms.inventory_types import Condition, LocationKind, MovementKind
 
@@ -50,6 +50,39 @@ class StockRow:
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """A lot of one SKU: when it was received and when (if ever) it expires.
+
+    Stock is drawn first-expired-first-out, then first-in-first-out: `fefo_key`
+    is that order (no expiry sorts after every date; the lot code breaks the last tie).
+    """
+
+    sku: str
+    lot: str
+    received_on: date
+    expires_on: date | None = None
+
+    def fefo_key(self) -> tuple[bool, date, date, str]:
+        return (
+            self.expires_on is None,
+            self.expires_on or date.max,
+            self.received_on,
+            self.lot,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LotStockRow:
+    """Units of one lot at one location in one condition."""
+
+    sku: str
+    location_id: str
+    condition: Condition
+    lot: Lot
+    on_hand: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,10 @@ from wms.ledger.ledger import Ledger
 
 
 def stock_report(ledger: Ledger, sku: str | None = None) -> dict[str, Any]:
-    """Plain-data report: rows, per-SKU totals, open transfers and reservations, balance."""
+    """Plain-data report: rows, lots, per-SKU totals, open transfers and reservations, balance.
+
+    ``lots`` lists each stock cell's lots in the order they will leave it (FEFO, then FIFO).
+    """
     if sku is not None:
         ledger.sku(sku)
     kinds = {r.location_id: r.kind.value for r in ledger.locations()}
@@ -42,6 +45,18 @@ def stock_report(ledger: Ledger, sku: str | None = None) -> dict[str, Any]:
             }
             for r in rows
         ],
+        "lots": [
+            {
+                "sku": r.sku,
+                "location": r.location_id,
+                "condition": r.condition.value,
+                "lot": r.lot.lot,
+                "received_on": r.lot.received_on.isoformat(),
+                "expires_on": None if r.lot.expires_on is None else r.lot.expires_on.isoformat(),
+                "on_hand": r.on_hand,
+            }
+            for r in ledger.lot_stock(sku=sku)
+        ],
         "totals": {k: totals[k] for k in sorted(totals)},
         "in_transit": [
             {
@@ -59,6 +74,10 @@ def stock_report(ledger: Ledger, sku: str | None = None) -> dict[str, Any]:
     }
 
 
+MAX_LOT_LINES = 40
+"""More lots than this are only counted in the text report (all are in the data)."""
+
+
 def describe_stock(report: dict[str, Any]) -> str:
     lines = [f"ledger {report['db']}"]
     if not report["totals"]:
@@ -72,6 +91,17 @@ def describe_stock(report: dict[str, Any]) -> str:
             lines.append(
                 f"  {sku:<12} {t['on_hand']:>8} {t['reserved']:>8} {t['available']:>8}"
                 f" {t['in_transit']:>8}  {conditions}"
+            )
+    lots = report.get("lots", [])
+    if len(lots) > MAX_LOT_LINES:
+        lines.append(f"  lots: {len(lots)} (listed with --sku, or in --json)")
+    elif lots:
+        lines.append(f"  lots ({len(lots)}), each location's in the order they leave it:")
+        for lot in lots:
+            expiry = f"expires {lot['expires_on']}" if lot["expires_on"] else "no expiry"
+            lines.append(
+                f"    {lot['sku']:<12} {lot['location']:<10} {lot['lot']:<16} {lot['on_hand']:>7}"
+                f"  received {lot['received_on']}, {expiry}"
             )
     b = report["balance"]
     verdict = "balanced" if b["ok"] else "NOT BALANCED"

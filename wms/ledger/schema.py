@@ -1,7 +1,10 @@
 """The ledger's tables, one definition rendered for SQLite and for PostgreSQL.
 
-``stock`` and ``reservations`` and ``transfers`` are the current state;
-``movements`` is the append-only history that explains it. CHECK constraints
+``stock``, ``lot_stock``, ``reservations`` and ``transfers`` are the current
+state; ``movements`` (with ``movement_lots``) is the append-only history that
+explains it. ``lots`` holds each lot's receipt date and optional expiry; every
+on-hand change names the lots it touched: in ``movements.lot`` when it touched
+one (the common case, no extra row), else one ``movement_lots`` row per lot. CHECK constraints
 repeat the invariants the Python layer enforces first, so even a bug there
 cannot store negative stock.
 
@@ -17,6 +20,8 @@ The tables are SQLAlchemy Core `Table` objects, compiled to each backend's DDL
   a unique ``ref`` instead leaves a hole in the ids, which `balance_check` finds.
 - PostgreSQL: row triggers refuse UPDATE (so also ``ON CONFLICT DO UPDATE``) and
   DELETE, a statement trigger refuses TRUNCATE.
+
+The same triggers guard ``movement_lots`` and ``lots`` (a lot's dates never change).
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import sqlalchemy as sa
 
 from wms.inventory_types import Condition, LocationKind, MovementKind
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+"""3 added lots (``lots``, ``lot_stock``, ``movement_lots``, ``movements.lot``);
+`wms.ledger.migrate` upgrades a version 2 database in place."""
 
 
 def _enum_list(values: list[str]) -> str:
@@ -135,6 +142,33 @@ stock = sa.Table(
     **_sqlite,
 )
 
+lots = sa.Table(
+    "lots",
+    metadata,
+    sa.Column("sku", Text, sa.ForeignKey("skus.sku"), nullable=False),
+    sa.Column("lot", Text, sa.CheckConstraint("length(lot) > 0"), nullable=False),
+    sa.Column("received_on", Text, nullable=False),
+    sa.Column("expires_on", Text),
+    sa.CheckConstraint("expires_on IS NULL OR expires_on >= received_on"),
+    sa.PrimaryKeyConstraint("sku", "lot"),
+    sqlite_with_rowid=False,
+    **_sqlite,
+)
+
+lot_stock = sa.Table(
+    "lot_stock",
+    metadata,
+    sa.Column("sku", Text, nullable=False),
+    sa.Column("location_id", Text, sa.ForeignKey("locations.location_id"), nullable=False),
+    _condition(),
+    sa.Column("lot", Text, nullable=False),
+    sa.Column("on_hand", Qty, sa.CheckConstraint("on_hand >= 0"), nullable=False),
+    sa.PrimaryKeyConstraint("sku", "location_id", "condition", "lot"),
+    sa.ForeignKeyConstraint(["sku", "lot"], ["lots.sku", "lots.lot"]),
+    sqlite_with_rowid=False,
+    **_sqlite,
+)
+
 reservations = sa.Table(
     "reservations",
     metadata,
@@ -179,7 +213,19 @@ movements = sa.Table(
     sa.Column("reservation_id", Qty, sa.ForeignKey("reservations.reservation_id")),
     sa.Column("transfer_id", Qty, sa.ForeignKey("transfers.transfer_id")),
     sa.Column("ref", Text),
+    sa.Column("lot", Text),
     sqlite_autoincrement=True,
+    **_sqlite,
+)
+
+movement_lots = sa.Table(
+    "movement_lots",
+    metadata,
+    sa.Column("movement_id", Qty, sa.ForeignKey("movements.movement_id"), nullable=False),
+    sa.Column("lot", Text, nullable=False),
+    sa.Column("qty", Qty, sa.CheckConstraint("qty > 0"), nullable=False),
+    sa.PrimaryKeyConstraint("movement_id", "lot"),
+    sqlite_with_rowid=False,
     **_sqlite,
 )
 
@@ -193,6 +239,15 @@ def _partial_unique(name: str, where: str) -> sa.Index:
 
 sa.Index("movements_by_sku", movements.c.sku, movements.c.kind)
 sa.Index("movements_by_reservation", movements.c.reservation_id)
+_transfer = sa.text("transfer_id IS NOT NULL")
+BY_TRANSFER = sa.Index(
+    "movements_by_transfer",
+    movements.c.transfer_id,
+    sqlite_where=_transfer,
+    postgresql_where=_transfer,
+)
+"""Arrivals find the lots still in transit on their transfer (partial: most movements
+have no transfer, and pay nothing for it)."""
 _partial_unique("returns_booked_once", "kind = 'return-in' AND ref IS NOT NULL")
 _partial_unique("picks_confirmed_once", "kind = 'pick' AND ref LIKE 'confirm:%'")
 _partial_unique("moves_confirmed_once", "kind = 'move' AND ref LIKE 'confirm:%'")
@@ -210,6 +265,21 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         f"""CREATE TRIGGER IF NOT EXISTS movements_no_replace BEFORE INSERT ON movements
         WHEN EXISTS (SELECT 1 FROM movements WHERE movement_id = NEW.movement_id)
         BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS lots_no_update BEFORE UPDATE ON lots
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS lots_no_delete BEFORE DELETE ON lots
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS lots_no_replace BEFORE INSERT ON lots
+        WHEN EXISTS (SELECT 1 FROM lots WHERE sku = NEW.sku AND lot = NEW.lot)
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS movement_lots_no_update BEFORE UPDATE ON movement_lots
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS movement_lots_no_delete BEFORE DELETE ON movement_lots
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS movement_lots_no_replace BEFORE INSERT ON movement_lots
+        WHEN EXISTS (SELECT 1 FROM movement_lots
+                     WHERE movement_id = NEW.movement_id AND lot = NEW.lot)
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
     ),
     "postgresql": (
         f"""CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger
@@ -223,7 +293,23 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         FOR EACH ROW EXECUTE FUNCTION ledger_append_only()""",
         """CREATE OR REPLACE TRIGGER movements_no_truncate BEFORE TRUNCATE ON movements
         FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()""",
+        """CREATE OR REPLACE TRIGGER movement_lots_no_change
+        BEFORE UPDATE OR DELETE ON movement_lots
+        FOR EACH ROW EXECUTE FUNCTION ledger_append_only()""",
+        """CREATE OR REPLACE TRIGGER movement_lots_no_truncate BEFORE TRUNCATE ON movement_lots
+        FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()""",
+        """CREATE OR REPLACE TRIGGER lots_no_change BEFORE UPDATE OR DELETE ON lots
+        FOR EACH ROW EXECUTE FUNCTION ledger_append_only()""",
+        """CREATE OR REPLACE TRIGGER lots_no_truncate BEFORE TRUNCATE ON lots
+        FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()""",
     ),
 }
+
+PG_TRIGGERS = {
+    "movements": {"movements_no_change", "movements_no_truncate"},
+    "movement_lots": {"movement_lots_no_change", "movement_lots_no_truncate"},
+    "lots": {"lots_no_change", "lots_no_truncate"},
+}
+"""The PostgreSQL triggers each append-only table must carry (checked before re-creating)."""
 
 TABLES = tuple(metadata.tables)

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
 from wms.ledger.errors import LedgerError, UnsupportedDatabase
-from wms.ledger.schema import SCHEMA_VERSION, TRIGGERS, metadata
+from wms.ledger.schema import PG_TRIGGERS, SCHEMA_VERSION, TRIGGERS, metadata
 from wms.ledger.url import DatabaseUrl, connect, parse_url
 
 SQLITE = "sqlite"
@@ -168,7 +168,7 @@ class Database:
         One transaction (under the writer lock on PostgreSQL), so two processes
         opening a new database at once do not both create it.
         """
-        present = ("movements_no_change", "movements_no_truncate")
+        present = sorted(set().union(*PG_TRIGGERS.values()))
         with self.create_tables(metadata, TRIGGERS, present) as conn:
             conn.execute(
                 sa.text(

@@ -9,8 +9,10 @@ Stock already travelling to the face counts as available, so releasing the
 same wave twice does not order its top-up twice. The trigger is the larger of
 the slot's static min and the forecast reorder point (smoothed daily demand
 over the lead time plus ``z * sigma * sqrt(lead time)``), capped at the face's
-max; below it, the face is topped up to max from reserve stock (largest
-available reserve first: one robot trip usually covers the whole top-up).
+max; below it, the face is topped up to max from reserve stock: the reserve
+whose next lot expires (then arrived) first, so stock reaches the faces FEFO;
+among equal lots the largest available first (one robot trip usually covers
+the whole top-up).
 With ``dispatch`` the tasks are written to the ledger as transfers in transit,
 all in one transaction.
 """
@@ -28,6 +30,9 @@ from wms.ledger import ForwardSlot, InvalidQuantity, Ledger
 from wms.ledger.ledger import MAX_QTY
 from wms.replenishment.forecast import Forecast, reorder_point, smooth
 from wms.replenishment.params import ReplenishmentParams
+
+NO_LOT = (True, date.max, date.max, "")
+"""Sorts after every lot (a reserve cell whose lots are unknown goes last)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +152,7 @@ def plan_replenishment(
             demand_series(ledger.daily_picks(sku), today, params.history_days), params.alpha
         )
         rop = reorder_point(forecast, params.lead_time_days, params.service_z) / len(slots)
+        first_lot = {loc: lot.fefo_key() for loc, lot in ledger.first_lots(sku).items()}
         sources = sorted(
             (
                 (row.available, row.location_id)
@@ -155,7 +161,7 @@ def plan_replenishment(
                 and row.condition is Condition.NEW
                 and (inside is None or row.location_id in inside)
             ),
-            key=lambda item: (-item[0], item[1]),
+            key=lambda item: (first_lot.get(item[1], NO_LOT), -item[0], item[1]),
         )
         supply = [[loc, qty] for qty, loc in sources if qty > 0]
         remaining_demand = wave.get(sku, 0)

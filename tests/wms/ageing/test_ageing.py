@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wms.ageing import AgeingParams, fifo_layers, ledger_ageing
+from wms.ageing import AgeingParams, fifo_layers, ledger_ageing, ledger_lot_units, lot_layers
 from wms.inventory_types import Condition
 from wms.ledger import LedgerError, ManualClock
 from wms.ledger.demo import DEMO_END, tiny_ledger
@@ -78,7 +78,8 @@ def test_buckets_slow_movers_and_clearance() -> None:
     assert report.slow_movers == ["C"]
     assert set(report.clearance_candidates) == {"A", "C"}
     assert any("graded return" in r for r in rows["A"].reasons)
-    assert rows["C"].oldest_days == pytest.approx(320)
+    # per lot, age counts from the start of the receipt day (received at 18:00)
+    assert rows["C"].oldest_days == pytest.approx(320.75)
     assert rows["A"].days_of_cover is not None and rows["C"].days_of_cover is None
     assert report.buckets["181+"]["units"] == 40 + 80
     assert report.buckets["181+"]["value"] == pytest.approx(40 * 5.0 + 80 * 10.0)
@@ -144,3 +145,38 @@ def test_layers_account_for_every_unit(ops) -> None:
     assert {k: sum(layer.qty for layer in v) for k, v in layers.items()} == {
         k: v for k, v in expected.items() if v
     }
+    by_lot = lot_layers(ledger_lot_units(ledger))
+    assert {k: sum(layer.qty for layer in v) for k, v in by_lot.items()} == {
+        k: v for k, v in expected.items() if v
+    }
+    # no lot is younger than the oldest FIFO layer could make it, nor older than the history
+    first = min((m.at for m in ledger.movements()), default=None)
+    for sku_layers in by_lot.values():
+        for layer in sku_layers:
+            assert first is not None and layer.entered.date() >= first.date()
+
+
+def test_report_per_lot_with_expiry() -> None:
+    """Each lot is a row with its age and expiry; an expired lot makes its SKU a candidate."""
+    ledger, clock = clocked()
+    today = clock().date()
+    ledger.receive("A", "R1", 6, lot="OLD", received_on=today, expires_on=today + timedelta(10))
+    ledger.receive("A", "R2", 4, lot="NEW", received_on=today, expires_on=today + timedelta(40))
+    ledger.receive("B", "R1", 3)
+    ledger.move("A", "R1", "F1", 2)  # the same lot at two places is one row
+    transfer = ledger.dispatch("A", "F2", 1, from_location="R1")  # and in transit, still counted
+    clock.advance(timedelta(days=15))
+    ledger.pick("A", "F1", 1)
+    report = ledger_ageing(ledger)
+    lots = {(row.sku, row.lot): row for row in report.lots}
+    assert lots[("A", "OLD")].units == 5 and lots[("A", "OLD")].expired
+    assert lots[("A", "OLD")].days_to_expiry == -5
+    assert lots[("A", "NEW")].days_to_expiry == 25 and not lots[("A", "NEW")].expired
+    assert lots[("A", "NEW")].age_days == pytest.approx(15.75)
+    rows = {row.sku: row for row in report.skus}
+    assert rows["A"].clearance and rows["A"].expired_units == 5
+    assert any("expired lots OLD" in r for r in rows["A"].reasons)
+    assert any("NEW in 25 days" in r for r in rows["A"].reasons)
+    assert not rows["B"].clearance
+    ledger.arrive(transfer)
+    assert sum(b["units"] for b in ledger_ageing(ledger).buckets.values()) == 12

@@ -61,4 +61,11 @@ def describe(report: dict[str, Any]) -> str:
             lines.append(
                 f"  {row['sku']:<12} {row['units']:>5} units  " + "; ".join(row["reasons"])
             )
+    expired = [lot for lot in report.get("lots", []) if lot["expired"]]
+    lines.append(f"expired lots ({len(expired)}):")
+    for lot in expired:
+        lines.append(
+            f"  {lot['sku']:<12} {lot['lot']:<16} {lot['units']:>5} units  "
+            f"expired {lot['expires_on']} ({lot['condition']})"
+        )
     return "\n".join(lines)
