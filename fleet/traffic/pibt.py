@@ -207,7 +207,7 @@ class PIBTPlanner:
             # held robots are obstacles for this step only: a mask, not a floor change
             closed = closed.copy()
             closed[positions[held]] = True
-        slots = self.distances.slots(goal_nodes)
+        slots = self._slots(goal_nodes, np.asarray(request.goals) < 0)
         priority = self._priorities(ids, positions, goal_nodes, slots, request.priorities, held)
         headings = None
         if self.model is ActionModel.ROTATION:
@@ -253,7 +253,7 @@ class PIBTPlanner:
         memory.elapsed[changed] = 0
         memory.stall[changed] = 0
         memory.best[changed] = np.iinfo(np.int64).max
-        now = self.distances.pool[slots, positions].astype(np.int64)
+        now = self._lookup(slots, positions, positions).astype(np.int64)
         at_goal = positions == goals
         progress = now < memory.best
         memory.best = np.minimum(memory.best, now)
@@ -279,13 +279,38 @@ class PIBTPlanner:
             priority = priority + EXTERNAL * np.asarray(external, dtype=np.float64)
         return priority
 
-    def _distances_of(self, slots: np.ndarray, nodes: np.ndarray, closed: np.ndarray) -> np.ndarray:
-        """Distances of candidate ``nodes [N, K]`` (``-1``: none) to each robot's goal;
-        ``inf`` for nodes marked in ``closed`` (blocked, or held robots' cells)."""
+    def _slots(self, goal_nodes: np.ndarray, idle: np.ndarray) -> np.ndarray:
+        """Pool rows of the goals; ``-1`` for robots without a goal (no table: see `_lookup`)."""
+        if not idle.any():
+            return self.distances.slots(goal_nodes)
+        slots = np.full(goal_nodes.size, -1, dtype=np.int64)
+        if not idle.all():
+            slots[~idle] = self.distances.slots(goal_nodes[~idle])
+        return slots
+
+    def _lookup(self, slots: np.ndarray, nodes: np.ndarray, home: np.ndarray) -> np.ndarray:
+        """``pool[slots, nodes]``; a robot without a goal (slot ``-1``) is 0 from its own
+        cell ``home`` and one move from anywhere else: it parks, yet yields when pushed,
+        and needs no distance table (a table per parked cell cost seconds per step at
+        10,000 robots waiting for their first task)."""
         pool = self.distances.pool
+        values = pool[np.maximum(slots, 0), nodes]
+        idle = slots < 0
+        if idle.any():
+            home = home if nodes.ndim == 1 else np.reshape(home, (-1, 1))
+            parked = np.where(nodes == home, 0, self.distances.unit).astype(values.dtype)
+            values = np.where(idle, parked, values)
+        return values
+
+    def _distances_of(
+        self, slots: np.ndarray, nodes: np.ndarray, closed: np.ndarray, home: np.ndarray
+    ) -> np.ndarray:
+        """Distances of candidate ``nodes [N, K]`` (``-1``: none) to each robot's goal;
+        ``inf`` for nodes marked in ``closed`` (blocked, or held robots' cells); ``home``
+        is each robot's cell (robots without a goal park there)."""
         valid = nodes >= 0
         valid[valid] &= ~closed[nodes[valid]]
-        gathered = pool[slots[:, None], np.where(valid, nodes, 0)].astype(np.float64)
+        gathered = self._lookup(slots[:, None], np.where(valid, nodes, 0), home).astype(np.float64)
         gathered[gathered >= self.distances.unreachable] = 1e12
         gathered[~valid] = math.inf
         return gathered
@@ -301,7 +326,7 @@ class PIBTPlanner:
         nodes = np.empty((count, 5), dtype=np.int64)
         nodes[:, :4] = self.graph.neighbours[positions]
         nodes[:, 4] = positions
-        score = self._distances_of(slots, nodes, closed)
+        score = self._distances_of(slots, nodes, closed, positions)
         if headings is not None:
             # rotation model: a move off the current heading first costs the turns
             turn_cost = _turns(headings[:, None], np.arange(4)[None, :]) * self.distances.unit
@@ -367,9 +392,9 @@ class PIBTPlanner:
         goes = moving & ~stays
         next_nodes = np.where(goes, wanted, positions)
         # where to face while staying: the wanted cell, else the best neighbour
-        around = self._distances_of(slots, nbrs, closed)
+        around = self._distances_of(slots, nbrs, closed, positions)
         best = np.argmin(around, axis=1)
-        here = self.distances.pool[slots, positions]
+        here = self._lookup(slots, positions, positions)
         face = np.where(moving, direction, best)
         face = np.where(~moving & (here == 0), headings, face)
         diff = (face - headings) % 4
@@ -445,6 +470,8 @@ class PIBTPlanner:
                 if ways == 0:
                     break
                 behind, at = at, onward
+            if slot_list[puller] < 0:
+                return False  # parked without a goal: it does not want out
             other = pool[slot_list[puller]]
             return bool(other[v_pusher] < other[v_puller])
 
