@@ -135,7 +135,7 @@ def test_scheduler_invariants_and_errand_order(seed, robots, scheduler, model) -
     lengths = rng.integers(1, 4, 40)
     cells = rng.choice(free, int(lengths.sum()))
     tasks = ErrandTasks(cells, np.concatenate([[0], np.cumsum(lengths)]), reveal=robots + 2)
-    result, stream = run_scheduled(nav, starts, tasks, scheduler, 150, model, seed)
+    result, _ = run_scheduled(nav, starts, tasks, scheduler, 150, model, seed)
     assert result.conflicts == 0
     assert result.completed > 0
     assert (
