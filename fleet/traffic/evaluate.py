@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from fleet.traffic.instance import MapfProblem
-from fleet.traffic.lifelong import LifelongResult, ScheduledStream, run_lifelong
+from fleet.traffic.lifelong import LifelongResult, ScheduledStream, TaskStream, run_lifelong
 from fleet.traffic.planner import ActionModel
 from fleet.traffic.registry import make_planner
 from wms.layout.distances import DistanceTables, mean_free_distance
@@ -51,15 +51,17 @@ def evaluate(
     record: bool = False,
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
+    tasks: TaskStream | None = None,
 ) -> LifelongResult:
     """A fresh planner and task stream, run for ``steps``; start headings face east.
 
     ``scheduler`` (``ours``/``greedy``) schedules the problem's task list
-    (default: the problem's own rule — round robin for 2023, ``ours`` for 2024).
+    (default: the problem's own rule — round robin for 2023, ``ours`` for 2024);
+    ``tasks`` passes a stream made by the caller instead (to watch it while it runs).
     """
     planner = make_planner(planner_name, problem.navigable, model, seed)
     free = np.flatnonzero(problem.navigable.ravel())
-    tasks = problem.tasks(scheduler)
+    tasks = tasks if tasks is not None else problem.tasks(scheduler)
     if isinstance(tasks, ScheduledStream) and problem.errand_tasks is not None:
         planner.precompute(problem.errand_tasks.frequent_cells(WARM_ERRAND_CELLS), problem.agents)
     elif problem.known_goals is not None:

@@ -294,8 +294,11 @@ class PIBTPlanner:
         and needs no distance table (a table per parked cell cost seconds per step at
         10,000 robots waiting for their first task)."""
         pool = self.distances.pool
-        values = pool[np.maximum(slots, 0), nodes]
         idle = slots < 0
+        if pool.shape[0] == 0:  # every robot idle, no table yet
+            values = np.zeros(np.broadcast(slots, nodes).shape, dtype=pool.dtype)
+        else:
+            values = pool[np.maximum(slots, 0), nodes]
         if idle.any():
             home = home if nodes.ndim == 1 else np.reshape(home, (-1, 1))
             parked = np.where(nodes == home, 0, self.distances.unit).astype(values.dtype)

@@ -52,6 +52,9 @@ SOON = 6
 SHORTLIST = 24
 """Cheapest open tasks per offered robot passed to the assigner."""
 """A robot on its last errand within this Manhattan distance is 'about to be free'."""
+FREE, HOLDER, LAST, BUSY = 0, 1, 2, 3
+"""Offer classes: no task; holds a task not started (or a queued one); on its last errand
+(about to be free when near it); anything else."""
 NO_ENERGY = EnergyModel(pct_per_cell=0.0, reserve_pct=0.0)
 SCHEDULE_WEIGHTS = CostWeights(work_weight=1.0, age_cells_per_s=0.05)
 """Empty travel plus the task's own errand travel (short tasks first raise throughput), and
@@ -141,6 +144,7 @@ class ScheduleStats:
 
     calls: int = 0
     moved: int = 0
+    completed: int = 0
     ms: list[float] = field(default_factory=list)
 
 
@@ -173,6 +177,8 @@ class ScheduledTasks:
         self._ends: dict[int, tuple[int, int]] = {}
         self._revealed = 0
         self._turn = 0
+        self._class = np.zeros(0, dtype=np.int8)
+        self._last = np.zeros(0, dtype=np.int64)
         self.errand_visits: list[tuple[int, int, int]] = []
         self.stats = ScheduleStats()
 
@@ -200,7 +206,9 @@ class ScheduledTasks:
             self._opened.add(task)
         state.errand += 1
         if state.errand < len(self.tasks.errands(task)):
+            self._classify(robot)
             return False
+        self.stats.completed += 1
         del self._pool[task]
         del self._holder[task]
         self._opened.discard(task)
@@ -211,6 +219,7 @@ class ScheduledTasks:
             self._queued_by.pop(state.queued)
             self._holder[state.queued] = robot
             state.queued = NONE
+        self._classify(robot)
         return True
 
     def schedule(
@@ -219,16 +228,18 @@ class ScheduledTasks:
         """Reveal, offer, assign; returns the robots whose current goal changed → (task, goal)."""
         started = clock()
         self._reveal(step)
-        ids = [int(r) for r in robot_ids]
-        for robot in ids:
-            self._robots.setdefault(robot, _Robot())
-        cell_of = dict(zip(ids, (int(c) for c in cells), strict=True))
-        offers = self._offers(ids, cell_of)
+        ids = np.asarray(robot_ids, dtype=np.int64)
+        if ids.size and int(ids.max()) >= self._class.size:
+            for robot in ids.tolist():
+                self._robots.setdefault(robot, _Robot())
+                self._classify(robot)
+        offers = self._offers(ids, np.asarray(cells, dtype=np.int64))
         changed: dict[int, tuple[int, int]] = {}
         if offers:
             before = {robot: self._robots[robot].task for robot, _ in offers}
             self._apply(offers, step)
             for robot, _ in offers:
+                self._classify(robot)
                 if self._robots[robot].task != before[robot]:
                     changed[robot] = self.next_task(robot)
         self.stats.calls += 1
@@ -264,30 +275,45 @@ class ScheduledTasks:
                 work[k] += int(table[b])
         return work.tolist()
 
-    def _offers(self, ids: list[int], cell_of: dict[int, int]) -> list[tuple[int, RobotOffer]]:
+    def _classify(self, robot: int) -> None:
+        """Refresh the robot's offer class (kept in arrays so `_offers` is vectorised)."""
+        if robot >= self._class.size:
+            grow = max(robot + 1, 2 * self._class.size)
+            self._class = np.concatenate([self._class, np.full(grow - self._class.size, FREE)])
+            self._last = np.concatenate([self._last, np.full(grow - self._last.size, -1)])
+        state = self._robots[robot]
+        if state.task == NONE:
+            self._class[robot] = FREE
+        elif state.task not in self._opened or state.queued != NONE:
+            self._class[robot] = HOLDER
+        elif state.errand == len(self.tasks.errands(state.task)) - 1:
+            self._class[robot] = LAST
+            self._last[robot] = int(self.tasks.errands(state.task)[-1])
+        else:
+            self._class[robot] = BUSY
+
+    def _offers(self, ids: np.ndarray, cells: np.ndarray) -> list[tuple[int, RobotOffer]]:
         """Free robots, then those about to be free, then a round-robin share of holders."""
-        free, soon, holders = [], [], []
-        for robot in ids:
-            state = self._robots[robot]
-            if state.task == NONE:
-                free.append(robot)
-                continue
-            opened = state.task in self._opened
-            errands = self.tasks.errands(state.task)
-            if not opened:
-                holders.append(robot)
-            elif state.errand == len(errands) - 1:
-                if state.queued != NONE:
-                    holders.append(robot)
-                elif _manhattan(cell_of[robot], int(errands[-1]), self.width) <= SOON:
-                    soon.append(robot)
-        chosen = free[:MAX_OFFER]
-        chosen += soon[: MAX_OFFER - len(chosen)]
+        kind = self._class[ids]
+        free = ids[kind == FREE]
+        last = kind == LAST
+        near = np.zeros(ids.size, dtype=bool)
+        if last.any():
+            target = self._last[ids[last]]
+            gap = np.abs(cells[last] // self.width - target // self.width) + np.abs(
+                cells[last] % self.width - target % self.width
+            )
+            near[np.flatnonzero(last)[gap <= SOON]] = True
+        soon = ids[near]
+        holders = ids[kind == HOLDER]
+        chosen = free[:MAX_OFFER].tolist()
+        chosen += soon[: MAX_OFFER - len(chosen)].tolist()
         room = min(REOFFER, MAX_OFFER - len(chosen))
-        if holders and room > 0:
-            start = self._turn % len(holders)
-            chosen += (holders[start:] + holders[:start])[:room]
+        if holders.size and room > 0:
+            start = self._turn % holders.size
+            chosen += np.roll(holders, -start)[:room].tolist()
             self._turn += room
+        cell_of = dict(zip(ids.tolist(), cells.tolist(), strict=True))
         return [(robot, self._offer(robot, cell_of[robot])) for robot in chosen]
 
     def _offer(self, robot: int, cell: int) -> RobotOffer:
