@@ -55,6 +55,21 @@ class PIBTOptions:
     PIBT's waiting-time order (docs/traffic.md, Limitations)."""
 
 
+@dataclass(frozen=True, eq=False)
+class StepInput:
+    """One step's prepared input: robots' nodes, goal nodes and pool rows (``-1``: no
+    goal), priorities (memory already advanced), headings (rotation), closed nodes
+    (blocked or held), the held mask."""
+
+    positions: np.ndarray
+    goal_nodes: np.ndarray
+    slots: np.ndarray
+    priority: np.ndarray
+    headings: np.ndarray | None
+    closed: np.ndarray
+    held: np.ndarray | None
+
+
 def _turns(facing: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """Quarter turns needed to face ``direction`` (0, 1 or 2)."""
     diff = np.abs(facing - direction) % 4
@@ -188,6 +203,16 @@ class PIBTPlanner:
 
     def _step(self, request: PlanRequest) -> PlanResult:
         """One PIBT step: the engine behind `plan` and `rollout`."""
+        step = self._prepare(request)
+        if step is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return PlanResult(
+                empty, empty.astype(np.int8) if self.model is ActionModel.ROTATION else None
+            )
+        return self._one_step(step)
+
+    def _prepare(self, request: PlanRequest) -> StepInput | None:
+        """Nodes, tables, this step's priorities (memory updated once); ``None``: no robots."""
         graph = self.graph
         positions, goal_nodes = self._nodes_of(request)
         count = positions.size
@@ -197,10 +222,7 @@ class PIBTPlanner:
             else np.asarray(request.robot_ids, dtype=np.int64)
         )
         if count == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return PlanResult(
-                empty, empty.astype(np.int8) if self.model is ActionModel.ROTATION else None
-            )
+            return None
         held = _held_mask(request.held, count)
         closed = graph.blocked
         if held is not None:
@@ -214,8 +236,15 @@ class PIBTPlanner:
             if request.headings is None:
                 raise ValueError("the rotation model needs headings")
             headings = np.asarray(request.headings, dtype=np.int64) % 4
+        return StepInput(positions, goal_nodes, slots, priority, headings, closed, held)
+
+    def _one_step(self, step: StepInput) -> PlanResult:
+        """PIBT's one-step plan (4-connected, then the rotation post-pass)."""
+        graph = self.graph
+        positions, goal_nodes, slots = step.positions, step.goal_nodes, step.slots
+        headings, closed, held = step.headings, step.closed, step.held
         candidates, counts = self._grid_candidates(positions, slots, closed, headings)
-        order = np.argsort(-priority, kind="stable").tolist()
+        order = np.argsort(-step.priority, kind="stable").tolist()
         held_list = [] if held is None else np.flatnonzero(held).tolist()
         nxt = self._run(order, positions.tolist(), goal_nodes, candidates, counts, slots, held_list)
         next_nodes = np.asarray(nxt, dtype=np.int64)
@@ -300,7 +329,8 @@ class PIBTPlanner:
         else:
             values = pool[np.maximum(slots, 0), nodes]
         if idle.any():
-            home = home if nodes.ndim == 1 else np.reshape(home, (-1, 1))
+            if home.ndim < nodes.ndim:  # one home per robot row
+                home = home.reshape(home.shape + (1,) * (nodes.ndim - home.ndim))
             parked = np.where(nodes == home, 0, self.distances.unit).astype(values.dtype)
             values = np.where(idle, parked, values)
         return values
