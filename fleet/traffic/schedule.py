@@ -44,9 +44,9 @@ from fleet.manager.model import RobotKind
 from wms.errors import InputError
 
 NONE = -1
-MAX_OFFER = 256
+MAX_OFFER = 192
 """Robots offered per step at most (free first): bounds the dense robot × task matrices."""
-REOFFER = 48
+REOFFER = 24
 """Robots holding an unopened task re-offered per step (round robin), so tasks can move."""
 SOON = 6
 SHORTLIST = 24
@@ -172,6 +172,8 @@ class ScheduledTasks:
         self._queued_by: dict[int, int] = {}
         self._opened: set[int] = set()
         self._pool: dict[int, int] = {}
+        self._unheld: dict[int, None] = {}
+        """Revealed tasks nobody holds, in reveal order (kept, not recomputed per step)."""
         """Unfinished revealed task → its reveal step."""
         self._work: dict[int, int] = {}
         self._ends: dict[int, tuple[int, int]] = {}
@@ -253,6 +255,7 @@ class ScheduledTasks:
             task = self._revealed
             self._revealed += 1
             self._pool[task] = step
+            self._unheld[task] = None
         missing = [k for k in self._pool if k not in self._work]
         if missing:
             self._work.update(zip(missing, self._route_lengths(missing), strict=True))
@@ -355,10 +358,15 @@ class ScheduledTasks:
 
     def _apply(self, offers: list[tuple[int, RobotOffer]], step: int) -> None:
         offered = {robot for robot, _ in offers}
-        holder_of = {**self._holder, **self._queued_by}
-        held = [t for t in holder_of if holder_of[t] in offered and t not in self._opened]
-        free_tasks = [t for t in self._pool if t not in holder_of]
-        open_tasks = held + [t for t in self._shortlist(offers, free_tasks) if t not in held]
+        holder_of: dict[int, int] = {}
+        for robot in offered:
+            state = self._robots[robot]
+            if state.task != NONE and state.task not in self._opened:
+                holder_of[state.task] = robot
+            if state.queued != NONE:
+                holder_of[state.queued] = robot
+        held = list(holder_of)
+        open_tasks = held + self._shortlist(offers, list(self._unheld))
         task_offers = tuple(
             TaskOffer(
                 task_id=str(t),
@@ -382,14 +390,17 @@ class ScheduledTasks:
             state = self._robots[robot]
             if state.task != NONE and state.task not in self._opened:
                 self._holder.pop(state.task, None)
+                self._unheld[state.task] = None
                 state.task, state.errand = NONE, 0
             if state.queued != NONE:
                 self._queued_by.pop(state.queued, None)
+                self._unheld[state.queued] = None
                 state.queued = NONE
         for task_id, robot_id in answer.robot_of.items():
             task, robot = int(task_id), int(robot_id)
             if holder_of.get(task, robot) != robot:
                 self.stats.moved += 1
+            self._unheld.pop(task, None)
             state = self._robots[robot]
             if state.task == NONE:
                 state.task, state.errand = task, 0
@@ -414,6 +425,9 @@ class ScheduledTasks:
                     raise AssertionError(f"robot {robot} holds finished task {task}")
             if state.queued != NONE and state.task == NONE:
                 raise AssertionError(f"robot {robot} has a queued task but no current one")
+        held = set(seen)
+        if held & set(self._unheld) or set(self._pool) != held | set(self._unheld):
+            raise AssertionError("the unheld set does not match the pool minus held tasks")
 
 
 def _manhattan(a: int, b: int, width: int) -> int:

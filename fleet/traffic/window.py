@@ -48,6 +48,8 @@ from fleet.traffic.pibt import StepInput, _turns
 from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult
 
 FORWARD, CLOCKWISE, COUNTER, WAIT = 0, 1, 2, 3
+EFFORT = 256
+"""Operations tried per search from the top of the order (inheritance included)."""
 
 
 def operations(window: int) -> np.ndarray:
@@ -71,9 +73,12 @@ class WindowParams:
     ``early`` weighs the distances on the way against the end distance."""
 
     window: int = 3
-    candidates: int = 8
+    candidates: int = 64
     budget_ms: float = 500.0
     early: float = 0.1
+    commit: bool = False
+    """Execute two actions of each window (the second without a new search) when the
+    fleet did the first as planned: commitment against dithering, and half the search."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +107,8 @@ class WindowedPlanner(GuidedPlanner):
         self._ops = operations(params.window)
         self.windows = 0
         self.fallbacks = 0
+        self.commits = 0
+        self._kept: tuple[np.ndarray, Window] | None = None
 
     def _step(self, request: PlanRequest) -> PlanResult:
         if self.model is not ActionModel.ROTATION:
@@ -110,12 +117,28 @@ class WindowedPlanner(GuidedPlanner):
         if step is None:
             empty = np.zeros(0, dtype=np.int64)
             return PlanResult(empty, empty.astype(np.int8))
+        ids = np.arange(step.positions.size) if request.robot_ids is None else request.robot_ids
+        kept = self._kept
+        if (
+            kept is not None
+            and step.held is None
+            and np.array_equal(kept[0], ids)
+            and np.array_equal(kept[1].nodes[1], step.positions)
+            and np.array_equal(kept[1].headings[1], step.headings)
+        ):
+            # the fleet did the window's first action: its second is still conflict-free
+            self._kept = None
+            self.commits += 1
+            window = kept[1]
+            return PlanResult(self.graph.cells(window.nodes[2]), window.headings[2].astype(np.int8))
         deadline = self._clock() + self.params.budget_ms / 1000.0
         window = self._window(step, deadline)
         if window is None:
+            self._kept = None
             self.fallbacks += 1
             return self._one_step(step)
         self.windows += 1
+        self._kept = (np.array(ids, copy=True), window) if self.params.commit else None
         return PlanResult(self.graph.cells(window.nodes[1]), window.headings[1].astype(np.int8))
 
     def plan_window(self, request: PlanRequest, deadline: float = math.inf) -> Window | None:
@@ -225,8 +248,16 @@ class WindowedPlanner(GuidedPlanner):
                 edge_res.difference_update(edges)
                 chosen[j] = -1
 
+        failed: set[int] = set()
+        effort = [0]
+
         def plan(i: int) -> bool:
+            if i in failed:
+                return False  # it failed once in this search: do not search it again
             for k, path in enumerate(paths[i]):
+                effort[0] += 1
+                if effort[0] > EFFORT:
+                    break  # this search has done enough: keep it linear, not exponential
                 if not feasible(i, path):
                     continue
                 mark = len(journal)
@@ -240,6 +271,7 @@ class WindowedPlanner(GuidedPlanner):
                 if ok:
                     return True
                 rollback(mark)
+            failed.add(i)
             return False
 
         wait = [[starts[i]] * window for i in range(count)]
@@ -251,9 +283,12 @@ class WindowedPlanner(GuidedPlanner):
         for n, i in enumerate(order):
             if n % 64 == 0 and clock() > deadline:
                 return None
-            if chosen[i] == -1 and not plan(i):
-                reserve(i, -2, wait[i])  # nobody reserved its cell: waiting is free
-            journal.clear()
+            if chosen[i] == -1:
+                effort[0] = 0
+                if not plan(i):
+                    reserve(i, -2, wait[i])  # nobody reserved its cell: waiting is free
+                journal.clear()
+                failed.clear()
         out_nodes = np.repeat(step.positions[None, :], window + 1, axis=0)
         out_heads = np.repeat(np.asarray(step.headings)[None, :], window + 1, axis=0)
         picked = np.array(chosen, dtype=np.int64)
