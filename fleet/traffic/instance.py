@@ -189,15 +189,7 @@ def read_errands(path: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
     values: list[int] = []
     offsets = [0]
     for number, text in lines[1:]:
-        parts = text.split(",")
-        for part in parts:
-            part = part.strip()
-            if not part.lstrip("-").isdigit():
-                raise InputError(f"{path}:{number}", f"{part!r} is not an integer cell id")
-            cell = int(part)
-            if not 0 <= cell < size:
-                raise InputError(f"{path}:{number}", f"cell {cell} is off the map")
-            values.append(cell)
+        values.extend(_cell_id(path, number, part.strip(), size) for part in text.split(","))
         offsets.append(len(values))
     if len(offsets) < 2:
         raise InputError(str(path), "no tasks")
@@ -209,12 +201,15 @@ def read_cells(path: Path, size: int) -> np.ndarray:
     names the bad line."""
     lines = _data_lines(path)
     _count(path, lines)
-    cells = []
-    for number, text in lines[1:]:
-        if not text.lstrip("-").isdigit():
-            raise InputError(f"{path}:{number}", f"{text!r} is not an integer")
-        cell = int(text)
-        if not 0 <= cell < size:
-            raise InputError(f"{path}:{number}", f"cell {cell} is off the map")
-        cells.append(cell)
+    cells = [_cell_id(path, number, text, size) for number, text in lines[1:]]
     return np.asarray(cells, dtype=np.int64)
+
+
+def _cell_id(path: Path, number: int, text: str, size: int) -> int:
+    """One cell id on line ``number``; `InputError` if not an integer or off the map."""
+    if not text.lstrip("-").isdigit():
+        raise InputError(f"{path}:{number}", f"{text!r} is not an integer cell id")
+    cell = int(text)
+    if not 0 <= cell < size:
+        raise InputError(f"{path}:{number}", f"cell {cell} is off the map")
+    return cell
