@@ -11,6 +11,7 @@ from fleet.traffic.instance import MapfProblem
 from fleet.traffic.lifelong import LifelongResult, ScheduledStream, TaskStream, run_lifelong
 from fleet.traffic.planner import ActionModel
 from fleet.traffic.registry import make_planner
+from fleet.traffic.schedule import ScheduledTasks
 from wms.layout.distances import DistanceTables, mean_free_distance
 
 EAST = 1
@@ -64,6 +65,8 @@ def evaluate(
     tasks = tasks if tasks is not None else problem.tasks(scheduler)
     if isinstance(tasks, ScheduledStream) and problem.errand_tasks is not None:
         planner.precompute(problem.errand_tasks.frequent_cells(WARM_ERRAND_CELLS), problem.agents)
+        if isinstance(tasks, ScheduledTasks):
+            tasks.precompute()
     elif problem.known_goals is not None:
         planner.precompute(problem.known_goals[: problem.agents], problem.agents)
     elif free.size <= PRECOMPUTE_ALL:

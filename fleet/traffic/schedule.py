@@ -197,6 +197,11 @@ class ScheduledTasks:
             [int(self.tasks.errands(k)[-1]) for k in range(self._revealed)], dtype=np.int64
         )
 
+    def precompute(self) -> None:
+        """Reveal the first pool and measure its tasks' errand travel before the run
+        (the competition's preprocessing): the station tables this fills serve every step."""
+        self._reveal(0)
+
     # -- scheduling hooks -----------------------------------------------------------
 
     def arrive(self, robot: int, step: int) -> bool:
