@@ -224,3 +224,21 @@ def test_robot_runners_2024_warehouse_loads(shared_dir: Path) -> None:
         assert problem.errand_tasks is not None and problem.errand_tasks.reveal == 300
         result = evaluate(problem, "guided", 30, time.perf_counter, model=ActionModel.ROTATION)
         assert result.conflicts == 0
+
+
+def test_work_weight_prefers_the_short_task() -> None:
+    """`CostWeights.work_weight` (default 0, the manager's behaviour) counts a task's own
+    travel: with it one robot between two equally near tasks takes the shorter one."""
+    from fleet.manager.assign import AssignRequest, CostWeights, FlowAssigner, RobotOffer, TaskOffer
+    from fleet.manager.distances import FloorDistances
+    from fleet.manager.model import RobotKind
+
+    robot = RobotOffer("r", (0, 5), RobotKind.AMR, 100.0, 100.0)
+    long_task = TaskOffer("long", (0, 4), (0, 0), work_cells=4)
+    short_task = TaskOffer("short", (0, 6), (0, 7), work_cells=1)
+    request = AssignRequest((robot,), (long_task, short_task))
+    distances = FloorDistances(np.ones((1, 10), dtype=bool))
+    picked = FlowAssigner(CostWeights(work_weight=1.0)).assign(request, distances)
+    assert dict(picked.robot_of) == {"short": "r"}
+    plain = FlowAssigner().assign(request, distances)
+    assert len(plain.robot_of) == 1  # a tie on empty travel alone: either may be taken
