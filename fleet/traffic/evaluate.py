@@ -12,6 +12,7 @@ from fleet.traffic.lifelong import LifelongResult, ScheduledStream, TaskStream, 
 from fleet.traffic.planner import ActionModel
 from fleet.traffic.registry import make_planner
 from fleet.traffic.schedule import ScheduledTasks
+from fleet.traffic.window import WindowedPlanner
 from wms.layout.distances import DistanceTables, mean_free_distance
 
 EAST = 1
@@ -61,6 +62,8 @@ def evaluate(
     ``tasks`` passes a stream made by the caller instead (to watch it while it runs).
     """
     planner = make_planner(planner_name, problem.navigable, model, seed)
+    if isinstance(planner, WindowedPlanner):
+        planner.use_clock(clock)  # its deadline runs on the harness's clock
     free = np.flatnonzero(problem.navigable.ravel())
     tasks = tasks if tasks is not None else problem.tasks(scheduler)
     if isinstance(tasks, ScheduledStream) and problem.errand_tasks is not None:

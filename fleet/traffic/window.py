@@ -21,8 +21,9 @@ operation waits for the whole window, which is always free of conflicts: any
 reservation through its cell would have planned it first (docs/traffic.md).
 Only the first action is executed; the window is planned afresh every step.
 
-Time: the search checks the clock every few robots and gives up at the
-deadline (`WindowParams.budget_ms`); the step is then planned by the one-step
+Time: the search checks the clock (passed in: `use_clock`, which `evaluate`
+calls with the harness's) every few robots and gives up at the deadline
+(`WindowParams.budget_ms`); the step is then planned by the one-step
 planner on the same priorities, so a step always has a legal plan in time.
 """
 
@@ -31,7 +32,6 @@ from __future__ import annotations
 import itertools
 import math
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -98,12 +98,14 @@ class WindowedPlanner(GuidedPlanner):
         lanes: LaneParams,
         congestion: CongestionParams,
         params: WindowParams = WindowParams(),
-        clock: Callable[[], float] = time.perf_counter,
+        clock: Callable[[], float] | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(graph, lanes, congestion, **kwargs)
         self.params = params
         self._clock = clock
+        """Seconds, for the deadline (the library owns no clock: the caller passes one);
+        ``None``: no deadline, the window is always searched to the end."""
         self._ops = operations(params.window)
         self.windows = 0
         self.fallbacks = 0
@@ -131,7 +133,8 @@ class WindowedPlanner(GuidedPlanner):
             self.commits += 1
             window = kept[1]
             return PlanResult(self.graph.cells(window.nodes[2]), window.headings[2].astype(np.int8))
-        deadline = self._clock() + self.params.budget_ms / 1000.0
+        clock = self._clock
+        deadline = math.inf if clock is None else clock() + self.params.budget_ms / 1000.0
         window = self._window(step, deadline)
         if window is None:
             self._kept = None
@@ -140,6 +143,10 @@ class WindowedPlanner(GuidedPlanner):
         self.windows += 1
         self._kept = (np.array(ids, copy=True), window) if self.params.commit else None
         return PlanResult(self.graph.cells(window.nodes[1]), window.headings[1].astype(np.int8))
+
+    def use_clock(self, clock: Callable[[], float]) -> None:
+        """Set the clock the deadline is read from (`evaluate` passes the harness's)."""
+        self._clock = clock
 
     def plan_window(self, request: PlanRequest, deadline: float = math.inf) -> Window | None:
         """The whole window for ``request`` (row 0 is the request), or ``None`` at the
@@ -281,7 +288,7 @@ class WindowedPlanner(GuidedPlanner):
         order = np.argsort(-step.priority, kind="stable").tolist()
         clock = self._clock
         for n, i in enumerate(order):
-            if n % 64 == 0 and clock() > deadline:
+            if n % 64 == 0 and clock is not None and clock() > deadline:
                 return None
             if chosen[i] == -1:
                 effort[0] = 0
@@ -305,7 +312,7 @@ def make_windowed(
     model: ActionModel = ActionModel.GRID4,
     seed: int = 0,
     params: WindowParams = WindowParams(),
-    clock: Callable[[], float] = time.perf_counter,
+    clock: Callable[[], float] | None = None,
 ) -> WindowedPlanner:
     """``windowed``: `guided` plus multi-action windows in the rotation model."""
     return WindowedPlanner(
