@@ -6,6 +6,8 @@ One command re-creates every traffic figure in docs/benchmarks.md:
     .venv/bin/python bench/mapf.py --part targets # warehouse-10-20-10-2-1, N=400..1600, 3 seeds
     .venv/bin/python bench/mapf.py --part sweep   # four MovingAI maps, N=100..1600, plots
     .venv/bin/python bench/mapf.py --part mr23    # Robot Runners MR23-I-10, 10,000 robots
+    .venv/bin/python bench/mapf.py --part rr24 --rr24-steps 500 --schedulers ours,greedy
+                                                  # Robot Runners 2024 WAREHOUSE, scheduled
 
 Each (map, N, seed) runs ours and the baseline in the same process, one
 after the other, on the same starts and goal stream. Results are appended as
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,6 +44,11 @@ MAPS = [
 ]
 MR23 = SHARED / "robotrunners/2023-main-round/warehouse.domain/MR23-I-10.json"
 WINNER_MR23_I10 = 38.9
+RR24 = SHARED / "robotrunners/2024-main-round/warehouse.domain"
+BEST_RR24 = {"WAREHOUSE": 154_795, "SORTATION": None}
+"""Best published 2024 main-round result (tasks in 5,000 steps; C++, competition machines)."""
+START_KIT_500 = {"WAREHOUSE": 4_961}
+"""The 2024 start kit's C++ default (v2.1.2), first 500 steps, measured on this machine."""
 
 
 def run_pair(
@@ -201,9 +209,89 @@ def part_mr23(out: Path, steps: int, models: list[ActionModel]) -> None:
         )
 
 
+def part_rr24(
+    out: Path, steps: int, instance: str, schedulers: list[str], limit: float | None
+) -> None:
+    """One 2024 instance, rotation model, our planner under each scheduler in turn.
+
+    Every 100 steps the tasks finished in that block go to stderr, so a long
+    run can be read while it goes (and quoted if it is stopped)."""
+    from fleet.traffic.schedule import ScheduledTasks
+
+    problem = read_instance(RR24 / f"{instance}.json")
+    rows = []
+    for scheduler in schedulers:
+        stream = problem.tasks(scheduler)
+        assert isinstance(stream, ScheduledTasks)
+        blocks: list[int] = []
+        started = time.perf_counter()
+
+        def progress(
+            step: int, stream=stream, blocks=blocks, scheduler=scheduler, started=started
+        ) -> None:
+            if step % 100 == 0:
+                blocks.append(stream.stats.completed - sum(blocks))
+                print(
+                    f"  {instance} {scheduler} step {step}: {stream.stats.completed} tasks "
+                    f"(+{blocks[-1]}), {time.perf_counter() - started:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        result = evaluate(
+            problem,
+            "guided",
+            steps,
+            time.perf_counter,
+            model=ActionModel.ROTATION,
+            time_limit_ms=limit,
+            progress=progress,
+            tasks=stream,
+        )
+        sched_ms = np.asarray(stream.stats.ms)
+        row = {
+            "part": "rr24",
+            "map": instance,
+            "planner": "guided",
+            "scheduler": scheduler,
+            "model": "rotation",
+            **result.summary(),
+            "tasks_completed": result.completed,
+            "per_100_steps": blocks,
+            "schedule_ms_p50": round(float(np.percentile(sched_ms, 50)), 1),
+            "schedule_ms_p95": round(float(np.percentile(sched_ms, 95)), 1),
+            "moved": stream.stats.moved,
+            "time_limit_ms": limit,
+            "wall_s": round(time.perf_counter() - started, 1),
+            "load_avg": [round(x, 2) for x in os.getloadavg()],
+        }
+        rows.append(row)
+        with out.open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
+    print(f"\n### Robot Runners 2024 {instance} (10,000 robots, rotation), T={steps}\n")
+    print(
+        "| scheduler | tasks | tasks/step | p50 ms | p95 ms | max ms | timeouts | conflicts "
+        "| start kit (C++, 500 steps) | best published (C++, 5,000 steps) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['scheduler']} | {r['completed']:,} | {r['throughput']:.2f} | "
+            f"{r['plan_ms_p50']:.0f} | {r['plan_ms_p95']:.0f} | {r['plan_ms_max']:.0f} | "
+            f"{r['timeouts']} | {r['conflicts']} | {START_KIT_500.get(instance, '—')} | "
+            f"{BEST_RR24.get(instance) or '—'} |"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["targets", "sweep", "mr23", "all"], default="all")
+    parser.add_argument(
+        "--part", choices=["targets", "sweep", "mr23", "rr24", "all"], default="all"
+    )
+    parser.add_argument("--rr24-steps", type=int, default=500)
+    parser.add_argument("--rr24-instance", default="WAREHOUSE", choices=["WAREHOUSE", "SORTATION"])
+    parser.add_argument("--schedulers", default="ours,greedy")
+    parser.add_argument("--time-limit-ms", type=float, default=1000.0, help="rr24 step budget")
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--mr23-steps", type=int, default=1000)
     parser.add_argument("--counts", default="100,200,400,800,1600")
@@ -220,6 +308,14 @@ def main() -> int:
         part_sweep(args.out, args.steps, [int(c) for c in args.counts.split(",")])
     if args.part in ("mr23", "all"):
         part_mr23(args.out, args.mr23_steps, [ActionModel(m) for m in args.models.split(",")])
+    if args.part in ("rr24", "all"):
+        part_rr24(
+            args.out,
+            args.rr24_steps,
+            args.rr24_instance,
+            args.schedulers.split(","),
+            args.time_limit_ms or None,
+        )
     return 0
 
 

@@ -99,7 +99,9 @@ class CostWeights:
     (leaving a task unassigned does not stop its clock); and each second a
     given robot would finish it late costs ``lateness_cells_per_s``, so it goes
     to the robot that finishes soonest. A held task stays with its robot
-    unless another saves more than ``hysteresis_cells``.
+    unless another saves more than ``hysteresis_cells``. ``work_weight`` adds that
+    share of the task's own travel (``work_cells``), so that when tasks outnumber
+    robots short tasks go first (default 0: the cost is empty travel only).
     """
 
     priority_cells: float = 20.0
@@ -108,6 +110,7 @@ class CostWeights:
     urgency_horizon_s: float = 300.0
     lateness_cells_per_s: float = 1.0
     hysteresis_cells: float = 5.0
+    work_weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -331,6 +334,9 @@ def pair_costs(request: AssignRequest, found: Candidates, weights: CostWeights) 
     due = np.array([math.inf if t.due_s is None else t.due_s for t in tasks])
     cost = found.empty.astype(np.float64)
     cost -= (weights.priority_cells * priority + weights.age_cells_per_s * age)[None, :]
+    if weights.work_weight:
+        work = np.array([max(t.work_cells, 0) for t in tasks], dtype=np.float64)
+        cost += weights.work_weight * np.minimum(work, float(UNREACHABLE))[None, :]
     if np.isfinite(due).any():
         spc = request.seconds_per_cell
         work = np.array([t.work_cells for t in tasks], dtype=np.float64)

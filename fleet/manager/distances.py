@@ -5,7 +5,8 @@ first stop" once per cycle, and "how far is each task's last stop from the
 nearest charger". Both are lookups into `wms.layout.DistanceTables` (compiled
 scipy search over the CSR grid graph, LRU-cached per source), so a warm cycle
 is numpy indexing only. The grid graph is undirected, so a matrix is computed
-from whichever side has fewer distinct cells and transposed when needed.
+from whichever side has fewer distinct cells (or the side whose tables are all
+cached already) and transposed when needed.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class FloorDistances:
             return np.empty((len(sources), len(targets)), dtype=np.int32)
         unique_sources, source_of = np.unique(sources, axis=0, return_inverse=True)
         unique_targets, target_of = np.unique(targets, axis=0, return_inverse=True)
-        if len(unique_sources) <= len(unique_targets):
+        if len(unique_sources) <= len(unique_targets) and not self._cached(unique_targets):
             core = self._lookup(unique_sources, targets)
             return core[source_of.ravel()]
         core = self._lookup(unique_targets, sources)
@@ -126,12 +127,21 @@ class FloorDistances:
             & (points[:, 1] < width)
         )
 
+    def _cached(self, cells: np.ndarray) -> bool:
+        """Every cell's table is in the cache (then that side costs no search)."""
+        return all((int(r), int(c)) in self.tables for r, c in cells)
+
     def _lookup(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Distances from distinct ``sources`` to every target, through the cached tables."""
-        tables = self.tables.from_cells([(int(r), int(c)) for r, c in sources])
+        cells = [(int(r), int(c)) for r, c in sources]
+        missing = [cell for cell in cells if cell not in self.tables]
+        if missing:
+            self.tables.from_cells(missing)  # one compiled call for the missing ones
         out = np.full((len(sources), len(targets)), UNREACHABLE, dtype=np.int32)
         inside = self._inside(targets)
-        out[:, inside] = tables[:, targets[inside, 0], targets[inside, 1]]
+        rows, cols = targets[inside, 0], targets[inside, 1]
+        for k, cell in enumerate(cells):  # gather per table: no [K, H, W] stack
+            out[k, inside] = self.tables.from_cell(cell)[rows, cols]
         return out
 
 

@@ -9,6 +9,7 @@ even their graph), so a planner bug cannot hide itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,19 +120,71 @@ def validate_log(
     positions: np.ndarray,
     goals: np.ndarray,
     completions: np.ndarray,
+    headings: np.ndarray | None = None,
 ) -> list[Violation]:
     """Check a DESIGN §9 plan log: legal steps, and every completion at its goal.
 
     Rows with a negative row index are robots not on the floor at that step.
+    With ``headings`` (``[T+1, N]``, 0 north .. 3 west) the steps are checked in
+    the rotation model: a robot moves only straight ahead, or turns a quarter in place.
     """
     positions = np.asarray(positions, dtype=np.int64)
     found: list[Violation] = []
+    rotation = headings is not None
     for t in range(positions.shape[0] - 1):
         active = (positions[t, :, 0] >= 0) & (positions[t + 1, :, 0] >= 0)
-        found.extend(check_step(navigable, positions[t], positions[t + 1], step=t, active=active))
+        found.extend(
+            check_step(
+                navigable,
+                positions[t],
+                positions[t + 1],
+                step=t,
+                active=active,
+                model=ActionModel.ROTATION if rotation else ActionModel.GRID4,
+                headings_before=None if headings is None else headings[t].astype(np.int64),
+                headings_after=None if headings is None else headings[t + 1].astype(np.int64),
+            )
+        )
     for step, robot, task in np.asarray(completions, dtype=np.int64).reshape(-1, 3).tolist():
         if not 0 <= task < len(goals) or not 0 <= step < positions.shape[0]:
             found.append(Violation(step, robot, "completion", f"task {task} out of range"))
         elif tuple(positions[step, robot]) != tuple(goals[task]):
             found.append(Violation(step, robot, "completion", f"task {task} not at its goal"))
+    return found
+
+
+def validate_errands(
+    positions: np.ndarray,
+    errands: np.ndarray,
+    task_errands: Callable[[int], Sequence[tuple[int, int]]],
+    completions: np.ndarray,
+) -> list[Violation]:
+    """Check the errand log of multi-errand tasks: ``errands`` rows (timestep, robot, task).
+
+    Each visit must find the robot on the task's next errand cell, one robot
+    per task, errands in order; a task is complete exactly when its last
+    errand is visited, at that timestep. ``task_errands(task)`` gives the
+    task's (row, col) errands in order.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    found: list[Violation] = []
+    progress: dict[int, tuple[int, int]] = {}
+    finished: dict[int, tuple[int, int]] = {}
+    for step, robot, task in np.asarray(errands, dtype=np.int64).reshape(-1, 3).tolist():
+        owner, index = progress.get(task, (robot, 0))
+        cells = task_errands(task)
+        if owner != robot:
+            found.append(Violation(step, robot, "errand", f"task {task} also done by {owner}"))
+            continue
+        if task in finished or index >= len(cells):
+            found.append(Violation(step, robot, "errand", f"task {task} visited after its end"))
+            continue
+        if tuple(positions[step, robot]) != tuple(cells[index]):
+            found.append(Violation(step, robot, "errand", f"task {task} errand {index} not here"))
+        progress[task] = (robot, index + 1)
+        if index + 1 == len(cells):
+            finished[task] = (step, robot)
+    done = {int(task): (int(step), int(robot)) for step, robot, task in completions.tolist()}
+    if done != finished:
+        found.append(Violation(-1, -1, "errand", "completions differ from last-errand visits"))
     return found

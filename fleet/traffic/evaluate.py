@@ -8,9 +8,11 @@ from collections.abc import Callable
 import numpy as np
 
 from fleet.traffic.instance import MapfProblem
-from fleet.traffic.lifelong import LifelongResult, run_lifelong
+from fleet.traffic.lifelong import LifelongResult, ScheduledStream, TaskStream, run_lifelong
 from fleet.traffic.planner import ActionModel
 from fleet.traffic.registry import make_planner
+from fleet.traffic.schedule import ScheduledTasks
+from fleet.traffic.window import WindowedPlanner
 from wms.layout.distances import DistanceTables, mean_free_distance
 
 EAST = 1
@@ -18,6 +20,8 @@ EXACT_BOUND_CELLS = 8000
 PRECOMPUTE_ALL = 8000
 """Random-goal floors up to this many free cells get every goal table up front
 (8,000 rows of uint16 = 128 MB at most); larger floors compute tables as goals appear."""
+WARM_ERRAND_CELLS = 1024
+"""Scheduled tasks: tables for the most visited errand cells (the stations) up front."""
 
 
 def throughput_bound(navigable: np.ndarray, agents: int) -> float:
@@ -48,11 +52,25 @@ def evaluate(
     time_limit_ms: float | None = None,
     record: bool = False,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
+    tasks: TaskStream | None = None,
 ) -> LifelongResult:
-    """A fresh planner and task stream, run for ``steps``; start headings face east."""
+    """A fresh planner and task stream, run for ``steps``; start headings face east.
+
+    ``scheduler`` (``ours``/``greedy``) schedules the problem's task list
+    (default: the problem's own rule — round robin for 2023, ``ours`` for 2024);
+    ``tasks`` passes a stream made by the caller instead (to watch it while it runs).
+    """
     planner = make_planner(planner_name, problem.navigable, model, seed)
+    if isinstance(planner, WindowedPlanner):
+        planner.use_clock(clock)  # its deadline runs on the harness's clock
     free = np.flatnonzero(problem.navigable.ravel())
-    if problem.known_goals is not None:
+    tasks = tasks if tasks is not None else problem.tasks(scheduler)
+    if isinstance(tasks, ScheduledStream) and problem.errand_tasks is not None:
+        planner.precompute(problem.errand_tasks.frequent_cells(WARM_ERRAND_CELLS), problem.agents)
+        if isinstance(tasks, ScheduledTasks):
+            tasks.precompute()
+    elif problem.known_goals is not None:
         planner.precompute(problem.known_goals[: problem.agents], problem.agents)
     elif free.size <= PRECOMPUTE_ALL:
         planner.precompute(free, problem.agents)  # random goals: every free cell is a goal
@@ -61,7 +79,7 @@ def evaluate(
         planner,
         problem.navigable,
         problem.starts,
-        problem.make_tasks(),
+        tasks,
         steps,
         clock,
         time_limit_ms=time_limit_ms,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -47,6 +47,27 @@ class TaskStream(Protocol):
     def goal_cells(self) -> np.ndarray:
         """Flat goal cells of every task handed out so far, in task-index order."""
         ...
+
+
+@runtime_checkable
+class ScheduledStream(TaskStream, Protocol):
+    """A stream that schedules tasks of several errands itself (Robot Runners 2024).
+
+    The harness calls `schedule` every step before planning (its time counts
+    in the step), `arrive` when a robot stands on its current goal (True when
+    that finished the task; only then is a completion counted), and
+    `next_task` for the robot's goal afterwards (``NO_TASK``: none yet).
+    """
+
+    errand_visits: list[tuple[int, int, int]]
+
+    def schedule(
+        self, step: int, robot_ids: np.ndarray, cells: np.ndarray, clock: Callable[[], float]
+    ) -> dict[int, tuple[int, int]]:
+        """Robot id → its new (task, goal) for every robot whose goal changed."""
+        ...
+
+    def arrive(self, robot: int, step: int) -> bool: ...
 
 
 class RandomTasks:
@@ -135,6 +156,10 @@ class LifelongResult:
     positions: np.ndarray | None
     per_robot_completed: np.ndarray
     extra: dict[str, float] = field(default_factory=dict)
+    headings: np.ndarray | None = None
+    """int8 ``[T+1, N]`` (rotation model, when recorded): 0 north, 1 east, 2 south, 3 west."""
+    errands: np.ndarray | None = None
+    """int32 ``[E, 3]`` (timestep, robot, task) per errand visit (scheduled streams)."""
 
     @property
     def throughput(self) -> float:
@@ -187,7 +212,9 @@ def run_lifelong(
     violations: list[Violation] = []
     conflicts = timeouts = 0
     log: list[np.ndarray] = []
+    head_log: list[np.ndarray] = []
     events = events or {}
+    scheduled = tasks if isinstance(tasks, ScheduledStream) else None
 
     def assign(robot: int, step: int) -> None:
         robot_id, cell = int(floor.ids[robot]), int(floor.cells[robot])
@@ -206,7 +233,9 @@ def run_lifelong(
     def complete(step: int) -> None:
         done = np.flatnonzero(floor.online & (goals >= 0) & (floor.cells == goals))
         for robot in done.tolist():
-            completions.append((step, int(floor.ids[robot]), int(task_of[robot])))
+            robot_id = int(floor.ids[robot])
+            if scheduled is None or scheduled.arrive(robot_id, step):
+                completions.append((step, robot_id, int(task_of[robot])))
             assign(robot, step)
 
     def recheck_goals(step: int) -> None:
@@ -225,6 +254,10 @@ def run_lifelong(
             frame = np.full((int(floor.ids.max(initial=-1)) + 1, 2), -1, dtype=np.int32)
             frame[floor.ids] = row_col(floor.cells, width)
             log.append(frame)
+            if rotation:
+                heads = np.full(frame.shape[0], -1, dtype=np.int8)
+                heads[floor.ids] = floor.headings
+                head_log.append(heads)
 
     for robot in range(len(floor.ids)):
         assign(robot, 0)
@@ -247,8 +280,14 @@ def run_lifelong(
                 assign(len(floor.ids) - 1, step)
         if changed:
             recheck_goals(step)
-        request = floor.plan_request(goals, rotation=rotation)
         started = clock()
+        if scheduled is not None:
+            index = {int(r): k for k, r in enumerate(floor.ids.tolist())}
+            online = np.flatnonzero(floor.online)
+            moves = scheduled.schedule(step, floor.ids[online], floor.cells[online], clock)
+            for robot_id, (task, goal) in moves.items():
+                goals[index[robot_id]], task_of[index[robot_id]] = goal, task
+        request = floor.plan_request(goals, rotation=rotation)
         result = planner.plan(request)
         elapsed = (clock() - started) * 1000.0
         plan_ms.append(elapsed)
@@ -294,6 +333,11 @@ def run_lifelong(
         for t, frame in enumerate(log):
             positions[t, : len(frame)] = frame
     goal_cells = tasks.goal_cells()
+    head_array = None
+    if record and rotation:
+        head_array = np.full((len(head_log), int(ids.max(initial=-1)) + 1), -1, dtype=np.int8)
+        for t, frame in enumerate(head_log):
+            head_array[t, : len(frame)] = frame
     return LifelongResult(
         agents=len(starts),
         steps=steps,
@@ -307,6 +351,10 @@ def run_lifelong(
         goals=row_col(goal_cells, width) if goal_cells.size else np.zeros((0, 2), np.int32),
         positions=positions,
         per_robot_completed=per_robot,
+        headings=head_array,
+        errands=None
+        if scheduled is None
+        else np.asarray(scheduled.errand_visits, dtype=np.int32).reshape(-1, 3),
     )
 
 

@@ -55,6 +55,21 @@ class PIBTOptions:
     PIBT's waiting-time order (docs/traffic.md, Limitations)."""
 
 
+@dataclass(frozen=True, eq=False)
+class StepInput:
+    """One step's prepared input: robots' nodes, goal nodes and pool rows (``-1``: no
+    goal), priorities (memory already advanced), headings (rotation), closed nodes
+    (blocked or held), the held mask."""
+
+    positions: np.ndarray
+    goal_nodes: np.ndarray
+    slots: np.ndarray
+    priority: np.ndarray
+    headings: np.ndarray | None
+    closed: np.ndarray
+    held: np.ndarray | None
+
+
 def _turns(facing: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """Quarter turns needed to face ``direction`` (0, 1 or 2)."""
     diff = np.abs(facing - direction) % 4
@@ -188,6 +203,16 @@ class PIBTPlanner:
 
     def _step(self, request: PlanRequest) -> PlanResult:
         """One PIBT step: the engine behind `plan` and `rollout`."""
+        step = self._prepare(request)
+        if step is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return PlanResult(
+                empty, empty.astype(np.int8) if self.model is ActionModel.ROTATION else None
+            )
+        return self._one_step(step)
+
+    def _prepare(self, request: PlanRequest) -> StepInput | None:
+        """Nodes, tables, this step's priorities (memory updated once); ``None``: no robots."""
         graph = self.graph
         positions, goal_nodes = self._nodes_of(request)
         count = positions.size
@@ -197,25 +222,29 @@ class PIBTPlanner:
             else np.asarray(request.robot_ids, dtype=np.int64)
         )
         if count == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return PlanResult(
-                empty, empty.astype(np.int8) if self.model is ActionModel.ROTATION else None
-            )
+            return None
         held = _held_mask(request.held, count)
         closed = graph.blocked
         if held is not None:
             # held robots are obstacles for this step only: a mask, not a floor change
             closed = closed.copy()
             closed[positions[held]] = True
-        slots = self.distances.slots(goal_nodes)
+        slots = self._slots(goal_nodes, np.asarray(request.goals) < 0)
         priority = self._priorities(ids, positions, goal_nodes, slots, request.priorities, held)
         headings = None
         if self.model is ActionModel.ROTATION:
             if request.headings is None:
                 raise ValueError("the rotation model needs headings")
             headings = np.asarray(request.headings, dtype=np.int64) % 4
+        return StepInput(positions, goal_nodes, slots, priority, headings, closed, held)
+
+    def _one_step(self, step: StepInput) -> PlanResult:
+        """PIBT's one-step plan (4-connected, then the rotation post-pass)."""
+        graph = self.graph
+        positions, goal_nodes, slots = step.positions, step.goal_nodes, step.slots
+        headings, closed, held = step.headings, step.closed, step.held
         candidates, counts = self._grid_candidates(positions, slots, closed, headings)
-        order = np.argsort(-priority, kind="stable").tolist()
+        order = np.argsort(-step.priority, kind="stable").tolist()
         held_list = [] if held is None else np.flatnonzero(held).tolist()
         nxt = self._run(order, positions.tolist(), goal_nodes, candidates, counts, slots, held_list)
         next_nodes = np.asarray(nxt, dtype=np.int64)
@@ -253,7 +282,7 @@ class PIBTPlanner:
         memory.elapsed[changed] = 0
         memory.stall[changed] = 0
         memory.best[changed] = np.iinfo(np.int64).max
-        now = self.distances.pool[slots, positions].astype(np.int64)
+        now = self._lookup(slots, positions, positions).astype(np.int64)
         at_goal = positions == goals
         progress = now < memory.best
         memory.best = np.minimum(memory.best, now)
@@ -279,13 +308,42 @@ class PIBTPlanner:
             priority = priority + EXTERNAL * np.asarray(external, dtype=np.float64)
         return priority
 
-    def _distances_of(self, slots: np.ndarray, nodes: np.ndarray, closed: np.ndarray) -> np.ndarray:
-        """Distances of candidate ``nodes [N, K]`` (``-1``: none) to each robot's goal;
-        ``inf`` for nodes marked in ``closed`` (blocked, or held robots' cells)."""
+    def _slots(self, goal_nodes: np.ndarray, idle: np.ndarray) -> np.ndarray:
+        """Pool rows of the goals; ``-1`` for robots without a goal (no table: see `_lookup`)."""
+        if not idle.any():
+            return self.distances.slots(goal_nodes)
+        slots = np.full(goal_nodes.size, -1, dtype=np.int64)
+        if not idle.all():
+            slots[~idle] = self.distances.slots(goal_nodes[~idle])
+        return slots
+
+    def _lookup(self, slots: np.ndarray, nodes: np.ndarray, home: np.ndarray) -> np.ndarray:
+        """``pool[slots, nodes]``; a robot without a goal (slot ``-1``) is 0 from its own
+        cell ``home`` and one move from anywhere else: it parks, yet yields when pushed,
+        and needs no distance table (a table per parked cell cost seconds per step at
+        10,000 robots waiting for their first task)."""
         pool = self.distances.pool
+        idle = slots < 0
+        if pool.shape[0] == 0:  # every robot idle, no table yet
+            values = np.zeros(np.broadcast(slots, nodes).shape, dtype=pool.dtype)
+        else:
+            values = pool[np.maximum(slots, 0), nodes]
+        if idle.any():
+            if home.ndim < nodes.ndim:  # one home per robot row
+                home = home.reshape(home.shape + (1,) * (nodes.ndim - home.ndim))
+            parked = np.where(nodes == home, 0, self.distances.unit).astype(values.dtype)
+            values = np.where(idle, parked, values)
+        return values
+
+    def _distances_of(
+        self, slots: np.ndarray, nodes: np.ndarray, closed: np.ndarray, home: np.ndarray
+    ) -> np.ndarray:
+        """Distances of candidate ``nodes [N, K]`` (``-1``: none) to each robot's goal;
+        ``inf`` for nodes marked in ``closed`` (blocked, or held robots' cells); ``home``
+        is each robot's cell (robots without a goal park there)."""
         valid = nodes >= 0
         valid[valid] &= ~closed[nodes[valid]]
-        gathered = pool[slots[:, None], np.where(valid, nodes, 0)].astype(np.float64)
+        gathered = self._lookup(slots[:, None], np.where(valid, nodes, 0), home).astype(np.float64)
         gathered[gathered >= self.distances.unreachable] = 1e12
         gathered[~valid] = math.inf
         return gathered
@@ -301,7 +359,7 @@ class PIBTPlanner:
         nodes = np.empty((count, 5), dtype=np.int64)
         nodes[:, :4] = self.graph.neighbours[positions]
         nodes[:, 4] = positions
-        score = self._distances_of(slots, nodes, closed)
+        score = self._distances_of(slots, nodes, closed, positions)
         if headings is not None:
             # rotation model: a move off the current heading first costs the turns
             turn_cost = _turns(headings[:, None], np.arange(4)[None, :]) * self.distances.unit
@@ -367,9 +425,9 @@ class PIBTPlanner:
         goes = moving & ~stays
         next_nodes = np.where(goes, wanted, positions)
         # where to face while staying: the wanted cell, else the best neighbour
-        around = self._distances_of(slots, nbrs, closed)
+        around = self._distances_of(slots, nbrs, closed, positions)
         best = np.argmin(around, axis=1)
-        here = self.distances.pool[slots, positions]
+        here = self._lookup(slots, positions, positions)
         face = np.where(moving, direction, best)
         face = np.where(~moving & (here == 0), headings, face)
         diff = (face - headings) % 4
@@ -445,6 +503,8 @@ class PIBTPlanner:
                 if ways == 0:
                     break
                 behind, at = at, onward
+            if slot_list[puller] < 0:
+                return False  # parked without a goal: it does not want out
             other = pool[slot_list[puller]]
             return bool(other[v_pusher] < other[v_puller])
 

@@ -11,6 +11,7 @@ from fleet.traffic.graph import FloorGraph
 from fleet.traffic.guided import make_guided
 from fleet.traffic.pibt import PIBTPlanner
 from fleet.traffic.planner import ActionModel, Planner
+from fleet.traffic.window import make_windowed
 from wms.errors import InputError
 
 PlannerFactory = Callable[[np.ndarray, ActionModel, int], Planner]
@@ -27,6 +28,7 @@ def make_pibt(
 PLANNERS: dict[str, PlannerFactory] = {
     "pibt": make_pibt,
     "guided": make_guided,
+    "windowed": make_windowed,
 }
 
 

@@ -14,6 +14,7 @@ from fleet.traffic.evaluate import evaluate, throughput_bound
 from fleet.traffic.instance import random_problem, read_instance
 from fleet.traffic.planner import ActionModel
 from fleet.traffic.registry import make_planner, planner_names
+from fleet.traffic.schedule import SCHEDULERS
 from warehouse.cli.common import add_json, emit, int_in, seed_int
 from wms.errors import InputError
 
@@ -24,7 +25,9 @@ def register(subparsers: Any) -> None:
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--map", metavar="F.map", help="MovingAI map; random starts and goals")
-    source.add_argument("--instance", metavar="F.json", help="Robot Runners 2023 instance")
+    source.add_argument(
+        "--instance", metavar="F.json", help="Robot Runners instance (2023 or 2024 format)"
+    )
     parser.add_argument(
         "--agents", type=int_in(1, 100_000), help="robots (default: instance teamSize)"
     )
@@ -34,6 +37,16 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--baseline", help="also run this planner in the same run")
     parser.add_argument("--model", choices=[m.value for m in ActionModel], default="grid4")
     parser.add_argument("--time-limit-ms", type=float, help="over this, every robot waits")
+    parser.add_argument(
+        "--scheduler",
+        choices=sorted(SCHEDULERS),
+        help="schedule the instance's task pool (default: ours for 2024, round robin for 2023)",
+    )
+    parser.add_argument(
+        "--baseline-scheduler",
+        choices=sorted(SCHEDULERS),
+        help="also run our planner with this scheduler in the same run (e.g. greedy)",
+    )
     parser.add_argument("--log", metavar="OUT.npz", help="write the plan log of our planner")
     add_json(parser)
     parser.set_defaults(handler=run)
@@ -46,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--time-limit-ms", "must be positive")
     if args.log and not args.log.endswith(".npz"):
         raise InputError("--log", f"{args.log!r} should end with .npz")
+    if args.map and (args.scheduler or args.baseline_scheduler):
+        raise InputError("--scheduler", "needs an --instance with a task list")
     if args.map:
         if args.agents is None:
             raise InputError("--agents", "required with --map")
@@ -58,10 +73,15 @@ def run(args: argparse.Namespace) -> int:
         "map": problem.name,
         "model": model.value,
         "planner": args.planner,
+        "scheduler": args.scheduler or problem.default_scheduler or "roundrobin",
         "bound": round(throughput_bound(problem.navigable, problem.agents), 4),
     }
-    runs = [("planner", args.planner)] + ([("baseline", args.baseline)] if args.baseline else [])
-    for role, name in runs:
+    runs = [("planner", args.planner, args.scheduler)]
+    if args.baseline:
+        runs.append(("baseline", args.baseline, args.scheduler))
+    if args.baseline_scheduler:
+        runs.append(("baseline_scheduler", args.planner, args.baseline_scheduler))
+    for role, name, scheduler in runs:
         with tqdm(total=args.steps, desc=name, file=sys.stderr, disable=not show) as bar:
             outcome = evaluate(
                 problem,
@@ -73,20 +93,33 @@ def run(args: argparse.Namespace) -> int:
                 time_limit_ms=args.time_limit_ms,
                 record=bool(args.log) and role == "planner",
                 progress=lambda _step, bar=bar: bar.update(1),
+                scheduler=scheduler,
             )
         summary = outcome.summary()
+        summary["tasks_completed"] = summary["completed"]
         summary["bound_ratio"] = (
             round(outcome.throughput / result["bound"], 4) if result["bound"] else 0.0
         )
         if role == "planner":
             result.update(summary)
             if args.log:
-                np.savez_compressed(
-                    args.log,
-                    positions=outcome.positions,
-                    goals=outcome.goals,
-                    completions=outcome.completions,
-                )
+                log = {
+                    "positions": outcome.positions,
+                    "goals": outcome.goals,
+                    "completions": outcome.completions,
+                }
+                if outcome.headings is not None:
+                    log["headings"] = outcome.headings
+                if outcome.errands is not None:
+                    log["errands"] = outcome.errands
+                np.savez_compressed(args.log, **log)
+        elif role == "baseline_scheduler":
+            result["baseline_scheduler"] = {"scheduler": scheduler, **summary}
+            result["scheduler_ratio"] = (
+                round(result["throughput"] / summary["throughput"], 4)
+                if summary["throughput"]
+                else None
+            )
         else:
             result["baseline"] = {"planner": name, "bound": result["bound"], **summary}
             result["ratio"] = (
@@ -107,6 +140,11 @@ def _human(r: dict[str, Any]) -> str:
     if "baseline" in r:
         lines.append(_line(r["baseline"]["planner"], r["baseline"]))
         lines.append(f"ratio {r['planner']}/{r['baseline']['planner']}: {r['ratio']}")
+    if "baseline_scheduler" in r:
+        other = r["baseline_scheduler"]
+        lines.append(_line(f"{r['planner']}+{other['scheduler']}", other))
+        ratio = r["scheduler_ratio"]
+        lines.append(f"ratio scheduler {r['scheduler']}/{other['scheduler']}: {ratio}")
     return "\n".join(lines)
 
 
