@@ -98,7 +98,7 @@ CSV_VALUES = (
     "=cmd()",
     "2026-13-45 25:61",
     "NULL",
-    "SKU00007",
+    "SKU-0007",
     "SKU-0001",
     "same_day",
     "defective",

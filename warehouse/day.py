@@ -39,7 +39,7 @@ from wms.layout.sortation import sortation_floor
 from wms.ledger import RETURNS_PREFIX, Ledger, floor_locations
 from wms.ledger.demo import seed_demo
 from wms.opening_stock import pick_faces, read_stock_csv, stock_catalog, stock_ledger, stocked_skus
-from wms.orders import OrderBook, check_fits, generate_orders, read_orders_csv
+from wms.orders import OrderBook, generate_orders, read_orders_csv
 from wms.picking.plan import WavePlan, plan_waves
 from wms.returns import Inspection, load_policy, summarise_outcomes
 from wms.returns.synthetic import synthetic_returns
@@ -157,16 +157,14 @@ def day_orders(planning_config: Any, settings: DaySettings, ledger: Ledger) -> O
     profile = planning_config.profile
     if settings.orders is not None:
         profile = replace(profile, orders=settings.orders)
-    tote = planning_config.picking.tote
     if settings.orders_csv is not None:
         both = Catalog({**base.skus, **known.skus}, synthetic=base.synthetic, note=base.note)
-        return read_orders_csv(settings.orders_csv, both, tote, planning_config.uci_cutoff_hour)
+        return read_orders_csv(settings.orders_csv, both, planning_config.uci_cutoff_hour)
     stocked = stocked_skus(ledger)
     if not stocked:
         raise InputError("stock", "the opening stock holds no units: no orders to draw")
     catalog = Catalog({s: known[s] for s in stocked}, synthetic=known.synthetic, note=known.note)
     orders = generate_orders(catalog, profile, settings.seed)
-    check_fits(orders, catalog, tote)
     return OrderBook(orders, catalog, "synthetic")
 
 
@@ -371,6 +369,7 @@ def _run_day(
         record.loaded_cells = sum(t.loaded_cells for t in lock.core.robots.values())
         record.safety_violations = len(lock.runner.violations())
         record.sim_s = lock.now_s
+        lock.bus.settle()  # the last tick's commands are sent before the counters are read
         fleet_summary = {
             "robots": fleet_size,
             "planner": settings.planner,

@@ -29,7 +29,6 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +40,9 @@ from sim.runner import SimRobotSpec
 from sim.scenario import Mode
 from warehouse.config import AppConfig
 from warehouse.crash_floor import CrashFloor
-from warehouse.day import DaySettings, day_tasks, open_ledger, plan_day, shift_start
+from warehouse.day import DaySettings, day_tasks, open_stock, plan_day, shift_start
 from warehouse.fleet_lockstep import start_cells
+from wms.config import wms_config
 from wms.layout import Cell
 from wms.ledger import Ledger
 
@@ -56,7 +56,6 @@ class CampaignSettings:
     kills: tuple[int, int] = (1, 2)
     """How many server kills per run (inclusive range)."""
     breakdown_share: float = 0.10
-    cover_days: float = 6.0
 
 
 @dataclass
@@ -111,20 +110,16 @@ def run_faults(config: AppConfig, seed: int, settings: CampaignSettings) -> dict
     rng = random.Random(seed)
     floor = config.floor
     day = DaySettings(amrs=settings.robots, orders=settings.orders, seed=seed)
-    book, plan, _summary = plan_day(config, day)
-    start = shift_start(plan)
-    due_s = {w.due: (datetime.fromisoformat(w.due) - start).total_seconds() for w in plan.waves}
+    planning_config = wms_config(config.section("wms"), config.path.parent, str(config.path))
     with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
         db = str(Path(tmp) / "site.db")
-        ledger = Ledger.open(db)
-        slotted = {p.sku: p.location_id for b in plan.batches for p in b.picks}
-        daily: Counter[str] = Counter()
-        for b in plan.batches:
-            for p in b.picks:
-                daily[p.sku] += p.qty
-        open_ledger(ledger, floor, book.catalog, slotted, daily, settings.cover_days, seed)
-        ledger.close()
-        tasks = day_tasks(plan, due_s, Mode.PICKING, floor)
+        # The day's own opening stock (the demo history), orders and plan, as `warehouse demo`.
+        ledger = open_stock(config, day, Path(db), planning_config.planning)
+        try:
+            book, plan, _summary = plan_day(config, day, ledger)
+        finally:
+            ledger.close()
+        tasks = day_tasks(book, plan, shift_start(book), Mode.PICKING, floor)
         ids = [t.task_id for t in tasks]
         cells = start_cells(floor, settings.robots, {p.cell for p in floor.chargers})
         names = [f"amr{i:03d}" for i in range(settings.robots)]

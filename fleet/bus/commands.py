@@ -52,7 +52,14 @@ class ReloadKeys:
     done: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
-Command = SendOrder | SendInstantActions | Publish | ReloadKeys
+@dataclass(frozen=True)
+class Barrier:
+    """Nothing to do: ``done`` is set once every command queued before it is handled."""
+
+    done: threading.Event = field(default_factory=threading.Event, compare=False)
+
+
+Command = SendOrder | SendInstantActions | Publish | ReloadKeys | Barrier
 
 
 def check_robot_id(robot_id: str) -> None:

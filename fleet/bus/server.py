@@ -47,6 +47,7 @@ from fleet.bus.acks import Ack, AckResult, AckTracker
 from fleet.bus.admission import Accept, Limits, Oversized, Peer, Reject
 from fleet.bus.clone import CloneStore
 from fleet.bus.commands import (
+    Barrier,
     Command,
     Publish,
     ReloadKeys,
@@ -347,6 +348,15 @@ class BusServer:
                 os.close(fd)
         if self._owns_context:
             self.context.term()
+
+    def settle(self, timeout_s: float = 10.0) -> bool:
+        """Wait until every command queued before this call has been handled (sent), so
+        `counters` read next count them all; False when not serving or at the deadline."""
+        command = Barrier()
+        self._call(command)
+        if self._runner is None or threading.current_thread() is self._runner:
+            return False
+        return command.done.wait(timeout_s)
 
     def reload_keys(self, timeout_s: float = 10.0) -> bool:
         """Re-read the authorised folders; a robot whose key was removed loses its session.
@@ -741,6 +751,8 @@ class BusServer:
                     self._command(command.robot_id, InstantActions(header, command.actions))
                 case Publish():
                     self._publish(command.topic, command.key, command.body)
+                case Barrier():
+                    command.done.set()
                 case ReloadKeys():
                     try:
                         if self._auth is not None:

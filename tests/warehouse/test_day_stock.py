@@ -87,7 +87,7 @@ def test_stock_rows_the_floor_refuses_change_nothing(
 
 
 def test_a_bad_stock_file_exits_2_before_any_work(tmp_path: Path) -> None:
-    (tmp_path / "stock.csv").write_text("sku,location,qty\nSKU00007,L003-003N,lots\n")
+    (tmp_path / "stock.csv").write_text("sku,location,qty\nSKU-0007,L003-003N,lots\n")
     path = scenario(
         tmp_path / "s.toml",
         'max_sim_s = 600\n[robots]\namr = 2\n[stock]\ncsv = "stock.csv"\n',
@@ -130,7 +130,7 @@ def test_stock_file_rows_are_received_exactly(rows: list[tuple[str, str, int, st
 
 
 def test_unstocked_sku_is_short_never_topped_up(tmp_path: Path) -> None:
-    """The goods-to-person example stocks every ordered SKU but SKU00399: that line comes
+    """The goods-to-person example stocks every ordered SKU but SKU-0399: that line comes
     back short, and the ledger never holds a unit of it."""
     done, report = demo(
         tmp_path, "--scenario", str(REPO / "configs" / "scenarios" / "goods_to_person.toml")
@@ -139,7 +139,7 @@ def test_unstocked_sku_is_short_never_topped_up(tmp_path: Path) -> None:
     assert report["lines_short"] == report["ledger"]["lines_short"] == 1
     assert report["ledger"]["balanced"]
     with sqlite3.connect(tmp_path / "ledger.db") as conn:
-        rows = conn.execute("SELECT COUNT(*) FROM movements WHERE sku = 'SKU00399'").fetchone()
+        rows = conn.execute("SELECT COUNT(*) FROM movements WHERE sku = 'SKU-0399'").fetchone()
     assert rows[0] == 0
 
 
