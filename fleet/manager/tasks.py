@@ -95,6 +95,10 @@ class TaskBook:
     def __init__(self) -> None:
         self._tasks: dict[str, Task] = {}
         self._order: list[str] = []
+        self._open: dict[str, None] = {}
+        """Ids of the tasks not in a final state, in submission order (a dict keeps insertion
+        order, and a task never leaves a final state): the decision cycle walks the open
+        tasks several times a cycle, while the book keeps every task of the day."""
 
     def __contains__(self, task_id: object) -> bool:
         return task_id in self._tasks
@@ -113,10 +117,11 @@ class TaskBook:
 
     def open(self) -> list[Task]:
         """Tasks not in a final state, in submission order."""
-        return [t for t in self if not t.status.final]
+        tasks = self._tasks
+        return [tasks[t] for t in self._open]
 
     def queued(self) -> list[Task]:
-        return [t for t in self if t.status is TaskStatus.QUEUED]
+        return [t for t in self.open() if t.status is TaskStatus.QUEUED]
 
     def of_robot(self, robot: str) -> Task | None:
         for task in self.open():
@@ -198,6 +203,8 @@ class TaskBook:
                 updated_s=event.at_s,
             )
             self._order.append(event.task_id)
+            if not event.status.final:
+                self._open[event.task_id] = None
             return True
         if event.seq != task.seq + 1:
             return False
@@ -212,6 +219,8 @@ class TaskBook:
             reason=event.reason,
             sequence=event.sequence if event.sequence is not None else task.sequence,
         )
+        if event.status.final:
+            self._open.pop(event.task_id, None)
         return True
 
     @classmethod
