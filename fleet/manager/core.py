@@ -925,7 +925,8 @@ class FleetCore:
         if track.task_id is None:
             return None
         task = self.tasks.get(track.task_id)
-        return task.stops[min(task.stop_index, len(task.stops) - 1)].cell
+        stops = task.stops  # built anew per call for a re-sequenced task: once here
+        return stops[min(task.stop_index, len(stops) - 1)].cell
 
     def _held_reason(self, track: RobotTrack, drive: Drive) -> str:
         if self.estop:
