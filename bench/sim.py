@@ -57,9 +57,9 @@ FINDINGS = (
 
 
 CYCLE = (
-    "Manager decision cycle, CPU (`.venv/bin/python bench/sim_cycle.py --baseline main --"
+    "Manager decision cycle, CPU (`.venv/bin/python bench/sim_cycle.py --baseline be905e1 --"
     "robots 200 --seconds 200`: thread CPU inside `FleetCore.cycle` summed over the run, "
-    "3 seeds, alternating with the tree of main at be905e1; load average 1.4-2.2, a quiet"
+    "3 seeds, alternating with the tree of be905e1 (main then); load average 1.4-2.2, a quiet"
     " machine; every cycle's commands hashed and identical on both trees for every seed):"
     " **13.0 ms** per cycle against 19.4 ms (medians, ratio 0.67; an earlier A/B in the s"
     "ame session with a /tmp script: 13.4 ms vs 22.4 ms); wall speed-up 27.7× against 26."
@@ -81,8 +81,14 @@ CYCLE = (
 def run_once(tree: Path, robots: int, seed: int, seconds: float) -> dict:
     """One `warehouse bench sim` in ``tree`` (its own packages first on the path)."""
     command = ["bench", "sim", "--robots", str(robots), "--seconds", f"{seconds:g}"]
+    return run_json(tree, ["-m", "warehouse.cli", *command, "--seed", str(seed), "--json"])
+
+
+def run_json(tree: Path, argv: list[str]) -> dict:
+    """``python argv`` in ``tree`` with its own packages first on the path; its last line,
+    parsed as JSON."""
     done = subprocess.run(
-        [sys.executable, "-m", "warehouse.cli", *command, "--seed", str(seed), "--json"],
+        [sys.executable, *argv],
         cwd=tree,
         env={**os.environ, "PYTHONPATH": str(tree)},
         capture_output=True,
@@ -92,7 +98,7 @@ def run_once(tree: Path, robots: int, seed: int, seconds: float) -> dict:
     )
     if done.returncode != 0:
         raise SystemExit(f"bench sim failed in {tree}: {done.stderr.strip()[-500:]}")
-    return json.loads(done.stdout)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def export(rev: str, into: Path) -> Path:

@@ -1,6 +1,6 @@
 """CPU time of the fleet manager's decision cycle in `warehouse bench sim`, against a baseline.
 
-    .venv/bin/python bench/sim_cycle.py --baseline main --robots 200 --seconds 200
+    .venv/bin/python bench/sim_cycle.py --baseline be905e1 --robots 200 --seconds 200
 
 Wall-clock speed-up on this shared machine tracks the other engineers' load; the
 thread CPU time spent inside `FleetCore.cycle` does not (much). Each run is one
@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,19 +56,10 @@ def child(argv: list[str]) -> None:
 
 
 def run_once(tree: Path, robots: int, seconds: float, seed: int) -> dict:
+    from bench.sim import run_json
+
     args = ["--robots", str(robots), "--seconds", f"{seconds:g}", "--seed", str(seed)]
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "sim_cycle.py"), "--child", *args],
-        cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=3600,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"bench sim failed in {tree}: {done.stderr.strip()[-500:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_json(tree, [str(REPO / "bench" / "sim_cycle.py"), "--child", *args])
 
 
 def main() -> int:
