@@ -96,9 +96,9 @@ class TaskBook:
         self._tasks: dict[str, Task] = {}
         self._order: list[str] = []
         self._open: dict[str, None] = {}
-        """Ids of the tasks not in a final state, in submission order (a dict keeps insertion
-        order, and a task never leaves a final state): the decision cycle walks the open
-        tasks several times a cycle, while the book keeps every task of the day."""
+        """Ids of the tasks not in a final state, in submission order (a task enters once, at
+        submission, and leaves for good when it ends): every cycle asks for the open tasks,
+        and in lifelong operation the finished ones outnumber them without bound."""
 
     def __contains__(self, task_id: object) -> bool:
         return task_id in self._tasks
@@ -117,8 +117,7 @@ class TaskBook:
 
     def open(self) -> list[Task]:
         """Tasks not in a final state, in submission order."""
-        tasks = self._tasks
-        return [tasks[t] for t in self._open]
+        return [self._tasks[t] for t in self._open]
 
     def queued(self) -> list[Task]:
         return [t for t in self.open() if t.status is TaskStatus.QUEUED]
