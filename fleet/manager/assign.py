@@ -446,8 +446,12 @@ class FlowAssigner:
             if t.assigned_to in row
         ]
         keys.append(np.array(held, dtype=np.int64))
-        arcs = np.unique(np.concatenate([key.ravel() for key in keys]))
-        return arcs[feasible.ravel()[arcs]]
+        # A mask over all R × T pairs: the sorted distinct feasible ids, as `np.unique` then a
+        # filter would give, without sorting the ~(R + T) × k keys every cycle.
+        chosen = np.zeros(n_robots * n_tasks, dtype=bool)
+        for key in keys:
+            chosen[key.ravel()] = True
+        return np.flatnonzero(chosen & feasible.ravel())
 
 
 def _full_rows(rows: np.ndarray, feasible: np.ndarray) -> np.ndarray:

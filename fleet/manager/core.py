@@ -30,7 +30,7 @@ import itertools
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -152,6 +152,10 @@ class FleetCore:
         """Starts on this database before this one; generated ids carry it, so an id made
         after a restart never repeats one a robot or the task log already has."""
         self._work_cache: dict[tuple[Cell, ...], int] = {}
+        self._left_cache: dict[str, tuple[int, tuple[Cell, Cell, int]]] = {}
+        """Per open task: the ``seq`` it was computed at and its `_left` (first and last cell
+        of the stops left, cells driven along them); every queued task is offered each
+        cycle, and a task's stops left change only with a new event (a new ``seq``)."""
         self._charger_distance = (
             self.tables.from_cells(list(self.chargers)).min(axis=0)
             if self.chargers
@@ -584,7 +588,10 @@ class FleetCore:
 
     def _work(self, spec: TaskSpec) -> int:
         """Cells driven along the task's stops (UNREACHABLE when two are not connected)."""
-        cells = tuple(s.cell for s in spec.stops)
+        return self._cells_work(tuple(s.cell for s in spec.stops))
+
+    def _cells_work(self, cells: tuple[Cell, ...]) -> int:
+        """Cells driven visiting ``cells`` in order (UNREACHABLE when two are not connected)."""
         cached = self._work_cache.get(cells)
         if cached is None:
             cached = 0
@@ -676,7 +683,11 @@ class FleetCore:
         held = {r.held_task for r in robots if r.held_task}
         pinned: list[Task] = []
         offers: list[TaskOffer] = []
-        for task in self.tasks.open():
+        open_tasks = self.tasks.open()
+        if len(self._left_cache) > 2 * len(open_tasks) + 64:  # forget finished tasks
+            keep = {t.task_id for t in open_tasks}
+            self._left_cache = {k: v for k, v in self._left_cache.items() if k in keep}
+        for task in open_tasks:
             if task.spec.robot is not None:
                 if task.status is TaskStatus.QUEUED:
                     pinned.append(task)
@@ -731,11 +742,11 @@ class FleetCore:
         elif task is not None and task.status is TaskStatus.ASSIGNED:
             held = task.task_id
         elif task is not None and task.status is TaskStatus.ACTIVE:
-            left = self._work(replace(task.spec, stops=task.stops[task.stop_index :]))
-            first = int(self.tables.from_cell(task.stops[task.stop_index].cell)[cell])
+            start, end, left = self._left(task)
+            first = int(self.tables.from_cell(start)[cell])
             if first + left > self.config.about_free_cells:
                 return None
-            cell, free_in = task.stops[-1].cell, first + left
+            cell, free_in = end, first + left
             held = track.next_task_id
         return RobotOffer(
             track.robot_id,
@@ -815,14 +826,27 @@ class FleetCore:
             return None
         return (*done, *(rest[i] for i in found.order), last)
 
+    def _left(self, task: Task) -> tuple[Cell, Cell, int]:
+        """The first and last cell of the task's stops left, and the cells driven along
+        them; cached per task until its next event."""
+        cached = self._left_cache.get(task.task_id)
+        if cached is not None and cached[0] == task.seq:
+            return cached[1]
+        stops = task.stops[task.stop_index :]
+        cells = tuple(s.cell for s in stops)
+        left = (cells[0], cells[-1], self._cells_work(cells))
+        self._left_cache[task.task_id] = (task.seq, left)
+        return left
+
     def _offer(self, task: Task, offered: set[str]) -> TaskOffer:
         spec = task.spec
         holder = task.robot if task.status is TaskStatus.ASSIGNED else None
+        first, last, work = self._left(task)
         return TaskOffer(
             task.task_id,
-            task.stops[task.stop_index].cell,
-            task.stops[-1].cell,
-            self._work(replace(spec, stops=task.stops[task.stop_index :])),
+            first,
+            last,
+            work,
             spec.needs,
             spec.payload_kg,
             task.priority,
@@ -901,7 +925,8 @@ class FleetCore:
         if track.task_id is None:
             return None
         task = self.tasks.get(track.task_id)
-        return task.stops[min(task.stop_index, len(task.stops) - 1)].cell
+        stops = task.stops  # built anew per call for a re-sequenced task: once here
+        return stops[min(task.stop_index, len(stops) - 1)].cell
 
     def _held_reason(self, track: RobotTrack, drive: Drive) -> str:
         if self.estop:
