@@ -123,7 +123,7 @@ def read_instance(path: str | Path, agents: int | None = None) -> MapfProblem:
         )
     if agents is not None:
         if agents > team:
-            raise InputError("--agents", f"{agents} is more than the instance's teamSize {team}")
+            raise InputError("robots", f"{agents} is more than the instance's teamSize {team}")
         team = agents
     starts = starts[:team]
     flat = navigable.ravel()

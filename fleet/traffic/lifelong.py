@@ -362,6 +362,6 @@ def random_starts(navigable: np.ndarray, count: int, seed: int) -> np.ndarray:
     """``count`` distinct random free cells (flat ids) from a seeded stream."""
     free = np.flatnonzero(np.asarray(navigable, dtype=bool).ravel())
     if count > free.size:
-        raise InputError("--agents", f"{count} robots but only {free.size} free cells")
+        raise InputError("robots", f"{count} robots but only {free.size} free cells")
     rng = np.random.default_rng(seed)
     return free[rng.choice(free.size, count, replace=False)]

@@ -211,7 +211,7 @@ CASES = [
     ("stock --db mysql://x/y", "unsupported database scheme"),
     ("stock --db postgresql://nohost.invalid/y", "cannot connect"),
     ("stock --db sqlite:///", "no file path"),
-    ("stock --db ''", "empty database URL"),
+    ("stock --db ''", "database URL: is empty"),
     ("stock --db {d}/folder", "is a folder"),
     ("stock --db {d}/garbage.bin", "not a ledger database"),
     ("stock --db {d}/empty.txt", "not a ledger database"),

@@ -68,7 +68,7 @@ def parse_url(text: str | Path) -> DatabaseUrl:
             "(use sqlite:///path.db, a path or postgresql://host/dbname)",
         )
     if not raw:
-        raise UnsupportedDatabase("--db", "empty database URL")
+        raise UnsupportedDatabase("database URL", "is empty")
     return DatabaseUrl(raw, Path(raw))
 
 
