@@ -115,7 +115,11 @@ class FleetSubscriber:
                 self.bad_frames += 1
 
     def poll(self, timeout_s: float = 0.0) -> list[Update]:
-        """Apply the updates that arrived (waiting up to ``timeout_s`` for the first)."""
+        """Apply the updates that arrived (waiting up to ``timeout_s`` for the first).
+
+        Returns every key that changed, in sequence order; after a gap the keys the
+        re-snapshot brought forward are among them, so no change goes unreported.
+        """
         applied: list[Update] = []
         wait_ms = int(timeout_s * 1000)
         while self.sub.poll(wait_ms):
@@ -129,7 +133,16 @@ class FleetSubscriber:
             if seq <= self.store.seq:
                 continue
             if seq != self.store.seq + 1:
+                # A gap: updates were lost. The fresh snapshot brings every key up to date;
+                # report those that changed since our last sequence number, so a caller that
+                # acts on updates misses none of them.
+                before = self.store.seq
                 self.snapshot()
+                applied.extend(
+                    Update(*name, key_seq, value)
+                    for name, key_seq, value in self.store.in_order()
+                    if key_seq > before
+                )
                 continue
             try:
                 value = _value(topic, body)
