@@ -38,7 +38,7 @@ def test_robot_drops_invalid_downstream_frames(context: zmq.Context) -> None:
 
 
 def test_viewer_takes_a_new_snapshot_after_a_gap(context: zmq.Context) -> None:
-    """A missing sequence number makes the viewer fetch a fresh snapshot and report what it changed."""
+    """A sequence gap makes the viewer fetch a fresh snapshot and report what it changed."""
     pub = context.socket(zmq.PUB)
     pub.setsockopt(zmq.LINGER, 0)
     snap = context.socket(zmq.ROUTER)
