@@ -54,9 +54,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from core.files import MiB, read_input_bytes
 from wms.config_tables import check_keys, get_cells, get_float, get_int, get_str, read_toml
 from wms.errors import InputError
-from wms.input_files import MiB, read_input_bytes
 from wms.layout import Cell, Floor, ZoneKind
 from wms.layout.zones import make_zone
 from wms.orders import OrderBook

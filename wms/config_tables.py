@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from core.files import MiB, read_input_bytes
 from wms.errors import InputError
-from wms.input_files import MiB, read_input_bytes
 
 Cell = tuple[int, int]
 
