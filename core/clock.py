@@ -11,7 +11,6 @@ it may jump and must never be used to measure a duration.
 
 from __future__ import annotations
 
-import time
 from typing import Protocol
 
 
@@ -25,10 +24,3 @@ class WallClock(Protocol):
     """Seconds since the Unix epoch (``time.time``): for timestamps, not for durations."""
 
     def __call__(self) -> float: ...
-
-
-monotonic: Clock = time.monotonic
-"""The real monotonic clock."""
-
-wall: WallClock = time.time
-"""The real wall clock."""
