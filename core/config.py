@@ -13,7 +13,9 @@ it and builds the dataclass. What it guarantees, for every file read this way:
 Supported hints: ``bool``, ``int``, ``float`` (finite), ``str``, an `enum.Enum`
 (by value), `Path` (relative to the file's folder), ``X | None`` (absent keys
 are None), unions of scalars (``str | int``), ``tuple[X, ...]`` and fixed
-``tuple[X, Y]`` (TOML arrays), ``Mapping[str, X]`` (a table of free keys),
+``tuple[X, Y]`` (TOML arrays), ``Mapping[K, X]`` (a table of free keys; ``K``
+``str`` or an enum whose members the keys must name), a type with a ``parse``
+classmethod (a string it turns into a value or refuses with ``ValueError``),
 ``Any`` (kept as parsed) and nested dataclasses (tables, arrays of tables). A
 hint may carry constraints through ``Annotated``: `Positive`, `AtLeast`,
 `Between`, `ExistingFile`. Checks that involve several keys go in the
@@ -69,7 +71,8 @@ class Where:
 
     @property
     def line(self) -> int | None:
-        return self.lines.line_of(self.path) if self.lines is not None else None
+        """The line of the path or of its nearest table in the file; None if none is in it."""
+        return self.lines.find(self.path) if self.lines is not None else None
 
     @property
     def folder(self) -> Path:
@@ -87,8 +90,9 @@ class Where:
 
     def __str__(self) -> str:
         parts = [self.file] if self.file else []
-        if self.lines is not None and self.file:
-            parts.append(f"line {self.line}")
+        line = self.line
+        if line is not None and self.file:
+            parts.append(f"line {line}")
         if self.path:
             parts.append(dotted(self.path))
         return ": ".join(parts)
@@ -200,10 +204,7 @@ def load(kind: Any, value: Any, where: Where | str = Where()) -> Any:
     value that does not fit; nothing else escapes for any parsed TOML ``value``.
     """
     where = section_where(where)
-    constraints: tuple[Any, ...] = ()
-    if get_origin(kind) is Annotated:
-        kind, *extra = get_args(kind)
-        constraints = tuple(extra)
+    kind, constraints = _split(kind)
     result = _convert(kind, value, where)
     for constraint in constraints:
         constraint.check(result, where)
@@ -219,10 +220,7 @@ def _convert(kind: Any, value: Any, where: Where) -> Any:
     if origin is tuple:
         return _tuple(get_args(kind), value, where)
     if origin in (Mapping, dict, typing.Mapping) or kind in (Mapping, dict):
-        args = get_args(kind)
-        inner = args[1] if len(args) == 2 else Any
-        table = _table(value, where)
-        return {key: load(inner, item, where / key) for key, item in table.items()}
+        return _mapping(get_args(kind), value, where)
     if kind is Any:
         return value
     if kind is bool:
@@ -247,6 +245,12 @@ def _convert(kind: Any, value: Any, where: Where) -> Any:
         text = _convert(str, value, where)
         path = Path(text)
         return path if path.is_absolute() else Path(os.path.normpath(where.folder / path))
+    parse = getattr(kind, "parse", None)
+    if isinstance(kind, type) and callable(parse):
+        try:
+            return parse(_convert(str, value, where))
+        except ValueError as error:
+            raise where.error(str(error)) from None
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         try:
             return kind(value)
@@ -258,30 +262,72 @@ def _convert(kind: Any, value: Any, where: Where) -> Any:
 
 
 _NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+_PLURALS = {bool: "booleans", int: "integers", float: "numbers", str: "strings"}
+
+
+def _name(kind: Any) -> str:
+    return _NAMES.get(kind, getattr(kind, "__name__", str(kind)))
+
+
+def _split(kind: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``Annotated[X, c1, c2]`` → ``(X, (c1, c2))``; any other hint → ``(hint, ())``."""
+    if get_origin(kind) is Annotated:
+        base, *constraints = get_args(kind)
+        return base, tuple(constraints)
+    return kind, ()
 
 
 def _union(kind: Any, value: Any, where: Where) -> Any:
     options = [arg for arg in get_args(kind) if arg is not type(None)]
     if len(options) == 1:
         return load(options[0], value, where)
-    for option in options:  # unions of scalars: the first that takes the value
+    for option in options:  # unions of scalars: the first whose type takes the value
+        base, constraints = _split(option)
         try:
-            return load(option, value, where)
+            result = _convert(base, value, where)
         except ConfigError:
             continue
-    names = " or ".join(_NAMES.get(option, getattr(option, "__name__", "?")) for option in options)
+        for constraint in constraints:  # its range errors are the ones to report
+            constraint.check(result, where)
+        return result
+    names = " or ".join(_name(_split(option)[0]) for option in options)
     raise where.error(f"must be {names}, got {value!r}")
 
 
 def _tuple(args: tuple[Any, ...], value: Any, where: Where) -> tuple[Any, ...]:
-    if not isinstance(value, list):
-        raise where.error(f"must be an array, got {value!r}")
     if len(args) == 2 and args[1] is Ellipsis:
+        if not isinstance(value, list):
+            if dataclasses.is_dataclass(args[0]):
+                shown = f"[[{dotted(where.path)}]]"
+                raise where.error(f"must be an array of tables ({shown}), got {_toml_type(value)}")
+            raise where.error(f"must be an array, got {value!r}")
         return tuple(load(args[0], item, where / i) for i, item in enumerate(value))
-    if len(value) != len(args):
-        raise where.error(f"must be an array of {len(args)} values, got {value!r}")
+    if not isinstance(value, list) or len(value) != len(args):
+        same = len(set(args)) == 1 and args[0] in _PLURALS
+        what = f"{len(args)} {_PLURALS[args[0]]}" if same else f"{len(args)} values"
+        raise where.error(f"must be an array of {what}, got {value!r}")
     pairs = enumerate(zip(args, value, strict=True))
     return tuple(load(arg, item, where / i) for i, (arg, item) in pairs)
+
+
+def _mapping(args: tuple[Any, ...], value: Any, where: Where) -> dict[Any, Any]:
+    """A table of free keys; with enum keys, each key must name a member (`_key`)."""
+    key_kind, inner = args if len(args) == 2 else (str, Any)
+    table = _table(value, where)
+    return {
+        _key(key_kind, key, where): load(inner, item, where / key) for key, item in table.items()
+    }
+
+
+def _key(kind: Any, key: str, where: Where) -> Any:
+    if kind is str:
+        return key
+    try:
+        parse = getattr(kind, "parse", None)
+        return parse(key) if parse is not None else kind(key)
+    except ValueError:
+        known = ", ".join(str(member.value) for member in kind)
+        raise (where / key).error(f"unknown key (known: {known})") from None
 
 
 def _table(value: Any, where: Where) -> Mapping[str, Any]:
@@ -291,12 +337,20 @@ def _table(value: Any, where: Where) -> Mapping[str, Any]:
 
 
 def _toml_type(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a table"
     if isinstance(value, list):
         return "an array" + (" of tables" if value and isinstance(value[0], Mapping) else "")
     return type(value).__name__
 
 
-def _dataclass(kind: type[T], value: Any, where: Where) -> T:
+def load_onto(base: T, value: Any, where: Where | str = Where()) -> T:
+    """Like `load` for a table that overrides some fields of ``base``: keys it does not
+    name keep ``base``'s values (a category inheriting ``[categories.default]``)."""
+    return _dataclass(type(base), value, section_where(where), base)
+
+
+def _dataclass(kind: type[T], value: Any, where: Where, base: T | None = None) -> T:
     table = _table(value, where)
     inits = [f for f in dataclasses.fields(kind) if f.init]  # type: ignore[arg-type]
     names = [f.name for f in inits]
@@ -309,8 +363,10 @@ def _dataclass(kind: type[T], value: Any, where: Where) -> T:
     for f in inits:
         if f.name in table:
             values[f.name] = load(hints[f.name], table[f.name], where / f.name)
+        elif base is not None:
+            values[f.name] = getattr(base, f.name)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise (where / f.name).error("is required")
+            raise (where / f.name).error("is required" if where.path else "section is required")
     try:
         result = kind(**values)
     except ValueError as error:
@@ -369,12 +425,16 @@ class TomlLines:
         An element of a multi-line value (``cells[3]``) reports its key's line;
         a missing key reports its table's header.
         """
+        return self.find(path) or 1
+
+    def find(self, path: Sequence[PathPart]) -> int | None:
+        """Line of ``path`` or of its longest known prefix; None when no part is in the text."""
         key = tuple(path)
         for end in range(len(key), 0, -1):
             line = self._lines.get(key[:end])
             if line is not None:
                 return line
-        return 1
+        return None
 
     def _resolve(self, names: list[str]) -> tuple[PathPart, ...]:
         """Header names with the current index after each array of tables (``[faults.x]``)."""

@@ -23,7 +23,8 @@ class InputError(WarehouseError):
     one-line message is enough to fix it.
     """
 
-    def __init__(self, source: str, problem: str) -> None:
+    def __init__(self, source: object, problem: str) -> None:
+        source = str(source)  # a `core.config.Where` reads as its text
         super().__init__(f"{source}: {problem}" if source else problem)
         self.source = source
         self.problem = problem

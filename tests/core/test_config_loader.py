@@ -20,6 +20,7 @@ from core.config import (
     Where,
     load,
     load_file,
+    load_onto,
     read_toml,
 )
 from core.errors import ConfigError, InputError
@@ -164,7 +165,7 @@ def test_missing_required_key_names_its_table(tmp_path: Path) -> None:
     error = refusal(tmp_path, "[crossed]\nlow = 1\n\n[part]\nsize = 2\n")
     assert "line 4: part.name: is required" in str(error)
     error = refusal(tmp_path, "[crossed]\nlow = 1\n")
-    assert str(error).endswith(": part: is required")
+    assert str(error) == f"{tmp_path / 'c.toml'}: part: section is required"  # no line: absent
 
 
 def test_nested_tables_name_the_full_path(tmp_path: Path) -> None:
@@ -207,6 +208,36 @@ def test_existing_file_constraint(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="file: file not found"):
         load(Named, {"file": "nope.csv"}, Where(str(tmp_path / "c.toml")))
+
+
+class Grade(enum.Enum):
+    GOOD = "GOOD"
+    BAD = "BAD"
+
+    @classmethod
+    def parse(cls, text: str) -> Grade:
+        """Case-insensitive, as the returns grades are."""
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"unknown grade {text!r}") from None
+
+
+def test_enum_keys_and_parse_classmethods() -> None:
+    """Free-key tables may be keyed by an enum; a type's ``parse`` reads its strings."""
+    assert load(dict[Grade, Grade], {"good": "bad"}) == {Grade.GOOD: Grade.BAD}
+    with pytest.raises(ConfigError, match=r"^t\.toml: prices\.shiny: unknown key \(known: GOOD"):
+        load(dict[Grade, float], {"shiny": 1.0}, "t.toml: prices")
+    with pytest.raises(ConfigError, match=r"^t\.toml: grades\.good: unknown grade 'mint'"):
+        load(dict[Grade, Grade], {"good": "mint"}, "t.toml: grades")
+
+
+def test_load_onto_keeps_the_base_for_keys_not_named() -> None:
+    """An overriding table changes only what it names; its keys are checked all the same."""
+    base = Limits(speed=3.0, count=5)
+    assert load_onto(base, {"count": 7}) == Limits(speed=3.0, count=7)
+    with pytest.raises(ConfigError, match=r"^c\.toml: limits\.sped: unknown key"):
+        load_onto(base, {"sped": 1}, "c.toml: limits")
 
 
 toml_scalars = st.one_of(

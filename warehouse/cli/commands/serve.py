@@ -9,13 +9,11 @@ import signal
 import sys
 from typing import Any
 
-from fleet.bus.config import BusConfig
 from fleet.bus.keys import DEFAULT_KEYS_DIR, server_keys_dir
 from fleet.bus.server import BusServer, next_endpoint
 from fleet.control import ControlServer, Request, make_server
 from fleet.manager import operator
 from fleet.manager.booking import LedgerBooker
-from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
 from fleet.manager.durable import DurableFleet
 from fleet.manager.service import ManagerService
@@ -105,9 +103,9 @@ def make_control_server(args: argparse.Namespace) -> ControlServer | None:
 
 
 def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None) -> int:
-    bus_config = BusConfig.from_section(config.section("bus"), f"{config.path}: bus")
+    bus_config = config.bus
     pub = None if args.no_pub else (args.pub or next_endpoint(args.bind, ".pub"))
-    fleet_config = FleetConfig.from_section(config.section("fleet"), f"{config.path}: fleet")
+    fleet_config = config.fleet
     ledger = None
     booker = None
     if args.db is not None:
