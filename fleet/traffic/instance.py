@@ -59,7 +59,7 @@ class MapfProblem:
         if scheduler is None:
             return self.make_tasks()
         if self.errand_tasks is None:
-            raise InputError("--scheduler", f"{self.name} has no task list to schedule")
+            raise InputError("scheduler", f"{self.name} has no task list to schedule")
         return ScheduledTasks(self.errand_tasks, self.navigable, make_scheduler(scheduler))
 
     @property

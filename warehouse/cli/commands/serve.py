@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import Any
 
+from core.errors import InputError
 from fleet.bus.keys import DEFAULT_KEYS_DIR, server_keys_dir
 from fleet.bus.server import BusServer, next_endpoint
 from fleet.control import ControlServer, Request, make_server
@@ -86,7 +87,16 @@ def run(args: argparse.Namespace) -> int:
         level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
     if not args.insecure:
-        args.keys = str(server_keys_dir(args.keys))
+        try:
+            args.keys = str(server_keys_dir(args.keys))
+        except InputError as error:
+            root = args.keys or DEFAULT_KEYS_DIR
+            raise InputError(
+                "--keys",
+                f"{error}: CURVE is on by default; create the keys with "
+                f"`warehouse keys generate --dir {root} --robots N --viewer NAME --operator NAME` "
+                "or choose plain TCP with --insecure",
+            ) from None
     config = load_config(args.config)
     control = make_control_server(args)
     try:
