@@ -22,7 +22,7 @@ catalog = "skus.csv"  # optional measured catalogue for our own CSV format
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +32,8 @@ from wms.picking.plan import PickingParams
 from wms.slotting.assign import SlottingParams
 
 _PROFILE = OrderProfile()
+PROFILE_KEYS = tuple(f.name for f in fields(OrderProfile) if f.name != "start")
+"""The `OrderProfile` fields ``[wms.orders]`` sets (the stream's start date is not one)."""
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,7 @@ class OrdersSection:
 
     @property
     def profile(self) -> OrderProfile:
-        return OrderProfile(
-            orders=self.orders,
-            mean_lines=self.mean_lines,
-            max_lines=self.max_lines,
-            zipf_exponent=self.zipf_exponent,
-            family_size=self.family_size,
-            affinity=self.affinity,
-            cutoff_hours=self.cutoff_hours,
-            bulk_share=self.bulk_share,
-        )
+        return OrderProfile(**{key: getattr(self, key) for key in PROFILE_KEYS})
 
     def validate(self, where: Where) -> None:
         """Called by `core.config.load`: the profile's own ranges."""
