@@ -36,6 +36,7 @@ from pathlib import Path
 
 import zmq
 
+from core.clock import Clock
 from fleet.bus.robot_client import ClientKeys, RobotClient
 from fleet.protocol.messages import BusError, InstantActions, Order, robot_id
 from sim.controller import SimRobot, SimRobotParams, sim_factsheet
@@ -105,6 +106,7 @@ class SimRunner:
         epoch_s: float | None = None,
         context: zmq.Context | None = None,
         report_every_step: bool = False,
+        clock: Clock = time.monotonic,
     ) -> None:
         ids = [spec.robot_id for spec in robots]
         if len(set(ids)) != len(ids):
@@ -131,6 +133,8 @@ class SimRunner:
         self.report_every_step = report_every_step
         """Lockstep: every live robot sends exactly one state per step, so the fleet side
         knows how many to wait for (`states_sent`)."""
+        self.clock = clock
+        """Paces real-time mode and times heartbeats (socket waits are wall time regardless)."""
         self.epoch_s = time.time() if epoch_s is None else epoch_s
         self._owns_context = context is None
         self.context = context or zmq.Context()
@@ -177,7 +181,7 @@ class SimRunner:
             )
             seat = self._seats[spec.robot_id] = _Seat(robot, client.connect())
             self._send_factsheet(seat)
-            self._send_state(seat, time.monotonic())
+            self._send_state(seat, self.clock())
         self._record()
         return self
 
@@ -213,13 +217,13 @@ class SimRunner:
         self.stop()
 
     def _run(self) -> None:
-        wall0, sim0 = time.monotonic(), self.now_s
+        wall0, sim0 = self.clock(), self.now_s
         try:
             while not self._stop.is_set():
                 self.step()
                 if self.speed is None:
                     continue
-                delay = wall0 + (self.now_s - sim0) / self.speed - time.monotonic()
+                delay = wall0 + (self.now_s - sim0) / self.speed - self.clock()
                 if delay > 0:
                     self._stop.wait(delay)
                 else:
@@ -244,7 +248,7 @@ class SimRunner:
         for seat in live:
             seat.robot.advance(self.now_s)
         self._record()
-        wall = time.monotonic()
+        wall = self.clock()
         for seat in live:
             if self.now_s >= seat.deaf_until_s:
                 self._report(seat, wall)

@@ -10,6 +10,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 FORBIDDEN = {
+    "core": {"wms", "fleet", "sim", "warehouse", "bench", "zmq", "pygame", "sqlalchemy"},
     "wms": {"fleet", "sim", "warehouse", "zmq", "pygame"},
     "fleet": {"sim", "warehouse", "pygame"},
     "sim": {"warehouse"},
@@ -40,7 +41,8 @@ def imported_roots(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_package_imports_follow_the_dependency_direction(package: str) -> None:
-    """wms imports neither fleet nor sim; fleet never imports pygame or sim; nothing imports up."""
+    """core imports no package of ours; wms imports neither fleet nor sim; fleet never imports
+    pygame or sim; nothing imports up."""
     offenders = []
     for path in sorted((REPO / package).rglob("*.py")):
         bad = imported_roots(path) & FORBIDDEN[package]
@@ -67,6 +69,6 @@ def test_sim_reaches_the_fleet_only_through_the_bus(package: str) -> None:
 
 def test_product_code_never_reads_the_shared_folder() -> None:
     """Only tests and benchmarks may read ../shared; the product runs without it."""
-    for package in ("wms", "fleet", "sim", "warehouse"):
+    for package in ("core", "wms", "fleet", "sim", "warehouse"):
         for path in (REPO / package).rglob("*.py"):
             assert "../shared" not in path.read_text(encoding="utf-8"), path

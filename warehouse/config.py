@@ -1,56 +1,56 @@
 """The whole-system TOML config: the floor plus one section per package.
 
-Each package validates its own section strictly (unknown keys are errors);
-this module knows which sections exist, builds the floor, which every command
-needs, and has every section parsed at load time so that a bad key anywhere
-fails any command with one line.
+`ConfigFile` is the one list of the sections a config may have; each package
+describes its own section as a dataclass, and `core.config` reads the whole
+file against them at load time, so an unknown section or key, or a value of
+the wrong type, anywhere fails any command with one line naming file, line,
+section and key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from core.config import load as load_section
+from core.config import read_toml
 from fleet.bus.config import BusConfig
 from fleet.manager.config import FleetConfig
-from wms.config import wms_config
-from wms.config_tables import check_keys, read_toml, require_table
-from wms.errors import InputError
-from wms.layout import Floor, floor_from_table
+from sim.controller import SimRobotParams
+from wms.config import WmsConfig
+from wms.layout import Floor, FloorSection, build_floor
 
-KNOWN_SECTIONS = ("floor", "wms", "bus", "fleet")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "default.toml"
 
 
 @dataclass(frozen=True)
+class ConfigFile:
+    """The top-level sections of a config file; only ``[floor]`` is required."""
+
+    floor: FloorSection
+    wms: WmsConfig = field(default_factory=WmsConfig)
+    bus: BusConfig = field(default_factory=BusConfig)
+    fleet: FleetConfig = field(default_factory=FleetConfig)
+    sim: SimRobotParams = field(default_factory=SimRobotParams)
+    """How the simulated robots drive and drain (``warehouse sim``, the demo's floor)."""
+
+
+@dataclass(frozen=True)
 class AppConfig:
+    """A config file read and checked whole, with its floor built."""
+
     path: Path
     floor: Floor
-    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    def section(self, name: str) -> Mapping[str, Any]:
-        """A package's raw section (empty when absent), for the package to validate."""
-        return self.sections.get(name, {})
+    wms: WmsConfig = field(default_factory=WmsConfig)
+    bus: BusConfig = field(default_factory=BusConfig)
+    fleet: FleetConfig = field(default_factory=FleetConfig)
+    sim: SimRobotParams = field(default_factory=SimRobotParams)
 
 
 def load_config(path: str | Path | None = None) -> AppConfig:
     path = Path(path) if path is not None else DEFAULT_CONFIG
-    data = read_toml(path)
-    source = str(path)
-    check_keys(data, KNOWN_SECTIONS, source)
-    if "floor" not in data:
-        raise InputError(source, "has no [floor] section")
-    sections = {
-        name: require_table(value, f"{source}: {name}")
-        for name, value in data.items()
-        if name != "floor"
-    }
-    floor = floor_from_table(data["floor"], path.parent, source)
-    # Parse every package section now, so a bad key fails every command at once.
-    wms_config(sections.get("wms", {}), path.parent, source)
-    BusConfig.from_section(sections.get("bus", {}), f"{source}: bus")
-    FleetConfig.from_section(sections.get("fleet", {}), f"{source}: fleet")
-    return AppConfig(path=path, floor=floor, sections=sections)
+    document = read_toml(path)
+    sections = load_section(ConfigFile, document.data, document.where)
+    floor = build_floor(sections.floor, document.where / "floor")
+    return AppConfig(path, floor, sections.wms, sections.bus, sections.fleet, sections.sim)

@@ -21,7 +21,6 @@ from fleet.manager.booking import RETURN_PREFIX, LedgerBooker
 from fleet.manager.config import FleetConfig, RobotRule
 from fleet.manager.model import RobotKind, TaskKind, TaskSpec, TaskStatus
 from fleet.manager.wms_link import plan_tasks, pod_tasks, sortation_tasks
-from sim.controller import SimRobotParams
 from sim.faults import ActionKind, FaultAction, FaultSchedule
 from sim.record import OrderRecord, RobotActivity, RobotSample, RunParams, RunRecord
 from sim.runner import SimRobotSpec
@@ -31,7 +30,6 @@ from warehouse.fleet_lockstep import start_cells
 from warehouse.floor_sim import LockstepFloor, LockstepSettings
 from wms import planning
 from wms.catalog import Catalog
-from wms.config import wms_config
 from wms.errors import InputError
 from wms.inventory_types import LocationKind
 from wms.layout import Cell, Floor, FloorPoint, PointKind
@@ -173,8 +171,7 @@ def plan_day(
 ) -> tuple[OrderBook, WavePlan | None, dict[str, Any]]:
     """The day's orders and, except for sortation (parcels need no pick plan), its waves,
     batches and routes, each SKU picked where the opening stock holds it."""
-    wms = wms_config(config.section("wms"), config.path.parent, str(config.path))
-    planning_config = wms.planning
+    planning_config = config.wms.planning
     book = day_orders(planning_config, settings, ledger)
     lines = sum(len(o.lines) for o in book.orders)
     if settings.mode is Mode.SORTATION:
@@ -237,7 +234,7 @@ def run_day(
     free = int(floor.navigable.sum()) - len(floor.chargers)
     if fleet_size > free:
         raise InputError("--robots", f"{fleet_size} robots do not fit on {free} free cells")
-    wms = wms_config(config.section("wms"), config.path.parent, str(config.path))
+    wms = config.wms
     ledger = open_stock(config, settings, ledger_path, wms.planning)
     try:
         return _run_day(config, settings, ledger, ledger_path, on_tick)
@@ -276,7 +273,7 @@ def _run_day(
     names = [f"amr{i:03d}" for i in range(settings.amrs)]
     names += [f"agv{i:03d}" for i in range(settings.agvs)]
     specs = [SimRobotSpec(n, c) for n, c in zip(names, cells, strict=True)]
-    params = SimRobotParams(seconds_per_cell=settings.tick_s)
+    params = replace(config.sim, seconds_per_cell=settings.tick_s)  # one cell a tick
     if settings.start_battery_pct is not None:
         params = replace(params, start_battery_pct=settings.start_battery_pct)
     lock = LockstepFloor(

@@ -42,7 +42,6 @@ from warehouse.config import AppConfig
 from warehouse.crash_floor import CrashFloor
 from warehouse.day import DaySettings, day_tasks, open_stock, plan_day, shift_start
 from warehouse.fleet_lockstep import start_cells
-from wms.config import wms_config
 from wms.layout import Cell
 from wms.ledger import Ledger
 
@@ -110,7 +109,7 @@ def run_faults(config: AppConfig, seed: int, settings: CampaignSettings) -> dict
     rng = random.Random(seed)
     floor = config.floor
     day = DaySettings(amrs=settings.robots, orders=settings.orders, seed=seed)
-    planning_config = wms_config(config.section("wms"), config.path.parent, str(config.path))
+    planning_config = config.wms
     with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
         db = str(Path(tmp) / "site.db")
         # The day's own opening stock (the demo history), orders and plan, as `warehouse demo`.

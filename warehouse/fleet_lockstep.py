@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from core.clock import Clock
 from fleet.manager.assign_eval import StreamParams, StreamTask
 from fleet.manager.config import FleetConfig, RobotRule
 from fleet.manager.core import SERVICE_KINDS, FleetCore
@@ -145,7 +145,7 @@ def cycle_timing(
     robots: int = 200,
     seconds: float = 120.0,
     seed: int = 0,
-    timer: Callable[[], float] = time.perf_counter,
+    timer: Clock = time.perf_counter,
 ) -> dict[str, Any]:
     """Full decision cycles (assign + plan + release) with ``robots`` busy robots."""
     core, sim, monitor, _ = _fleet(floor, robots, 0, FleetConfig(), seed)

@@ -1,42 +1,35 @@
 """The ``[wms]`` config section as a whole.
 
 Its tables belong to different parts of the WMS (planning, ledger,
-replenishment); each part parses its own table strictly, and this module
-checks that nothing else is there, so a misspelt table name is an error
-rather than silently ignored.
+replenishment); each part describes its own table as a dataclass, and
+`WmsConfig` lists them, so `core.config.load` refuses a misspelt table name
+rather than silently ignoring it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
 
-from wms.config_tables import check_keys, require_table
-from wms.ledger.config import ledger_url_from_section
-from wms.planning_config import PlanningConfig, planning_config
+from wms.ledger.config import LedgerSection
+from wms.picking.plan import PickingParams
+from wms.planning_config import OrdersSection, PlanningConfig
 from wms.replenishment import ReplenishmentParams
-
-WMS_TABLES = ("orders", "slotting", "picking", "ledger", "replenishment")
+from wms.slotting.assign import SlottingParams
 
 
 @dataclass(frozen=True)
 class WmsConfig:
-    planning: PlanningConfig
-    ledger_url: str | None
-    replenishment: ReplenishmentParams
+    orders: OrdersSection = field(default_factory=OrdersSection)
+    slotting: SlottingParams = field(default_factory=SlottingParams)
+    picking: PickingParams = field(default_factory=PickingParams)
+    ledger: LedgerSection | None = None
+    replenishment: ReplenishmentParams = field(default_factory=ReplenishmentParams)
 
+    @property
+    def planning(self) -> PlanningConfig:
+        return PlanningConfig.from_sections(self.orders, self.slotting, self.picking)
 
-def wms_config(section: Mapping[str, Any], base_dir: Path, source: str) -> WmsConfig:
-    where = f"{source}: wms"
-    section = require_table(section, where)
-    check_keys(section, WMS_TABLES, where)
-    return WmsConfig(
-        planning=planning_config(section, base_dir, source),
-        ledger_url=ledger_url_from_section(section, where),
-        replenishment=ReplenishmentParams.from_table(
-            require_table(section.get("replenishment", {}), f"{where}.replenishment"),
-            f"{where}.replenishment",
-        ),
-    )
+    @property
+    def ledger_url(self) -> str | None:
+        """The configured ledger URL, or None when the config does not name one."""
+        return self.ledger.url if self.ledger is not None else None

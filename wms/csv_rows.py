@@ -12,8 +12,8 @@ import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from core.files import MiB, read_input_bytes
 from wms.errors import InputError
-from wms.input_files import MiB, read_input_bytes
 
 MAX_CSV_BYTES = 16 * MiB
 """Returns, demand and current-slotting files hold one row per return or SKU (16 MiB is some

@@ -155,18 +155,14 @@ def generate_keys(
 def server_keys_dir(directory: str | Path | None) -> Path:
     """The keys folder a CURVE server runs on (``DEFAULT_KEYS_DIR`` when None), checked first.
 
-    A missing folder or server keypair is an `InputError` that says how to create one,
-    so a server that would otherwise come up unreachable (or plain) stops at once.
+    A missing folder or server keypair is an `InputError` naming the folder, so a server
+    that would otherwise come up unreachable (or plain) stops at once; the CLI adds how
+    to create the keys.
     """
     root = Path(directory if directory is not None else DEFAULT_KEYS_DIR)
     if not (root / "server.key_secret").is_file():
         what = "no keys folder" if not root.exists() else "no server keypair (server.key_secret)"
-        raise InputError(
-            "--keys",
-            f"{what} at {root}: CURVE is on by default; create the keys with "
-            f"`warehouse keys generate --dir {root} --robots N --viewer NAME --operator NAME` "
-            "or choose plain TCP with --insecure",
-        )
+        raise InputError(str(root), what)
     return root
 
 

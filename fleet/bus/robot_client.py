@@ -40,6 +40,7 @@ from pathlib import Path
 import zmq
 from zmq.utils.monitor import parse_monitor_message
 
+from core.clock import WallClock
 from fleet.bus.keys import load_public, robot_pair
 from fleet.bus.logsafe import printable
 from fleet.protocol.codec import MAX_MESSAGE_BYTES, decode, encode
@@ -87,7 +88,7 @@ class RobotClient:
         *,
         keys: ClientKeys | None = None,
         context: zmq.Context | None = None,
-        wall_clock: Callable[[], float] = time.time,
+        wall_clock: WallClock = time.time,
         reconnect_ivl_ms: int = 100,
         reconnect_ivl_max_ms: int = 5000,
         monitor: bool = True,

@@ -42,6 +42,7 @@ from typing import Any
 import msgpack
 import zmq
 
+from core.clock import Clock, WallClock
 from fleet.bus import admission
 from fleet.bus.acks import Ack, AckResult, AckTracker
 from fleet.bus.admission import Accept, Limits, Oversized, Peer, Reject
@@ -100,8 +101,6 @@ SNAPSHOT_BURST = 5
 TCP_KEEPALIVE_IDLE_S = 10
 """A connection idle this long is probed by TCP keepalive; a dead peer (a robot that
 lost power) is closed after three unanswered probes 2 s apart."""
-
-Clock = Callable[[], float]
 
 
 class BusListener:
@@ -190,7 +189,7 @@ class BusServer:
         config: BusConfig | None = None,
         listener: BusListener | None = None,
         clock: Clock = time.monotonic,
-        wall_clock: Clock = time.time,
+        wall_clock: WallClock = time.time,
         context: zmq.Context | None = None,
         max_batch: int = MAX_BATCH,
         status_interval_s: float | None = None,

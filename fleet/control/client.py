@@ -86,7 +86,7 @@ class ControlClient:
         self._reset()
         raise ControlUnavailable(
             f"{self.endpoint}: no answer within {self.timeout_s:g} s "
-            "(is `warehouse serve --ctl` running there?)"
+            "(is a fleet control socket bound there?)"
         )
 
     def _read(self, body: bytes) -> Any:

@@ -574,6 +574,6 @@ def make_assigner(name: str) -> Assigner:
     factory = ASSIGNERS.get(name)
     if factory is None:
         raise InputError(
-            "--assigner", f"unknown assigner {name!r} (known: {', '.join(assigner_names())})"
+            "assigner", f"unknown assigner {name!r} (known: {', '.join(assigner_names())})"
         )
     return factory()

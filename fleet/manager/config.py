@@ -8,119 +8,74 @@ payload; robots that match none are ``default_kind``.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated
 
+from core.config import Percent, Positive, Where
 from fleet.manager.model import RobotInfo, RobotKind
-from wms.config_tables import check_keys, get_float, get_int, get_str, require_table
-from wms.errors import InputError
 
 
 @dataclass(frozen=True, slots=True)
 class RobotRule:
-    pattern: str
+    """One ``[[fleet.robots]]`` entry: robots whose id matches ``id`` (an ``fnmatch``
+    pattern) are of ``kind``; ``max_payload_kg`` None means the section's default."""
+
+    id: str
     kind: RobotKind
-    max_payload_kg: float
+    max_payload_kg: Annotated[float, Positive] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class FleetConfig:
-    cycle_s: float = 0.2
+    cycle_s: Annotated[float, Positive] = 0.2
     """How often the adapter runs a decision cycle (seconds of manager time)."""
-    lookahead_cells: int = 2
+    lookahead_cells: Annotated[int, Positive] = 2
     """A robot's released base reaches at most this many cells beyond where it last reported."""
-    horizon_cells: int = 6
+    horizon_cells: Annotated[int, Positive] = 6
     """Unreleased nodes sent after the base, so the robot can see where it is going."""
-    go_charge_pct: float = 25.0
-    back_to_work_pct: float = 80.0
-    reserve_pct: float = 10.0
+    go_charge_pct: Annotated[float, Positive, Percent] = 25.0
+    back_to_work_pct: Annotated[float, Positive, Percent] = 80.0
+    reserve_pct: Annotated[float, Percent] = 10.0
     """No task is given that would leave less than this at the nearest charger."""
-    pct_per_cell: float = 0.05
+    pct_per_cell: Annotated[float, Positive] = 0.05
     """Energy estimate used by assignment (battery percent per cell driven)."""
-    about_free_cells: int = 8
+    about_free_cells: Annotated[int, Positive] = 8
     """A busy robot with this little of its task left is offered for the next one."""
-    seconds_per_cell: float = 1.0
+    seconds_per_cell: Annotated[float, Positive] = 1.0
     """Travel-time estimate used against due times."""
-    resequence_ms: int = 20
+    resequence_ms: Annotated[int, Positive] = 20
     """Time limit of one OR-Tools re-sequencing of a route when a robot takes it."""
-    pick_s_per_line: float = 4.0
-    station_s: float = 10.0
-    lift_s: float = 2.0
-    reconnect_grace_s: float = 10.0
+    pick_s_per_line: Annotated[float, Positive] = 4.0
+    station_s: Annotated[float, Positive] = 10.0
+    lift_s: Annotated[float, Positive] = 2.0
+    reconnect_grace_s: Annotated[float, Positive] = 10.0
     """After a restart, a robot silent this long is treated as lost (its task requeued)."""
     planner: str = "guided"
     assigner: str = "ours"
     default_kind: RobotKind = RobotKind.AMR
-    default_payload_kg: float = 50.0
+    default_payload_kg: Annotated[float, Positive] = 50.0
     robots: tuple[RobotRule, ...] = ()
 
     def robot_info(self, robot_id: str) -> RobotInfo:
         for rule in self.robots:
-            if fnmatch.fnmatchcase(robot_id, rule.pattern):
-                return RobotInfo(robot_id, rule.kind, rule.max_payload_kg)
+            if fnmatch.fnmatchcase(robot_id, rule.id):
+                payload = rule.max_payload_kg
+                if payload is None:
+                    payload = self.default_payload_kg
+                return RobotInfo(robot_id, rule.kind, payload)
         return RobotInfo(robot_id, self.default_kind, self.default_payload_kg)
 
-    @classmethod
-    def from_section(cls, section: Mapping[str, Any], where: str = "fleet") -> FleetConfig:
-        names = [f.name for f in fields(cls)]
-        check_keys(section, names, where)
-        defaults = cls()
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name in ("robots", "default_kind", "planner", "assigner"):
-                continue
-            default = getattr(defaults, f.name)
-            if isinstance(default, int):
-                values[f.name] = get_int(section, f.name, where, default)
-            else:
-                values[f.name] = get_float(section, f.name, where, default)
-            if values[f.name] <= 0 and f.name != "reserve_pct":
-                raise InputError(f"{where}.{f.name}", "must be positive")
-        for name in ("planner", "assigner"):
-            values[name] = get_str(section, name, where, getattr(defaults, name))
+    def validate(self, where: Where) -> None:
+        """Called by `core.config.load`: the planner and assigner exist, the charge
+        thresholds are in order."""
+        from fleet.manager.assign import assigner_names
         from fleet.traffic.registry import planner_names
 
-        if values["planner"] not in planner_names():
-            known = ", ".join(planner_names())
-            raise InputError(f"{where}.planner", f"unknown planner {values['planner']!r} ({known})")
-        from fleet.manager.assign import assigner_names
-
-        if values["assigner"] not in assigner_names():
-            known = ", ".join(assigner_names())
-            raise InputError(
-                f"{where}.assigner", f"unknown assigner {values['assigner']!r} ({known})"
-            )
-        values["default_kind"] = _kind(
-            get_str(section, "default_kind", where, defaults.default_kind.value),
-            f"{where}.default_kind",
-        )
-        for pct in ("go_charge_pct", "back_to_work_pct", "reserve_pct"):
-            if not 0 <= values[pct] <= 100:
-                raise InputError(f"{where}.{pct}", "must be a percentage 0..100")
-        if values["go_charge_pct"] >= values["back_to_work_pct"]:
-            raise InputError(f"{where}.go_charge_pct", "must be below back_to_work_pct")
-        rules = []
-        raw = section.get("robots", [])
-        if not isinstance(raw, list):
-            raise InputError(f"{where}.robots", "must be an array of tables ([[fleet.robots]])")
-        for i, item in enumerate(raw):
-            at = f"{where}.robots[{i}]"
-            table = require_table(item, at)
-            check_keys(table, ["id", "kind", "max_payload_kg"], at)
-            rules.append(
-                RobotRule(
-                    get_str(table, "id", at),
-                    _kind(get_str(table, "kind", at), f"{at}.kind"),
-                    get_float(table, "max_payload_kg", at, values["default_payload_kg"]),
-                )
-            )
-        return cls(**values, robots=tuple(rules))
-
-
-def _kind(value: str, where: str) -> RobotKind:
-    try:
-        return RobotKind(value)
-    except ValueError:
-        known = ", ".join(k.value for k in RobotKind)
-        raise InputError(where, f"unknown robot kind {value!r} (known: {known})") from None
+        for key, value, known in (
+            ("planner", self.planner, planner_names()),
+            ("assigner", self.assigner, assigner_names()),
+        ):
+            if value not in known:
+                raise (where / key).error(f"unknown {key} {value!r} ({', '.join(known)})")
+        if self.go_charge_pct >= self.back_to_work_pct:
+            raise (where / "go_charge_pct").error("must be below back_to_work_pct")

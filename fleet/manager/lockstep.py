@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from core.clock import Clock
 from fleet.manager.core import FleetCore
 from fleet.manager.events import (
     Command,
@@ -67,7 +68,7 @@ class Lockstep:
         controllers: dict[str, Controller],
         *,
         dt: float = 0.25,
-        timer: Callable[[], float] = time.perf_counter,
+        timer: Clock = time.perf_counter,
         on_step: Callable[[float, dict[str, Cell]], None] | None = None,
     ) -> None:
         self.core = core

@@ -24,6 +24,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
+from core.clock import Clock
 from fleet.bus.acks import Ack, AckResult
 from fleet.bus.server import BusListener, BusServer
 from fleet.manager.booking import LedgerBooker, PickBooker
@@ -62,7 +63,7 @@ class ManagerService(BusListener):
         store: TaskStore | None = None,
         booker: PickBooker | None = None,
         durable: DurableFleet | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
         snapshot_every: int = 1,
         lockstep: bool = False,
     ) -> None:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from core.clock import WallClock
 from fleet.protocol.codec import timestamp
 from fleet.protocol.messages import PROTOCOL_VERSION, Header
-
-WallClock = Callable[[], float]
-"""Seconds since the epoch; injected so tests and the lockstep simulator control it."""
 
 
 class HeaderSequence:
     """Issues headers for one sender (a robot, or the fleet speaking to one robot)."""
 
     def __init__(self, manufacturer: str, serial_number: str, wall_clock: WallClock) -> None:
+        """``wall_clock`` stamps the headers; injected so tests and the lockstep simulator
+        control it."""
         self.manufacturer = manufacturer
         self.serial_number = serial_number
         self._wall_clock = wall_clock

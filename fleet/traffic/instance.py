@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.files import MiB, read_input_bytes
 from fleet.traffic.lifelong import RandomTasks, RoundRobinTasks, TaskStream, random_starts
 from fleet.traffic.schedule import ErrandTasks, ScheduledTasks, make_scheduler
 from wms.errors import InputError
-from wms.input_files import MiB, read_input_bytes
 from wms.layout.grid import passable_mask
 from wms.layout.mapfile import read_map
 
@@ -59,7 +59,7 @@ class MapfProblem:
         if scheduler is None:
             return self.make_tasks()
         if self.errand_tasks is None:
-            raise InputError("--scheduler", f"{self.name} has no task list to schedule")
+            raise InputError("scheduler", f"{self.name} has no task list to schedule")
         return ScheduledTasks(self.errand_tasks, self.navigable, make_scheduler(scheduler))
 
     @property

@@ -43,6 +43,6 @@ def make_planner(
     factory = PLANNERS.get(name)
     if factory is None:
         raise InputError(
-            "--planner", f"unknown planner {name!r} (known: {', '.join(planner_names())})"
+            "planner", f"unknown planner {name!r} (known: {', '.join(planner_names())})"
         )
     return factory(navigable, model, seed)

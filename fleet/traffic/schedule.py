@@ -126,7 +126,7 @@ def make_scheduler(name: str) -> Assigner:
     factory = SCHEDULERS.get(name)
     if factory is None:
         raise InputError(
-            "--scheduler", f"unknown scheduler {name!r} (known: {', '.join(sorted(SCHEDULERS))})"
+            "scheduler", f"unknown scheduler {name!r} (known: {', '.join(sorted(SCHEDULERS))})"
         )
     return factory()
 

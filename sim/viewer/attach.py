@@ -9,9 +9,10 @@ supervisor watching the floor from outside never commands it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from core.clock import Clock
 from fleet.bus.subscriber import FleetSubscriber
 from sim.viewer.live import Viewer
 
@@ -28,7 +29,7 @@ class NoSnapshot(TimeoutError):
 def first_snapshot(
     subscriber: FleetSubscriber,
     timeout_s: float,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Clock = time.monotonic,
 ) -> Mapping[str, Any]:
     """The fleet snapshot once one exists: the Clone snapshot's, else the first PUB update's."""
     deadline = clock() + timeout_s

@@ -148,10 +148,10 @@ CASES = [
     ("floor info --config {d}/folder", "{d}/folder"),
     ("floor info --config {d}/garbage.bin", "not UTF-8"),
     ("floor info --config {d}/nonutf8.toml", "not UTF-8"),
-    ("floor info --config {d}/empty.txt", "no [floor] section"),
+    ("floor info --config {d}/empty.txt", "empty.txt: floor: section is required"),
     ("floor info --config /dev/zero", "larger than 16 MiB"),
     ("floor info --config {d}/broken.toml", "not valid TOML"),
-    ("floor info --config {d}/unknown_section.toml", "extra: unknown key"),
+    ("floor info --config {d}/unknown_section.toml", "extra: unknown section"),
     ("floor info --config {d}/unknown_floor_key.toml", "floor.bogus: unknown key"),
     ("floor info --config {d}/unknown_layout_key.toml", "floor.layout.bogus"),
     ("floor info --config {d}/unknown_zone_key.toml", "bogus"),
@@ -227,7 +227,8 @@ CASES = [
     ("replenish --db {d}/garbage.bin", "not a ledger database"),
     (
         "replenish --config {d}/replenishment_alpha.toml",
-        "replenishment_alpha.toml: wms.replenishment.alpha",
+        f"replenishment_alpha.toml: line {DEFAULT.count(chr(10)) + 3}: wms.replenishment.alpha: "
+        "must be in 0..1",
     ),
     ("replenish --config {d}/replenishment_history.toml", "history_days: must be in 1..3650"),
     ("ageing --db {d}/ledger.db --window-days 99999999999999999999", "--window-days"),

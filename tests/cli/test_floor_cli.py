@@ -93,7 +93,7 @@ def test_info_does_not_import_pygame() -> None:
     ("config", "fragments"),
     [
         ("[floor]\n[floor.layout]\nrack_lenght = 3\n", ("floor.layout.rack_lenght", "unknown key")),
-        ("[flor]\n", ("flor", "unknown key")),
+        ("[flor]\n", ("flor", "unknown section")),
         (
             "[floor]\n[floor.layout]\n[[floor.zones]]\nname='z'\nkind='pick'\n"
             "polygon=[[0,0],[500,0],[500,2],[0,2]]\n",

@@ -7,19 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from core.config import TomlLines
 from sim.scenario import (
     BoundScenario,
     FaultKind,
     Mode,
     Robots,
     StockSource,
-    TomlLines,
     bind,
     load_scenario,
     scenario_orders,
 )
 from warehouse.config import load_config
-from wms.config import wms_config
 from wms.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -162,7 +161,7 @@ def test_robot_kinds_by_index() -> None:
 def test_scenario_orders_count_replaces_the_profile(tmp_path: Path) -> None:
     """``[orders] count = 30`` gives 30 synthetic orders with the config's catalogue."""
     scenario = load_scenario(write(tmp_path, HEAD + "[orders]\ncount = 30\n"))
-    planning = wms_config(load_config(DEFAULT_CONFIG).section("wms"), REPO, "cfg").planning
+    planning = load_config(DEFAULT_CONFIG).wms.planning
     book = scenario_orders(scenario, planning)
     assert len(book.orders) == 30 and book.source_format == "synthetic"
 
@@ -171,7 +170,7 @@ def test_scenario_orders_from_csv(tmp_path: Path) -> None:
     """``[orders] csv`` reads our CSV format relative to the scenario file."""
     shutil.copy(REPO / "configs" / "orders_example.csv", tmp_path / "orders.csv")
     scenario = load_scenario(write(tmp_path, HEAD + '[orders]\ncsv = "orders.csv"\n'))
-    planning = wms_config(load_config(DEFAULT_CONFIG).section("wms"), REPO, "cfg").planning
+    planning = load_config(DEFAULT_CONFIG).wms.planning
     book = scenario_orders(scenario, planning)
     assert book.source_format == "own" and book.orders[0].order_id == "A1001"
 
@@ -184,7 +183,7 @@ def test_order_csv_with_a_bad_row_names_the_csv_and_its_row(tmp_path: Path) -> N
         "A2,SKU-0007,lots,2026-01-05 11:00,same_day\n"
     )
     scenario = load_scenario(write(tmp_path, HEAD + '[orders]\ncsv = "orders.csv"\n'))
-    planning = wms_config(load_config(DEFAULT_CONFIG).section("wms"), REPO, "cfg").planning
+    planning = load_config(DEFAULT_CONFIG).wms.planning
     book = scenario_orders(scenario, planning)
     assert [o.order_id for o in book.orders] == ["A1"]
     [refused] = book.exceptions
@@ -200,7 +199,7 @@ LOAD_CASES = {
         HEAD.replace("max_sim_s", f"sede = 4 {MARK}\nmax_sim_s"),
         "scenario.sede: unknown key",
     ),
-    "unknown table": (HEAD + f"[robot] {MARK}\namr = 1\n", "robot: unknown table"),
+    "unknown table": (HEAD + f"[robot] {MARK}\namr = 1\n", "robot: unknown section"),
     "seed of the wrong type": (
         HEAD.replace("max_sim_s", f'seed = "four" {MARK}\nmax_sim_s'),
         "scenario.seed: must be an integer",
@@ -299,7 +298,7 @@ LOAD_CASES = {
     ),
     "block with a bad cell in a multi-line list": (
         HEAD + f'[[faults]]\nat_s = 0\nkind = "block"\ncells = [ {MARK}\n  [1, 2],\n  [3],\n]\n',
-        "faults[0].cells[1]: must be a [row, col] pair",
+        "faults[0].cells[1]: must be an array of 2 integers",
     ),
     "polygon of two points": (
         HEAD + f'[[faults]]\nat_s = 0\nkind = "block"\npolygon = [[0, 0], [1, 1]] {MARK}\n',

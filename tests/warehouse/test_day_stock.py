@@ -19,7 +19,6 @@ from tests.helpers import REPO
 from tests.warehouse.test_demo import demo
 from warehouse.config import load_config
 from warehouse.day import DaySettings, day_orders, open_stock
-from wms.config import wms_config
 from wms.errors import InputError
 from wms.layout import Floor
 from wms.layout.sortation import ENDPOINT, chutes_of, sortation_floor
@@ -147,7 +146,7 @@ def test_demo_opening_stock_does_not_depend_on_the_orders() -> None:
     """The demo history is the same ledger whatever the day's orders; the orders are drawn
     over the SKUs it stocks."""
     config = load_config(DEFAULT)
-    planning = wms_config(config.section("wms"), config.path.parent, str(config.path)).planning
+    planning = config.wms.planning
     opened = []
     for orders in (10, 400):
         settings = DaySettings(orders=orders, seed=5)
@@ -224,7 +223,7 @@ def test_generated_sortation_floor_has_inducts_and_many_chutes() -> None:
 def test_parcels_go_from_an_induct_to_a_chute_of_their_carrier() -> None:
     config = load_config(REPO / "configs" / "sortation.toml")
     floor = config.floor
-    planning = wms_config(config.section("wms"), config.path.parent, str(config.path)).planning
+    planning = config.wms.planning
     settings = DaySettings(orders=120, seed=2, mode=Mode.SORTATION)
     book = day_orders(planning, settings, Ledger.open(":memory:"))
     inducts, drops = sortation_floor(floor)

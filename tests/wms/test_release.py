@@ -8,7 +8,6 @@ import pytest
 
 from warehouse.config import load_config
 from wms import planning
-from wms.config import wms_config
 from wms.ledger import Ledger
 from wms.release import complete_wave, release_wave, run_waves, stock_for_plan, wave_demand
 
@@ -16,7 +15,7 @@ from wms.release import complete_wave, release_wave, run_waves, stock_for_plan, 
 @pytest.fixture(scope="module")
 def small_plan():
     app = load_config(None)
-    config = wms_config(app.section("wms"), app.path.parent, str(app.path))
+    config = app.wms
     planning_config = replace(config.planning, profile=replace(config.planning.profile, orders=150))
     book = planning.load_order_book(planning_config, None, seed=3)
     model = planning.floor_model(app.floor)

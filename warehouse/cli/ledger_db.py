@@ -17,7 +17,6 @@ from tqdm import tqdm
 from warehouse.config import load_config
 from wms.errors import InputError
 from wms.ledger import Ledger, parse_url
-from wms.ledger.config import ledger_url_from_section
 from wms.ledger.demo import seed_demo
 
 DEMO_DAYS = 200
@@ -45,7 +44,7 @@ def cli_ledger_url(db: str | None, config: str | None = None) -> str:
     if db is not None:
         return db
     app = load_config(config)
-    configured = ledger_url_from_section(app.section("wms"), f"{app.path}: wms")
+    configured = app.wms.ledger_url
     return configured if configured is not None else DEFAULT_LEDGER_URL
 
 

@@ -13,7 +13,7 @@ from warehouse.config import load_config
 from wms.orders import OrderBook
 from wms.picking.plan import Progress
 from wms.planning import FloorModel, floor_model, load_order_book
-from wms.planning_config import PlanningConfig, planning_config
+from wms.planning_config import PlanningConfig
 
 
 def add_planning_options(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +43,7 @@ class PlanningInputs:
 def load_inputs(args: argparse.Namespace, sku_ids: Sequence[str] | None = None) -> PlanningInputs:
     """Config, orders and floor; ``sku_ids`` (a ledger's SKUs) make the synthetic catalogue."""
     app = load_config(args.config)
-    config = planning_config(app.section("wms"), app.path.parent, str(app.path))
+    config = app.wms.planning
     if args.count is not None:
         config = replace(config, profile=replace(config.profile, orders=args.count))
     book = load_order_book(config, args.orders, args.seed, sku_ids)

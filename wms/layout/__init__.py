@@ -1,6 +1,6 @@
 """The floor: grid, storage locations, stations, chargers, docks, zones, distances."""
 
-from wms.layout.config import floor_from_map_file, floor_from_table
+from wms.layout.config import FloorSection, build_floor, floor_from_map_file
 from wms.layout.distances import UNREACHABLE, DistanceTables, mean_free_distance
 from wms.layout.floor import (
     Floor,
@@ -22,6 +22,7 @@ __all__ = [
     "DistanceTables",
     "Floor",
     "FloorPoint",
+    "FloorSection",
     "FloorSummary",
     "Heading",
     "LayoutParams",
@@ -29,8 +30,8 @@ __all__ = [
     "StorageLocation",
     "Zone",
     "ZoneKind",
+    "build_floor",
     "floor_from_map_file",
-    "floor_from_table",
     "format_map",
     "generate_layout",
     "mean_free_distance",

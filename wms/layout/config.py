@@ -1,5 +1,8 @@
 """The ``[floor]`` section of a config: a generated layout or a ``.map`` plus points.
 
+Each table is a dataclass read by `core.config`; `build_floor` turns the
+checked section into a `Floor`.
+
 ```toml
 [floor]
 name = "default"
@@ -19,60 +22,79 @@ polygon = [[0, 0], [4, 0], [4, 8], [0, 8]]
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated
 
-from wms.config_tables import (
-    check_keys,
-    get_cells,
-    get_float,
-    get_int,
-    get_str,
-    require_table,
-)
+from core.config import Positive, Where
 from wms.errors import InputError
 from wms.layout.floor import Floor, FloorPoint, PointKind, Zone, ZoneKind
 from wms.layout.generator import LayoutParams, generate_layout, storage_locations
-from wms.layout.grid import BLOCKED_TERRAIN
+from wms.layout.grid import BLOCKED_TERRAIN, Cell
 from wms.layout.mapfile import read_map
 from wms.layout.sortation import SortationParams, generate_sortation
 from wms.layout.zones import make_zone
 
-FLOOR_KEYS = ("name", "cell_size_m", "layout", "map", "sortation", "zones")
-P = TypeVar("P", LayoutParams, SortationParams)
-MAP_KEYS = ("file", "rack_terrain", "stations", "chargers", "docks")
-ZONE_KEYS = ("name", "kind", "polygon", "speed_limit_mps")
+
+@dataclass(frozen=True)
+class MapSection:
+    """``[floor.map]``: a MovingAI map (relative to the config) and its named points."""
+
+    file: Path
+    rack_terrain: str = "T"
+    stations: tuple[Cell, ...] = ()
+    chargers: tuple[Cell, ...] = ()
+    docks: tuple[Cell, ...] = ()
+
+    def validate(self, where: Where) -> None:
+        """Called by `core.config.load`: racks are drawn with blocked terrain."""
+        if not self.rack_terrain or not set(self.rack_terrain) <= BLOCKED_TERRAIN:
+            raise (where / "rack_terrain").error(
+                f"{self.rack_terrain!r} must be one or more blocked terrain characters "
+                f"({''.join(sorted(BLOCKED_TERRAIN))})"
+            )
 
 
-def floor_from_table(table: Mapping[str, Any], base_dir: Path, source: str) -> Floor:
-    """Build the floor a ``[floor]`` table describes; errors name ``source`` and the key."""
-    where = f"{source}: floor"
-    table = require_table(table, where)
-    check_keys(table, FLOOR_KEYS, where)
-    name = get_str(table, "name", where, "floor")
-    cell_size = get_float(table, "cell_size_m", where, 1.0)
-    if cell_size <= 0:
-        raise InputError(f"{where}.cell_size_m", "must be positive")
-    kinds = [key for key in ("layout", "map", "sortation") if key in table]
-    if len(kinds) != 1:
-        raise InputError(
-            where, "needs exactly one of [floor.layout], [floor.map] or [floor.sortation]"
-        )
-    if kinds[0] == "layout":
-        floor = generate_layout(_layout_params(table["layout"], f"{where}.layout"), name)
-    elif kinds[0] == "sortation":
-        floor = generate_sortation(
-            _sortation_params(table["sortation"], f"{where}.sortation"), name
-        )
+@dataclass(frozen=True)
+class ZoneSection:
+    """One ``[[floor.zones]]`` entry: a polygon in metres, rasterised by `make_zone`."""
+
+    name: str
+    kind: ZoneKind
+    polygon: tuple[tuple[float, float], ...]
+    speed_limit_mps: float | None = None
+
+
+@dataclass(frozen=True)
+class FloorSection:
+    """The ``[floor]`` section: exactly one of ``layout``, ``map`` or ``sortation``."""
+
+    name: str = "floor"
+    cell_size_m: Annotated[float, Positive] = 1.0
+    layout: LayoutParams | None = None
+    map: MapSection | None = None
+    sortation: SortationParams | None = None
+    zones: tuple[ZoneSection, ...] = ()
+
+    def validate(self, where: Where) -> None:
+        """Called by `core.config.load`."""
+        if sum(kind is not None for kind in (self.layout, self.map, self.sortation)) != 1:
+            raise where.error(
+                "needs exactly one of [floor.layout], [floor.map] or [floor.sortation]"
+            )
+
+
+def build_floor(section: FloorSection, where: Where) -> Floor:
+    """The floor a checked ``[floor]`` section describes; errors name the section's keys."""
+    if section.layout is not None:
+        floor = generate_layout(section.layout, section.name)
+    elif section.sortation is not None:
+        floor = generate_sortation(section.sortation, section.name)
     else:
-        floor = _floor_from_map_table(table["map"], base_dir, f"{where}.map", name)
-    floor = Floor(floor.name, floor.terrain, cell_size, floor.locations, floor.points)
-    zones_value = table.get("zones", [])
-    if not isinstance(zones_value, list):
-        raise InputError(f"{where}.zones", "must be an array of tables ([[floor.zones]])")
-    zones = tuple(_zone(item, floor, f"{where}.zones[{i}]") for i, item in enumerate(zones_value))
+        assert section.map is not None
+        floor = _floor_from_map(section.map, where / "map", section.name)
+    floor = Floor(floor.name, floor.terrain, section.cell_size_m, floor.locations, floor.points)
+    zones = tuple(_zone(zone, floor, where / "zones" / i) for i, zone in enumerate(section.zones))
     return floor.with_zones(zones)
 
 
@@ -82,54 +104,21 @@ def floor_from_map_file(path: str | Path, rack_terrain: str = "T") -> Floor:
     return Floor(Path(path).stem, terrain, locations=storage_locations(terrain, rack_terrain))
 
 
-def _layout_params(value: Any, where: str) -> LayoutParams:
-    params = _int_params(LayoutParams, value, where)
-    params.validate(where)
-    return params
-
-
-def _sortation_params(value: Any, where: str) -> SortationParams:
-    params = _int_params(SortationParams, value, where)
-    params.validate(where)
-    return params
-
-
-def _int_params(kind: type[P], value: Any, where: str) -> P:
-    """A dataclass of whole-number parameters from a table; missing keys keep the default."""
-    table = require_table(value, where)
-    names = [item.name for item in fields(kind)]  # type: ignore[arg-type]
-    check_keys(table, names, where)
-    defaults = kind()
-    return kind(**{n: get_int(table, n, where, getattr(defaults, n)) for n in names})
-
-
-def _floor_from_map_table(value: Any, base_dir: Path, where: str, name: str) -> Floor:
-    table = require_table(value, where)
-    check_keys(table, MAP_KEYS, where)
-    map_path = Path(get_str(table, "file", where))
-    if not map_path.is_absolute():
-        map_path = base_dir / map_path
-    rack_terrain = get_str(table, "rack_terrain", where, "T")
-    if not rack_terrain or not set(rack_terrain) <= BLOCKED_TERRAIN:
-        raise InputError(
-            f"{where}.rack_terrain",
-            f"{rack_terrain!r} must be one or more blocked terrain characters "
-            f"({''.join(sorted(BLOCKED_TERRAIN))})",
-        )
+def _floor_from_map(section: MapSection, where: Where, name: str) -> Floor:
     try:
-        floor = floor_from_map_file(map_path, rack_terrain)
+        floor = floor_from_map_file(section.file, section.rack_terrain)
     except InputError as error:
-        raise InputError(f"{where}.file", str(error)) from None
+        raise (where / "file").error(str(error)) from None
     points: list[FloorPoint] = []
     for key, kind, prefix in (
         ("stations", PointKind.STATION, "P"),
         ("chargers", PointKind.CHARGER, "C"),
         ("docks", PointKind.DOCK, "D"),
     ):
-        for i, cell in enumerate(get_cells(table, key, where)):
+        for i, cell in enumerate(getattr(section, key)):
             if not floor.is_navigable(cell):
                 reason = "outside the map" if not _inside(floor, cell) else "a blocked cell"
-                raise InputError(f"{where}.{key}[{i}]", f"{list(cell)} is {reason} of {map_path}")
+                raise (where / key / i).error(f"{list(cell)} is {reason} of {section.file}")
             points.append(FloorPoint(f"{prefix}{i + 1}", kind, cell))
     return Floor(name, floor.terrain, locations=floor.locations, points=tuple(points))
 
@@ -138,27 +127,13 @@ def _inside(floor: Floor, cell: tuple[int, int]) -> bool:
     return 0 <= cell[0] < floor.height and 0 <= cell[1] < floor.width
 
 
-def _zone(value: Any, floor: Floor, where: str) -> Zone:
-    table = require_table(value, where)
-    check_keys(table, ZONE_KEYS, where)
-    name = get_str(table, "name", where)
-    kind_text = get_str(table, "kind", where)
-    try:
-        kind = ZoneKind(kind_text)
-    except ValueError:
-        known = ", ".join(k.value for k in ZoneKind)
-        raise InputError(
-            f"{where}.kind", f"unknown zone kind {kind_text!r} (known: {known})"
-        ) from None
-    polygon = table.get("polygon")
-    if not isinstance(polygon, list) or not all(
-        isinstance(v, list)
-        and len(v) == 2
-        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
-        for v in polygon
-    ):
-        raise InputError(f"{where}.polygon", "must be a list of [x, y] pairs in metres")
-    speed = table.get("speed_limit_mps")
-    if speed is not None:
-        speed = get_float(table, "speed_limit_mps", where)
-    return make_zone(name, kind, polygon, floor.shape, floor.cell_size_m, speed, where)
+def _zone(zone: ZoneSection, floor: Floor, where: Where) -> Zone:
+    return make_zone(
+        zone.name,
+        zone.kind,
+        zone.polygon,
+        floor.shape,
+        floor.cell_size_m,
+        zone.speed_limit_mps,
+        str(where),
+    )

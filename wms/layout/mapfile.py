@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.files import read_input_bytes
 from wms.errors import InputError
-from wms.input_files import read_input_bytes
 from wms.layout.grid import KNOWN_TERRAIN
 
 MAX_SIDE = 10_000

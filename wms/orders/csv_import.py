@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from core.files import MiB, read_input_bytes
 from wms.catalog import Catalog, derived_catalog
 from wms.errors import InputError
-from wms.input_files import MiB, read_input_bytes
 from wms.orders.model import Order, OrderException, OrderLine, Priority
 
 _SHORT = "\0short"  # key of the problem on a row with too few fields (never a header name)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
+from core.config import load
 from fleet.bus.acks import AckResult, AckTracker
 from fleet.bus.config import BusConfig
 from fleet.bus.liveness import Liveness
@@ -129,11 +131,16 @@ def test_resends_until_the_budget_is_spent() -> None:
 
 def test_bus_config_is_strict() -> None:
     """Unknown keys, wrong types and non-positive values in [bus] are input errors."""
-    assert BusConfig.from_section({}).liveness_timeout_s == 3.0
-    assert BusConfig.from_section({"missed_heartbeats": 5}).liveness_timeout_s == 5.0
-    for bad in ({"heartbeat": 1}, {"missed_heartbeats": "3"}, {"resend_after_s": 0}):
-        with pytest.raises(InputError):
-            BusConfig.from_section(bad)
+    assert load(BusConfig, {}, "bus").liveness_timeout_s == 3.0
+    assert load(BusConfig, {"missed_heartbeats": 5}, "bus").liveness_timeout_s == 5.0
+    for bad, key in (
+        ({"heartbeat": 1}, "bus.heartbeat: unknown key"),
+        ({"missed_heartbeats": "3"}, "bus.missed_heartbeats: must be an integer"),
+        ({"resend_after_s": 0}, "bus.resend_after_s: must be positive"),
+        ({"max_message_bytes": 10}, "bus.max_message_bytes: 10 is outside"),
+    ):
+        with pytest.raises(InputError, match=re.escape(key)):
+            load(BusConfig, bad, "bus")
 
 
 def test_reject_log_memory_is_bounded() -> None:

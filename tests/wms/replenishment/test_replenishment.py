@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.config import load
 from wms.errors import InputError
 from wms.ledger import InvalidQuantity, ManualClock, UnknownSku
 from wms.ledger.demo import DEMO_END, tiny_ledger
@@ -127,13 +128,16 @@ def test_bad_demand_changes_nothing(demand, error) -> None:
     assert ledger.snapshot() == before
 
 
-def test_params_from_table_are_strict() -> None:
+def test_params_are_strict() -> None:
     """Unknown or out-of-range replenishment settings are input errors naming the key."""
-    assert ReplenishmentParams.from_table({"alpha": 0.5}, "c.toml: wms.replenishment").alpha == 0.5
-    with pytest.raises(InputError, match=r"wms\.replenishment\.alpah"):
-        ReplenishmentParams.from_table({"alpah": 0.5}, "c.toml: wms.replenishment")
-    with pytest.raises(InputError, match="alpha"):
-        ReplenishmentParams.from_table({"alpha": 1.5}, "c.toml: wms.replenishment")
+    where = "c.toml: wms.replenishment"
+    assert load(ReplenishmentParams, {"alpha": 0.5}, where).alpha == 0.5
+    with pytest.raises(InputError, match=r"c\.toml: wms\.replenishment\.alpah: unknown key"):
+        load(ReplenishmentParams, {"alpah": 0.5}, where)
+    with pytest.raises(InputError, match=r"wms\.replenishment\.alpha: must be in 0\.\.1"):
+        load(ReplenishmentParams, {"alpha": 1.5}, where)
+    with pytest.raises(InputError, match=r"wms\.replenishment\.alpha: must be positive"):
+        load(ReplenishmentParams, {"alpha": 0}, where)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

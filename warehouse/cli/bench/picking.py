@@ -23,7 +23,7 @@ from warehouse.cli.common import add_json, emit, int_in, positive_int, seed_int
 from warehouse.config import load_config
 from wms.orders import OrderBook
 from wms.planning import FloorModel, floor_model, load_order_book, plan_book, slot_book
-from wms.planning_config import PlanningConfig, planning_config
+from wms.planning_config import PlanningConfig
 from wms.slotting import STRATEGIES
 
 
@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
 
 def load(config_path: str | Path | None, count: int | None) -> tuple[PlanningConfig, FloorModel]:
     app = load_config(config_path)
-    config = planning_config(app.section("wms"), app.path.parent, str(app.path))
+    config = app.wms.planning
     if count is not None:
         config = replace(config, profile=replace(config.profile, orders=count))
     return config, floor_model(app.floor)

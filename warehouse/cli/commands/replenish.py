@@ -9,7 +9,7 @@ from warehouse.cli.common import add_json, emit
 from warehouse.cli.ledger_db import add_db, open_cli_ledger
 from warehouse.config import load_config
 from wms.ledger.errors import UnknownSku
-from wms.replenishment import ReplenishmentParams, on_wave_released, read_demand_csv
+from wms.replenishment import on_wave_released, read_demand_csv
 
 
 def register(subparsers: Any) -> None:
@@ -28,10 +28,7 @@ def register(subparsers: Any) -> None:
 
 def run_replenish(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    wms_section = config.section("wms")
-    params = ReplenishmentParams.from_table(
-        wms_section.get("replenishment", {}), f"{config.path}: wms.replenishment"
-    )
+    params = config.wms.replenishment
     demand = read_demand_csv(args.demand) if args.demand else {}
     with open_cli_ledger(args.db, args.config) as ledger:
         try:

@@ -9,13 +9,12 @@ import signal
 import sys
 from typing import Any
 
-from fleet.bus.config import BusConfig
+from core.errors import InputError
 from fleet.bus.keys import DEFAULT_KEYS_DIR, server_keys_dir
 from fleet.bus.server import BusServer, next_endpoint
 from fleet.control import ControlServer, Request, make_server
 from fleet.manager import operator
 from fleet.manager.booking import LedgerBooker
-from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
 from fleet.manager.durable import DurableFleet
 from fleet.manager.service import ManagerService
@@ -88,7 +87,16 @@ def run(args: argparse.Namespace) -> int:
         level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
     if not args.insecure:
-        args.keys = str(server_keys_dir(args.keys))
+        try:
+            args.keys = str(server_keys_dir(args.keys))
+        except InputError as error:
+            root = args.keys or DEFAULT_KEYS_DIR
+            raise InputError(
+                "--keys",
+                f"{error}: CURVE is on by default; create the keys with "
+                f"`warehouse keys generate --dir {root} --robots N --viewer NAME --operator NAME` "
+                "or choose plain TCP with --insecure",
+            ) from None
     config = load_config(args.config)
     control = make_control_server(args)
     try:
@@ -105,9 +113,9 @@ def make_control_server(args: argparse.Namespace) -> ControlServer | None:
 
 
 def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None) -> int:
-    bus_config = BusConfig.from_section(config.section("bus"), f"{config.path}: bus")
+    bus_config = config.bus
     pub = None if args.no_pub else (args.pub or next_endpoint(args.bind, ".pub"))
-    fleet_config = FleetConfig.from_section(config.section("fleet"), f"{config.path}: fleet")
+    fleet_config = config.fleet
     ledger = None
     booker = None
     if args.db is not None:

@@ -8,7 +8,6 @@ import signal
 import threading
 from typing import Any
 
-from sim.controller import SimRobotParams
 from sim.runner import SimRobotSpec, SimRunner
 from warehouse.cli.common import float_in, int_in, sim_robot_serial
 from warehouse.config import load_config
@@ -39,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             "--connect", f"{args.connect!r} is not a ZeroMQ endpoint (tcp://host:port)"
         )
-    floor = load_config(args.config).floor
+    config = load_config(args.config)
+    floor = config.floor
     free = int(floor.navigable.sum()) - len(floor.chargers)
     if args.robots > free:
         raise InputError("--robots", f"{args.robots} robots do not fit on {free} free cells")
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         floor,
         specs,
         keys_dir=args.keys,
-        params=SimRobotParams(),
+        params=config.sim,
         speed=args.speed,
         charger_cells=frozenset(p.cell for p in floor.chargers),
     )

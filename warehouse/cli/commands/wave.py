@@ -16,7 +16,6 @@ from warehouse.cli.common import emit
 from warehouse.cli.ledger_db import cli_ledger_url
 from warehouse.cli.planning import add_planning_options, load_inputs, tqdm_progress
 from warehouse.config import load_config
-from wms.config import wms_config
 from wms.ledger import Ledger, parse_url
 from wms.picking import Batch, WavePlan, route_path
 from wms.planning import SlottingOutcome, as_cells, plan_book, slot_book
@@ -224,7 +223,7 @@ def run_wave(args: argparse.Namespace) -> int:
     url = _release_url(args)
     if url is not None:
         app = load_config(args.config)
-        wms = wms_config(app.section("wms"), app.path.parent, str(app.path))
+        wms = app.wms
         result["release"] = release_into_ledger(url, inputs, plan, wms.replenishment)
 
     def human_with_release(r: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wms.errors import InputError
+from core.errors import InputError
 
 MiB = 1 << 20
 
