@@ -5,6 +5,12 @@ and its movement row inside one transaction; any failure rolls the whole
 transaction back, so a refused operation leaves every table exactly as it was.
 The same code runs on SQLite and PostgreSQL (`wms.ledger.storage`).
 
+A SKU of a storage class (lithium, flammable, cold: `SkuRecord.storage_class`)
+enters storage only in locations of a zone of its kind (`LocationRecord.zone`):
+every inflow — receipt, return, count gain, move, transfer — is checked in
+`_put`, and a transfer's destination again at dispatch, so no caller (putaway,
+replenishment, returns, a CSV of receipts) can store it elsewhere.
+
 Stock is held in lots (`Lot`: receipt date, optional expiry). Every outflow
 (pick, move, count loss, dispatch, regrade) draws the lots at that location
 first-expired-first-out, then first-in-first-out; moves, transfers and regrades
@@ -20,13 +26,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from wms.inventory_types import Condition, LocationKind, MovementKind
+from wms.inventory_types import STORAGE_KINDS, Condition, LocationKind, MovementKind, StorageClass
+from wms.layout.floor import STORAGE_ZONE_KINDS
 from wms.ledger.errors import (
     DuplicateRecord,
     InsufficientStock,
@@ -36,6 +44,7 @@ from wms.ledger.errors import (
     UnknownReservation,
     UnknownTransfer,
     UnsupportedDatabase,
+    WrongStorageZone,
 )
 from wms.ledger.queries import Clock, LedgerView, utc_now
 from wms.ledger.records import LocationRecord, Lot, Reservation, SkuRecord, Transfer
@@ -100,6 +109,14 @@ FEFO_SQL = (
 (the SQL form of `Lot.fefo_key`)."""
 
 
+ZONED_STORAGE_SQL = (
+    "SELECT 1 FROM locations WHERE zone = ? AND kind IN ("
+    + ", ".join(f"'{k.value}'" for k in sorted(STORAGE_KINDS, key=lambda k: k.value))
+    + ") LIMIT 1"
+)
+"""Is there any storage location in a zone of this kind?"""
+
+
 def _condition(value: Condition | str, source: str) -> Condition:
     if isinstance(value, Condition):
         return value
@@ -130,23 +147,25 @@ class Ledger(LedgerView):
                 parsed.display, f"cannot set up the ledger ({reason})"
             ) from None
         ledger = cls(db, clock)
-        if version == "2":
-            from wms.ledger.migrate import upgrade_from_2
+        if version == str(SCHEMA_VERSION):
+            return ledger
+        from wms.ledger.migrate import UPGRADABLE, upgrade
 
-            try:
-                upgrade_from_2(ledger)
-            except LedgerError as error:
-                db.close()
-                raise LedgerError(
-                    parsed.display, f"cannot upgrade schema 2 to {SCHEMA_VERSION}: {error}"
-                ) from None
-        elif version != str(SCHEMA_VERSION):
+        if version not in UPGRADABLE:
             db.close()
             raise LedgerError(
                 parsed.display,
                 f"ledger schema version {version}, this build needs {SCHEMA_VERSION} and "
-                "upgrades only version 2: recreate it (export stock, `warehouse stock --db`)",
+                f"upgrades only versions {' and '.join(UPGRADABLE)}: recreate it "
+                "(export stock, `warehouse stock --db`)",
             )
+        try:
+            upgrade(ledger, version)
+        except LedgerError as error:
+            db.close()
+            raise LedgerError(
+                parsed.display, f"cannot upgrade schema {version} to {SCHEMA_VERSION}: {error}"
+            ) from None
         return ledger
 
     def close(self) -> None:
@@ -196,44 +215,98 @@ class Ledger(LedgerView):
     # ------------------------------------------------------------------ master data
 
     def add_skus(self, records: Iterable[SkuRecord]) -> None:
-        """Register SKUs; re-adding an identical record is a no-op, a different one an error."""
+        """Register SKUs; re-adding an identical record is a no-op, a different one an error.
+
+        One exception: a ``general`` SKU may be given a storage class (a ledger
+        upgraded from before storage classes) when none of its stock, nor any
+        transfer of it, is outside the zones of that class.
+        """
         with self.transaction():
             for rec in records:
+                source = f"sku {rec.sku!r}"
                 if not rec.sku or rec.unit_price < 0:
-                    raise LedgerError(f"sku {rec.sku!r}", "needs an id and a price >= 0")
+                    raise LedgerError(source, "needs an id and a price >= 0")
+                if not isinstance(rec.storage_class, StorageClass):
+                    raise LedgerError(source, f"unknown storage class {rec.storage_class!r}")
                 existing = self._sku_or_none(rec.sku)
+                clean = SkuRecord(
+                    rec.sku, rec.description, rec.category, float(rec.unit_price), rec.storage_class
+                )
                 if existing is None:
                     self._db.write(
-                        "INSERT INTO skus (sku, description, category, unit_price)"
-                        " VALUES (?, ?, ?, ?)",
-                        (rec.sku, rec.description, rec.category, float(rec.unit_price)),
+                        "INSERT INTO skus (sku, description, category, unit_price, storage_class)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (
+                            rec.sku,
+                            rec.description,
+                            rec.category,
+                            clean.unit_price,
+                            rec.storage_class.value,
+                        ),
                     )
-                elif existing != SkuRecord(
-                    rec.sku, rec.description, rec.category, float(rec.unit_price)
+                elif existing == clean:
+                    continue
+                elif (
+                    existing.storage_class is StorageClass.GENERAL
+                    and replace(existing, storage_class=rec.storage_class) == clean
                 ):
-                    raise DuplicateRecord(f"sku {rec.sku!r}", "already exists with other data")
+                    self._classify(rec.sku, rec.storage_class, source)
+                else:
+                    raise DuplicateRecord(source, "already exists with other data")
+
+    def _classify(self, sku: str, storage: StorageClass, source: str) -> None:
+        """Give a general SKU a storage class, refused while any of it stands outside its zones."""
+        places = (
+            {r.location_id for r in self.stock(sku=sku)}
+            | {t.to_location for t in self.transfers() if t.sku == sku}
+            | {f.location_id for f in self.forward_slots() if f.sku == sku}
+        )
+        for location_id in sorted(places):
+            if not self.location(location_id).may_hold(storage):
+                raise WrongStorageZone(
+                    source,
+                    f"cannot become {storage.value}: it has stock or a forward slot at "
+                    f"{location_id}, outside every {getattr(storage.zone_kind, 'value', '')} zone",
+                )
+        self._db.write("UPDATE skus SET storage_class = ? WHERE sku = ?", (storage.value, sku))
+        self._sku_classes.pop(sku, None)
 
     def add_locations(self, records: Iterable[LocationRecord]) -> None:
-        """Register locations; re-adding an identical one is a no-op, a different one an error."""
+        """Register locations; re-adding an identical one is a no-op, a different one an error.
+
+        One exception: a location stored as general storage may be placed in a
+        storage zone (a ledger upgraded from before storage classes): no SKU of a
+        storage class can be in it, so nothing stored breaks the rule.
+        """
         with self.transaction():
             for rec in records:
                 if not rec.location_id:
                     raise LedgerError("location", "needs an id")
+                source = f"location {rec.location_id!r}"
+                if rec.zone is not None and rec.zone not in STORAGE_ZONE_KINDS:
+                    raise LedgerError(source, f"{rec.zone.value} is not a storage zone kind")
                 row = self._db.execute(
-                    "SELECT kind, cell_row, cell_col FROM locations WHERE location_id = ?",
+                    "SELECT kind, cell_row, cell_col, zone FROM locations WHERE location_id = ?",
                     (rec.location_id,),
                 ).fetchone()
                 cell = rec.cell if rec.cell is not None else (None, None)
+                zone = None if rec.zone is None else rec.zone.value
                 if row is None:
                     self._db.write(
-                        "INSERT INTO locations (location_id, kind, cell_row, cell_col)"
-                        " VALUES (?, ?, ?, ?)",
-                        (rec.location_id, rec.kind.value, *cell),
+                        "INSERT INTO locations (location_id, kind, cell_row, cell_col, zone)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (rec.location_id, rec.kind.value, *cell, zone),
                     )
-                elif tuple(row) != (rec.kind.value, *cell):
-                    raise DuplicateRecord(
-                        f"location {rec.location_id!r}", "already exists with other data"
+                elif tuple(row) == (rec.kind.value, *cell, zone):
+                    continue
+                elif tuple(row) == (rec.kind.value, *cell, None):
+                    self._db.write(
+                        "UPDATE locations SET zone = ? WHERE location_id = ?",
+                        (zone, rec.location_id),
                     )
+                    self._location_records.pop(rec.location_id, None)
+                else:
+                    raise DuplicateRecord(source, "already exists with other data")
 
     def set_forward_slot(self, location_id: str, sku: str, min_qty: int, max_qty: int) -> None:
         """Make a forward location the pick face of one SKU with its min/max."""
@@ -244,9 +317,9 @@ class Ledger(LedgerView):
         if max_qty < min_qty:
             raise InvalidQuantity(source, f"max {max_qty} is below min {min_qty}")
         with self.transaction():
-            self._require_sku(sku)
             if self._location_kind(location_id) is not LocationKind.FORWARD:
                 raise LedgerError(source, "is not a forward location")
+            self._require_storage(sku, location_id, source)
             self._db.write(
                 "INSERT INTO forward_slots (location_id, sku, min_qty, max_qty) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (location_id) DO UPDATE SET sku = excluded.sku,"
@@ -283,7 +356,7 @@ class Ledger(LedgerView):
             self._location_kind(location_id)
             code = self._receipt_lot(sku, lot, received_on, expires_on, source)
             splits = [(code, qty)]
-            self._put(sku, location_id, cond, splits)
+            self._put(sku, location_id, cond, splits, source)
             return self._record(
                 MovementKind.RECEIPT, sku, cond, qty, to_location=location_id, ref=ref, lots=splits
             )
@@ -444,7 +517,7 @@ class Ledger(LedgerView):
             self._location_kind(to_location)
             self._require_available(sku, from_location, cond, qty, source)
             splits = self._take(sku, from_location, cond, qty)
-            self._put(sku, to_location, cond, splits)
+            self._put(sku, to_location, cond, splits, source)
             return self._record(
                 MovementKind.MOVE,
                 sku,
@@ -478,7 +551,7 @@ class Ledger(LedgerView):
                 self._require_sku(sku)
                 self._location_kind(location_id)
                 splits = [(self._receipt_lot(sku, None, None, None, source), delta)]
-                self._put(sku, location_id, cond, splits)
+                self._put(sku, location_id, cond, splits, source)
             return self._record(
                 MovementKind.ADJUST,
                 sku,
@@ -527,7 +600,7 @@ class Ledger(LedgerView):
                     source, f"returning {qty} but only {returnable} sold units not yet returned"
                 )
             splits = [(self._receipt_lot(sku, None, None, None, source), qty)]
-            self._put(sku, location_id, cond, splits)
+            self._put(sku, location_id, cond, splits, source)
             return self._record(
                 MovementKind.RETURN_IN,
                 sku,
@@ -558,8 +631,7 @@ class Ledger(LedgerView):
         if from_location == to_location:
             raise LedgerError(source, "source and destination are the same location")
         with self.transaction():
-            self._require_sku(sku)
-            self._location_kind(to_location)
+            self._require_storage(sku, to_location, source)
             splits: Splits = []
             if from_location is not None:
                 self._require_available(sku, from_location, cond, qty, source)
@@ -595,8 +667,9 @@ class Ledger(LedgerView):
             self._db.write(
                 "UPDATE transfers SET qty = qty - ? WHERE transfer_id = ?", (qty, transfer_id)
             )
-            splits = self._arriving_lots(transfer, qty, f"arrive {transfer_id}")
-            self._put(transfer.sku, transfer.to_location, transfer.condition, splits)
+            source = f"arrive {transfer_id}"
+            splits = self._arriving_lots(transfer, qty, source)
+            self._put(transfer.sku, transfer.to_location, transfer.condition, splits, source)
             return self._record(
                 MovementKind.ARRIVE,
                 transfer.sku,
@@ -627,7 +700,7 @@ class Ledger(LedgerView):
         with self.transaction():
             self._require_available(sku, location_id, old, qty, source)
             splits = self._take(sku, location_id, old, qty)
-            self._put(sku, location_id, new, splits)
+            self._put(sku, location_id, new, splits, source)
             return self._record(
                 MovementKind.REGRADE,
                 sku,
@@ -702,10 +775,33 @@ class Ledger(LedgerView):
         self._add_on_hand(sku, location_id, condition, -qty)
         return self._take_lots(sku, location_id, condition, qty)
 
-    def _put(self, sku: str, location_id: str, condition: Condition, splits: Splits) -> None:
-        """Units enter a stock cell into the given lots."""
+    def _put(
+        self, sku: str, location_id: str, condition: Condition, splits: Splits, source: str
+    ) -> None:
+        """Units enter a stock cell into the given lots; refused outside the SKU's zones."""
+        self._require_storage(sku, location_id, source)
         self._add_on_hand(sku, location_id, condition, sum(q for _, q in splits))
         self._put_lots(sku, location_id, condition, splits)
+
+    def _require_storage(self, sku: str, location_id: str, source: str) -> None:
+        """`WrongStorageZone` unless the SKU's storage class lets it be stored there."""
+        storage = self._storage_class(sku)
+        location = self.location(location_id)
+        need = storage.zone_kind
+        if need is None or location.may_hold(storage):
+            return
+        here = "general storage" if location.zone is None else f"a {location.zone.value} zone"
+        reason = (
+            f"SKU {sku} has storage class {storage.value} and may only be stored in a "
+            f"{need.value} zone; {location_id} is in {here}"
+        )
+        zoned = self._db.execute(ZONED_STORAGE_SQL, (need.value,)).fetchone()
+        if zoned is None:
+            reason += (
+                f" (storage class {storage.value}: the ledger has no location in a "
+                f"{need.value} zone; add a [[floor.zones]] of kind {need.value!r})"
+            )
+        raise WrongStorageZone(source, reason)
 
     def _take_lots(self, sku: str, location_id: str, condition: Condition, qty: int) -> Splits:
         splits: Splits = []

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from wms.inventory_types import Condition, LocationKind, MovementKind
+from wms.inventory_types import Condition, LocationKind, MovementKind, StorageClass
+from wms.layout import ZoneKind
 from wms.ledger.balance import balance_check
 from wms.ledger.errors import UnknownLocation, UnknownSku
 from wms.ledger.records import (
@@ -62,8 +63,8 @@ class LedgerView:
         # found is remembered; `Ledger` forgets it when it rolls back (the read may have
         # seen its own uncommitted insert). Saves two statements, on PostgreSQL two round
         # trips, on every booking.
-        self._known_skus: set[str] = set()
-        self._location_kinds: dict[str, LocationKind] = {}
+        self._sku_classes: dict[str, StorageClass] = {}
+        self._location_records: dict[str, LocationRecord] = {}
         self._lots: dict[tuple[str, str], Lot] = {}
 
     @contextmanager
@@ -87,25 +88,31 @@ class LedgerView:
         return found
 
     def skus(self) -> list[SkuRecord]:
-        return [
-            SkuRecord(r[0], r[1], r[2], r[3])
-            for r in self._db.execute(
-                "SELECT sku, description, category, unit_price FROM skus ORDER BY sku"
-            )
-        ]
+        return [_sku(r) for r in self._db.execute(SKU_SQL + " ORDER BY sku")]
 
     def locations(self, kind: LocationKind | None = None) -> list[LocationRecord]:
-        query = "SELECT location_id, kind, cell_row, cell_col FROM locations"
+        query = LOCATION_SQL
         params: tuple[Any, ...] = ()
         if kind is not None:
             query += " WHERE kind = ?"
             params = (kind.value,)
-        return [
-            LocationRecord(
-                r[0], LocationKind(r[1]), None if r[2] is None else (int(r[2]), int(r[3]))
-            )
-            for r in self._db.execute(query + " ORDER BY location_id", params)
-        ]
+        return [_location(r) for r in self._db.execute(query + " ORDER BY location_id", params)]
+
+    def location(self, location_id: str) -> LocationRecord:
+        """One location; `UnknownLocation` when the ledger does not hold it."""
+        found = self._location_records.get(location_id)
+        if found is not None:
+            return found
+        row = self._db.execute(LOCATION_SQL + " WHERE location_id = ?", (location_id,)).fetchone()
+        if row is None:
+            raise UnknownLocation(f"location {location_id!r}", "not in the ledger")
+        found = self._location_records[location_id] = _location(row)
+        return found
+
+    def may_store(self, sku: str, location_id: str) -> bool:
+        """Whether the storage class of ``sku`` lets it be put away at ``location_id``
+        (`LocationRecord.may_hold`): what every inflow of the ledger is checked against."""
+        return self.location(location_id).may_hold(self._storage_class(sku))
 
     def forward_slots(self) -> list[ForwardSlot]:
         return [
@@ -291,29 +298,25 @@ class LedgerView:
     # ------------------------------------------------------------------ internals
 
     def _sku_or_none(self, sku: str) -> SkuRecord | None:
-        row = self._db.execute(
-            "SELECT sku, description, category, unit_price FROM skus WHERE sku = ?", (sku,)
-        ).fetchone()
-        return None if row is None else SkuRecord(row[0], row[1], row[2], row[3])
+        row = self._db.execute(SKU_SQL + " WHERE sku = ?", (sku,)).fetchone()
+        return None if row is None else _sku(row)
+
+    def _storage_class(self, sku: str) -> StorageClass:
+        """The SKU's storage class; `UnknownSku` when the ledger does not know it."""
+        found = self._sku_classes.get(sku)
+        if found is not None:
+            return found
+        row = self._db.execute("SELECT storage_class FROM skus WHERE sku = ?", (sku,)).fetchone()
+        if row is None:
+            raise UnknownSku(f"sku {sku!r}", "not in the ledger")
+        found = self._sku_classes[sku] = StorageClass(row[0])
+        return found
 
     def _require_sku(self, sku: str) -> None:
-        if sku in self._known_skus:
-            return
-        if self._db.execute("SELECT 1 FROM skus WHERE sku = ?", (sku,)).fetchone() is None:
-            raise UnknownSku(f"sku {sku!r}", "not in the ledger")
-        self._known_skus.add(sku)
+        self._storage_class(sku)
 
     def _location_kind(self, location_id: str) -> LocationKind:
-        kind = self._location_kinds.get(location_id)
-        if kind is not None:
-            return kind
-        row = self._db.execute(
-            "SELECT kind FROM locations WHERE location_id = ?", (location_id,)
-        ).fetchone()
-        if row is None:
-            raise UnknownLocation(f"location {location_id!r}", "not in the ledger")
-        kind = self._location_kinds[location_id] = LocationKind(row[0])
-        return kind
+        return self.location(location_id).kind
 
     def _lot_or_none(self, sku: str, lot: str) -> Lot | None:
         found = self._lots.get((sku, lot))
@@ -330,8 +333,8 @@ class LedgerView:
 
     def _forget(self) -> None:
         """Drop what reads remembered: after a rollback they may name rows that are gone."""
-        self._known_skus.clear()
-        self._location_kinds.clear()
+        self._sku_classes.clear()
+        self._location_records.clear()
         self._lots.clear()
 
     def _stock_cell(self, sku: str, location_id: str, condition: Condition) -> tuple[int, int]:
@@ -348,6 +351,21 @@ class LedgerView:
             (sku, kind.value),
         ).fetchone()
         return int(row[0])
+
+
+SKU_SQL = "SELECT sku, description, category, unit_price, storage_class FROM skus"
+LOCATION_SQL = "SELECT location_id, kind, cell_row, cell_col, zone FROM locations"
+
+
+def _sku(row: Any) -> SkuRecord:
+    return SkuRecord(row[0], row[1], row[2], row[3], StorageClass(row[4]))
+
+
+def _location(row: Any) -> LocationRecord:
+    cell = None if row[2] is None else (int(row[2]), int(row[3]))
+    return LocationRecord(
+        row[0], LocationKind(row[1]), cell, None if row[4] is None else ZoneKind(row[4])
+    )
 
 
 def _lot(row: Any) -> Lot:

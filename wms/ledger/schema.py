@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from wms.inventory_types import Condition, LocationKind, MovementKind
+from wms.inventory_types import Condition, LocationKind, MovementKind, StorageClass
+from wms.layout.floor import STORAGE_ZONE_KINDS
 
-SCHEMA_VERSION = 3
-"""3 added lots (``lots``, ``lot_stock``, ``movement_lots``, ``movements.lot``);
-`wms.ledger.migrate` upgrades a version 2 database in place."""
+SCHEMA_VERSION = 4
+"""3 added lots (``lots``, ``lot_stock``, ``movement_lots``, ``movements.lot``); 4 added
+storage classes (``skus.storage_class``, ``locations.zone``). `wms.ledger.migrate`
+upgrades a version 2 or 3 database in place."""
 
 
 def _enum_list(values: list[str]) -> str:
@@ -42,6 +44,8 @@ def _enum_list(values: list[str]) -> str:
 CONDITIONS = _enum_list([c.value for c in Condition])
 KINDS = _enum_list([k.value for k in LocationKind])
 MOVEMENT_KINDS = _enum_list([k.value for k in MovementKind])
+STORAGE_CLASSES = _enum_list([c.value for c in StorageClass])
+ZONES = _enum_list([k.value for k in STORAGE_ZONE_KINDS])
 
 ON_HAND_KINDS = (
     MovementKind.RECEIPT,
@@ -98,6 +102,13 @@ skus = sa.Table(
         nullable=False,
         server_default="0",
     ),
+    sa.Column(
+        "storage_class",
+        Text,
+        sa.CheckConstraint(f"storage_class IN ({STORAGE_CLASSES})"),
+        nullable=False,
+        server_default=StorageClass.GENERAL.value,
+    ),
     **_sqlite,
 )
 
@@ -108,6 +119,7 @@ locations = sa.Table(
     sa.Column("kind", Text, sa.CheckConstraint(f"kind IN ({KINDS})"), nullable=False),
     sa.Column("cell_row", Qty),
     sa.Column("cell_col", Qty),
+    sa.Column("zone", Text, sa.CheckConstraint(f"zone IN ({ZONES})")),
     **_sqlite,
 )
 
