@@ -46,6 +46,14 @@ IN_TRANSIT_LOTS_SQL = (
 )
 """The lots still in transit on one transfer, FEFO."""
 
+MOVEMENT_LOTS_SQL = (
+    "SELECT ml.movement_id, ml.lot, ml.qty FROM movement_lots ml"
+    " JOIN movements m ON m.movement_id = ml.movement_id"
+    " JOIN lots l ON l.sku = m.sku AND l.lot = ml.lot WHERE ml.movement_id > ?"
+    " ORDER BY ml.movement_id, l.expires_on IS NULL, l.expires_on, l.received_on, ml.lot"
+)
+"""The lots of the movements that touched several (or were booked before lots), FEFO."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -235,6 +243,14 @@ class LedgerView:
         return int(row[0])
 
     def movements(self, after_id: int = 0) -> list[Movement]:
+        """The history after ``after_id``, in order, each movement with the lots it touched."""
+        with self._reading():
+            return self._movements(after_id)
+
+    def _movements(self, after_id: int) -> list[Movement]:
+        splits: dict[int, list[tuple[str, int]]] = {}
+        for movement_id, lot, qty in self._db.execute(MOVEMENT_LOTS_SQL, (after_id,)):
+            splits.setdefault(int(movement_id), []).append((lot, int(qty)))
         return [
             Movement(
                 movement_id=r[0],
@@ -249,10 +265,11 @@ class LedgerView:
                 transfer_id=r[9],
                 ref=r[10],
                 to_condition=None if r[11] is None else Condition(r[11]),
+                lots=((r[12], int(r[5])),) if r[12] is not None else tuple(splits.get(r[0], ())),
             )
             for r in self._db.execute(
                 "SELECT movement_id, at, kind, sku, condition, qty, from_location, to_location,"
-                " reservation_id, transfer_id, ref, to_condition FROM movements"
+                " reservation_id, transfer_id, ref, to_condition, lot FROM movements"
                 " WHERE movement_id > ?"
                 " ORDER BY movement_id",
                 (after_id,),

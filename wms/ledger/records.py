@@ -137,6 +137,9 @@ class Movement:
     transfer_id: int | None
     ref: str | None
     to_condition: Condition | None = None
+    lots: tuple[tuple[str, int], ...] = ()
+    """The lots this movement took or put, with the units of each, in the order they
+    left (FEFO, then FIFO); empty for a reservation, a release or a supplier dispatch."""
 
     @property
     def condition_in(self) -> Condition:

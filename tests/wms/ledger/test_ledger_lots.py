@@ -238,6 +238,7 @@ def run_fefo_steps(ledger: Ledger, steps: list[tuple]) -> None:
         if qty == 0:
             continue
         target = "F2" if location != "F2" else "R1"
+        mark = max((m.movement_id for m in ledger.movements()), default=0)
         if kind == "pick":
             ledger.pick("A", location, qty)
         elif kind == "move":
@@ -250,6 +251,14 @@ def run_fefo_steps(ledger: Ledger, steps: list[tuple]) -> None:
         drawn = [lot for code, (lot, had) in before.items() if after.get(code, 0) < had]
         left = [lot for code, (lot, _) in before.items() if after.get(code, 0) > 0]
         assert sum(had - after.get(code, 0) for code, (_, had) in before.items()) == qty
+        # the outflow's movement records exactly the lots it drew, in the order they left;
+        # a transfer's arrival brings the same lots (it moves lot quantities, makes none)
+        booked = ledger.movements(mark)
+        taken = {code: had - after.get(code, 0) for code, (_, had) in before.items()}
+        assert dict(booked[0].lots) == {code: n for code, n in taken.items() if n > 0}
+        keys = [before[code][0].fefo_key() for code, _ in booked[0].lots]
+        assert keys == sorted(keys)
+        assert all(m.lots == booked[0].lots for m in booked[1:])
         for taken in drawn:
             for kept in left:
                 if kept.lot == taken.lot:
