@@ -67,6 +67,7 @@ class LedgerView:
         self.url = db.url
         self._clock = clock
         self._depth = 0
+        self._in_read = False
         # SKUs and locations are never deleted nor changed once stored, so what a read
         # found is remembered; `Ledger` forgets it when it rolls back (the read may have
         # seen its own uncommitted insert). Saves two statements, on PostgreSQL two round
@@ -77,14 +78,17 @@ class LedgerView:
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
-        """A read transaction: several SELECTs see one consistent state (no write lock)."""
-        if self._depth > 0:
+        """A read transaction: several SELECTs see one consistent state (no write lock).
+        Inside a write transaction or another read, the enclosing one is that state."""
+        if self._depth > 0 or self._in_read:
             yield
             return
         self._db.begin_read()
+        self._in_read = True
         try:
             yield
         finally:
+            self._in_read = False
             self._db.commit()
 
     # ------------------------------------------------------------------ queries
