@@ -24,8 +24,7 @@ replenishment) into one all-or-nothing unit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -100,13 +99,20 @@ def _lot_code(value: str | None, source: str) -> str | None:
     return code
 
 
-FEFO_SQL = (
-    "SELECT s.lot, s.on_hand FROM lot_stock s JOIN lots l ON l.sku = s.sku AND l.lot = s.lot"
-    " WHERE s.sku = ? AND s.location_id = ? AND s.condition = ? AND s.on_hand > 0"
-    " ORDER BY l.expires_on IS NULL, l.expires_on, l.received_on, s.lot"
+CELL_LOTS_SQL = (
+    "SELECT lot, on_hand FROM lot_stock"
+    " WHERE sku = ? AND location_id = ? AND condition = ? AND on_hand > 0"
 )
-"""The lots of one stock cell, first-expired-first-out then first-in-first-out
-(the SQL form of `Lot.fefo_key`)."""
+CELL_WITH_LOTS_SQL = (
+    "SELECT s.on_hand, s.reserved, l.lot, l.on_hand FROM stock s LEFT JOIN lot_stock l"
+    " ON l.sku = s.sku AND l.location_id = s.location_id AND l.condition = s.condition"
+    " AND l.on_hand > 0 WHERE s.sku = ? AND s.location_id = ? AND s.condition = ?"
+)
+"""A stock cell's on hand and reserved, one row per lot with units (one row with no lot
+when it has none): what an outflow checks and draws from, in one statement."""
+"""The lots with units in one stock cell, unordered: a primary-key range, no join and no
+sort (`Ledger._take_lots` orders them by `Lot.fefo_key`, lots being immutable and cached;
+0.8 µs less per outflow than ordering in SQL)."""
 
 
 ZONED_STORAGE_SQL = (
@@ -124,6 +130,47 @@ def _condition(value: Condition | str, source: str) -> Condition:
         return Condition.parse(str(value))
     except ValueError as error:
         raise LedgerError(source, str(error)) from None
+
+
+class Transaction:
+    """``with ledger.transaction():`` — the outermost one begins and commits a write
+    transaction, a nested one is a savepoint; an exception undoes the block and
+    propagates, a refused constraint as a `LedgerError`.
+
+    A class rather than a ``@contextmanager`` generator: every booking enters one,
+    and the generator protocol costs about 1 µs more per booking (bench/ledger_cpu.py).
+    """
+
+    __slots__ = ("_ledger",)
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    def __enter__(self) -> None:
+        ledger = self._ledger
+        if ledger._depth == 0:
+            ledger._db.begin_write()
+        else:
+            ledger._db.savepoint(f"sp{ledger._depth}")
+        ledger._depth += 1
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _tb: Any
+    ) -> bool:
+        ledger = self._ledger
+        db = ledger._db
+        if kind is None:
+            ledger._depth -= 1
+            if ledger._depth == 0:
+                db.commit()
+            else:
+                db.release(f"sp{ledger._depth}")
+            return False
+        ledger._undo()
+        if isinstance(error, db.integrity_errors):
+            reason = str(error).strip().splitlines()[0]
+            raise LedgerError("ledger", f"constraint refused the change ({reason})") from None
+        return False
 
 
 class Ledger(LedgerView):
@@ -179,30 +226,9 @@ class Ledger(LedgerView):
 
     # ------------------------------------------------------------------ transactions
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All writes inside happen or none do; nests via savepoints."""
-        db = self._db
-        if self._depth == 0:
-            db.begin_write()
-        else:
-            db.savepoint(f"sp{self._depth}")
-        self._depth += 1
-        try:
-            yield
-        except db.integrity_errors as error:
-            self._undo()
-            reason = str(error).strip().splitlines()[0]
-            raise LedgerError("ledger", f"constraint refused the change ({reason})") from None
-        except BaseException:
-            self._undo()
-            raise
-        else:
-            self._depth -= 1
-            if self._depth == 0:
-                db.commit()
-            else:
-                db.release(f"sp{self._depth}")
+    def transaction(self) -> Transaction:
+        """All writes inside happen or none do; nests via savepoints (see `Transaction`)."""
+        return Transaction(self)
 
     def _undo(self) -> None:
         self._forget()
@@ -377,10 +403,11 @@ class Ledger(LedgerView):
             self._require_available(sku, location_id, cond, qty, source)
             self._add_reserved(sku, location_id, cond, qty)
             reservation_id = int(
-                self._db.write_scalar(
+                self._db.insert_key(
                     "INSERT INTO reservations (sku, location_id, condition, qty, ref)"
-                    " VALUES (?, ?, ?, ?, ?) RETURNING reservation_id",
+                    " VALUES (?, ?, ?, ?, ?)",
                     (sku, location_id, cond.value, qty, ref),
+                    "reservation_id",
                 )
             )
             self._record(
@@ -411,8 +438,7 @@ class Ledger(LedgerView):
         qty = _positive(qty, source)
         cond = _condition(condition, source)
         with self.transaction():
-            self._require_available(sku, location_id, cond, qty, source)
-            splits = self._take(sku, location_id, cond, qty)
+            splits = self._take_available(sku, location_id, cond, qty, source)
             return self._record(
                 MovementKind.PICK, sku, cond, qty, from_location=location_id, ref=ref, lots=splits
             )
@@ -515,8 +541,7 @@ class Ledger(LedgerView):
             raise LedgerError(source, "source and destination are the same location")
         with self.transaction():
             self._location_kind(to_location)
-            self._require_available(sku, from_location, cond, qty, source)
-            splits = self._take(sku, from_location, cond, qty)
+            splits = self._take_available(sku, from_location, cond, qty, source)
             self._put(sku, to_location, cond, splits, source)
             return self._record(
                 MovementKind.MOVE,
@@ -545,8 +570,7 @@ class Ledger(LedgerView):
         cond = _condition(condition, source)
         with self.transaction():
             if delta < 0:
-                self._require_available(sku, location_id, cond, -delta, source)
-                splits = self._take(sku, location_id, cond, -delta)
+                splits = self._take_available(sku, location_id, cond, -delta, source)
             else:
                 self._require_sku(sku)
                 self._location_kind(location_id)
@@ -634,13 +658,13 @@ class Ledger(LedgerView):
             self._require_storage(sku, to_location, source)
             splits: Splits = []
             if from_location is not None:
-                self._require_available(sku, from_location, cond, qty, source)
-                splits = self._take(sku, from_location, cond, qty)
+                splits = self._take_available(sku, from_location, cond, qty, source)
             transfer_id = int(
-                self._db.write_scalar(
+                self._db.insert_key(
                     "INSERT INTO transfers (sku, condition, from_location, to_location, qty, ref)"
-                    " VALUES (?, ?, ?, ?, ?, ?) RETURNING transfer_id",
+                    " VALUES (?, ?, ?, ?, ?, ?)",
                     (sku, cond.value, from_location, to_location, qty, ref),
+                    "transfer_id",
                 )
             )
             self._record(
@@ -698,8 +722,7 @@ class Ledger(LedgerView):
         if old is new:
             raise LedgerError(source, f"already {old.value}")
         with self.transaction():
-            self._require_available(sku, location_id, old, qty, source)
-            splits = self._take(sku, location_id, old, qty)
+            splits = self._take_available(sku, location_id, old, qty, source)
             self._put(sku, location_id, new, splits, source)
             return self._record(
                 MovementKind.REGRADE,
@@ -720,13 +743,32 @@ class Ledger(LedgerView):
     ) -> None:
         self._require_sku(sku)
         self._location_kind(location_id)
-        on_hand, reserved = self._stock_cell(sku, location_id, condition)
+        self._check_available(
+            *self._stock_cell(sku, location_id, condition), condition, qty, source
+        )
+
+    def _check_available(
+        self, on_hand: int, reserved: int, condition: Condition, qty: int, source: str
+    ) -> None:
         if on_hand - reserved < qty:
             raise InsufficientStock(
                 source,
                 f"only {on_hand - reserved} {condition.value} available "
                 f"({on_hand} on hand, {reserved} reserved), asked {qty}",
             )
+
+    def _take_available(
+        self, sku: str, location_id: str, condition: Condition, qty: int, source: str
+    ) -> Splits:
+        """`_require_available` then `_take`, reading the stock cell and its lots in one
+        statement (`CELL_WITH_LOTS_SQL`): every outflow but a reserved pick starts here."""
+        self._require_sku(sku)
+        self._location_kind(location_id)
+        rows = self._db.execute(CELL_WITH_LOTS_SQL, (sku, location_id, condition.value)).fetchall()
+        on_hand, reserved = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+        self._check_available(on_hand, reserved, condition, qty, source)
+        lots = [(row[2], row[3]) for row in rows if row[2] is not None]
+        return self._take_lots(sku, location_id, condition, qty, lots)
 
     def _receipt_lot(
         self,
@@ -771,16 +813,18 @@ class Ledger(LedgerView):
         return code
 
     def _take(self, sku: str, location_id: str, condition: Condition, qty: int) -> Splits:
-        """Units leave a stock cell, drawn from its lots FEFO; returns what each lot gave."""
-        self._add_on_hand(sku, location_id, condition, -qty)
+        """Units leave a stock cell, drawn from its lots FEFO; returns what each lot gave.
+
+        Only ``lot_stock`` is written: the database's triggers take the same units
+        off ``stock.on_hand`` (`wms.ledger.schema.LOT_STOCK_TRIGGERS`)."""
         return self._take_lots(sku, location_id, condition, qty)
 
     def _put(
         self, sku: str, location_id: str, condition: Condition, splits: Splits, source: str
     ) -> None:
-        """Units enter a stock cell into the given lots; refused outside the SKU's zones."""
+        """Units enter a stock cell into the given lots; refused outside the SKU's zones.
+        ``stock.on_hand`` follows ``lot_stock`` by trigger, as in `_take`."""
         self._require_storage(sku, location_id, source)
-        self._add_on_hand(sku, location_id, condition, sum(q for _, q in splits))
         self._put_lots(sku, location_id, condition, splits)
 
     def _require_storage(self, sku: str, location_id: str, source: str) -> None:
@@ -803,10 +847,23 @@ class Ledger(LedgerView):
             )
         raise WrongStorageZone(source, reason)
 
-    def _take_lots(self, sku: str, location_id: str, condition: Condition, qty: int) -> Splits:
+    def _take_lots(
+        self,
+        sku: str,
+        location_id: str,
+        condition: Condition,
+        qty: int,
+        rows: list[tuple[str, int]] | None = None,
+    ) -> Splits:
+        """Draw ``qty`` from the cell's lots FEFO (``rows``: its lots with units, when the
+        caller has read them already); only ``lot_stock`` is written (see `_take`)."""
         splits: Splits = []
         remaining = qty
-        for lot, on_hand in self._db.execute(FEFO_SQL, (sku, location_id, condition.value)):
+        if rows is None:
+            rows = self._db.execute(CELL_LOTS_SQL, (sku, location_id, condition.value)).fetchall()
+        if len(rows) > 1:
+            rows.sort(key=lambda row: self._known_lot(sku, row[0]).fefo_key())
+        for lot, on_hand in rows:
             take = min(remaining, int(on_hand))
             splits.append((lot, take))
             remaining -= take
@@ -835,6 +892,12 @@ class Ledger(LedgerView):
                 (sku, location_id, condition.value, lot, qty, qty),
             )
 
+    def _known_lot(self, sku: str, code: str) -> Lot:
+        found = self._lot_or_none(sku, code)
+        if found is None:  # pragma: no cover - lot_stock's foreign key names an existing lot
+            raise LedgerError(f"lot {sku}/{code}", "has stock but no lot record")
+        return found
+
     def _arriving_lots(
         self, transfer: Transfer, qty: int, source: str, today: date | None = None
     ) -> Splits:
@@ -853,25 +916,6 @@ class Ledger(LedgerView):
         if remaining:
             raise InsufficientStock(source, f"its dispatched lots hold {qty - remaining} units")
         return splits
-
-    def _add_on_hand(self, sku: str, location_id: str, condition: Condition, delta: int) -> None:
-        key = (sku, location_id, condition.value)
-        if delta >= 0:
-            self._db.write(
-                "INSERT INTO stock (sku, location_id, condition, on_hand, reserved)"
-                " VALUES (?, ?, ?, ?, 0)"
-                " ON CONFLICT (sku, location_id, condition)"
-                " DO UPDATE SET on_hand = stock.on_hand + ?",
-                (*key, delta, delta),
-            )
-            return
-        cur = self._db.write(
-            "UPDATE stock SET on_hand = on_hand + ? WHERE sku = ? AND location_id = ?"
-            " AND condition = ?",
-            (delta, *key),
-        )
-        if cur.rowcount != 1:
-            raise InsufficientStock("/".join(key), "no stock to take from")
 
     def _add_reserved(self, sku: str, location_id: str, condition: Condition, delta: int) -> None:
         self._db.write(
@@ -925,10 +969,10 @@ class Ledger(LedgerView):
         """Append one movement; a single lot is stored in its row, several in movement_lots."""
         at = self.now().isoformat(timespec="seconds")
         lot = lots[0][0] if len(lots) == 1 else None
-        movement_id = self._db.write_scalar(
+        movement_id = self._db.insert_key(
             "INSERT INTO movements (at, kind, sku, condition, qty, from_location, to_location,"
             " reservation_id, transfer_id, ref, to_condition, lot)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING movement_id",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 at,
                 kind.value,
@@ -943,10 +987,11 @@ class Ledger(LedgerView):
                 None if to_condition is None else to_condition.value,
                 lot,
             ),
+            "movement_id",
         )
         if len(lots) > 1:
-            self._record_lot_splits(int(movement_id), lots)
-        return int(movement_id)
+            self._record_lot_splits(movement_id, lots)
+        return movement_id
 
     def _record_lot_splits(self, movement_id: int, splits: Sequence[tuple[str, int]]) -> None:
         """The lots of a movement that touched several (or of one booked before lots)."""

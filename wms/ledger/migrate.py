@@ -25,7 +25,15 @@ from sqlalchemy.schema import CreateColumn
 
 from wms.inventory_types import MovementKind
 from wms.ledger.errors import LedgerError
-from wms.ledger.schema import BY_TRANSFER, ON_HAND_KINDS, SCHEMA_VERSION, locations, skus
+from wms.ledger.schema import (
+    BY_TRANSFER,
+    LOT_STOCK_TRIGGERS,
+    ON_HAND_KINDS,
+    SCHEMA_VERSION,
+    SQLITE_LOT_STOCK_TRIGGERS,
+    locations,
+    skus,
+)
 
 if TYPE_CHECKING:
     from wms.ledger.ledger import Ledger, Splits
@@ -78,6 +86,9 @@ def _add_lots(ledger: Ledger) -> None:
         " WHERE transfer_id IS NOT NULL"
     )
     transfers = {t.transfer_id: t for t in ledger.transfers(open_only=False)}
+    # ``stock`` already holds the result; the replay fills ``lot_stock`` alone, so the
+    # triggers that carry lot changes into ``stock`` are off for it (in this transaction).
+    _lot_stock_triggers(ledger, enable=False)
     for m in ledger.movements():
         if m.kind not in ON_HAND_KINDS or (m.from_location is None and m.to_location is None):
             continue
@@ -95,3 +106,15 @@ def _add_lots(ledger: Ledger) -> None:
         if m.to_location is not None:
             ledger._put_lots(m.sku, m.to_location, m.condition_in, splits)
         ledger._record_lot_splits(m.movement_id, splits)
+    _lot_stock_triggers(ledger, enable=True)
+
+
+def _lot_stock_triggers(ledger: Ledger, *, enable: bool) -> None:
+    db = ledger._db
+    names = LOT_STOCK_TRIGGERS[db.backend]
+    if db.backend == "postgresql":
+        for name in names:
+            db.write(f"ALTER TABLE lot_stock {'ENABLE' if enable else 'DISABLE'} TRIGGER {name}")
+        return
+    for name in names:
+        db.write(SQLITE_LOT_STOCK_TRIGGERS[name] if enable else f"DROP TRIGGER {name}")

@@ -399,4 +399,6 @@ def _lot(row: Any) -> Lot:
 
 
 def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:  # the clocks' usual answer: nothing to convert
+        return moment
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -22,6 +22,8 @@ The tables are SQLAlchemy Core `Table` objects, compiled to each backend's DDL
   DELETE, a statement trigger refuses TRUNCATE.
 
 The same triggers guard ``movement_lots`` and ``lots`` (a lot's dates never change).
+Two more keep ``stock.on_hand`` the sum of the cell's ``lot_stock`` rows
+(`LOT_STOCK_TRIGGERS`), so a booking writes the on-hand change once.
 """
 
 from __future__ import annotations
@@ -268,6 +270,20 @@ sa.Index("transfers_open", transfers.c.to_location, sqlite_where=_open, postgres
 
 APPEND_ONLY = "movements are append-only"
 
+SQLITE_LOT_STOCK_TRIGGERS = {
+    "lot_stock_added": """CREATE TRIGGER IF NOT EXISTS lot_stock_added
+        AFTER INSERT ON lot_stock BEGIN
+        INSERT INTO stock (sku, location_id, condition, on_hand, reserved)
+        VALUES (NEW.sku, NEW.location_id, NEW.condition, NEW.on_hand, 0)
+        ON CONFLICT (sku, location_id, condition)
+        DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand; END""",
+    "lot_stock_changed": """CREATE TRIGGER IF NOT EXISTS lot_stock_changed
+        AFTER UPDATE OF on_hand ON lot_stock BEGIN
+        UPDATE stock SET on_hand = on_hand + NEW.on_hand - OLD.on_hand
+        WHERE sku = NEW.sku AND location_id = NEW.location_id AND condition = NEW.condition;
+        END""",
+}
+
 TRIGGERS: dict[str, tuple[str, ...]] = {
     "sqlite": (
         f"""CREATE TRIGGER IF NOT EXISTS movements_no_update BEFORE UPDATE ON movements
@@ -292,6 +308,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         WHEN EXISTS (SELECT 1 FROM movement_lots
                      WHERE movement_id = NEW.movement_id AND lot = NEW.lot)
         BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+        *SQLITE_LOT_STOCK_TRIGGERS.values(),
     ),
     "postgresql": (
         f"""CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger
@@ -314,10 +331,38 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         FOR EACH ROW EXECUTE FUNCTION ledger_append_only()""",
         """CREATE OR REPLACE TRIGGER lots_no_truncate BEFORE TRUNCATE ON lots
         FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()""",
+        """CREATE OR REPLACE FUNCTION ledger_lot_stock_to_stock() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                INSERT INTO stock (sku, location_id, condition, on_hand, reserved)
+                VALUES (NEW.sku, NEW.location_id, NEW.condition, NEW.on_hand, 0)
+                ON CONFLICT (sku, location_id, condition)
+                DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand;
+            ELSE
+                UPDATE stock SET on_hand = on_hand + NEW.on_hand - OLD.on_hand
+                WHERE sku = NEW.sku AND location_id = NEW.location_id
+                  AND condition = NEW.condition;
+            END IF;
+            RETURN NULL;
+        END $$""",
+        """CREATE OR REPLACE TRIGGER lot_stock_to_stock
+        AFTER INSERT OR UPDATE OF on_hand ON lot_stock
+        FOR EACH ROW EXECUTE FUNCTION ledger_lot_stock_to_stock()""",
     ),
 }
 
+LOT_STOCK_TRIGGERS = {
+    "sqlite": tuple(SQLITE_LOT_STOCK_TRIGGERS),
+    "postgresql": ("lot_stock_to_stock",),
+}
+"""The triggers that keep ``stock.on_hand`` equal to the sum of its lots' ``lot_stock``
+rows: the ledger writes only ``lot_stock`` when units enter or leave a cell, and the
+database adds the difference to ``stock`` in the same statement (one statement per
+booking fewer than writing both: 3 µs CPU on SQLite, a round trip on PostgreSQL)."""
+
 PG_TRIGGERS = {
+    "lot_stock": {"lot_stock_to_stock"},
     "movements": {"movements_no_change", "movements_no_truncate"},
     "movement_lots": {"movement_lots_no_change", "movement_lots_no_truncate"},
     "lots": {"lots_no_change", "lots_no_truncate"},
