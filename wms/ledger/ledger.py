@@ -45,7 +45,7 @@ from wms.ledger.errors import (
     UnsupportedDatabase,
     WrongStorageZone,
 )
-from wms.ledger.queries import Clock, LedgerView, utc_now
+from wms.ledger.queries import TRANSFER_SQL, Clock, LedgerView, transfer_of_row, utc_now
 from wms.ledger.records import LocationRecord, Lot, Reservation, SkuRecord, Transfer
 from wms.ledger.schema import SCHEMA_VERSION
 from wms.ledger.storage import open_database
@@ -643,27 +643,56 @@ class Ledger(LedgerView):
         from_location: str | None = None,
         condition: Condition = Condition.NEW,
         ref: str | None = None,
+        *,
+        lot: str | None = None,
+        expires_on: date | str | None = None,
     ) -> int:
         """Start a transfer: units leave ``from_location`` (or a supplier when None) in transit.
 
         Returns the transfer id; `arrive` completes it. Units in transit count
         as available to replenishment, so a second trigger does not order them again.
+        An internal transfer carries the lots it draws here (FEFO); a supplier's may
+        name the lot it brings (``lot``, ``expires_on``: an advance shipping notice),
+        received on the day it arrives — else it arrives into that day's default lot.
         """
         source = f"dispatch {sku}->{to_location}"
         qty = _positive(qty, source)
         cond = _condition(condition, source)
         if from_location == to_location:
             raise LedgerError(source, "source and destination are the same location")
+        code = _lot_code(lot, source)
+        expires = _day(expires_on, source, "expiry date")
+        if from_location is not None and (code is not None or expires is not None):
+            raise LedgerError(
+                source,
+                "an internal transfer carries the lots it draws; only a supplier's names one",
+            )
         with self.transaction():
             self._require_storage(sku, to_location, source)
             splits: Splits = []
             if from_location is not None:
                 splits = self._take_available(sku, from_location, cond, qty, source)
+            elif code is not None:
+                known = self._lot_or_none(sku, code)
+                if known is not None and expires is not None and known.expires_on != expires:
+                    raise DuplicateRecord(
+                        source, f"lot {code!r} expires {known.expires_on or 'never'}, not {expires}"
+                    )
             transfer_id = int(
                 self._db.insert_key(
-                    "INSERT INTO transfers (sku, condition, from_location, to_location, qty, ref)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (sku, cond.value, from_location, to_location, qty, ref),
+                    "INSERT INTO transfers"
+                    " (sku, condition, from_location, to_location, qty, ref, lot, expires_on)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        sku,
+                        cond.value,
+                        from_location,
+                        to_location,
+                        qty,
+                        ref,
+                        code,
+                        None if expires is None else expires.isoformat(),
+                    ),
                     "transfer_id",
                 )
             )
@@ -901,10 +930,14 @@ class Ledger(LedgerView):
     def _arriving_lots(
         self, transfer: Transfer, qty: int, source: str, today: date | None = None
     ) -> Splits:
-        """The lots ``qty`` arriving units are: a supplier's go into the day's default lot,
+        """The lots ``qty`` arriving units are: a supplier's go into the lot it names
+        (created, received today, on its first arrival) or else the day's default lot;
         an internal transfer's are the dispatched lots still in transit, FEFO."""
         if transfer.from_location is None:
-            return [(self._receipt_lot(transfer.sku, None, None, None, source, today), qty)]
+            code = self._receipt_lot(
+                transfer.sku, transfer.lot, None, transfer.expires_on, source, today
+            )
+            return [(code, qty)]
         splits: Splits = []
         remaining = qty
         for lot, in_transit in self.transfer_lots(transfer):
@@ -943,13 +976,11 @@ class Ledger(LedgerView):
 
     def _open_transfer(self, transfer_id: int) -> Transfer:
         row = self._db.execute(
-            "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref"
-            " FROM transfers WHERE transfer_id = ? AND qty > 0",
-            (transfer_id,),
+            TRANSFER_SQL + " WHERE transfer_id = ? AND qty > 0", (transfer_id,)
         ).fetchone()
         if row is None:
             raise UnknownTransfer(f"transfer {transfer_id!r}", "not in transit")
-        return Transfer(row[0], row[1], Condition(row[2]), row[3], row[4], row[5], row[6])
+        return transfer_of_row(row)
 
     def _record(
         self,

@@ -1,9 +1,11 @@
 """Upgrade a schema-2 or schema-3 ledger to the current schema in place, in one transaction.
 
 Schema 3 had no storage classes: the upgrade adds ``skus.storage_class`` (every
-SKU ``general``) and ``locations.zone`` (every location general storage), which
-changes no stock; registering the floor's locations or the catalogue's SKUs
-again then fills them in (`Ledger.add_locations`, `Ledger.add_skus`).
+SKU ``general``) and ``locations.zone`` (every location general storage), and
+``transfers.lot`` / ``transfers.expires_on`` (empty: a supplier transfer already in
+transit arrives into the day's default lot, as before), which changes no stock;
+registering the floor's locations or the catalogue's SKUs again then fills
+the classes and zones in (`Ledger.add_locations`, `Ledger.add_skus`).
 
 Schema 2 kept stock per (SKU, location, condition) only. The upgrade adds
 ``movements.lot`` and replays the whole history in order, giving every on-hand
@@ -33,6 +35,7 @@ from wms.ledger.schema import (
     SQLITE_LOT_STOCK_TRIGGERS,
     locations,
     skus,
+    transfers,
 )
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ def upgrade(ledger: Ledger, version: str) -> None:
     """Bring a ledger of schema ``version`` (one of `UPGRADABLE`) to `SCHEMA_VERSION`;
     all or nothing (see the module docstring)."""
     with ledger.transaction():
-        _add_storage_classes(ledger)
+        _add_schema_4_columns(ledger)
         if version == "2":
             _add_lots(ledger)
         ledger._db.write(
@@ -71,9 +74,12 @@ def _add_column(ledger: Ledger, table: sa.Table, column: str) -> None:
         ledger._db.write(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
 
 
-def _add_storage_classes(ledger: Ledger) -> None:
+def _add_schema_4_columns(ledger: Ledger) -> None:
+    """Storage classes, and the lot of a supplier transfer (none for those in transit)."""
     _add_column(ledger, skus, "storage_class")
     _add_column(ledger, locations, "zone")
+    _add_column(ledger, transfers, "lot")
+    _add_column(ledger, transfers, "expires_on")
 
 
 def _add_lots(ledger: Ledger) -> None:

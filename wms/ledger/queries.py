@@ -232,11 +232,8 @@ class LedgerView:
     def transfers(self, open_only: bool = True) -> list[Transfer]:
         where = " WHERE qty > 0" if open_only else ""
         return [
-            Transfer(r[0], r[1], Condition(r[2]), r[3], r[4], r[5], r[6])
-            for r in self._db.execute(
-                "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref"
-                " FROM transfers" + where + " ORDER BY transfer_id"
-            )
+            transfer_of_row(r)
+            for r in self._db.execute(TRANSFER_SQL + where + " ORDER BY transfer_id")
         ]
 
     def in_transit_to(self, location_id: str, sku: str) -> int:
@@ -376,6 +373,19 @@ class LedgerView:
 
 SKU_SQL = "SELECT sku, description, category, unit_price, storage_class FROM skus"
 LOCATION_SQL = "SELECT location_id, kind, cell_row, cell_col, zone FROM locations"
+
+
+TRANSFER_SQL = (
+    "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref, lot, expires_on"
+    " FROM transfers"
+)
+
+
+def transfer_of_row(row: Any) -> Transfer:
+    expires = None if row[8] is None else date.fromisoformat(row[8])
+    return Transfer(
+        row[0], row[1], Condition(row[2]), row[3], row[4], row[5], row[6], row[7], expires
+    )
 
 
 def _sku(row: Any) -> SkuRecord:

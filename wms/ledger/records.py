@@ -112,7 +112,12 @@ class Reservation:
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """Units in transit to ``to_location`` (from a reserve location, or from a supplier)."""
+    """Units in transit to ``to_location`` (from a reserve location, or from a supplier).
+
+    An internal transfer carries the lots it drew at dispatch (`LedgerView.transfer_lots`);
+    a supplier's may name the lot it brings (``lot``, ``expires_on``), received into
+    stock on the day it arrives.
+    """
 
     transfer_id: int
     sku: str
@@ -121,6 +126,8 @@ class Transfer:
     to_location: str
     qty: int
     ref: str | None
+    lot: str | None = None
+    expires_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,8 @@ from wms.layout.floor import STORAGE_ZONE_KINDS
 
 SCHEMA_VERSION = 4
 """3 added lots (``lots``, ``lot_stock``, ``movement_lots``, ``movements.lot``); 4 added
-storage classes (``skus.storage_class``, ``locations.zone``). `wms.ledger.migrate`
+storage classes (``skus.storage_class``, ``locations.zone``) and the lot a supplier
+transfer brings (``transfers.lot``, ``transfers.expires_on``). `wms.ledger.migrate`
 upgrades a version 2 or 3 database in place."""
 
 
@@ -209,6 +210,8 @@ transfers = sa.Table(
     sa.Column("to_location", Text, sa.ForeignKey("locations.location_id"), nullable=False),
     sa.Column("qty", Qty, sa.CheckConstraint("qty >= 0"), nullable=False),
     sa.Column("ref", Text),
+    sa.Column("lot", Text),
+    sa.Column("expires_on", Text),
     **_sqlite,
 )
 

@@ -307,3 +307,37 @@ def test_replenishment_moves_the_earliest_lots(ledger: Ledger) -> None:
     ledger.pick("A", "F1", 9)
     assert lots_at(ledger, "A", "F1") == {"LATER": 11}
     assert ledger.balance_check().ok
+
+
+def test_a_supplier_transfer_brings_the_lot_it_names(ledger: Ledger) -> None:
+    """An advance shipping notice: the lot and expiry named at dispatch are the lot the
+    units arrive into, received on the day of the first arrival; later arrivals of the
+    same transfer join it; FEFO then picks it before a later-expiring lot."""
+    clock = ledger._clock
+    today = clock().date()
+    ledger.receive("A", "F1", 5, lot="LATE", received_on=today, expires_on=today + timedelta(60))
+    asn = ledger.dispatch("A", "F1", 6, lot="ASN-1", expires_on=today + timedelta(30))
+    assert "ASN-1" not in {lot.lot for lot in ledger.lots("A")}  # no lot until it arrives
+    ledger.arrive(asn, 4)
+    clock.advance(timedelta(days=1))
+    ledger.arrive(asn)
+    arrived = {r.lot.lot: r for r in ledger.lot_stock("A", "F1")}
+    assert arrived["ASN-1"].on_hand == 6
+    assert arrived["ASN-1"].lot.expires_on == today + timedelta(30)
+    assert arrived["ASN-1"].lot.received_on == today
+    ledger.pick("A", "F1", 7)
+    assert lots_at(ledger, "A", "F1") == {"LATE": 4}
+    assert ledger.balance_check().ok
+
+
+def test_a_lot_is_named_only_on_a_supplier_transfer(ledger: Ledger) -> None:
+    """An internal transfer carries the lots it draws; naming one is refused, nothing written."""
+    ledger.receive("A", "R1", 5)
+    before = ledger.snapshot()
+    with pytest.raises(LedgerError, match="internal transfer carries the lots it draws"):
+        ledger.dispatch("A", "F2", 2, from_location="R1", lot="X")
+    ledger.receive("A", "R1", 1, lot="K", received_on=DAY0, expires_on=DAY0 + timedelta(9))
+    before = ledger.snapshot()
+    with pytest.raises(LedgerError, match="lot 'K' expires"):
+        ledger.dispatch("A", "R2", 2, lot="K", expires_on=DAY0 + timedelta(10))
+    assert ledger.snapshot() == before

@@ -49,10 +49,12 @@ def history(ledger: Ledger, clock: ManualClock) -> None:
 
 
 def downgrade_to_3(ledger: Ledger) -> None:
-    """Remove what schema 4 added (storage classes), leaving a schema-3 database."""
+    """Remove what schema 4 added (storage classes, supplier transfer lots): schema 3."""
     db = ledger._db
     db.execute("ALTER TABLE skus DROP COLUMN storage_class")
     db.execute("ALTER TABLE locations DROP COLUMN zone")
+    db.execute("ALTER TABLE transfers DROP COLUMN lot")
+    db.execute("ALTER TABLE transfers DROP COLUMN expires_on")
     db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
 
 
