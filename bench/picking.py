@@ -40,7 +40,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.sections import write_section  # noqa: E402
+from bench.sections import publish  # noqa: E402
 from warehouse.cli.bench.picking import load, measure, plan_figures  # noqa: E402
 from wms.catalog import synthetic_catalog  # noqa: E402
 from wms.orders import generate_orders  # noqa: E402
@@ -283,10 +283,7 @@ def headroom(args: argparse.Namespace) -> int:
             "",
         ]
     )
-    print(text)
-    if args.write:
-        write_section(REPO / "docs" / "benchmarks.md", HEADROOM_HEADING, text)
-    return 0
+    return publish(text, HEADROOM_HEADING, args.write)
 
 
 def main() -> int:
@@ -416,10 +413,7 @@ def main() -> int:
             "",
         ]
     )
-    print(text)
-    if args.write:
-        write_section(REPO / "docs" / "benchmarks.md", HEADING, text)
-    return 0
+    return publish(text, HEADING, args.write)
 
 
 if __name__ == "__main__":
