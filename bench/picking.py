@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/picking.py            # print the section
     .venv/bin/python bench/picking.py --write    # and replace it in docs/benchmarks.md
+    .venv/bin/python bench/picking.py --headroom --write   # only the routing-headroom section
 
 Scenarios, each `warehouse bench picking` (`warehouse.cli.bench.picking.measure`):
 
@@ -39,15 +40,21 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.sections import write_section  # noqa: E402
-from warehouse.cli.bench.picking import measure  # noqa: E402
+from bench.sections import publish  # noqa: E402
+from warehouse.cli.bench.picking import load, measure, plan_figures  # noqa: E402
 from wms.catalog import synthetic_catalog  # noqa: E402
 from wms.orders import generate_orders  # noqa: E402
 from wms.orders.generator import OrderProfile  # noqa: E402
+from wms.planning import load_order_book  # noqa: E402
 
 SHARED = Path(os.environ.get("WAREHOUSE_SHARED", REPO.parent / "shared"))
 RETAIL_CSV = SHARED / "datasets" / "online_retail_uci_first10k.csv"
 HEADING = "## Picking and slotting"
+HEADROOM_HEADING = "## Picking: routing headroom against the 0.8 target (issue 12)"
+LARGE_BATCH = (
+    ("totes_per_batch = 8", "totes_per_batch = 20"),
+    ("batch_max_kg = 100.0", "batch_max_kg = 300.0"),
+)
 HELD_OUT_SEEDS = (101, 102, 103)
 BULK_SHARE = 0.05
 BAD_ROWS = (
@@ -141,6 +148,18 @@ def verdicts(scenarios: list[tuple[str, dict[str, Any]]], timing: dict[str, Any]
     best_bound = min(p["bound_to_batched_best_heuristic"] for p in plans)
     combined_over = max(p["baseline_batched_combined_travel"] / p["lower_bound"] for p in plans)
     seconds = max(p["plan_seconds_median"] for p in timing["plans"])
+    retail = [r for name, r in scenarios if name.startswith("retail")]
+    retail_note = ""
+    if retail:
+        worst = max(retail[0]["plans"], key=lambda p: p["ratio_to_batched_best_heuristic"])
+        per_trip = max(p["lines"] / p["batches"] for p in plans)
+        retail_note = (
+            " The retail UCI plan, whose trips are longer "
+            f"({worst['lines'] / worst['batches']:.0f} lines per trip against at most "
+            f"{per_trip:.0f} held-out), has more room: bound "
+            f"{worst['bound_to_batched_best_heuristic']:.3f} ×, ours "
+            f"{worst['ratio_to_batched_best_heuristic']:.3f} × — still above 0.8."
+        )
 
     def met(ok: bool) -> str:
         return "met" if ok else "**not met**"
@@ -151,14 +170,120 @@ def verdicts(scenarios: list[tuple[str, dict[str, Any]]], timing: dict[str, Any]
         f"- Ours ≤ 0.6 × single-order S-shape: worst held-out ratio {worst_single:.3f}, "
         f"{met(worst_single <= 0.6)}.",
         f"- Ours ≤ 0.8 × the best of S-shape, largest gap and combined on the same batches: "
-        f"worst held-out ratio {worst_batched:.3f}, {met(worst_batched <= 0.8)}. The lower bound "
-        f"on routing those batches is itself {best_bound:.3f} × that baseline or more, so no "
-        "router can meet 0.8 on these batches: the combined heuristic is within "
+        f"worst held-out ratio {worst_batched:.3f}, {met(worst_batched <= 0.8)}, and out of "
+        "reach of any router on these batches: the lower bound on routing them (per batch, "
+        "the exact shortest tour for up to 12 stops, the Held–Karp 1-tree bound above, "
+        "summed; it bounds the routing of the chosen batches, not the batching) is itself "
+        f"{best_bound:.3f} × that baseline or more. The combined heuristic is within "
         f"{100 * (combined_over - 1):.0f} % of the bound on trips of this size here, and our "
-        "routes are within 1 % of it.",
+        "routes are within 1 % of it."
+        + retail_note
+        + ' Where the room is, by stops per trip: the section "Picking: routing headroom '
+        'against the 0.8 target" below.',
         f"- Planning 10,000 orders ≤ 30 s: {seconds:.2f} s (median, slowest route search), "
         f"{met(seconds <= 30)}.",
     ]
+
+
+def routing_plan(config_path: Path, csv: Path) -> dict[str, Any]:
+    """Our routes, the three heuristics and the bound on one plan's batches (descent)."""
+    config, model = load(config_path, None)
+    book = load_order_book(config, csv, 0)
+    return plan_figures(book, model, config, 0, 1)
+
+
+def headroom(args: argparse.Namespace) -> int:
+    """The section that shows where routing has room, and why 0.8 is out of reach."""
+    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    runs: list[tuple[str, dict[str, Any]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        config, csv = held_out_files(folder, 101, 2000)
+        runs.append(
+            ("held-out seed 101, default floor, 8 totes per trip", routing_plan(config, csv))
+        )
+        large = folder / "large_batches.toml"
+        text = config.read_text(encoding="utf-8")
+        for old, new in LARGE_BATCH:
+            text = text.replace(old, new)
+        large.write_text(text, encoding="utf-8")
+        runs.append(("same stream, 20 totes per trip", routing_plan(large, csv)))
+    if RETAIL_CSV.is_file():
+        runs.append(
+            (
+                "retail floor (12 blocks), UCI Online Retail 10k lines, 4 cages per trip",
+                routing_plan(REPO / "configs" / "retail.toml", RETAIL_CSV),
+            )
+        )
+    load_after = os.getloadavg()[0]
+    totals = []
+    bands = []
+    for name, p in runs:
+        stops = sum(int(b["batches"]) for b in p["by_stops"])
+        best = p["baseline_batched_best_heuristic_travel"]
+        totals.append(
+            f"| {name} | {p['batches']:,} | {p['lines'] / p['batches']:.1f} | {p['travel']:,} "
+            f"| {best:,} | {p['lower_bound']:,} | **{p['ratio_to_batched_best_heuristic']:.3f}** "
+            f"| {p['bound_to_batched_best_heuristic']:.3f} |"
+        )
+        for band in p["by_stops"]:
+            share = band["best_heuristic_travel"] / best
+            bands.append(
+                f"| {name} | {band['stops']} | {band['batches']:,} ({band['batches'] / stops:.0%}) "
+                f"| {share:.0%} | {band['travel'] / band['best_heuristic_travel']:.3f} "
+                f"| {band['lower_bound'] / band['best_heuristic_travel']:.3f} "
+                f"| {'exact optimum' if band['bound_is_exact'] else '1-tree bound'} |"
+            )
+    lowest = min(
+        (band["lower_bound"] / band["best_heuristic_travel"], name, band["stops"])
+        for name, p in runs
+        for band in p["by_stops"]
+    )
+    text = "\n".join(
+        [
+            HEADROOM_HEADING,
+            "",
+            f"`.venv/bin/python bench/picking.py --headroom --write` (machine: {os.cpu_count()} "
+            f"cores, load average {load_before:.1f} at the start and {load_after:.1f} at the end; "
+            f"whole run {time.perf_counter() - started:.0f} s; route search: descent).",
+            "",
+            'The target "ours ≤ 0.8 × batched routing by the best of S-shape, largest gap and '
+            'combined on the same batches" compares routing alone: the batches are ours in both, '
+            "and each batch is routed by us and by the best of the three heuristics for that "
+            "batch. No router can do better on a batch than the shortest closed tour from its "
+            "station through its pick stops, so *bound / best heuristic* is the lowest ratio any "
+            "router can reach on those batches. The bound is computed per batch on the same "
+            "true walking distances and summed (`wms/picking/bounds.py`): for a batch of up to "
+            "12 pick stops it is that shortest tour itself, exact by Held–Karp dynamic "
+            "programming — not an estimate; above 12 stops it is the Held–Karp 1-tree bound "
+            "(a minimum spanning tree of the stops plus the station's two cheapest edges, node "
+            "penalties raised by subgradient ascent), which lies below the optimum. It bounds "
+            "the routing of the chosen batches, not the batching: different batches could be "
+            "shorter, and that gain is in *ours / single S* of the section above.",
+            "",
+            "| plan | batches | lines per trip | ours | best heuristic | bound | ours / best "
+            "| bound / best |",
+            "|---|---|---|---|---|---|---|---|",
+            *totals,
+            "",
+            "By stops per trip (the same batches):",
+            "",
+            "| plan | stops per trip | batches | share of best-heuristic travel | ours / best "
+            "| bound / best | bound |",
+            "|---|---|---|---|---|---|---|",
+            *bands,
+            "",
+            "Reading it: on trips of a few stops the three heuristics are at or near the "
+            "optimum, so no router gains much there; the headroom grows with the stops per "
+            f"trip. The lowest *bound / best* of any band here is {lowest[0]:.3f} "
+            f"({lowest[1]}, {lowest[2]} stops per trip), so even a plan made only of such "
+            "trips could not reach 0.8 by routing; it would need trips on which the best "
+            "heuristic is 25 % above the optimum.",
+            "",
+        ]
+    )
+    return publish(text, HEADROOM_HEADING, args.write)
 
 
 def main() -> int:
@@ -166,7 +291,12 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     parser.add_argument("--repeats", type=int, default=3, help="timing repeats (median)")
     parser.add_argument("--gls-ms", type=int, default=20, help="guided local search per batch")
+    parser.add_argument(
+        "--headroom", action="store_true", help="only the routing-headroom section (0.8 target)"
+    )
     args = parser.parse_args()
+    if args.headroom:
+        return headroom(args)
     started = time.perf_counter()
     default = REPO / "configs" / "default.toml"
     load_before = os.getloadavg()[0]
@@ -283,10 +413,7 @@ def main() -> int:
             "",
         ]
     )
-    print(text)
-    if args.write:
-        write_section(REPO / "docs" / "benchmarks.md", HEADING, text)
-    return 0
+    return publish(text, HEADING, args.write)
 
 
 if __name__ == "__main__":

@@ -16,3 +16,13 @@ def write_section(path: Path, heading: str, section: str) -> None:
         tail = current[end + 1 :] if end >= 0 else ""
         updated = current[:start] + section + ("\n" + tail if tail else "")
     path.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def publish(section: str, heading: str, write: bool) -> int:
+    """Print a benchmark's section and, with ``write``, put it into docs/benchmarks.md."""
+    print(section)
+    if write:
+        write_section(
+            Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md", heading, section
+        )
+    return 0

@@ -11,7 +11,6 @@ catalogue is synthetic (`Catalog.synthetic`).
 from __future__ import annotations
 
 import csv
-import enum
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,46 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from wms.errors import InputError
-from wms.layout import ZoneKind
+from wms.inventory_types import StorageClass
 
 CATEGORIES = ("general", "home", "kitchen", "toys", "stationery", "electronics", "garden")
 CATALOG_COLUMNS = ("sku", "length_cm", "width_cm", "height_cm", "weight_kg", "category")
-
-
-class StorageClass(enum.Enum):
-    """Goods that may only be stored in zones of one kind (`zone_kind`).
-
-    Lithium batteries and flammables go in a fire-safe zone, temperature-
-    controlled goods in a cold zone; ``general`` goods anywhere outside
-    those (storage zones are reserved for their class).
-    """
-
-    GENERAL = "general"
-    LITHIUM = "lithium"
-    FLAMMABLE = "flammable"
-    COLD = "cold"
-
-    @property
-    def zone_kind(self) -> ZoneKind | None:
-        return _ZONE_OF_CLASS[self]
-
-    @classmethod
-    def parse(cls, text: str, where: str) -> StorageClass:
-        key = text.strip().lower().replace("-", "_").replace(" ", "_") or "general"
-        try:
-            return cls(key)
-        except ValueError:
-            known = ", ".join(c.value for c in cls)
-            raise InputError(where, f"unknown storage class {text!r} (known: {known})") from None
-
-
-_ZONE_OF_CLASS = {
-    StorageClass.GENERAL: None,
-    StorageClass.LITHIUM: ZoneKind.FIRE_SAFE,
-    StorageClass.FLAMMABLE: ZoneKind.FIRE_SAFE,
-    StorageClass.COLD: ZoneKind.COLD,
-}
-STORAGE_ZONE_KINDS = frozenset(k for k in _ZONE_OF_CLASS.values() if k is not None)
 
 
 class UnknownSkuError(InputError):

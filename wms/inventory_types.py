@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import enum
 
+from wms.errors import InputError
+from wms.layout.floor import ZoneKind
+
 
 class Condition(enum.Enum):
     """The grading ladder, best first; a stock unit's condition in the ledger.
@@ -77,6 +80,11 @@ class LocationKind(enum.Enum):
             raise ValueError(f"unknown location kind {text!r} (known: {known})") from None
 
 
+STORAGE_KINDS = frozenset({LocationKind.FORWARD, LocationKind.RESERVE})
+"""Where goods are stored (put away, replenished), as against docks and returns points,
+where they are staged on their way in or out."""
+
+
 class MovementKind(enum.Enum):
     """Every change to the ledger is one movement of one of these kinds.
 
@@ -98,3 +106,39 @@ class MovementKind(enum.Enum):
     DISPATCH = "dispatch"
     ARRIVE = "arrive"
     REGRADE = "regrade"
+
+
+class StorageClass(enum.Enum):
+    """Goods that may only be stored in zones of one kind (`zone_kind`).
+
+    Lithium batteries and flammables go in a fire-safe zone, temperature-
+    controlled goods in a cold zone; ``general`` goods anywhere outside
+    those (slotting keeps storage zones for their classes). The catalogue
+    gives each SKU its class; the ledger refuses to store one outside its zones.
+    """
+
+    GENERAL = "general"
+    LITHIUM = "lithium"
+    FLAMMABLE = "flammable"
+    COLD = "cold"
+
+    @property
+    def zone_kind(self) -> ZoneKind | None:
+        return _ZONE_OF_CLASS[self]
+
+    @classmethod
+    def parse(cls, text: str, where: str) -> StorageClass:
+        key = text.strip().lower().replace("-", "_").replace(" ", "_") or "general"
+        try:
+            return cls(key)
+        except ValueError:
+            known = ", ".join(c.value for c in cls)
+            raise InputError(where, f"unknown storage class {text!r} (known: {known})") from None
+
+
+_ZONE_OF_CLASS = {
+    StorageClass.GENERAL: None,
+    StorageClass.LITHIUM: ZoneKind.FIRE_SAFE,
+    StorageClass.FLAMMABLE: ZoneKind.FIRE_SAFE,
+    StorageClass.COLD: ZoneKind.COLD,
+}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wms.catalog import Catalog, derived_catalog
@@ -29,7 +29,8 @@ from wms.csv_rows import read_csv_rows, table_rows
 from wms.errors import InputError
 from wms.inventory_types import LocationKind
 from wms.layout import Floor
-from wms.ledger import MAX_QTY, Ledger, LocationRecord, SkuRecord, floor_locations
+from wms.ledger import MAX_QTY, Ledger, LedgerError, SkuRecord, floor_locations
+from wms.slotting.storage import storage_areas
 
 STOCK_COLUMNS = ("sku", "location", "qty")
 STOCK_OPTIONAL = ("kind",)
@@ -95,8 +96,12 @@ def stock_ledger(
     every row; one transaction, so a refused row leaves the ledger empty.
 
     Refused (naming the row): a location that is not a storage face of the floor, a
-    face listed both forward and reserve, a forward face holding two SKUs.
+    face listed both forward and reserve, a forward face holding two SKUs, a SKU of a
+    storage class outside the zones of its kind. A storage class the floor has no zone
+    for is a `StorageClassError` naming the class and a SKU of it, before anything is read.
     """
+    if catalog is not None:
+        storage_areas(floor, catalog, [r.sku for r in rows if r.sku in catalog])
     records = floor_locations(floor)
     default_kind = {r.location_id: r.kind for r in records}
     kind_of: dict[str, tuple[LocationKind, str]] = {}
@@ -123,26 +128,30 @@ def stock_ledger(
     with ledger.transaction():
         ledger.add_skus(_sku_records(dict.fromkeys(r.sku for r in rows), catalog))
         ledger.add_locations(
-            LocationRecord(r.location_id, kind_of[r.location_id][0], r.cell)
-            if r.location_id in kind_of
-            else r
+            replace(r, kind=kind_of[r.location_id][0]) if r.location_id in kind_of else r
             for r in records
         )
         for location_id, row in sorted(forward_sku.items()):
             qty = sum(r.qty for r in rows if r.location_id == location_id)
             ledger.set_forward_slot(location_id, row.sku, math.floor(MIN_SHARE * qty), qty)
         for row in rows:
-            ledger.receive(row.sku, row.location_id, row.qty, ref=f"opening stock {row.where}")
+            try:
+                ledger.receive(row.sku, row.location_id, row.qty, ref=f"opening stock {row.where}")
+            except LedgerError as error:
+                raise InputError(row.where, str(error)) from None
+
+
+def ledger_sku(catalog: Catalog, sku: str) -> SkuRecord:
+    """The ledger's record of a catalogue SKU: category, price and storage class."""
+    known = catalog[sku]
+    return SkuRecord(sku, sku, known.category, known.unit_price or 0.0, known.storage_class)
 
 
 def _sku_records(skus: Iterable[str], catalog: Catalog | None) -> list[SkuRecord]:
-    records = []
-    for sku in skus:
-        known = catalog.get(sku) if catalog is not None else None
-        category = known.category if known is not None else "general"
-        price = known.unit_price if known is not None and known.unit_price else 0.0
-        records.append(SkuRecord(sku, sku, category, price))
-    return records
+    return [
+        ledger_sku(catalog, sku) if catalog is not None and sku in catalog else SkuRecord(sku, sku)
+        for sku in skus
+    ]
 
 
 def stock_catalog(ledger: Ledger, base: Catalog, seed: int = 0) -> Catalog:

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from wms.catalog import Catalog
-from wms.inventory_types import Condition, LocationKind
+from wms.inventory_types import STORAGE_KINDS, Condition, LocationKind
 from wms.layout import Floor
-from wms.ledger import InsufficientStock, Ledger, LocationRecord, SkuRecord
+from wms.ledger import InsufficientStock, Ledger
 from wms.ledger.floor_locations import floor_locations
+from wms.opening_stock import ledger_sku
 from wms.orders.model import Order, OrderException
 from wms.picking.plan import Batch, Pick, PlannedWave, WavePlan
 from wms.planning import SlottingOutcome
@@ -160,19 +161,17 @@ def register_slotted(
     forward, every other storage face reserve. Returns the reserve location ids."""
     forward_ids = set(slotted.values())
     locations = [
-        LocationRecord(
-            record.location_id,
-            LocationKind.FORWARD if record.location_id in forward_ids else LocationKind.RESERVE,
-            record.cell,
+        replace(
+            record,
+            kind=LocationKind.FORWARD
+            if record.location_id in forward_ids
+            else LocationKind.RESERVE,
         )
-        if record.kind in (LocationKind.FORWARD, LocationKind.RESERVE)
+        if record.kind in STORAGE_KINDS
         else record
         for record in floor_locations(floor)
     ]
-    ledger.add_skus(
-        SkuRecord(sku, sku, catalog[sku].category, catalog[sku].unit_price or 0.0)
-        for sku in sorted(slotted)
-    )
+    ledger.add_skus(ledger_sku(catalog, sku) for sku in sorted(slotted))
     ledger.add_locations(locations)
     return [r.location_id for r in locations if r.kind is LocationKind.RESERVE]
 

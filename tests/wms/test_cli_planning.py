@@ -9,6 +9,9 @@ import pytest
 
 from warehouse.cli import main
 from warehouse.config import DEFAULT_CONFIG
+from wms.inventory_types import STORAGE_KINDS, StorageClass
+from wms.layout import ZoneKind
+from wms.ledger import Ledger
 
 HEADER = "order_id,sku,qty,due,priority\n"
 GOOD = "A,SKU-0001,1,2026-01-05 16:00,same_day\nB,SKU-0002,2,2026-01-05 16:00,standard\n"
@@ -244,7 +247,8 @@ def test_example_orders_file_plans(capsys) -> None:
 
 
 def test_storage_class_without_its_zone_is_one_line(tmp_path: Path, capsys) -> None:
-    """Lithium SKU, no fire-safe zone: exit 2 naming the class; with the zone, slotted inside."""
+    """Lithium SKU, no fire-safe zone: exit 2 naming the class; with the zone, slotted
+    inside, released into a ledger that keeps it there."""
     catalog = tmp_path / "skus.csv"
     catalog.write_text(
         "sku,length_cm,width_cm,height_cm,weight_kg,category,storage_class\n"
@@ -274,3 +278,22 @@ def test_storage_class_without_its_zone_is_one_line(tmp_path: Path, capsys) -> N
     assert 3 <= row <= 13 and 3 <= col <= 12  # the rack cell is inside the fire-safe zone
     mug = result["assignments"]["MUG"]
     assert not (3 <= int(mug[1:4]) <= 13 and 3 <= int(mug[5:8]) <= 12)
+    # Released into a new ledger: the ledger knows the class and the zone, holds every
+    # unit of CELL in the cage, and refuses a receipt of it into general storage.
+    db = f"sqlite:///{tmp_path / 'ledger.db'}"
+    args = ["wave", "--config", str(config), "--orders", str(orders), "--release", db]
+    assert main(args) == 0
+    capsys.readouterr()
+    with Ledger.open(db, must_exist=True) as ledger:
+        assert ledger.sku("CELL").storage_class is StorageClass.LITHIUM
+        held = [r for r in ledger.stock(sku="CELL")]
+        assert held
+        assert all(ledger.location(r.location_id).zone is ZoneKind.FIRE_SAFE for r in held)
+        general = next(
+            r.location_id for r in ledger.locations() if r.kind in STORAGE_KINDS and r.zone is None
+        )
+    receipts = tmp_path / "receipts.csv"
+    receipts.write_text(f"sku,location,qty\nCELL,{general},3\n", encoding="utf-8")
+    assert main(["receive", "--input", str(receipts), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "storage class lithium" in err

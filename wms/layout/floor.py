@@ -63,6 +63,10 @@ class ZoneKind(enum.Enum):
     COLD = "cold"
 
 
+STORAGE_ZONE_KINDS = (ZoneKind.FIRE_SAFE, ZoneKind.COLD)
+"""The zone kinds that hold goods of a storage class (and are reserved for them)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Zone:
     """A polygon in metres and the grid cells whose centres it contains."""

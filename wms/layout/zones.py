@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 
 from wms.errors import InputError
-from wms.layout.floor import Zone, ZoneKind
+from wms.layout.floor import STORAGE_ZONE_KINDS, Floor, Zone, ZoneKind
 from wms.layout.grid import cell_centres_xy
 
 
@@ -61,3 +61,32 @@ def make_zone(
     mask = rasterise(polygon, shape, cell_size_m)
     mask.flags.writeable = False
     return Zone(name, kind, polygon, mask, speed_limit_mps)
+
+
+GENERAL_STORAGE = 0
+"""`location_groups`' group of a location outside every storage zone."""
+
+
+def location_groups(floor: Floor) -> tuple[tuple[ZoneKind, ...], np.ndarray]:
+    """The storage zone kinds and the group of every storage location (0: general storage,
+    ``k``: in a zone of ``kinds[k - 1]``). A location is in a zone when its rack cell,
+    where the goods stand, is; the first kind listed wins where zones overlap."""
+    kinds = STORAGE_ZONE_KINDS
+    groups = np.zeros(len(floor.locations), dtype=np.int64)
+    rows = np.array([loc.rack_cell[0] for loc in floor.locations], dtype=np.int64)
+    cols = np.array([loc.rack_cell[1] for loc in floor.locations], dtype=np.int64)
+    for number, kind in enumerate(kinds, start=1):
+        for zone in floor.zones:
+            if zone.kind is kind and len(rows):
+                inside = zone.mask[rows, cols] & (groups == GENERAL_STORAGE)
+                groups[inside] = number
+    return kinds, groups
+
+
+def location_zones(floor: Floor) -> dict[str, ZoneKind | None]:
+    """The storage zone kind each storage location stands in (None: general storage)."""
+    kinds, groups = location_groups(floor)
+    return {
+        loc.location_id: None if g == GENERAL_STORAGE else kinds[g - 1]
+        for loc, g in zip(floor.locations, groups.tolist(), strict=True)
+    }

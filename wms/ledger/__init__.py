@@ -19,6 +19,7 @@ from wms.ledger.errors import (
     UnknownSku,
     UnknownTransfer,
     UnsupportedDatabase,
+    WrongStorageZone,
 )
 from wms.ledger.floor_locations import RETURNS_PREFIX, floor_locations
 from wms.ledger.ledger import MAX_QTY, Ledger, default_lot_code, open_ledger
@@ -64,6 +65,7 @@ __all__ = [
     "UnknownSku",
     "UnknownTransfer",
     "UnsupportedDatabase",
+    "WrongStorageZone",
     "default_lot_code",
     "floor_locations",
     "open_ledger",

@@ -41,6 +41,11 @@ class NotSold(LedgerError):
     """A return for a SKU (or more units of it) than the ledger has ever picked."""
 
 
+class WrongStorageZone(LedgerError):
+    """Putting a SKU of a storage class (lithium, flammable, cold) into a storage location
+    outside the zones of its kind; or a class whose zone kind the ledger has no location in."""
+
+
 class DuplicateRecord(LedgerError):
     """A SKU or location added twice with different data."""
 

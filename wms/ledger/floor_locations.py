@@ -4,7 +4,8 @@ Which faces are forward is a slotting decision; this gives a sensible default
 (the share of faces with the shortest walk to their nearest station) so a fresh
 ledger on any floor is usable. Each dock door gives a dock location and a
 returns staging location (``RET-<dock>``) at the same cell, where returns are
-unloaded and graded.
+unloaded and graded. Each storage location carries the storage zone kind it
+stands in (`wms.layout.zones.location_zones`), which the ledger enforces.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from wms.inventory_types import LocationKind
 from wms.layout import DistanceTables, Floor
+from wms.layout.zones import location_zones
 from wms.ledger.records import LocationRecord
 
 RETURNS_PREFIX = "RET-"
@@ -30,11 +32,13 @@ def floor_locations(floor: Floor, forward_share: float = 0.25) -> list[LocationR
         order = np.lexsort((np.arange(len(faces)), walk))
         count = round(forward_share * len(faces))
         forward = {faces[i].location_id for i in order[:count]}
+    zones = location_zones(floor)
     records = [
         LocationRecord(
             f.location_id,
             LocationKind.FORWARD if f.location_id in forward else LocationKind.RESERVE,
             f.access_cell,
+            zones[f.location_id],
         )
         for f in faces
     ]

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from wms.inventory_types import Condition, LocationKind, MovementKind
+from wms.inventory_types import Condition, LocationKind, MovementKind, StorageClass
+from wms.layout import ZoneKind
 from wms.ledger.balance import balance_check
 from wms.ledger.errors import UnknownLocation, UnknownSku
 from wms.ledger.records import (
@@ -45,6 +46,14 @@ IN_TRANSIT_LOTS_SQL = (
 )
 """The lots still in transit on one transfer, FEFO."""
 
+MOVEMENT_LOTS_SQL = (
+    "SELECT ml.movement_id, ml.lot, ml.qty FROM movement_lots ml"
+    " JOIN movements m ON m.movement_id = ml.movement_id"
+    " JOIN lots l ON l.sku = m.sku AND l.lot = ml.lot WHERE ml.movement_id > ?"
+    " ORDER BY ml.movement_id, l.expires_on IS NULL, l.expires_on, l.received_on, ml.lot"
+)
+"""The lots of the movements that touched several (or were booked before lots), FEFO."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -58,24 +67,28 @@ class LedgerView:
         self.url = db.url
         self._clock = clock
         self._depth = 0
+        self._in_read = False
         # SKUs and locations are never deleted nor changed once stored, so what a read
         # found is remembered; `Ledger` forgets it when it rolls back (the read may have
         # seen its own uncommitted insert). Saves two statements, on PostgreSQL two round
         # trips, on every booking.
-        self._known_skus: set[str] = set()
-        self._location_kinds: dict[str, LocationKind] = {}
+        self._sku_classes: dict[str, StorageClass] = {}
+        self._location_records: dict[str, LocationRecord] = {}
         self._lots: dict[tuple[str, str], Lot] = {}
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
-        """A read transaction: several SELECTs see one consistent state (no write lock)."""
-        if self._depth > 0:
+        """A read transaction: several SELECTs see one consistent state (no write lock).
+        Inside a write transaction or another read, the enclosing one is that state."""
+        if self._depth > 0 or self._in_read:
             yield
             return
         self._db.begin_read()
+        self._in_read = True
         try:
             yield
         finally:
+            self._in_read = False
             self._db.commit()
 
     # ------------------------------------------------------------------ queries
@@ -87,25 +100,31 @@ class LedgerView:
         return found
 
     def skus(self) -> list[SkuRecord]:
-        return [
-            SkuRecord(r[0], r[1], r[2], r[3])
-            for r in self._db.execute(
-                "SELECT sku, description, category, unit_price FROM skus ORDER BY sku"
-            )
-        ]
+        return [_sku(r) for r in self._db.execute(SKU_SQL + " ORDER BY sku")]
 
     def locations(self, kind: LocationKind | None = None) -> list[LocationRecord]:
-        query = "SELECT location_id, kind, cell_row, cell_col FROM locations"
+        query = LOCATION_SQL
         params: tuple[Any, ...] = ()
         if kind is not None:
             query += " WHERE kind = ?"
             params = (kind.value,)
-        return [
-            LocationRecord(
-                r[0], LocationKind(r[1]), None if r[2] is None else (int(r[2]), int(r[3]))
-            )
-            for r in self._db.execute(query + " ORDER BY location_id", params)
-        ]
+        return [_location(r) for r in self._db.execute(query + " ORDER BY location_id", params)]
+
+    def location(self, location_id: str) -> LocationRecord:
+        """One location; `UnknownLocation` when the ledger does not hold it."""
+        found = self._location_records.get(location_id)
+        if found is not None:
+            return found
+        row = self._db.execute(LOCATION_SQL + " WHERE location_id = ?", (location_id,)).fetchone()
+        if row is None:
+            raise UnknownLocation(f"location {location_id!r}", "not in the ledger")
+        found = self._location_records[location_id] = _location(row)
+        return found
+
+    def may_store(self, sku: str, location_id: str) -> bool:
+        """Whether the storage class of ``sku`` lets it be put away at ``location_id``
+        (`LocationRecord.may_hold`): what every inflow of the ledger is checked against."""
+        return self.location(location_id).may_hold(self._storage_class(sku))
 
     def forward_slots(self) -> list[ForwardSlot]:
         return [
@@ -213,11 +232,8 @@ class LedgerView:
     def transfers(self, open_only: bool = True) -> list[Transfer]:
         where = " WHERE qty > 0" if open_only else ""
         return [
-            Transfer(r[0], r[1], Condition(r[2]), r[3], r[4], r[5], r[6])
-            for r in self._db.execute(
-                "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref"
-                " FROM transfers" + where + " ORDER BY transfer_id"
-            )
+            transfer_of_row(r)
+            for r in self._db.execute(TRANSFER_SQL + where + " ORDER BY transfer_id")
         ]
 
     def in_transit_to(self, location_id: str, sku: str) -> int:
@@ -228,6 +244,14 @@ class LedgerView:
         return int(row[0])
 
     def movements(self, after_id: int = 0) -> list[Movement]:
+        """The history after ``after_id``, in order, each movement with the lots it touched."""
+        with self._reading():
+            return self._movements(after_id)
+
+    def _movements(self, after_id: int) -> list[Movement]:
+        splits: dict[int, list[tuple[str, int]]] = {}
+        for movement_id, lot, qty in self._db.execute(MOVEMENT_LOTS_SQL, (after_id,)):
+            splits.setdefault(int(movement_id), []).append((lot, int(qty)))
         return [
             Movement(
                 movement_id=r[0],
@@ -242,10 +266,11 @@ class LedgerView:
                 transfer_id=r[9],
                 ref=r[10],
                 to_condition=None if r[11] is None else Condition(r[11]),
+                lots=((r[12], int(r[5])),) if r[12] is not None else tuple(splits.get(r[0], ())),
             )
             for r in self._db.execute(
                 "SELECT movement_id, at, kind, sku, condition, qty, from_location, to_location,"
-                " reservation_id, transfer_id, ref, to_condition FROM movements"
+                " reservation_id, transfer_id, ref, to_condition, lot FROM movements"
                 " WHERE movement_id > ?"
                 " ORDER BY movement_id",
                 (after_id,),
@@ -291,29 +316,25 @@ class LedgerView:
     # ------------------------------------------------------------------ internals
 
     def _sku_or_none(self, sku: str) -> SkuRecord | None:
-        row = self._db.execute(
-            "SELECT sku, description, category, unit_price FROM skus WHERE sku = ?", (sku,)
-        ).fetchone()
-        return None if row is None else SkuRecord(row[0], row[1], row[2], row[3])
+        row = self._db.execute(SKU_SQL + " WHERE sku = ?", (sku,)).fetchone()
+        return None if row is None else _sku(row)
+
+    def _storage_class(self, sku: str) -> StorageClass:
+        """The SKU's storage class; `UnknownSku` when the ledger does not know it."""
+        found = self._sku_classes.get(sku)
+        if found is not None:
+            return found
+        row = self._db.execute("SELECT storage_class FROM skus WHERE sku = ?", (sku,)).fetchone()
+        if row is None:
+            raise UnknownSku(f"sku {sku!r}", "not in the ledger")
+        found = self._sku_classes[sku] = StorageClass(row[0])
+        return found
 
     def _require_sku(self, sku: str) -> None:
-        if sku in self._known_skus:
-            return
-        if self._db.execute("SELECT 1 FROM skus WHERE sku = ?", (sku,)).fetchone() is None:
-            raise UnknownSku(f"sku {sku!r}", "not in the ledger")
-        self._known_skus.add(sku)
+        self._storage_class(sku)
 
     def _location_kind(self, location_id: str) -> LocationKind:
-        kind = self._location_kinds.get(location_id)
-        if kind is not None:
-            return kind
-        row = self._db.execute(
-            "SELECT kind FROM locations WHERE location_id = ?", (location_id,)
-        ).fetchone()
-        if row is None:
-            raise UnknownLocation(f"location {location_id!r}", "not in the ledger")
-        kind = self._location_kinds[location_id] = LocationKind(row[0])
-        return kind
+        return self.location(location_id).kind
 
     def _lot_or_none(self, sku: str, lot: str) -> Lot | None:
         found = self._lots.get((sku, lot))
@@ -330,8 +351,8 @@ class LedgerView:
 
     def _forget(self) -> None:
         """Drop what reads remembered: after a rollback they may name rows that are gone."""
-        self._known_skus.clear()
-        self._location_kinds.clear()
+        self._sku_classes.clear()
+        self._location_records.clear()
         self._lots.clear()
 
     def _stock_cell(self, sku: str, location_id: str, condition: Condition) -> tuple[int, int]:
@@ -350,6 +371,34 @@ class LedgerView:
         return int(row[0])
 
 
+SKU_SQL = "SELECT sku, description, category, unit_price, storage_class FROM skus"
+LOCATION_SQL = "SELECT location_id, kind, cell_row, cell_col, zone FROM locations"
+
+
+TRANSFER_SQL = (
+    "SELECT transfer_id, sku, condition, from_location, to_location, qty, ref, lot, expires_on"
+    " FROM transfers"
+)
+
+
+def transfer_of_row(row: Any) -> Transfer:
+    expires = None if row[8] is None else date.fromisoformat(row[8])
+    return Transfer(
+        row[0], row[1], Condition(row[2]), row[3], row[4], row[5], row[6], row[7], expires
+    )
+
+
+def _sku(row: Any) -> SkuRecord:
+    return SkuRecord(row[0], row[1], row[2], row[3], StorageClass(row[4]))
+
+
+def _location(row: Any) -> LocationRecord:
+    cell = None if row[2] is None else (int(row[2]), int(row[3]))
+    return LocationRecord(
+        row[0], LocationKind(row[1]), cell, None if row[4] is None else ZoneKind(row[4])
+    )
+
+
 def _lot(row: Any) -> Lot:
     return Lot(
         row[0],
@@ -360,4 +409,6 @@ def _lot(row: Any) -> Lot:
 
 
 def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:  # the clocks' usual answer: nothing to convert
+        return moment
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

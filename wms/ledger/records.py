@@ -5,28 +5,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from wms.inventory_types import Condition, LocationKind, MovementKind
+from wms.inventory_types import STORAGE_KINDS, Condition, LocationKind, MovementKind, StorageClass
+from wms.layout import ZoneKind
 
 Cell = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
 class SkuRecord:
-    """What the ledger needs of a SKU: its category (for returns policy) and new price."""
+    """What the ledger needs of a SKU: its category (for returns policy), new price and
+    storage class (which storage zones it may be put away in)."""
 
     sku: str
     description: str = ""
     category: str = "general"
     unit_price: float = 0.0
+    storage_class: StorageClass = StorageClass.GENERAL
 
 
 @dataclass(frozen=True, slots=True)
 class LocationRecord:
-    """A place stock can be: a floor location id (or a dock/returns point) and its role."""
+    """A place stock can be: a floor location id (or a dock/returns point) and its role.
+
+    ``zone`` is the storage zone kind a storage location stands in (None: general
+    storage); only SKUs of the matching storage class may be put away there, and a
+    SKU of a storage class only there (`may_hold`).
+    """
 
     location_id: str
     kind: LocationKind
     cell: Cell | None = None
+    zone: ZoneKind | None = None
+
+    def may_hold(self, storage_class: StorageClass) -> bool:
+        """May units of a SKU of ``storage_class`` be put here? Docks and returns points
+        are staging, not storage: goods pass through them whatever their class."""
+        need = storage_class.zone_kind
+        return need is None or self.kind not in STORAGE_KINDS or self.zone is need
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +112,12 @@ class Reservation:
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """Units in transit to ``to_location`` (from a reserve location, or from a supplier)."""
+    """Units in transit to ``to_location`` (from a reserve location, or from a supplier).
+
+    An internal transfer carries the lots it drew at dispatch (`LedgerView.transfer_lots`);
+    a supplier's may name the lot it brings (``lot``, ``expires_on``), received into
+    stock on the day it arrives.
+    """
 
     transfer_id: int
     sku: str
@@ -106,6 +126,8 @@ class Transfer:
     to_location: str
     qty: int
     ref: str | None
+    lot: str | None = None
+    expires_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +144,9 @@ class Movement:
     transfer_id: int | None
     ref: str | None
     to_condition: Condition | None = None
+    lots: tuple[tuple[str, int], ...] = ()
+    """The lots this movement took or put, with the units of each, in the order they
+    left (FEFO, then FIFO); empty for a reservation, a release or a supplier dispatch."""
 
     @property
     def condition_in(self) -> Condition:

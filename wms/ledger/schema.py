@@ -22,17 +22,22 @@ The tables are SQLAlchemy Core `Table` objects, compiled to each backend's DDL
   DELETE, a statement trigger refuses TRUNCATE.
 
 The same triggers guard ``movement_lots`` and ``lots`` (a lot's dates never change).
+Two more keep ``stock.on_hand`` the sum of the cell's ``lot_stock`` rows
+(`LOT_STOCK_TRIGGERS`), so a booking writes the on-hand change once.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from wms.inventory_types import Condition, LocationKind, MovementKind
+from wms.inventory_types import Condition, LocationKind, MovementKind, StorageClass
+from wms.layout.floor import STORAGE_ZONE_KINDS
 
-SCHEMA_VERSION = 3
-"""3 added lots (``lots``, ``lot_stock``, ``movement_lots``, ``movements.lot``);
-`wms.ledger.migrate` upgrades a version 2 database in place."""
+SCHEMA_VERSION = 4
+"""3 added lots (``lots``, ``lot_stock``, ``movement_lots``, ``movements.lot``); 4 added
+storage classes (``skus.storage_class``, ``locations.zone``) and the lot a supplier
+transfer brings (``transfers.lot``, ``transfers.expires_on``). `wms.ledger.migrate`
+upgrades a version 2 or 3 database in place."""
 
 
 def _enum_list(values: list[str]) -> str:
@@ -42,6 +47,8 @@ def _enum_list(values: list[str]) -> str:
 CONDITIONS = _enum_list([c.value for c in Condition])
 KINDS = _enum_list([k.value for k in LocationKind])
 MOVEMENT_KINDS = _enum_list([k.value for k in MovementKind])
+STORAGE_CLASSES = _enum_list([c.value for c in StorageClass])
+ZONES = _enum_list([k.value for k in STORAGE_ZONE_KINDS])
 
 ON_HAND_KINDS = (
     MovementKind.RECEIPT,
@@ -98,6 +105,13 @@ skus = sa.Table(
         nullable=False,
         server_default="0",
     ),
+    sa.Column(
+        "storage_class",
+        Text,
+        sa.CheckConstraint(f"storage_class IN ({STORAGE_CLASSES})"),
+        nullable=False,
+        server_default=StorageClass.GENERAL.value,
+    ),
     **_sqlite,
 )
 
@@ -108,6 +122,7 @@ locations = sa.Table(
     sa.Column("kind", Text, sa.CheckConstraint(f"kind IN ({KINDS})"), nullable=False),
     sa.Column("cell_row", Qty),
     sa.Column("cell_col", Qty),
+    sa.Column("zone", Text, sa.CheckConstraint(f"zone IN ({ZONES})")),
     **_sqlite,
 )
 
@@ -195,6 +210,8 @@ transfers = sa.Table(
     sa.Column("to_location", Text, sa.ForeignKey("locations.location_id"), nullable=False),
     sa.Column("qty", Qty, sa.CheckConstraint("qty >= 0"), nullable=False),
     sa.Column("ref", Text),
+    sa.Column("lot", Text),
+    sa.Column("expires_on", Text),
     **_sqlite,
 )
 
@@ -256,6 +273,20 @@ sa.Index("transfers_open", transfers.c.to_location, sqlite_where=_open, postgres
 
 APPEND_ONLY = "movements are append-only"
 
+SQLITE_LOT_STOCK_TRIGGERS = {
+    "lot_stock_added": """CREATE TRIGGER IF NOT EXISTS lot_stock_added
+        AFTER INSERT ON lot_stock BEGIN
+        INSERT INTO stock (sku, location_id, condition, on_hand, reserved)
+        VALUES (NEW.sku, NEW.location_id, NEW.condition, NEW.on_hand, 0)
+        ON CONFLICT (sku, location_id, condition)
+        DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand; END""",
+    "lot_stock_changed": """CREATE TRIGGER IF NOT EXISTS lot_stock_changed
+        AFTER UPDATE OF on_hand ON lot_stock BEGIN
+        UPDATE stock SET on_hand = on_hand + NEW.on_hand - OLD.on_hand
+        WHERE sku = NEW.sku AND location_id = NEW.location_id AND condition = NEW.condition;
+        END""",
+}
+
 TRIGGERS: dict[str, tuple[str, ...]] = {
     "sqlite": (
         f"""CREATE TRIGGER IF NOT EXISTS movements_no_update BEFORE UPDATE ON movements
@@ -280,6 +311,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         WHEN EXISTS (SELECT 1 FROM movement_lots
                      WHERE movement_id = NEW.movement_id AND lot = NEW.lot)
         BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
+        *SQLITE_LOT_STOCK_TRIGGERS.values(),
     ),
     "postgresql": (
         f"""CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger
@@ -302,10 +334,38 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         FOR EACH ROW EXECUTE FUNCTION ledger_append_only()""",
         """CREATE OR REPLACE TRIGGER lots_no_truncate BEFORE TRUNCATE ON lots
         FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()""",
+        """CREATE OR REPLACE FUNCTION ledger_lot_stock_to_stock() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                INSERT INTO stock (sku, location_id, condition, on_hand, reserved)
+                VALUES (NEW.sku, NEW.location_id, NEW.condition, NEW.on_hand, 0)
+                ON CONFLICT (sku, location_id, condition)
+                DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand;
+            ELSE
+                UPDATE stock SET on_hand = on_hand + NEW.on_hand - OLD.on_hand
+                WHERE sku = NEW.sku AND location_id = NEW.location_id
+                  AND condition = NEW.condition;
+            END IF;
+            RETURN NULL;
+        END $$""",
+        """CREATE OR REPLACE TRIGGER lot_stock_to_stock
+        AFTER INSERT OR UPDATE OF on_hand ON lot_stock
+        FOR EACH ROW EXECUTE FUNCTION ledger_lot_stock_to_stock()""",
     ),
 }
 
+LOT_STOCK_TRIGGERS = {
+    "sqlite": tuple(SQLITE_LOT_STOCK_TRIGGERS),
+    "postgresql": ("lot_stock_to_stock",),
+}
+"""The triggers that keep ``stock.on_hand`` equal to the sum of its lots' ``lot_stock``
+rows: the ledger writes only ``lot_stock`` when units enter or leave a cell, and the
+database adds the difference to ``stock`` in the same statement (one statement per
+booking fewer than writing both: 3 µs CPU on SQLite, a round trip on PostgreSQL)."""
+
 PG_TRIGGERS = {
+    "lot_stock": {"lot_stock_to_stock"},
     "movements": {"movements_no_change", "movements_no_truncate"},
     "movement_lots": {"movement_lots_no_change", "movement_lots_no_truncate"},
     "lots": {"lots_no_change", "lots_no_truncate"},

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wms.catalog import STORAGE_ZONE_KINDS, Catalog
+from wms.catalog import Catalog
 from wms.errors import InputError
 from wms.layout import Floor, ZoneKind
+from wms.layout.zones import GENERAL_STORAGE, location_groups
 
-GENERAL = 0
+GENERAL = GENERAL_STORAGE
 
 
 class StorageClassError(InputError):
@@ -45,20 +46,6 @@ class StorageAreas:
 
     def group_name(self, group: int) -> str:
         return "general storage" if group == GENERAL else f"{self.kinds[group - 1].value} zone"
-
-
-def location_groups(floor: Floor) -> tuple[tuple[ZoneKind, ...], np.ndarray]:
-    """The floor's storage zone kinds and the group of every location (0: general)."""
-    kinds = tuple(k for k in ZoneKind if k in STORAGE_ZONE_KINDS)
-    groups = np.zeros(len(floor.locations), dtype=np.int64)
-    rows = np.array([loc.rack_cell[0] for loc in floor.locations], dtype=np.int64)
-    cols = np.array([loc.rack_cell[1] for loc in floor.locations], dtype=np.int64)
-    for number, kind in enumerate(kinds, start=1):
-        for zone in floor.zones:
-            if zone.kind is kind and len(rows):
-                inside = zone.mask[rows, cols] & (groups == GENERAL)
-                groups[inside] = number
-    return kinds, groups
 
 
 def storage_areas(floor: Floor, catalog: Catalog, skus: Sequence[str]) -> StorageAreas:

@@ -238,6 +238,7 @@ def run_fefo_steps(ledger: Ledger, steps: list[tuple]) -> None:
         if qty == 0:
             continue
         target = "F2" if location != "F2" else "R1"
+        mark = max((m.movement_id for m in ledger.movements()), default=0)
         if kind == "pick":
             ledger.pick("A", location, qty)
         elif kind == "move":
@@ -250,6 +251,14 @@ def run_fefo_steps(ledger: Ledger, steps: list[tuple]) -> None:
         drawn = [lot for code, (lot, had) in before.items() if after.get(code, 0) < had]
         left = [lot for code, (lot, _) in before.items() if after.get(code, 0) > 0]
         assert sum(had - after.get(code, 0) for code, (_, had) in before.items()) == qty
+        # the outflow's movement records exactly the lots it drew, in the order they left;
+        # a transfer's arrival brings the same lots (it moves lot quantities, makes none)
+        booked = ledger.movements(mark)
+        taken = {code: had - after.get(code, 0) for code, (_, had) in before.items()}
+        assert dict(booked[0].lots) == {code: n for code, n in taken.items() if n > 0}
+        keys = [before[code][0].fefo_key() for code, _ in booked[0].lots]
+        assert keys == sorted(keys)
+        assert all(m.lots == booked[0].lots for m in booked[1:])
         for taken in drawn:
             for kept in left:
                 if kept.lot == taken.lot:
@@ -298,3 +307,37 @@ def test_replenishment_moves_the_earliest_lots(ledger: Ledger) -> None:
     ledger.pick("A", "F1", 9)
     assert lots_at(ledger, "A", "F1") == {"LATER": 11}
     assert ledger.balance_check().ok
+
+
+def test_a_supplier_transfer_brings_the_lot_it_names(ledger: Ledger) -> None:
+    """An advance shipping notice: the lot and expiry named at dispatch are the lot the
+    units arrive into, received on the day of the first arrival; later arrivals of the
+    same transfer join it; FEFO then picks it before a later-expiring lot."""
+    clock = ledger._clock
+    today = clock().date()
+    ledger.receive("A", "F1", 5, lot="LATE", received_on=today, expires_on=today + timedelta(60))
+    asn = ledger.dispatch("A", "F1", 6, lot="ASN-1", expires_on=today + timedelta(30))
+    assert "ASN-1" not in {lot.lot for lot in ledger.lots("A")}  # no lot until it arrives
+    ledger.arrive(asn, 4)
+    clock.advance(timedelta(days=1))
+    ledger.arrive(asn)
+    arrived = {r.lot.lot: r for r in ledger.lot_stock("A", "F1")}
+    assert arrived["ASN-1"].on_hand == 6
+    assert arrived["ASN-1"].lot.expires_on == today + timedelta(30)
+    assert arrived["ASN-1"].lot.received_on == today
+    ledger.pick("A", "F1", 7)
+    assert lots_at(ledger, "A", "F1") == {"LATE": 4}
+    assert ledger.balance_check().ok
+
+
+def test_a_lot_is_named_only_on_a_supplier_transfer(ledger: Ledger) -> None:
+    """An internal transfer carries the lots it draws; naming one is refused, nothing written."""
+    ledger.receive("A", "R1", 5)
+    before = ledger.snapshot()
+    with pytest.raises(LedgerError, match="internal transfer carries the lots it draws"):
+        ledger.dispatch("A", "F2", 2, from_location="R1", lot="X")
+    ledger.receive("A", "R1", 1, lot="K", received_on=DAY0, expires_on=DAY0 + timedelta(9))
+    before = ledger.snapshot()
+    with pytest.raises(LedgerError, match="lot 'K' expires"):
+        ledger.dispatch("A", "R2", 2, lot="K", expires_on=DAY0 + timedelta(10))
+    assert ledger.snapshot() == before

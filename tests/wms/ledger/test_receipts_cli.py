@@ -103,3 +103,29 @@ def test_not_a_receipts_file(tmp_path: Path, db: str, capsys, content: str) -> N
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(path) in err, err
     assert snapshot(db) == before
+
+
+def test_a_receipt_outside_the_storage_zone_is_one_line_and_books_nothing(
+    tmp_path: Path, db: str, capsys
+) -> None:
+    """A lithium SKU received into general storage: exit 2, one line naming the row, the
+    class and the zone it needs; the whole file is refused, the ledger unchanged."""
+    from wms.inventory_types import LocationKind, StorageClass
+    from wms.layout import ZoneKind
+    from wms.ledger import LocationRecord, SkuRecord
+
+    with Ledger.open(db, must_exist=True) as ledger:
+        ledger.add_skus([SkuRecord("LI", "cells", "electronics", 4.0, StorageClass.LITHIUM)])
+        ledger.add_locations(
+            [LocationRecord("CAGE", LocationKind.RESERVE, zone=ZoneKind.FIRE_SAFE)]
+        )
+    before = snapshot(db)
+    path = write(tmp_path, "sku,location,qty", "LI,CAGE,5", "LI,R1,2")
+    assert main(["receive", "--input", path, "--db", db]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "receipts.csv:3" in err[0] and "storage class lithium" in err[0]
+    assert "fire_safe zone" in err[0]
+    assert snapshot(db) == before
+    good = write(tmp_path, "sku,location,qty", "LI,CAGE,5")
+    assert main(["receive", "--input", good, "--db", db]) == 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 from warehouse.cli.common import add_json, emit, int_in, positive_int, seed_int
 from warehouse.config import load_config
 from wms.orders import OrderBook
+from wms.picking.bounds import EXACT_MAX_STOPS
+from wms.picking.plan import Batch
 from wms.planning import FloorModel, floor_model, load_order_book, plan_book, slot_book
 from wms.planning_config import PlanningConfig
 from wms.slotting import STRATEGIES
@@ -93,7 +96,35 @@ def plan_figures(
         "gap_to_lower_bound": full.travel / full.lower_bound - 1.0,
         "plan_seconds_median": statistics.median(times),
         "plan_seconds": times,
+        "by_stops": by_stops(full.batches),
     }
+
+
+STOP_BANDS = ((1, 4), (5, 8), (9, 12), (13, 20), (21, 10**9))
+"""Batch sizes (pick stops per trip) the routing headroom is broken down by; up to 12
+stops the bound is the exact shortest tour (Held–Karp), above it the 1-tree bound."""
+
+
+def by_stops(batches: Sequence[Batch]) -> list[dict[str, Any]]:
+    """Per band of stops per trip: batches, their travel by our routes, by the best of the
+    three heuristics, and the lower bound on routing them — where routing has room."""
+    rows = []
+    for low, high in STOP_BANDS:
+        band = [b for b in batches if low <= len(b.stops) <= high]
+        if not band:
+            continue
+        best = sum(b.best_heuristic_travel for b in band)
+        rows.append(
+            {
+                "stops": f"{low}+" if high >= 10**9 else f"{low}-{high}",
+                "batches": len(band),
+                "travel": sum(b.travel for b in band),
+                "best_heuristic_travel": best,
+                "lower_bound": sum(b.lower_bound for b in band),
+                "bound_is_exact": high <= EXACT_MAX_STOPS,
+            }
+        )
+    return rows
 
 
 def _reason_kind(reason: str) -> str:
