@@ -84,7 +84,7 @@ class FleetConfig:
         if values["planner"] not in planner_names():
             known = ", ".join(planner_names())
             raise InputError(f"{where}.planner", f"unknown planner {values['planner']!r} ({known})")
-        from fleet.manager.assign import assigner_names
+        from fleet.dispatch.assign import assigner_names
 
         if values["assigner"] not in assigner_names():
             known = ", ".join(assigner_names())

@@ -6,7 +6,7 @@ competition reveals tasks from the file in order (cycling) so that
 scheduler offers the robots that are free, or about to be free, and a rotating
 share of those holding a task they have not started, together with every
 revealed task nobody holds, to an `Assigner` — the fleet manager's own
-(`fleet.manager.assign.FlowAssigner`, OR-Tools min-cost flow, ``ours``) or the
+(`fleet.dispatch.assign.FlowAssigner`, OR-Tools min-cost flow, ``ours``) or the
 start-kit-style greedy one (`NearestTaskAssigner`, ``greedy``: each free robot
 in id order takes the task with the smallest total errand distance).
 
@@ -28,7 +28,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from fleet.manager.assign import (
+from fleet.dispatch.assign import (
     Assigner,
     Assignment,
     AssignRequest,
@@ -39,8 +39,8 @@ from fleet.manager.assign import (
     TaskOffer,
     candidates,
 )
-from fleet.manager.distances import FloorDistances
-from fleet.manager.model import RobotKind
+from fleet.dispatch.distances import FloorDistances
+from fleet.dispatch.kinds import RobotKind
 from wms.errors import InputError
 
 NONE = -1

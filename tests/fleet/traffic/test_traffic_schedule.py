@@ -229,9 +229,15 @@ def test_robot_runners_2024_warehouse_loads(shared_dir: Path) -> None:
 def test_work_weight_prefers_the_short_task() -> None:
     """`CostWeights.work_weight` (default 0, the manager's behaviour) counts a task's own
     travel: with it one robot between two equally near tasks takes the shorter one."""
-    from fleet.manager.assign import AssignRequest, CostWeights, FlowAssigner, RobotOffer, TaskOffer
-    from fleet.manager.distances import FloorDistances
-    from fleet.manager.model import RobotKind
+    from fleet.dispatch.assign import (
+        AssignRequest,
+        CostWeights,
+        FlowAssigner,
+        RobotOffer,
+        TaskOffer,
+    )
+    from fleet.dispatch.distances import FloorDistances
+    from fleet.dispatch.kinds import RobotKind
 
     robot = RobotOffer("r", (0, 5), RobotKind.AMR, 100.0, 100.0)
     long_task = TaskOffer("long", (0, 4), (0, 0), work_cells=4)
