@@ -210,7 +210,12 @@ def part_mr23(out: Path, steps: int, models: list[ActionModel]) -> None:
 
 
 def part_rr24(
-    out: Path, steps: int, instance: str, schedulers: list[str], limit: float | None
+    out: Path,
+    steps: int,
+    instance: str,
+    schedulers: list[str],
+    limit: float | None,
+    prefetch_ms: float | None = None,
 ) -> None:
     """One 2024 instance, rotation model, our planner under each scheduler in turn.
 
@@ -247,6 +252,7 @@ def part_rr24(
             time_limit_ms=limit,
             progress=progress,
             tasks=stream,
+            prefetch_ms=prefetch_ms,
         )
         sched_ms = np.asarray(stream.stats.ms)
         row = {
@@ -262,6 +268,7 @@ def part_rr24(
             "schedule_ms_p95": round(float(np.percentile(sched_ms, 95)), 1),
             "moved": stream.stats.moved,
             "time_limit_ms": limit,
+            "prefetch_ms": prefetch_ms,
             "wall_s": round(time.perf_counter() - started, 1),
             "load_avg": [round(x, 2) for x in os.getloadavg()],
         }
@@ -292,6 +299,9 @@ def main() -> int:
     parser.add_argument("--rr24-instance", default="WAREHOUSE", choices=["WAREHOUSE", "SORTATION"])
     parser.add_argument("--schedulers", default="ours,greedy")
     parser.add_argument("--time-limit-ms", type=float, default=1000.0, help="rr24 step budget")
+    parser.add_argument(
+        "--prefetch-ms", type=float, help="rr24: upcoming goal tables until this far into a step"
+    )
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--mr23-steps", type=int, default=1000)
     parser.add_argument("--counts", default="100,200,400,800,1600")
@@ -315,6 +325,7 @@ def main() -> int:
             args.rr24_instance,
             args.schedulers.split(","),
             args.time_limit_ms or None,
+            args.prefetch_ms,
         )
     return 0
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -144,6 +145,14 @@ class PIBTPlanner:
             # every robot holds a goal row, and goals turn over: room for 1.3x
             self.distances.reserve(int(1.3 * fleet_size) + 64)
         self.distances.precompute(self.graph.nodes(goal_cells, "goals"))
+
+    def prefetch(self, goal_cells: np.ndarray, until: Callable[[], bool]) -> int:
+        """`Planner.prefetch`: `GoalDistances.prefetch` for flat cells (cells that are not
+        free count as done: they never get a table)."""
+        cells = np.asarray(goal_cells, dtype=np.int64)
+        inside = (cells >= 0) & (cells < self.graph.node_of.size)
+        nodes = np.where(inside, self.graph.node_of[np.where(inside, cells, 0)], -1)
+        return self.distances.prefetch(nodes, until)
 
     def plan(self, request: PlanRequest) -> PlanResult:
         return self._step(request)

@@ -177,6 +177,9 @@ class ScheduledTasks:
         """Unfinished revealed task → its reveal step."""
         self._work: dict[int, int] = {}
         self._ends: dict[int, tuple[int, int]] = {}
+        self._upcoming: dict[int, None] = {}
+        """Errand cells of tasks given to robots, in the order given, until the planner
+        has their tables (`upcoming_goals`, `goals_ready`)."""
         self._revealed = 0
         self._turn = 0
         self._class = np.zeros(0, dtype=np.int8)
@@ -201,6 +204,18 @@ class ScheduledTasks:
         """Reveal the first pool and measure its tasks' errand travel before the run
         (the competition's preprocessing): the station tables this fills serve every step."""
         self._reveal(0)
+
+    # -- GoalLookahead -----------------------------------------------------------------
+
+    def upcoming_goals(self, limit: int) -> np.ndarray:
+        """Up to ``limit`` errand cells of tasks already given to robots, oldest first:
+        goals the planner will need once those robots reach their earlier errands."""
+        return np.fromiter(itertools.islice(self._upcoming, limit), dtype=np.int64)
+
+    def goals_ready(self, count: int) -> None:
+        """The first ``count`` cells of `upcoming_goals` have their tables: drop them."""
+        for cell in list(itertools.islice(self._upcoming, count)):
+            del self._upcoming[cell]
 
     # -- scheduling hooks -----------------------------------------------------------
 
@@ -406,6 +421,7 @@ class ScheduledTasks:
             if holder_of.get(task, robot) != robot:
                 self.stats.moved += 1
             self._unheld.pop(task, None)
+            self._upcoming.update(dict.fromkeys(self.tasks.errands(task).tolist()))
             state = self._robots[robot]
             if state.task == NONE:
                 state.task, state.errand = task, 0

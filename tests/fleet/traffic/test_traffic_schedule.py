@@ -248,3 +248,40 @@ def test_work_weight_prefers_the_short_task() -> None:
     assert dict(picked.robot_of) == {"short": "r"}
     plain = FlowAssigner().assign(request, distances)
     assert len(plain.robot_of) == 1  # a tie on empty travel alone: either may be taken
+
+
+@pytest.mark.parametrize("model", list(ActionModel))
+def test_prefetching_upcoming_goals_changes_no_plan(model: ActionModel) -> None:
+    """Tables prepared ahead for tasks' later errands hold the values a step would
+    compute, so a run with prefetching moves every robot exactly as one without; the
+    stream's queue of upcoming goals drains as the planner prepares them."""
+    rng = np.random.default_rng(5)
+    nav = np.ones((6, 8), dtype=bool)
+    nav[1:5:2, 1:7:2] = False
+    free = np.flatnonzero(nav.ravel())
+    starts = rng.choice(free, 6, replace=False)
+    lengths = rng.integers(2, 4, 60)
+    cells = rng.choice(free, int(lengths.sum()))
+    tasks = ErrandTasks(cells, np.concatenate([[0], np.cumsum(lengths)]), reveal=9)
+    runs = []
+    for prefetch_ms in (None, 1e9):
+        planner = make_planner("guided", nav, model, 0)
+        planner.precompute(np.zeros(0, dtype=np.int64), len(starts))  # reserve the pool
+        stream = ScheduledTasks(tasks, nav, make_scheduler("ours"))
+        result = run_lifelong(
+            planner,
+            nav,
+            starts,
+            stream,
+            120,
+            lambda: 0.0,  # a clock that never moves: every prefetch runs to the end
+            headings=np.ones(len(starts), dtype=np.int64),
+            prefetch_ms=prefetch_ms,
+        )
+        runs.append((result, stream, planner))
+    (plain, plain_stream, _), (ahead, ahead_stream, _) = runs
+    assert ahead.completed == plain.completed > 0
+    assert (ahead.positions == plain.positions).all()
+    assert ahead.conflicts == 0
+    assert ahead_stream.upcoming_goals(1000).size == 0  # every prefetch ran to the end
+    assert plain_stream.upcoming_goals(1000).size > 0  # nobody drained it
