@@ -20,9 +20,6 @@ EXACT_BOUND_CELLS = 8000
 PRECOMPUTE_ALL = 8000
 """Random-goal floors up to this many free cells get every goal table up front
 (8,000 rows of uint16 = 128 MB at most); larger floors compute tables as goals appear."""
-PREFETCH_SHARE = 0.5
-"""Scheduled tasks: upcoming goal tables are prepared until this share of the step
-budget (1 s when there is none) has gone (`run_lifelong`'s ``prefetch_ms``)."""
 WARM_ERRAND_CELLS = 1024
 """Scheduled tasks: tables for the most visited errand cells (the stations) up front."""
 
@@ -65,7 +62,8 @@ def evaluate(
     (default: the problem's own rule — round robin for 2023, ``ours`` for 2024);
     ``tasks`` passes a stream made by the caller instead (to watch it while it runs).
     ``prefetch_ms``: how long into a step upcoming goals' tables may be prepared
-    (default for scheduled tasks: `PREFETCH_SHARE` of the budget; 0: never).
+    (scheduled tasks; ``None`` or 0: never — measured without a gain on 2024
+    WAREHOUSE, docs/benchmarks.md).
     """
     planner = make_planner(planner_name, problem.navigable, model, seed)
     if isinstance(planner, WindowedPlanner):
@@ -80,8 +78,6 @@ def evaluate(
         planner.precompute(problem.known_goals[: problem.agents], problem.agents)
     elif free.size <= PRECOMPUTE_ALL:
         planner.precompute(free, problem.agents)  # random goals: every free cell is a goal
-    if prefetch_ms is None and isinstance(tasks, ScheduledStream):
-        prefetch_ms = PREFETCH_SHARE * (time_limit_ms or 1000.0)
     headings = np.full(problem.agents, EAST, dtype=np.int64)
     return run_lifelong(
         planner,

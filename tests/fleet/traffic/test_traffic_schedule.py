@@ -17,7 +17,7 @@ from fleet.traffic.instance import read_instance
 from fleet.traffic.lifelong import run_lifelong
 from fleet.traffic.planner import ActionModel
 from fleet.traffic.registry import make_planner
-from fleet.traffic.schedule import ErrandTasks, ScheduledTasks, make_scheduler
+from fleet.traffic.schedule import ErrandTasks, ScheduledTasks, cheapest_tasks, make_scheduler
 from warehouse.cli import main
 from wms.errors import InputError
 
@@ -285,3 +285,31 @@ def test_prefetching_upcoming_goals_changes_no_plan(model: ActionModel) -> None:
     assert ahead.conflicts == 0
     assert ahead_stream.upcoming_goals(1000).size == 0  # every prefetch ran to the end
     assert plain_stream.upcoming_goals(1000).size > 0  # nobody drained it
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    robots=st.integers(1, 6),
+    tasks=st.integers(1, 80),
+    cells=st.integers(1, 12),
+    k=st.integers(1, 8),
+)
+def test_cheapest_tasks_by_first_cell_is_the_brute_force_shortlist(
+    seed, robots, tasks, cells, k
+) -> None:
+    """Searching by first errand cell finds, for every robot, tasks as cheap as its
+    ``k`` cheapest over the whole pool (the same costs; ties may pick other tasks)."""
+    rng = np.random.default_rng(seed)
+    first = rng.integers(0, cells, tasks)
+    work = rng.integers(0, 30, tasks)
+    free_in = rng.integers(0, 5, robots)
+    far = rng.integers(0, 50, (robots, cells))
+    cost = free_in[:, None] + far[:, first] + work[None, :]
+    chosen = cheapest_tasks(first, work, free_in, lambda c: far[:, c], k)
+    assert np.array_equal(chosen, np.unique(chosen))
+    take = min(k, tasks)
+    for r in range(robots):
+        want = np.sort(cost[r])[:take]
+        got = np.sort(cost[r, chosen])[:take]
+        assert np.array_equal(got, want)

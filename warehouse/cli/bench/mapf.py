@@ -51,7 +51,7 @@ def register(subparsers: Any) -> None:
         "--prefetch-ms",
         type=float,
         help="scheduled tasks: prepare upcoming goals' tables until this long into a step "
-        "(default: half the step budget, 500 ms without one; 0: off)",
+        "(default: off)",
     )
     parser.add_argument("--log", metavar="OUT.npz", help="write the plan log of our planner")
     add_json(parser)
