@@ -8,6 +8,7 @@ One command re-creates every traffic figure in docs/benchmarks.md:
     .venv/bin/python bench/mapf.py --part mr23    # Robot Runners MR23-I-10, 10,000 robots
     .venv/bin/python bench/mapf.py --part rr24 --rr24-steps 500 --schedulers ours,greedy
                                                   # Robot Runners 2024 WAREHOUSE, scheduled
+    .venv/bin/python bench/mapf.py --part knobs   # guided variants, N=800, seeds 0-2
 
 Each (map, N, seed) runs ours and the baseline in the same process, one
 after the other, on the same starts and goal stream. Results are appended as
@@ -116,6 +117,73 @@ def part_targets(out: Path, steps: int) -> None:
             f"{np.median([r['plan_ms_p95'] for r in ours]):.1f} | "
             f"{np.median([r['plan_ms_p95'] for r in base]):.1f} | "
             f"{sum(r['conflicts'] for r in ours + base)} |"
+        )
+
+
+KNOBS: dict[str, dict[str, dict[str, float]]] = {
+    "default": {},
+    "open-floor lanes 3x": {"lanes": {"against": 3}},
+    "open-floor lanes 5x": {"lanes": {"against": 5}},
+    "aisle lanes 5x": {"lanes": {"narrow_against": 5}},
+    "all lanes 5x": {"lanes": {"against": 5, "narrow_against": 5}},
+    "aisle lanes 20x": {"lanes": {"narrow_against": 20}},
+    "straight-on tie-break 0.2": {"options": {"straight_bonus": 0.2}},
+    "straight-on tie-break 0.6": {"options": {"straight_bonus": 0.6}},
+    "stall watchdog 32": {"options": {"stall_steps": 32}},
+    "stall watchdog 128": {"options": {"stall_steps": 128}},
+    "occupied penalty 0.3": {"options": {"occupied_penalty": 0.3}},
+    "head-on penalty 0.3": {"options": {"headon_penalty": 0.3}},
+    "head-on penalty 0.7": {"options": {"headon_penalty": 0.7}},
+}
+"""Variants of `guided` tried for the grid4 N = 800 target (docs/benchmarks.md)."""
+
+
+def part_knobs(out: Path, steps: int, agents: int, names: list[str]) -> None:
+    """`guided` variants (lane costs, tie-breaks, watchdog) on warehouse-10-20-10-2-1,
+    seeds 0-2, each against the default in the same run (grid4, no step budget)."""
+    from dataclasses import replace
+
+    from fleet.traffic.graph import FloorGraph
+    from fleet.traffic.guided import GUIDED_OPTIONS, CongestionParams, GuidedPlanner, LaneParams
+    from fleet.traffic.lifelong import run_lifelong
+
+    table = []
+    for name in names:
+        spec = KNOBS[name]
+        ratios = []
+        for seed in (0, 1, 2):
+            problem = random_problem(MOVINGAI / f"{MAPS[0]}.map", agents, seed)
+            planner = GuidedPlanner(
+                FloorGraph(problem.navigable),
+                LaneParams(**spec.get("lanes", {})),
+                CongestionParams(),
+                name="guided",
+                model=ActionModel.GRID4,
+                options=replace(GUIDED_OPTIONS, **spec.get("options", {})),
+                seed=seed,
+            )
+            planner.precompute(np.flatnonzero(problem.navigable.ravel()), agents)
+            result = run_lifelong(
+                planner, problem.navigable, problem.starts, problem.tasks(), steps,
+                time.perf_counter, record=False,
+            )  # fmt: skip
+            bound = throughput_bound(problem.navigable, agents)
+            ratios.append(100 * result.throughput / bound)
+            row = {"part": "knobs", "variant": name, "seed": seed, "agents": agents,
+                   **result.summary(), "bound_ratio": result.throughput / bound}  # fmt: skip
+            with out.open("a") as handle:
+                handle.write(json.dumps(row) + "\n")
+        table.append((name, ratios))
+        print(f"  {name}: {' / '.join(f'{r:.1f}' for r in ratios)}", file=sys.stderr, flush=True)
+    print(f"\n### {MAPS[0]}, grid4, N={agents}, T={steps}: guided variants, seeds 0-2\n")
+    print("| variant | % of bound, seeds 0 / 1 / 2 | mean | min | better on every seed |")
+    print("|---|---|---|---|---|")
+    base = dict(table).get("default")
+    for name, ratios in table:
+        better = base is not None and all(r > b for r, b in zip(ratios, base, strict=True))
+        print(
+            f"| {name} | {' / '.join(f'{r:.1f}' for r in ratios)} | {np.mean(ratios):.2f} | "
+            f"{min(ratios):.1f} | {'yes' if better else 'no'} |"
         )
 
 
@@ -293,8 +361,10 @@ def part_rr24(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--part", choices=["targets", "sweep", "mr23", "rr24", "all"], default="all"
+        "--part", choices=["targets", "sweep", "mr23", "rr24", "knobs", "all"], default="all"
     )
+    parser.add_argument("--knobs", default=",".join(KNOBS), help="knobs: variants to run")
+    parser.add_argument("--knobs-agents", type=int, default=800)
     parser.add_argument("--rr24-steps", type=int, default=500)
     parser.add_argument("--rr24-instance", default="WAREHOUSE", choices=["WAREHOUSE", "SORTATION"])
     parser.add_argument("--schedulers", default="ours,greedy")
@@ -318,6 +388,8 @@ def main() -> int:
         part_sweep(args.out, args.steps, [int(c) for c in args.counts.split(",")])
     if args.part in ("mr23", "all"):
         part_mr23(args.out, args.mr23_steps, [ActionModel(m) for m in args.models.split(",")])
+    if args.part == "knobs":
+        part_knobs(args.out, args.steps, args.knobs_agents, args.knobs.split(","))
     if args.part in ("rr24", "all"):
         part_rr24(
             args.out,
