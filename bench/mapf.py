@@ -284,6 +284,7 @@ def part_rr24(
     schedulers: list[str],
     limit: float | None,
     prefetch_ms: float | None = None,
+    clock: str = "wall",
 ) -> None:
     """One 2024 instance, rotation model, our planner under each scheduler in turn.
 
@@ -291,6 +292,7 @@ def part_rr24(
     run can be read while it goes (and quoted if it is stopped)."""
     from fleet.traffic.schedule import ScheduledTasks
 
+    tick = time.process_time if clock == "cpu" else time.perf_counter
     problem = read_instance(RR24 / f"{instance}.json")
     rows = []
     for scheduler in schedulers:
@@ -315,7 +317,7 @@ def part_rr24(
             problem,
             "guided",
             steps,
-            time.perf_counter,
+            tick,
             model=ActionModel.ROTATION,
             time_limit_ms=limit,
             progress=progress,
@@ -337,6 +339,7 @@ def part_rr24(
             "moved": stream.stats.moved,
             "time_limit_ms": limit,
             "prefetch_ms": prefetch_ms,
+            "clock": clock,
             "wall_s": round(time.perf_counter() - started, 1),
             "load_avg": [round(x, 2) for x in os.getloadavg()],
         }
@@ -372,6 +375,12 @@ def main() -> int:
     parser.add_argument(
         "--prefetch-ms", type=float, help="rr24: upcoming goal tables until this far into a step"
     )
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="rr24: time steps (and the budget) in wall time or this process's CPU time",
+    )
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--mr23-steps", type=int, default=1000)
     parser.add_argument("--counts", default="100,200,400,800,1600")
@@ -398,6 +407,7 @@ def main() -> int:
             args.schedulers.split(","),
             args.time_limit_ms or None,
             args.prefetch_ms,
+            args.clock,
         )
     return 0
 
