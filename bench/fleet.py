@@ -26,9 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.sections import write_section  # noqa: E402
-from fleet.manager.assign import FlowAssigner, total_cost  # noqa: E402
+from fleet.dispatch.assign import FlowAssigner, total_cost  # noqa: E402
+from fleet.dispatch.distances import FloorDistances  # noqa: E402
 from fleet.manager.assign_eval import StreamParams, random_request  # noqa: E402
-from fleet.manager.distances import FloorDistances  # noqa: E402
 from warehouse.cli.bench.fleet import measure  # noqa: E402
 from warehouse.config import load_config  # noqa: E402
 

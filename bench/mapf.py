@@ -8,6 +8,7 @@ One command re-creates every traffic figure in docs/benchmarks.md:
     .venv/bin/python bench/mapf.py --part mr23    # Robot Runners MR23-I-10, 10,000 robots
     .venv/bin/python bench/mapf.py --part rr24 --rr24-steps 500 --schedulers ours,greedy
                                                   # Robot Runners 2024 WAREHOUSE, scheduled
+    .venv/bin/python bench/mapf.py --part knobs   # guided variants, N=800, seeds 0-2
 
 Each (map, N, seed) runs ours and the baseline in the same process, one
 after the other, on the same starts and goal stream. Results are appended as
@@ -119,6 +120,73 @@ def part_targets(out: Path, steps: int) -> None:
         )
 
 
+KNOBS: dict[str, dict[str, dict[str, float]]] = {
+    "default": {},
+    "open-floor lanes 3x": {"lanes": {"against": 3}},
+    "open-floor lanes 5x": {"lanes": {"against": 5}},
+    "aisle lanes 5x": {"lanes": {"narrow_against": 5}},
+    "all lanes 5x": {"lanes": {"against": 5, "narrow_against": 5}},
+    "aisle lanes 20x": {"lanes": {"narrow_against": 20}},
+    "straight-on tie-break 0.2": {"options": {"straight_bonus": 0.2}},
+    "straight-on tie-break 0.6": {"options": {"straight_bonus": 0.6}},
+    "stall watchdog 32": {"options": {"stall_steps": 32}},
+    "stall watchdog 128": {"options": {"stall_steps": 128}},
+    "occupied penalty 0.3": {"options": {"occupied_penalty": 0.3}},
+    "head-on penalty 0.3": {"options": {"headon_penalty": 0.3}},
+    "head-on penalty 0.7": {"options": {"headon_penalty": 0.7}},
+}
+"""Variants of `guided` tried for the grid4 N = 800 target (docs/benchmarks.md)."""
+
+
+def part_knobs(out: Path, steps: int, agents: int, names: list[str]) -> None:
+    """`guided` variants (lane costs, tie-breaks, watchdog) on warehouse-10-20-10-2-1,
+    seeds 0-2, each against the default in the same run (grid4, no step budget)."""
+    from dataclasses import replace
+
+    from fleet.traffic.graph import FloorGraph
+    from fleet.traffic.guided import GUIDED_OPTIONS, CongestionParams, GuidedPlanner, LaneParams
+    from fleet.traffic.lifelong import run_lifelong
+
+    table = []
+    for name in names:
+        spec = KNOBS[name]
+        ratios = []
+        for seed in (0, 1, 2):
+            problem = random_problem(MOVINGAI / f"{MAPS[0]}.map", agents, seed)
+            planner = GuidedPlanner(
+                FloorGraph(problem.navigable),
+                LaneParams(**spec.get("lanes", {})),
+                CongestionParams(),
+                name="guided",
+                model=ActionModel.GRID4,
+                options=replace(GUIDED_OPTIONS, **spec.get("options", {})),
+                seed=seed,
+            )
+            planner.precompute(np.flatnonzero(problem.navigable.ravel()), agents)
+            result = run_lifelong(
+                planner, problem.navigable, problem.starts, problem.tasks(), steps,
+                time.perf_counter, record=False,
+            )  # fmt: skip
+            bound = throughput_bound(problem.navigable, agents)
+            ratios.append(100 * result.throughput / bound)
+            row = {"part": "knobs", "variant": name, "seed": seed, "agents": agents,
+                   **result.summary(), "bound_ratio": result.throughput / bound}  # fmt: skip
+            with out.open("a") as handle:
+                handle.write(json.dumps(row) + "\n")
+        table.append((name, ratios))
+        print(f"  {name}: {' / '.join(f'{r:.1f}' for r in ratios)}", file=sys.stderr, flush=True)
+    print(f"\n### {MAPS[0]}, grid4, N={agents}, T={steps}: guided variants, seeds 0-2\n")
+    print("| variant | % of bound, seeds 0 / 1 / 2 | mean | min | better on every seed |")
+    print("|---|---|---|---|---|")
+    base = dict(table).get("default")
+    for name, ratios in table:
+        better = base is not None and all(r > b for r, b in zip(ratios, base, strict=True))
+        print(
+            f"| {name} | {' / '.join(f'{r:.1f}' for r in ratios)} | {np.mean(ratios):.2f} | "
+            f"{min(ratios):.1f} | {'yes' if better else 'no'} |"
+        )
+
+
 def part_sweep(out: Path, steps: int, counts: list[int]) -> None:
     rows = []
     for name in MAPS:
@@ -210,7 +278,13 @@ def part_mr23(out: Path, steps: int, models: list[ActionModel]) -> None:
 
 
 def part_rr24(
-    out: Path, steps: int, instance: str, schedulers: list[str], limit: float | None
+    out: Path,
+    steps: int,
+    instance: str,
+    schedulers: list[str],
+    limit: float | None,
+    prefetch_ms: float | None = None,
+    clock: str = "wall",
 ) -> None:
     """One 2024 instance, rotation model, our planner under each scheduler in turn.
 
@@ -218,6 +292,7 @@ def part_rr24(
     run can be read while it goes (and quoted if it is stopped)."""
     from fleet.traffic.schedule import ScheduledTasks
 
+    tick = time.process_time if clock == "cpu" else time.perf_counter
     problem = read_instance(RR24 / f"{instance}.json")
     rows = []
     for scheduler in schedulers:
@@ -242,11 +317,12 @@ def part_rr24(
             problem,
             "guided",
             steps,
-            time.perf_counter,
+            tick,
             model=ActionModel.ROTATION,
             time_limit_ms=limit,
             progress=progress,
             tasks=stream,
+            prefetch_ms=prefetch_ms,
         )
         sched_ms = np.asarray(stream.stats.ms)
         row = {
@@ -262,6 +338,8 @@ def part_rr24(
             "schedule_ms_p95": round(float(np.percentile(sched_ms, 95)), 1),
             "moved": stream.stats.moved,
             "time_limit_ms": limit,
+            "prefetch_ms": prefetch_ms,
+            "clock": clock,
             "wall_s": round(time.perf_counter() - started, 1),
             "load_avg": [round(x, 2) for x in os.getloadavg()],
         }
@@ -286,12 +364,23 @@ def part_rr24(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--part", choices=["targets", "sweep", "mr23", "rr24", "all"], default="all"
+        "--part", choices=["targets", "sweep", "mr23", "rr24", "knobs", "all"], default="all"
     )
+    parser.add_argument("--knobs", default=",".join(KNOBS), help="knobs: variants to run")
+    parser.add_argument("--knobs-agents", type=int, default=800)
     parser.add_argument("--rr24-steps", type=int, default=500)
     parser.add_argument("--rr24-instance", default="WAREHOUSE", choices=["WAREHOUSE", "SORTATION"])
     parser.add_argument("--schedulers", default="ours,greedy")
     parser.add_argument("--time-limit-ms", type=float, default=1000.0, help="rr24 step budget")
+    parser.add_argument(
+        "--prefetch-ms", type=float, help="rr24: upcoming goal tables until this far into a step"
+    )
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="rr24: time steps (and the budget) in wall time or this process's CPU time",
+    )
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--mr23-steps", type=int, default=1000)
     parser.add_argument("--counts", default="100,200,400,800,1600")
@@ -308,6 +397,8 @@ def main() -> int:
         part_sweep(args.out, args.steps, [int(c) for c in args.counts.split(",")])
     if args.part in ("mr23", "all"):
         part_mr23(args.out, args.mr23_steps, [ActionModel(m) for m in args.models.split(",")])
+    if args.part == "knobs":
+        part_knobs(args.out, args.steps, args.knobs_agents, args.knobs.split(","))
     if args.part in ("rr24", "all"):
         part_rr24(
             args.out,
@@ -315,6 +406,8 @@ def main() -> int:
             args.rr24_instance,
             args.schedulers.split(","),
             args.time_limit_ms or None,
+            args.prefetch_ms,
+            args.clock,
         )
     return 0
 

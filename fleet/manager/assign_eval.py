@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fleet.manager.assign import (
+from fleet.dispatch.assign import (
     Assigner,
     AssignRequest,
     EnergyModel,
     RobotOffer,
     TaskOffer,
 )
-from fleet.manager.distances import FloorDistances
+from fleet.dispatch.distances import FloorDistances
 from fleet.manager.model import RobotKind
 from wms.layout import UNREACHABLE, Cell, Floor
 

@@ -68,7 +68,7 @@ class FleetConfig:
     def validate(self, where: Where) -> None:
         """Called by `core.config.load`: the planner and assigner exist, the charge
         thresholds are in order."""
-        from fleet.manager.assign import assigner_names
+        from fleet.dispatch.assign import assigner_names
         from fleet.traffic.registry import planner_names
 
         for key, value, known in (

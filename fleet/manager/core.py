@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fleet.manager.actions import stop_action
-from fleet.manager.assign import (
+from fleet.dispatch.assign import (
     Assigner,
     AssignRequest,
     EnergyModel,
@@ -44,8 +43,9 @@ from fleet.manager.assign import (
     TaskOffer,
     make_assigner,
 )
+from fleet.dispatch.distances import FloorDistances
+from fleet.manager.actions import stop_action
 from fleet.manager.config import FleetConfig
-from fleet.manager.distances import FloorDistances
 from fleet.manager.events import (
     CellsBlocked,
     Command,

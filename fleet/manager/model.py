@@ -10,16 +10,21 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from fleet.dispatch.kinds import RobotKind
 from wms.layout import Cell
 
-
-class RobotKind(enum.Enum):
-    """What a robot can carry; it decides which tasks it may take."""
-
-    AMR = "amr"
-    """Carries totes along a multi-stop pick route."""
-    AGV = "agv"
-    """Lifts storage pods (racks) and brings them to a station: goods-to-person."""
+__all__ = [
+    "KIND_NEEDS",
+    "PickLine",
+    "RobotInfo",
+    "RobotKind",
+    "RobotStatus",
+    "Stop",
+    "StopAction",
+    "TaskKind",
+    "TaskSpec",
+    "TaskStatus",
+]
 
 
 class RobotStatus(enum.Enum):

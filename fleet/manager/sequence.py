@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.constraint_solver import pywrapcp
 
-from fleet.manager.distances import FloorDistances
+from fleet.dispatch.distances import FloorDistances
 from wms.layout import Cell
 from wms.picking import RouteSearch
 

@@ -18,6 +18,7 @@ invalidates the pool and tables are recomputed lazily.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
@@ -27,6 +28,8 @@ from scipy.sparse.csgraph import dijkstra
 from fleet.traffic.graph import NO_NODE, FloorGraph
 
 BATCH: Final = 128
+PREFETCH_BATCH: Final = 4
+"""Tables computed between two deadline checks in `GoalDistances.prefetch` (~20 ms)."""
 UNREACHABLE16: Final = np.iinfo(np.uint16).max
 UNREACHABLE32: Final = np.iinfo(np.int32).max
 
@@ -58,6 +61,8 @@ class GoalDistances:
         self._slot_of_goal = np.full(graph.size, -1, dtype=np.int64)
         self._lru: OrderedDict[int, int] = OrderedDict()
         self._free_slots: list[int] = []
+        self._in_use = np.zeros(0, dtype=np.int64)
+        """Goals of the last `slots` call: a prefetch never evicts their rows."""
         self._blocked_version = graph.blocked.copy()
         self._transposed = self._build()
         self.computed = 0
@@ -116,6 +121,7 @@ class GoalDistances:
         for goal in unique[have].tolist():
             self._lru.move_to_end(goal)
         missing = unique[~have]
+        self._in_use = unique
         if self.stale_refresh and have.any():
             present = unique[have]
             age = self.version - self._row_version[self._slot_of_goal[present]]
@@ -124,7 +130,7 @@ class GoalDistances:
                 oldest = stale[np.argsort(-age[age > 0], kind="stable")[: self.stale_refresh]]
                 self._compute(oldest, reuse=True)
         if missing.size:
-            self._make_room(missing.size, keep=unique)
+            self._make_room(missing.size, keep=set(unique.tolist()))
             for start in range(0, missing.size, BATCH):
                 self._compute(missing[start : start + BATCH])
         return self._slot_of_goal[goals]
@@ -134,6 +140,52 @@ class GoalDistances:
         goals = np.unique(np.asarray(goals, dtype=np.int64))
         self._capacity = max(self._capacity, min(self.graph.size, goals.size + 64))
         self.slots(goals)
+
+    def cached(self, goals: np.ndarray) -> np.ndarray:
+        """``bool`` per goal node: its table is in the pool (a `slots` call costs no search)."""
+        self.refresh()
+        return self._slot_of_goal[np.asarray(goals, dtype=np.int64)] >= 0
+
+    def prefetch(self, goals: np.ndarray, until: Callable[[], bool]) -> int:
+        """Compute tables for goals needed soon, in order, until ``until()`` says stop.
+
+        ``goals`` are node ids (negative: no node, nothing to compute, counted as
+        done). Returns how many of them (from the front) now have their table, so
+        the caller can drop them from its queue. The deadline is checked before
+        every batch of `PREFETCH_BATCH` tables, so it overruns by one batch at
+        most. Room is made as `slots` makes it (least recently used first, up to
+        the capacity; the pool does not grow, so no mid-run copy), but never by
+        evicting a goal of the last `slots` call or one this call counted as
+        done: prefetching cannot take a table from a robot that uses it. It stops
+        early when there is no such room. Values are the same as a `slots` call
+        would compute (the same search), so prefetching changes no plan, only
+        when the work is done.
+        """
+        goals = np.asarray(goals, dtype=np.int64)
+        self.refresh()
+        keep = set(self._in_use.tolist())
+        done = 0
+        while done < goals.size:
+            rest = goals[done:]
+            have = (rest < 0) | (self._slot_of_goal[np.maximum(rest, 0)] >= 0)
+            ready = int(np.argmin(have)) if not have.all() else int(have.size)
+            keep.update(rest[:ready].tolist())
+            done += ready
+            if done >= goals.size or until():
+                break
+            batch: list[int] = []
+            for goal in goals[done:].tolist():
+                if len(batch) == PREFETCH_BATCH:
+                    break
+                if goal >= 0 and self._slot_of_goal[goal] < 0 and goal not in batch:
+                    batch.append(goal)
+            keep.update(batch)
+            self._make_room(len(batch), keep=keep, grow=False)
+            if len(self._free_slots) < len(batch) or len(self._lru) + len(batch) > self._capacity:
+                break  # no room without taking a row in use
+            self._compute(np.asarray(batch, dtype=np.int64))
+            # the fresh rows go to the back of the LRU, after the goals in use
+        return done
 
     def reserve(self, rows: int) -> None:
         """Allocate pool rows up front: growing a large pool mid-run copies it."""
@@ -186,27 +238,30 @@ class GoalDistances:
             out[alive, k] = current[alive]
         return out
 
-    def _make_room(self, count: int, keep: np.ndarray) -> None:
-        keep_set = set(keep.tolist())
+    def _make_room(self, count: int, keep: set[int], grow: bool = True) -> None:
+        """Free ``count`` slots: evict least recently used rows not in ``keep`` down to
+        the capacity, then (``grow``) enlarge the pool for what is still missing."""
         target = max(self._capacity, len(self._lru) + count - len(self._free_slots))
         over = len(self._lru) + count - self._capacity
         if over > 0:
-            for goal in list(self._lru):
-                if over <= 0:
+            victims = []
+            for goal in self._lru:  # oldest first; rows in use sit at the back
+                if len(victims) == over:
                     break
-                if goal in keep_set:
-                    continue
-                slot = self._lru.pop(goal)
+                if goal not in keep:
+                    victims.append(goal)
+            for goal in victims:
+                self._free_slots.append(self._lru.pop(goal))
                 self._slot_of_goal[goal] = -1
-                self._free_slots.append(slot)
-                over -= 1
         shortfall = count - len(self._free_slots)
+        if shortfall > 0 and not grow:
+            return
         if shortfall > 0:
             rows = self.pool.shape[0]
-            grow = max(shortfall, min(rows, self.graph.size - rows), 16)
-            extra = np.zeros((grow, self.graph.size), dtype=self.pool.dtype)
+            more = max(shortfall, min(rows, self.graph.size - rows), 16)
+            extra = np.zeros((more, self.graph.size), dtype=self.pool.dtype)
             self.pool = np.concatenate([self.pool, extra]) if rows else extra
-            self._free_slots.extend(range(rows, rows + grow))
+            self._free_slots.extend(range(rows, rows + more))
         self._capacity = max(self._capacity, min(target, self.pool.shape[0]))
 
     def _compute(self, goals: np.ndarray, reuse: bool = False) -> None:

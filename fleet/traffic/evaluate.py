@@ -54,12 +54,16 @@ def evaluate(
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
     tasks: TaskStream | None = None,
+    prefetch_ms: float | None = None,
 ) -> LifelongResult:
     """A fresh planner and task stream, run for ``steps``; start headings face east.
 
     ``scheduler`` (``ours``/``greedy``) schedules the problem's task list
     (default: the problem's own rule — round robin for 2023, ``ours`` for 2024);
     ``tasks`` passes a stream made by the caller instead (to watch it while it runs).
+    ``prefetch_ms``: how long into a step upcoming goals' tables may be prepared
+    (scheduled tasks; ``None`` or 0: never — measured without a gain on 2024
+    WAREHOUSE, docs/benchmarks.md).
     """
     planner = make_planner(planner_name, problem.navigable, model, seed)
     if isinstance(planner, WindowedPlanner):
@@ -86,4 +90,5 @@ def evaluate(
         headings=headings,
         record=record,
         progress=progress,
+        prefetch_ms=prefetch_ms,
     )

@@ -70,6 +70,24 @@ class ScheduledStream(TaskStream, Protocol):
     def arrive(self, robot: int, step: int) -> bool: ...
 
 
+@runtime_checkable
+class GoalLookahead(Protocol):
+    """A stream that knows goals robots will need soon (the later errands of tasks it
+    has given out), so the harness can let the planner prepare them in spare time."""
+
+    def upcoming_goals(self, limit: int) -> np.ndarray:
+        """Up to ``limit`` flat goal cells, soonest needed first."""
+        ...
+
+    def goals_ready(self, count: int) -> None:
+        """The first ``count`` cells of the last `upcoming_goals` are prepared."""
+        ...
+
+
+PREFETCH_LOOK = 256
+"""Upcoming goals offered to the planner per step at most."""
+
+
 class RandomTasks:
     """One seeded queue of uniform random free cells; whoever finishes takes the next."""
 
@@ -194,11 +212,15 @@ def run_lifelong(
     events: Mapping[int, Sequence[Event]] | None = None,
     record: bool = True,
     progress: Callable[[int], None] | None = None,
+    prefetch_ms: float | None = None,
 ) -> LifelongResult:
     """Run ``steps`` timesteps of lifelong operation; see the module docstring.
 
     ``starts`` are flat cells, distinct and free (`InputError` otherwise).
-    ``clock()`` returns seconds; only differences are used.
+    ``clock()`` returns seconds; only differences are used. ``prefetch_ms``
+    (with a `GoalLookahead` stream): after planning, the planner prepares
+    upcoming goals (`Planner.prefetch`) until this long after the step began;
+    that time counts in the step.
     """
     floor = FloorState(navigable, starts, headings)
     navigable = floor.navigable
@@ -215,6 +237,7 @@ def run_lifelong(
     head_log: list[np.ndarray] = []
     events = events or {}
     scheduled = tasks if isinstance(tasks, ScheduledStream) else None
+    lookahead = tasks if prefetch_ms and isinstance(tasks, GoalLookahead) else None
 
     def assign(robot: int, step: int) -> None:
         robot_id, cell = int(floor.ids[robot]), int(floor.cells[robot])
@@ -289,6 +312,11 @@ def run_lifelong(
                 goals[index[robot_id]], task_of[index[robot_id]] = goal, task
         request = floor.plan_request(goals, rotation=rotation)
         result = planner.plan(request)
+        if lookahead is not None and prefetch_ms:
+            stop = started + prefetch_ms / 1000.0
+            ahead = lookahead.upcoming_goals(PREFETCH_LOOK)
+            if ahead.size:
+                lookahead.goals_ready(planner.prefetch(ahead, lambda stop=stop: clock() >= stop))
         elapsed = (clock() - started) * 1000.0
         plan_ms.append(elapsed)
         if time_limit_ms is not None and elapsed > time_limit_ms:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -48,6 +49,9 @@ class PIBTOptions:
     """Extra cost, in moves, of a cell whose occupant wants to come to my cell."""
     stall_steps: int = 0
     """Steps without getting closer to the goal before top priority (0: off)."""
+    straight_bonus: float = 0.0
+    """grid4: a candidate straight on from the robot's last move scores this much less,
+    in moves (a tie-break below one move: among equally short ways, keep going)."""
     rotation_stall_steps: int = 0
     """``stall_steps`` in the rotation model (0: the same). Turns and make-way
     detours cost more there, so more robots pass a short threshold without being
@@ -88,13 +92,16 @@ class _Memory:
         self.stall = np.zeros(n, dtype=np.int64)
         self.tiebreak = rng.random(n)
         self.key = rng.random(n)
+        self.here = np.full(n, -1, dtype=np.int64)
+        self.last = np.full(n, -1, dtype=np.int64)
+        """Node of each robot this step and the step before (``-1``: unknown)."""
 
     def remap(self, ids: np.ndarray, rng: np.random.Generator) -> _Memory:
         fresh = _Memory(ids, rng)
         index = {int(robot): k for k, robot in enumerate(self.ids.tolist())}
         old = np.array([index.get(int(r), -1) for r in ids.tolist()], dtype=np.int64)
         keep = old >= 0
-        for name in ("goal", "elapsed", "best", "stall", "tiebreak", "key"):
+        for name in ("goal", "elapsed", "best", "stall", "tiebreak", "key", "here", "last"):
             getattr(fresh, name)[keep] = getattr(self, name)[old[keep]]
         return fresh
 
@@ -144,6 +151,14 @@ class PIBTPlanner:
             # every robot holds a goal row, and goals turn over: room for 1.3x
             self.distances.reserve(int(1.3 * fleet_size) + 64)
         self.distances.precompute(self.graph.nodes(goal_cells, "goals"))
+
+    def prefetch(self, goal_cells: np.ndarray, until: Callable[[], bool]) -> int:
+        """`Planner.prefetch`: `GoalDistances.prefetch` for flat cells (cells that are not
+        free count as done: they never get a table)."""
+        cells = np.asarray(goal_cells, dtype=np.int64)
+        inside = (cells >= 0) & (cells < self.graph.node_of.size)
+        nodes = np.where(inside, self.graph.node_of[np.where(inside, cells, 0)], -1)
+        return self.distances.prefetch(nodes, until)
 
     def plan(self, request: PlanRequest) -> PlanResult:
         return self._step(request)
@@ -277,6 +292,7 @@ class PIBTPlanner:
             memory = memory.remap(ids, self._rng) if memory is not None else None
             memory = memory or _Memory(ids, self._rng)
             self._memory = memory
+        memory.last, memory.here = memory.here, positions.copy()
         changed = memory.goal != goals
         memory.goal = goals.copy()
         memory.elapsed[changed] = 0
@@ -368,8 +384,14 @@ class PIBTPlanner:
             # staying does not save the turns towards the best way on
             at_goal = score[:, 4] == 0
             score[:, 4] += np.where(at_goal, 0, turn_cost[np.arange(count), best])
-        score += self._rng.random(score.shape) * (0.45 * self._grain)
         options = self.options
+        if headings is None and options.straight_bonus and self._memory is not None:
+            last, here = self._memory.last, self._memory.here
+            moved = np.flatnonzero((last >= 0) & (last != here) & (here == positions))
+            if moved.size:
+                way = np.argmax(self.graph.neighbours[last[moved]] == here[moved, None], axis=1)
+                score[moved, way] -= options.straight_bonus * self.distances.unit
+        score += self._rng.random(score.shape) * (0.45 * self._grain)
         if options.occupied_penalty or options.headon_penalty:
             unit = self.distances.unit
             occupant = np.full(self.graph.size, -1, dtype=np.int64)

@@ -11,6 +11,7 @@ Cells are flat cell ids ``row * width + col``; headings are 0 north, 1 east,
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -98,4 +99,11 @@ class Planner(Protocol):
     def precompute(self, goal_cells: np.ndarray, fleet_size: int | None = None) -> None:
         """Warm caches for goals known in advance (may do nothing); ``fleet_size``
         lets a planner whose costs depend on fleet density pick them first."""
+        ...
+
+    def prefetch(self, goal_cells: np.ndarray, until: Callable[[], bool]) -> int:
+        """Do the work for goals needed soon (distance tables), in order, while
+        ``until()`` is False; returns how many of ``goal_cells`` from the front are
+        ready. Changes no plan, only when the work is done (may do nothing and
+        return 0)."""
         ...

@@ -6,7 +6,7 @@ competition reveals tasks from the file in order (cycling) so that
 scheduler offers the robots that are free, or about to be free, and a rotating
 share of those holding a task they have not started, together with every
 revealed task nobody holds, to an `Assigner` — the fleet manager's own
-(`fleet.manager.assign.FlowAssigner`, OR-Tools min-cost flow, ``ours``) or the
+(`fleet.dispatch.assign.FlowAssigner`, OR-Tools min-cost flow, ``ours``) or the
 start-kit-style greedy one (`NearestTaskAssigner`, ``greedy``: each free robot
 in id order takes the task with the smallest total errand distance).
 
@@ -28,7 +28,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from fleet.manager.assign import (
+from fleet.dispatch.assign import (
     Assigner,
     Assignment,
     AssignRequest,
@@ -39,8 +39,8 @@ from fleet.manager.assign import (
     TaskOffer,
     candidates,
 )
-from fleet.manager.distances import FloorDistances
-from fleet.manager.model import RobotKind
+from fleet.dispatch.distances import FloorDistances
+from fleet.dispatch.kinds import RobotKind
 from wms.errors import InputError
 
 NONE = -1
@@ -177,6 +177,9 @@ class ScheduledTasks:
         """Unfinished revealed task → its reveal step."""
         self._work: dict[int, int] = {}
         self._ends: dict[int, tuple[int, int]] = {}
+        self._upcoming: dict[int, None] = {}
+        """Errand cells of tasks given to robots, in the order given, until the planner
+        has their tables (`upcoming_goals`, `goals_ready`)."""
         self._revealed = 0
         self._turn = 0
         self._class = np.zeros(0, dtype=np.int8)
@@ -201,6 +204,18 @@ class ScheduledTasks:
         """Reveal the first pool and measure its tasks' errand travel before the run
         (the competition's preprocessing): the station tables this fills serve every step."""
         self._reveal(0)
+
+    # -- GoalLookahead -----------------------------------------------------------------
+
+    def upcoming_goals(self, limit: int) -> np.ndarray:
+        """Up to ``limit`` errand cells of tasks already given to robots, oldest first:
+        goals the planner will need once those robots reach their earlier errands."""
+        return np.fromiter(itertools.islice(self._upcoming, limit), dtype=np.int64)
+
+    def goals_ready(self, count: int) -> None:
+        """The first ``count`` cells of `upcoming_goals` have their tables: drop them."""
+        for cell in list(itertools.islice(self._upcoming, count)):
+            del self._upcoming[cell]
 
     # -- scheduling hooks -----------------------------------------------------------
 
@@ -348,17 +363,18 @@ class ScheduledTasks:
 
         The assigner then works on a few thousand tasks instead of the whole pool;
         a robot's best tasks are all in, so its choice is only limited among tasks
-        no offered robot ranks near the top."""
+        no offered robot ranks near the top (`cheapest_tasks`)."""
         if len(open_tasks) <= SHORTLIST * 4:
             return open_tasks
         first = np.array([self._ends[t][0] for t in open_tasks], dtype=np.int64)
         work = np.array([self._work[t] for t in open_tasks], dtype=np.int64)
         robots = [offer.cell for _, offer in offers]
         free_in = np.array([offer.free_in_cells for _, offer in offers], dtype=np.int64)
-        dist = self.distances.matrix(robots, np.stack(np.divmod(first, self.width), axis=1))
-        cost = free_in[:, None] + dist.astype(np.int64) + work[None, :]
-        k = min(SHORTLIST, cost.shape[1] - 1)
-        best = np.unique(np.argpartition(cost, k, axis=1)[:, :k])
+
+        def distances_to(cells: np.ndarray) -> np.ndarray:
+            return self.distances.matrix(robots, np.stack(np.divmod(cells, self.width), axis=1))
+
+        best = cheapest_tasks(first, work, free_in, distances_to, SHORTLIST)
         return [open_tasks[j] for j in best.tolist()]
 
     def _apply(self, offers: list[tuple[int, RobotOffer]], step: int) -> None:
@@ -406,6 +422,7 @@ class ScheduledTasks:
             if holder_of.get(task, robot) != robot:
                 self.stats.moved += 1
             self._unheld.pop(task, None)
+            self._upcoming.update(dict.fromkeys(self.tasks.errands(task).tolist()))
             state = self._robots[robot]
             if state.task == NONE:
                 state.task, state.errand = task, 0
@@ -433,6 +450,52 @@ class ScheduledTasks:
         held = set(seen)
         if held & set(self._unheld) or set(self._pool) != held | set(self._unheld):
             raise AssertionError("the unheld set does not match the pool minus held tasks")
+
+
+def cheapest_tasks(
+    first: np.ndarray,
+    work: np.ndarray,
+    free_in: np.ndarray,
+    distances_to: Callable[[np.ndarray], np.ndarray],
+    k: int,
+) -> np.ndarray:
+    """Sorted indices of the tasks among each robot's ``k`` cheapest, united.
+
+    Robot ``r``'s cost of task ``t`` is ``free_in[r] + d(r, first[t]) + work[t]``;
+    ``distances_to(cells)`` gives ``d`` as ``[R, len(cells)]``. Tasks share first
+    errands (a 2024 WAREHOUSE pool of 15,000 tasks starts at 352 stations), so
+    the search is by first cell: a robot's ``k`` cheapest tasks lie among the
+    ``k`` cheapest (by work) of each first cell, at the ``k`` first cells with
+    the smallest lower bound ``free_in + d + least work`` (any other task has
+    ``k`` tasks at least as cheap). Exact up to ties; ``[R, cells]`` distances
+    instead of ``[R, tasks]``.
+    """
+    tasks = first.size
+    if tasks <= k:
+        return np.arange(tasks)
+    order = np.lexsort((work, first))
+    first_sorted, work_sorted = first[order], work[order]
+    starts = np.flatnonzero(np.r_[True, first_sorted[1:] != first_sorted[:-1]])
+    group = np.cumsum(np.r_[True, first_sorted[1:] != first_sorted[:-1]]) - 1
+    rank = np.arange(tasks) - starts[group]
+    table = np.full((starts.size, k), -1, dtype=np.int64)  # per first cell: its k least work
+    kept = rank < k
+    table[group[kept], rank[kept]] = np.flatnonzero(kept)
+    dist = distances_to(first_sorted[starts]).astype(np.int64) + free_in[:, None]
+    bound = dist + work_sorted[starts][None, :]
+    if starts.size > k:
+        cells = np.argpartition(bound, k - 1, axis=1)[:, :k]
+    else:
+        cells = np.broadcast_to(np.arange(starts.size), (free_in.size, starts.size))
+    picks = table[cells].reshape(free_in.size, -1)  # [R, cells × k] sorted positions
+    rows = np.arange(free_in.size)[:, None]
+    reach = np.take_along_axis(dist, cells, axis=1)
+    cost = np.repeat(reach, k, axis=1) + work_sorted[np.maximum(picks, 0)]
+    cost = np.where(picks >= 0, cost, np.iinfo(np.int64).max)
+    take = min(k, cost.shape[1])
+    best = np.argpartition(cost, take - 1, axis=1)[:, :take]
+    chosen = picks[rows, best]
+    return np.unique(order[chosen[chosen >= 0]])
 
 
 def _manhattan(a: int, b: int, width: int) -> int:

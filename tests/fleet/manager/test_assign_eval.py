@@ -8,9 +8,9 @@ from itertools import count
 
 import pytest
 
-from fleet.manager.assign import FlowAssigner, GreedyAssigner
+from fleet.dispatch.assign import FlowAssigner, GreedyAssigner
+from fleet.dispatch.distances import FloorDistances
 from fleet.manager.assign_eval import StreamParams, random_request, simulate, task_stream
-from fleet.manager.distances import FloorDistances
 from fleet.manager.model import RobotKind
 from tests.helpers import run_cli
 from warehouse.config import load_config

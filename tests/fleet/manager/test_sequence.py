@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ortools.constraint_solver import pywrapcp
 
-from fleet.manager.distances import FloorDistances
+from fleet.dispatch.distances import FloorDistances
 from fleet.manager.sequence import SequenceParams, SequenceStop, resequence
-from tests.fleet.manager.assign_cases import FLOOR, grid
+from tests.fleet.dispatch.assign_cases import FLOOR, grid
 
 LINE = FloorDistances(grid(["." * 21]))
 """One row of 21 cells: distances are |a - b|, so optimal orders are obvious."""

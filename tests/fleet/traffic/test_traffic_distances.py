@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from fleet.traffic.distances import GoalDistances
+from fleet.traffic.distances import PREFETCH_BATCH, GoalDistances
 from fleet.traffic.graph import FloorGraph
 from fleet.traffic.guided import CongestionParams, LaneParams, lane_costs, make_guided
 from fleet.traffic.planner import PlanRequest
+from tests.fleet.traffic.conftest import DEAD_ENDS, floor_of
 from wms.layout.distances import UNREACHABLE, DistanceTables
 
 
@@ -117,3 +120,58 @@ def test_planner_paths_follow_its_lane_tables(dead_end_floor) -> None:
             drop = int(tables.pool[slot, here]) - int(tables.pool[slot, there])
             assert drop == tables.costs[here, direction]
         assert nodes[-1] == graph.node_of[goal] or tables.pool[slot, nodes[0]] >= tables.unreachable
+
+
+def fresh_row(graph: FloorGraph, costs: np.ndarray, goal: int) -> np.ndarray:
+    """The table of ``goal`` from a new, empty pool."""
+    tables = GoalDistances(graph, costs)
+    (slot,) = tables.slots(np.array([goal]))
+    return tables.pool[slot].copy()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    requests=st.lists(st.lists(st.integers(0, 31), min_size=1, max_size=6), max_size=25),
+    prefetches=st.lists(st.lists(st.integers(-1, 31), max_size=8), max_size=25),
+    capacity=st.integers(1, 8),
+)
+def test_eviction_and_prefetch_keep_tables_identical_to_fresh_ones(
+    requests, prefetches, capacity
+) -> None:
+    """Whatever goals come and go through a small LRU pool, and whatever is prefetched
+    between steps, every row a `slots` call returns is the fresh table of its goal, and
+    a prefetch never evicts a goal of the last `slots` call."""
+    graph = FloorGraph(floor_of(DEAD_ENDS))
+    costs = lane_costs(graph, LaneParams())
+    tables = GoalDistances(graph, costs, capacity=capacity)
+    tables.reserve(capacity)
+    fresh = {goal: fresh_row(graph, costs, goal) for goal in range(32)}
+    for goals, ahead in itertools.zip_longest(requests, prefetches, fillvalue=[]):
+        if goals:
+            rows = tables.slots(np.array(goals))
+            for goal, row in zip(goals, rows.tolist(), strict=True):
+                assert (tables.pool[row] == fresh[goal]).all()
+            before = {goal: int(tables._slot_of_goal[goal]) for goal in goals}
+        done = tables.prefetch(np.array(ahead, dtype=np.int64), lambda: False)
+        assert 0 <= done <= len(ahead)
+        assert tables.cached(np.array([g for g in ahead[:done] if g >= 0], dtype=np.int64)).all()
+        if goals:  # rows in use kept their slot and their values
+            for goal, slot in before.items():
+                assert tables._slot_of_goal[goal] == slot
+                assert (tables.pool[slot] == fresh[goal]).all()
+
+
+def test_prefetch_stops_at_the_deadline_and_resumes() -> None:
+    """``until`` is asked before every batch: a deadline already passed computes nothing,
+    one that passes after the first batch stops there; the count says what is ready."""
+    graph = FloorGraph(np.ones((4, 12), dtype=bool))
+    tables = GoalDistances(graph)
+    tables.reserve(graph.size)  # prefetching never grows the pool
+    goals = np.arange(12)
+    assert tables.prefetch(goals, lambda: True) == 0 and tables.computed == 0
+    calls = iter([False, True])
+    done = tables.prefetch(goals, lambda: next(calls))
+    assert done == PREFETCH_BATCH and tables.computed == PREFETCH_BATCH
+    assert tables.prefetch(goals, lambda: False) == goals.size
+    assert tables.computed == goals.size
+    assert tables.prefetch(goals, lambda: True) == goals.size  # all cached: nothing to do

@@ -104,3 +104,27 @@ def test_rotation_model_has_its_own_stall_threshold() -> None:
             priority = planner._priorities(ids, positions, goals, slots, None)
         boosted[model] = bool(priority[0] >= BOOST)
     assert boosted == {ActionModel.GRID4: True, ActionModel.ROTATION: False}
+
+
+def test_straight_on_tie_break_keeps_the_direction() -> None:
+    """With `PIBTOptions.straight_bonus` above the random tie-break, a robot with two
+    equally short ways on keeps the direction of its last move; without it, some seed
+    turns."""
+    from fleet.traffic.distances import GoalDistances
+    from fleet.traffic.graph import FloorGraph
+    from fleet.traffic.pibt import PIBTOptions, PIBTPlanner
+
+    nav = np.ones((5, 5), dtype=bool)
+    goal = np.array([4 * 5 + 4])  # from (0, 0) every monotone path is shortest
+
+    def turns(options: PIBTOptions, seed: int) -> bool:
+        graph = FloorGraph(nav)
+        planner = PIBTPlanner(graph, GoalDistances(graph), options=options, seed=seed)
+        cells = [np.array([0])]
+        for _ in range(3):
+            cells.append(planner.plan(PlanRequest(cells=cells[-1], goals=goal)).cells)
+        steps = np.diff(np.concatenate(cells))
+        return bool(len(set(steps[:3].tolist())) > 1)  # +1 east, +5 south
+
+    assert not any(turns(PIBTOptions(straight_bonus=0.6), seed) for seed in range(12))
+    assert any(turns(PIBTOptions(), seed) for seed in range(12))

@@ -17,7 +17,7 @@ from fleet.traffic.instance import read_instance
 from fleet.traffic.lifelong import run_lifelong
 from fleet.traffic.planner import ActionModel
 from fleet.traffic.registry import make_planner
-from fleet.traffic.schedule import ErrandTasks, ScheduledTasks, make_scheduler
+from fleet.traffic.schedule import ErrandTasks, ScheduledTasks, cheapest_tasks, make_scheduler
 from warehouse.cli import main
 from wms.errors import InputError
 
@@ -229,9 +229,15 @@ def test_robot_runners_2024_warehouse_loads(shared_dir: Path) -> None:
 def test_work_weight_prefers_the_short_task() -> None:
     """`CostWeights.work_weight` (default 0, the manager's behaviour) counts a task's own
     travel: with it one robot between two equally near tasks takes the shorter one."""
-    from fleet.manager.assign import AssignRequest, CostWeights, FlowAssigner, RobotOffer, TaskOffer
-    from fleet.manager.distances import FloorDistances
-    from fleet.manager.model import RobotKind
+    from fleet.dispatch.assign import (
+        AssignRequest,
+        CostWeights,
+        FlowAssigner,
+        RobotOffer,
+        TaskOffer,
+    )
+    from fleet.dispatch.distances import FloorDistances
+    from fleet.dispatch.kinds import RobotKind
 
     robot = RobotOffer("r", (0, 5), RobotKind.AMR, 100.0, 100.0)
     long_task = TaskOffer("long", (0, 4), (0, 0), work_cells=4)
@@ -242,3 +248,68 @@ def test_work_weight_prefers_the_short_task() -> None:
     assert dict(picked.robot_of) == {"short": "r"}
     plain = FlowAssigner().assign(request, distances)
     assert len(plain.robot_of) == 1  # a tie on empty travel alone: either may be taken
+
+
+@pytest.mark.parametrize("model", list(ActionModel))
+def test_prefetching_upcoming_goals_changes_no_plan(model: ActionModel) -> None:
+    """Tables prepared ahead for tasks' later errands hold the values a step would
+    compute, so a run with prefetching moves every robot exactly as one without; the
+    stream's queue of upcoming goals drains as the planner prepares them."""
+    rng = np.random.default_rng(5)
+    nav = np.ones((6, 8), dtype=bool)
+    nav[1:5:2, 1:7:2] = False
+    free = np.flatnonzero(nav.ravel())
+    starts = rng.choice(free, 6, replace=False)
+    lengths = rng.integers(2, 4, 60)
+    cells = rng.choice(free, int(lengths.sum()))
+    tasks = ErrandTasks(cells, np.concatenate([[0], np.cumsum(lengths)]), reveal=9)
+    runs = []
+    for prefetch_ms in (None, 1e9):
+        planner = make_planner("guided", nav, model, 0)
+        planner.precompute(np.zeros(0, dtype=np.int64), len(starts))  # reserve the pool
+        stream = ScheduledTasks(tasks, nav, make_scheduler("ours"))
+        result = run_lifelong(
+            planner,
+            nav,
+            starts,
+            stream,
+            120,
+            lambda: 0.0,  # a clock that never moves: every prefetch runs to the end
+            headings=np.ones(len(starts), dtype=np.int64),
+            prefetch_ms=prefetch_ms,
+        )
+        runs.append((result, stream, planner))
+    (plain, plain_stream, _), (ahead, ahead_stream, _) = runs
+    assert ahead.completed == plain.completed > 0
+    assert (ahead.positions == plain.positions).all()
+    assert ahead.conflicts == 0
+    assert ahead_stream.upcoming_goals(1000).size == 0  # every prefetch ran to the end
+    assert plain_stream.upcoming_goals(1000).size > 0  # nobody drained it
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    robots=st.integers(1, 6),
+    tasks=st.integers(1, 80),
+    cells=st.integers(1, 12),
+    k=st.integers(1, 8),
+)
+def test_cheapest_tasks_by_first_cell_is_the_brute_force_shortlist(
+    seed, robots, tasks, cells, k
+) -> None:
+    """Searching by first errand cell finds, for every robot, tasks as cheap as its
+    ``k`` cheapest over the whole pool (the same costs; ties may pick other tasks)."""
+    rng = np.random.default_rng(seed)
+    first = rng.integers(0, cells, tasks)
+    work = rng.integers(0, 30, tasks)
+    free_in = rng.integers(0, 5, robots)
+    far = rng.integers(0, 50, (robots, cells))
+    cost = free_in[:, None] + far[:, first] + work[None, :]
+    chosen = cheapest_tasks(first, work, free_in, lambda c: far[:, c], k)
+    assert np.array_equal(chosen, np.unique(chosen))
+    take = min(k, tasks)
+    for r in range(robots):
+        want = np.sort(cost[r])[:take]
+        got = np.sort(cost[r, chosen])[:take]
+        assert np.array_equal(got, want)

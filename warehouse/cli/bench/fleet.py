@@ -19,9 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from fleet.manager.assign import Assigner, make_assigner
+from fleet.dispatch.assign import Assigner, make_assigner
+from fleet.dispatch.distances import FloorDistances
 from fleet.manager.assign_eval import StreamParams, random_request, simulate, task_stream
-from fleet.manager.distances import FloorDistances
 from warehouse.cli.common import add_json, emit, float_in, int_in, seed_int
 from warehouse.config import REPO_ROOT as REPO
 from warehouse.config import load_config

@@ -47,6 +47,12 @@ def register(subparsers: Any) -> None:
         choices=sorted(SCHEDULERS),
         help="also run our planner with this scheduler in the same run (e.g. greedy)",
     )
+    parser.add_argument(
+        "--prefetch-ms",
+        type=float,
+        help="scheduled tasks: prepare upcoming goals' tables until this long into a step "
+        "(default: off)",
+    )
     parser.add_argument("--log", metavar="OUT.npz", help="write the plan log of our planner")
     add_json(parser)
     parser.set_defaults(handler=run)
@@ -57,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         make_planner(name, np.ones((1, 1), dtype=bool))  # unknown name: one-line error now
     if args.time_limit_ms is not None and args.time_limit_ms <= 0:
         raise InputError("--time-limit-ms", "must be positive")
+    if args.prefetch_ms is not None and not 0 <= args.prefetch_ms <= 60_000:
+        raise InputError("--prefetch-ms", "must be between 0 and 60000")
     if args.log and not args.log.endswith(".npz"):
         raise InputError("--log", f"{args.log!r} should end with .npz")
     if args.map and (args.scheduler or args.baseline_scheduler):
@@ -94,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
                 record=bool(args.log) and role == "planner",
                 progress=lambda _step, bar=bar: bar.update(1),
                 scheduler=scheduler,
+                prefetch_ms=args.prefetch_ms,
             )
         summary = outcome.summary()
         summary["tasks_completed"] = summary["completed"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from fleet.manager.assign import (
+from fleet.dispatch.assign import (
     AssignRequest,
     CostWeights,
     EnergyModel,
@@ -24,9 +24,9 @@ from fleet.manager.assign import (
     pair_costs,
     total_cost,
 )
-from fleet.manager.distances import FloorDistances
-from fleet.manager.model import RobotKind
-from tests.fleet.manager.assign_cases import CHARGERS, FLOOR, check_rules, grid, requests
+from fleet.dispatch.distances import FloorDistances
+from fleet.dispatch.kinds import RobotKind
+from tests.fleet.dispatch.assign_cases import CHARGERS, FLOOR, check_rules, grid, requests
 from wms.errors import InputError
 
 OPEN = grid(["." * 12] * 3)

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fleet.manager.distances import FloorDistances
-from tests.fleet.manager.assign_cases import CELLS, CHARGERS, FLOOR
+from fleet.dispatch.distances import FloorDistances
+from tests.fleet.dispatch.assign_cases import CELLS, CHARGERS, FLOOR
 from tests.helpers import plain_bfs
 from wms.layout import UNREACHABLE
 

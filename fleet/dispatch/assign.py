@@ -33,8 +33,8 @@ from typing import Final, Protocol
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from fleet.manager.distances import FloorDistances
-from fleet.manager.model import RobotKind
+from fleet.dispatch.distances import FloorDistances
+from fleet.dispatch.kinds import RobotKind
 from wms.errors import InputError
 from wms.layout import UNREACHABLE, Cell
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from fleet.manager.assign import Assignment, AssignRequest, EnergyModel, RobotOffer, TaskOffer
-from fleet.manager.model import RobotKind
+from fleet.dispatch.assign import Assignment, AssignRequest, EnergyModel, RobotOffer, TaskOffer
+from fleet.dispatch.kinds import RobotKind
 from tests.helpers import plain_bfs
 
 ROWS = [
@@ -94,7 +94,7 @@ def check_rules(
 @st.composite
 def requests(draw: st.DrawFn, max_robots: int = 6, max_tasks: int = 8) -> AssignRequest:
     """Random requests on `FLOOR`: any cells (blocked too), kinds, payloads, batteries, holds."""
-    from fleet.manager.distances import FloorDistances
+    from fleet.dispatch.distances import FloorDistances
 
     kinds = st.sampled_from(list(RobotKind))
     n_robots = draw(st.integers(0, max_robots))
