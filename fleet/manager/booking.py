@@ -26,7 +26,6 @@ grade, only when that drop is FINISHED (`Ledger.return_in`, once per return).
 
 from __future__ import annotations
 
-import enum
 import itertools
 import logging
 from collections import Counter
@@ -38,7 +37,7 @@ from fleet.manager.events import ConfirmPicks
 from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec, TaskStatus
 from wms.inventory_types import Condition, LocationKind
 from wms.layout import Cell
-from wms.replenishment.gate import FaceStock, HeldTask, Need, gate
+from wms.replenishment.gate import FaceStock, HeldTask, Need, ShortReason, gate
 from wms.returns import Inspection, ReturnOutcome, ReturnsPolicy, assess
 from wms.returns.destinations import DestinationPicker
 
@@ -50,19 +49,6 @@ RETURN_PRIORITY = -1
 """Returns have no carrier cut-off: they go behind every wave of customer orders."""
 GATED_KINDS = (TaskKind.PICK_ROUTE, TaskKind.MOVE_POD)
 """Tasks whose lines take stock from pick faces: released only when their faces cover them."""
-
-
-class ShortReason(enum.Enum):
-    """Why a pick line came back short (counted per reason in the day's ledger summary)."""
-
-    OUT_OF_STOCK = "out_of_stock"
-    """The face's free units and the SKU's reserve together hold less than the line."""
-    NOT_REPLENISHED = "not_replenished"
-    """The face has no forward slot (nothing tops it up) and holds too little."""
-    FACE_TOO_SMALL = "face_too_small"
-    """The line is larger than the face can ever hold."""
-    RESERVE_NOT_BROUGHT = "reserve_not_brought"
-    """The reserve could have covered it (the release gate let the robot go too early)."""
 
 
 class PickBooker:
@@ -127,8 +113,9 @@ class LedgerBooker(PickBooker):
         self._claimed: dict[str, int] = {}
         """Units the covered lines handed to the fleet will still take from each face."""
         self._covered: set[str] = set()
-        self._uncovered: set[str] = set()
-        """Handed-out lines the warehouse could not cover: picked only from spare units."""
+        self._uncovered: dict[str, ShortReason] = {}
+        """Handed-out lines the warehouse could not cover, and why: picked only from spare
+        units."""
         self._waiting: dict[str, int] = {}
         """Per face: units held tasks wait for beyond its free stock (the last gate)."""
         self._ids = itertools.count(1)
@@ -155,10 +142,10 @@ class LedgerBooker(PickBooker):
             if line.pick_id in self._shorted:  # reported short already: stays short
                 self.repeats += 1
                 continue
-            uncovered = line.pick_id in self._uncovered
+            uncovered = self._uncovered.get(line.pick_id)
             self._settle(command.task_id, line)
-            if uncovered and not self._spare(line):
-                self._short(line, "the units at the face are kept for covered lines")
+            if uncovered is not None and not self._spare(line):
+                self._short(line, "the units at the face are kept for covered lines", uncovered)
                 continue
             try:
                 done = self.ledger.confirm_pick(
@@ -178,7 +165,7 @@ class LedgerBooker(PickBooker):
         if self._expected.pop(line.pick_id, None) is None:
             return
         self._pending[line.location_id] -= line.qty
-        self._uncovered.discard(line.pick_id)
+        self._uncovered.pop(line.pick_id, None)
         lines = self._task_lines.get(task_id)
         if lines is not None and line.pick_id in lines:
             lines.remove(line.pick_id)
@@ -193,11 +180,11 @@ class LedgerBooker(PickBooker):
         on_hand = self.ledger.on_hand(line.sku, line.location_id)
         return on_hand - self._claimed.get(line.location_id, 0) >= line.qty
 
-    def _short(self, line: PickLine, detail: str) -> None:
+    def _short(self, line: PickLine, detail: str, reason: ShortReason | None = None) -> None:
         self._shorted.add(line.pick_id)
         self.failed += 1
         self.short.append(line)
-        reason = self._short_reason(line)
+        reason = reason or self._short_reason(line)
         self.short_reasons[reason] += 1
         log.info("pick %s short (%s): %s", line.pick_id, reason.value, detail)
 
@@ -272,7 +259,7 @@ class LedgerBooker(PickBooker):
             for pick_id in left:
                 line = self._expected.pop(pick_id)
                 self._pending[line.location_id] -= line.qty
-                self._uncovered.discard(pick_id)
+                self._uncovered.pop(pick_id, None)
                 if pick_id in self._covered:
                     self._covered.discard(pick_id)
                     self._claimed[line.location_id] -= line.qty
@@ -284,27 +271,26 @@ class LedgerBooker(PickBooker):
         if not self._held:
             self._waiting = {}
             return
-        needs: dict[str, dict[str, int]] = {}
         skus: dict[str, str] = {}
+        held = []
         for spec in self._held:
-            per_face = needs.setdefault(spec.task_id, {})
-            for line in _pick_lines(spec):
-                per_face[line.location_id] = per_face.get(line.location_id, 0) + line.qty
+            lines = list(_pick_lines(spec))
+            for line in lines:
                 skus.setdefault(line.location_id, line.sku)
+            held.append(
+                HeldTask(spec.task_id, tuple(Need(n.pick_id, n.location_id, n.qty) for n in lines))
+            )
         faces = {face: self._face_stock(face, sku) for face, sku in sorted(skus.items())}
         reserve = {sku: self._reserve(sku) for sku in sorted(set(skus.values()))}
-        held = [
-            HeldTask(spec.task_id, tuple(Need(f, q) for f, q in needs[spec.task_id].items()))
-            for spec in self._held
-        ]
         decision = gate(held, faces, reserve)
         going = set(decision.release)
         for spec in [s for s in self._held if s.task_id in going]:
             ids = []
             for line in _pick_lines(spec):
                 ids.append(line.pick_id)
-                if (spec.task_id, line.location_id) in decision.uncovered:
-                    self._uncovered.add(line.pick_id)
+                why = decision.uncovered.get(line.pick_id)
+                if why is not None:
+                    self._uncovered[line.pick_id] = why
                 else:
                     self._covered.add(line.pick_id)
                     self._claimed[line.location_id] = (

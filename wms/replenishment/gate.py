@@ -24,6 +24,7 @@ Pure: plain data in, a decision out; the ledger is read by the caller.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -42,10 +43,25 @@ class FaceStock:
     more); ``None``: the face has no forward slot, so nothing ever tops it up."""
 
 
+class ShortReason(enum.Enum):
+    """Why a line is not covered when released (it is then picked only from spare units,
+    else reported short), or why a line came back short."""
+
+    OUT_OF_STOCK = "out_of_stock"
+    """The face's free units and the SKU's reserve, less what earlier tasks wait for."""
+    NOT_REPLENISHED = "not_replenished"
+    """The face has no forward slot: nothing tops it up."""
+    FACE_TOO_SMALL = "face_too_small"
+    """The line (with the task's other lines there) is more than the face can ever hold."""
+    RESERVE_NOT_BROUGHT = "reserve_not_brought"
+    """A covered line found its face short (never expected: the gate kept its units)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Need:
-    """Units a task takes at one face (all its lines there, summed)."""
+    """One line of a task: the units it takes at one face."""
 
+    line_id: str
     location_id: str
     qty: int
 
@@ -60,8 +76,8 @@ class HeldTask:
 class GateDecision:
     release: tuple[str, ...]
     """Tasks that may go now, in release order."""
-    uncovered: frozenset[tuple[str, str]]
-    """(task id, face) of the released tasks' lines the warehouse cannot cover."""
+    uncovered: Mapping[str, ShortReason]
+    """Lines of the released tasks the warehouse cannot cover, by line id, and why."""
     waiting: Mapping[str, int]
     """Per face: units the waiting tasks need beyond what it holds free (a top-up is due)."""
 
@@ -69,47 +85,55 @@ class GateDecision:
 def gate(
     held: Sequence[HeldTask], faces: Mapping[str, FaceStock], reserve: Mapping[str, int]
 ) -> GateDecision:
-    """Walk the held tasks in release order and decide which go (see the module doc).
-
-    ``reserve`` is per SKU: new units in reserve locations, free of reservations.
-    A face missing from ``faces`` counts as empty and unslotted.
-    """
+    """Walk the held tasks and their lines in release order and decide which go (see the
+    module doc). ``reserve`` is per SKU: new units in reserve locations, free of
+    reservations. A face missing from ``faces`` counts as empty and unslotted."""
     free = {f: s.on_hand - s.claimed for f, s in faces.items()}
     reserve_left = dict(reserve)
     release: list[str] = []
-    uncovered: set[tuple[str, str]] = set()
+    uncovered: dict[str, ShortReason] = {}
     waited: set[str] = set()
     for task in held:
-        covered, short, wait = [], [], []
+        short: dict[str, ShortReason] = {}
+        wait = False
+        kept: dict[str, int] = {}  # this task's units at each face so far
         for need in task.needs:
-            face = faces.get(need.location_id)
-            here = free.get(need.location_id, 0)
-            if here >= need.qty:
-                covered.append(need)
-            elif _coverable(face, need.qty, max(here, 0), reserve_left):
-                wait.append(need)
-            else:
-                short.append(need)
-        for need in (*covered, *wait):  # released, or kept for this task while it waits
             loc = need.location_id
+            face = faces.get(loc)
             here = free.get(loc, 0)
-            from_reserve = need.qty - max(here, 0) if here < need.qty else 0
-            if from_reserve:
-                sku = faces[loc].sku
-                reserve_left[sku] = reserve_left.get(sku, 0) - from_reserve
-            free[loc] = here - need.qty
+            total = kept.get(loc, 0) + need.qty
+            why = (
+                None if here >= need.qty else _uncovered(face, need.qty, total, here, reserve_left)
+            )
+            if why is not None:
+                short[need.line_id] = why
+                continue
+            kept[loc] = total
+            if here < need.qty:  # the face waits for a top-up from reserve for the rest
+                assert face is not None
+                wait = True
+                waited.add(loc)
+                reserve_left[face.sku] -= need.qty - max(here, 0)
+            free[loc] = here - need.qty  # released, or kept for this task while it waits
         if wait:
-            waited.update(n.location_id for n in wait)
             continue
         release.append(task.task_id)
-        uncovered.update((task.task_id, n.location_id) for n in short)
+        uncovered.update(short)
     waiting = {f: -free[f] for f in sorted(waited) if free[f] < 0}
-    return GateDecision(tuple(release), frozenset(uncovered), waiting)
+    return GateDecision(tuple(release), uncovered, waiting)
 
 
-def _coverable(face: FaceStock | None, qty: int, here: int, reserve: Mapping[str, int]) -> bool:
-    """Whether top-ups can make the face cover ``qty``: it has a forward slot, can hold
-    that much, and its free units plus the SKU's reserve reach it."""
-    if face is None or face.capacity is None or qty > face.capacity:
-        return False
-    return here + reserve.get(face.sku, 0) >= qty
+def _uncovered(
+    face: FaceStock | None, qty: int, total: int, here: int, reserve: Mapping[str, int]
+) -> ShortReason | None:
+    """``None`` when top-ups can make the face cover ``qty``: it has a forward slot, can
+    hold ``total`` (what the task takes there with this line) at once, and its free units
+    plus the SKU's reserve reach ``qty``. (A task waiting for more than its face can
+    hold would wait for ever.)"""
+    if face is None or face.capacity is None:
+        return ShortReason.NOT_REPLENISHED
+    if total > face.capacity:
+        return ShortReason.FACE_TOO_SMALL
+    if max(here, 0) + reserve.get(face.sku, 0) < qty:
+        return ShortReason.OUT_OF_STOCK
+    return None
