@@ -130,10 +130,10 @@ def _uncovered(
     hold ``total`` (what the task takes there with this line) at once, and its free units
     plus the SKU's reserve reach ``qty``. (A task waiting for more than its face can
     hold would wait for ever.)"""
+    if max(here, 0) + (reserve.get(face.sku, 0) if face is not None else 0) < qty:
+        return ShortReason.OUT_OF_STOCK
     if face is None or face.capacity is None:
         return ShortReason.NOT_REPLENISHED
     if total > face.capacity:
         return ShortReason.FACE_TOO_SMALL
-    if max(here, 0) + reserve.get(face.sku, 0) < qty:
-        return ShortReason.OUT_OF_STOCK
     return None

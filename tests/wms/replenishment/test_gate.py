@@ -40,7 +40,7 @@ def test_a_line_the_warehouse_cannot_cover_goes_uncovered() -> None:
     its task back; a face with no forward slot, or a line larger than the face, likewise."""
     faces = {**FACES, "X": FaceStock("C", on_hand=0, claimed=0, capacity=None)}
     held = [task("t1", ("F1", 8), ("F2", 2)), task("t2", ("X", 1)), task("t3", ("F2", 11))]
-    decision = gate(held, faces, {"A": 1, "B": 100})
+    decision = gate(held, faces, {"A": 1, "B": 100, "C": 5})
     assert decision.release == ("t1", "t2", "t3")
     assert decision.uncovered == {
         "t1/0": ShortReason.OUT_OF_STOCK,
