@@ -296,19 +296,23 @@ def _run_day(
     order_due = {o.order_id: (o.due - start).total_seconds() for o in book.orders}
     with lock:
         wall0 = time.perf_counter()  # the simulated floor, not its start-up
+        submit = tasks
         if booker is not None:
-            booker.expect(tasks)  # the waves are released: top up what they will drain
-            tasks = [*booker.take_requests(), *tasks]
-        for spec in tasks:
+            # The waves are released: top up what they will drain; a pick task whose faces
+            # cannot cover it yet waits for its top-up (the booker submits it then).
+            booker.release(tasks)
+            submit = booker.take_requests()
+            tasks = [*(t for t in submit if t.kind is TaskKind.REPLENISH), *tasks]
+        for spec in submit:
             lock.service.call(lambda core, spec=spec: core.submit(spec))
         ids = [t.task_id for t in tasks]
         before = {rid: lock.runner.robot(rid).cell for rid in record.robots}
         battery = {rid: lock.runner.robot(rid).battery_pct for rid in record.robots}
 
         def done(run: LockstepFloor) -> bool:
-            if arrivals or (booker is not None and booker.returns_open):
+            if arrivals or (booker is not None and (booker.returns_open or booker.held)):
                 return False
-            return all(run.core.tasks.get(t).status.final for t in ids)
+            return all(t in run.core.tasks and run.core.tasks.get(t).status.final for t in ids)
 
         schedule = FaultSchedule(settings.faults)
         pending_blocks = lock.pending_blocks
@@ -372,7 +376,11 @@ def _run_day(
             "planner": settings.planner,
             "assigner": settings.assigner,
             "tasks": len(ids),
-            "tasks_done": sum(1 for t in ids if lock.core.tasks.get(t).status is TaskStatus.DONE),
+            "tasks_done": sum(
+                1
+                for t in ids
+                if t in lock.core.tasks and lock.core.tasks.get(t).status is TaskStatus.DONE
+            ),
             "orders_sent": lock.core.stats.orders_sent,
             "cycle_ms_p95": _p95(lock.cycle_ms),
             "bus": {k: v for k, v in lock.bus.counters().items() if isinstance(v, int)},
@@ -383,6 +391,11 @@ def _run_day(
         "path": str(ledger_path) if ledger_path else None,
         "lines_booked": booker.booked if booker else 0,
         "lines_short": len(booker.short) if booker else 0,
+        "short_reasons": {r.value: n for r, n in sorted(booker.short_reasons.items(), key=str)}
+        if booker
+        else {},
+        "tasks_waited_for_topup": booker.tasks_waited if booker else 0,
+        "lines_waited_for_topup": booker.lines_waited_for_topup if booker else 0,
         "repeats_ignored": booker.repeats if booker else 0,
         "replenishments_by_robot": booker.moves if booker else 0,
         "returns_booked": len(booker.returns) if booker else 0,

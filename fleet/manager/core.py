@@ -370,11 +370,19 @@ class FleetCore:
     def _on_connection(self, robot_id: str, state: ConnectionState) -> None:
         track = self._robot(robot_id)
         if state is ConnectionState.ONLINE:
-            track.online = True
+            self._back_online(track)
             return
         if track.online:
             track.online = False
             self._robot_lost(track, f"robot {state.value.lower()}")
+
+    def _back_online(self, track: RobotTrack) -> None:
+        """An update sent as the link dropped was lost (the robot never acknowledges it):
+        cancel the robot's order, so it restarts from where it stands (`_resync`)."""
+        if not track.online and track.awaiting_update is not None and not track.resetting:
+            track.awaiting_update = None
+            self._reset_order(track)
+        track.online = True
 
     def _on_state(self, robot_id: str, state: State) -> None:
         cell = self._reported_cell(robot_id, state)
@@ -389,7 +397,7 @@ class FleetCore:
                 raise ManagerRefused(f"{robot_id}: {error}") from None
             if track.awaiting_update is not None and state.order_update_id >= drive.update_id:
                 track.awaiting_update = None
-        track.online = True
+        self._back_online(track)
         track.last_seen_s = self.now
         track.battery = float(state.battery_state.battery_charge)
         track.charging = bool(state.battery_state.charging)

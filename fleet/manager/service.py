@@ -306,15 +306,14 @@ class ManagerService(BusListener):
                         event.status.value,
                         f" ({event.reason})" if event.reason else "",
                     )
+        booker = self.booker
         for command in commands:
-            if isinstance(command, ConfirmPicks) and self.booker is not None:
-                self.booker.confirm(command)
-                for spec in self.booker.take_requests():  # replenishment the picks caused
-                    try:
-                        self.core.submit(spec)
-                    except ManagerRefused as refused:
-                        log.warning("replenishment %s refused: %s", spec.task_id, refused)
-                    self._execute(self.core._flush())
+            if isinstance(command, ConfirmPicks) and booker is not None:
+                booker.confirm(command)
+                self._submit_requests()
+            elif isinstance(command, TaskEvent) and command.status.final and booker is not None:
+                booker.task_ended(command.task_id, command.status)  # its claims, its top-up
+                self._submit_requests()
             elif isinstance(command, LoadLeft):
                 log.warning(
                     "robot %s failed carrying %s at %s (task %s)",
@@ -336,6 +335,16 @@ class ManagerService(BusListener):
                 )
             elif isinstance(command, SendInstantActions):
                 self.bus.send_instant_actions(command.robot, command.actions)
+
+    def _submit_requests(self) -> None:
+        """Submit what the booking called for: top-ups, putaways, picks a top-up released."""
+        assert self.booker is not None
+        for spec in self.booker.take_requests():
+            try:
+                self.core.submit(spec)
+            except ManagerRefused as refused:
+                log.warning("task %s the booking asked for refused: %s", spec.task_id, refused)
+            self._execute(self.core._flush())
 
     def publish_snapshot(self) -> None:
         if self.bus.pub_endpoint is None:

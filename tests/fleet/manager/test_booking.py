@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from fleet.manager.booking import LedgerBooker
 from fleet.manager.events import ConfirmPicks
-from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec
+from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec, TaskStatus
 from wms.inventory_types import Condition, LocationKind
 from wms.ledger import Ledger, LocationRecord, SkuRecord
+from wms.replenishment.gate import ShortReason
 from wms.returns import Cosmetic, FunctionalTest, Inspection, Packaging, ReturnReason, load_policy
 
 STATION = (0, 5)
@@ -125,3 +126,153 @@ def test_a_face_that_cannot_cover_the_coming_picks_is_topped_up_by_a_robot() -> 
     booker.confirm(drop(top_up))  # a repeated report moves nothing twice
     assert ledger.on_hand("A", "F1") == 10 and booker.moves == 1
     assert ledger.on_hand("A", "R1", Condition.NEW) == 45
+
+
+# --- demand replenishment: picks wait for their top-up ------------------------------------
+
+FACE_CELLS = {"F1": (1, 1), "F2": (2, 1)}
+RESERVE_CELLS = {"R1": (1, 2), "R2": (2, 2)}
+
+
+def day_ledger(faces: dict[str, tuple[str, int, int, int]], reserve: dict[str, int]) -> Ledger:
+    """``faces``: face → (SKU, min, max, on hand); ``reserve``: SKU → units (R1 for the
+    first SKU, R2 for the second)."""
+    ledger = Ledger.open(":memory:")
+    skus = sorted({sku for sku, *_ in faces.values()})
+    ledger.add_skus([SkuRecord(s, s, "general", 1.0) for s in skus])
+    ledger.add_locations(
+        [LocationRecord(f, LocationKind.FORWARD, c) for f, c in FACE_CELLS.items()]
+        + [LocationRecord(r, LocationKind.RESERVE, c) for r, c in RESERVE_CELLS.items()]
+    )
+    for face, (sku, low, high, on_hand) in faces.items():
+        ledger.set_forward_slot(face, sku, low, high)
+        if on_hand:
+            ledger.receive(sku, face, on_hand)
+    for sku, reserve_face in zip(skus, RESERVE_CELLS, strict=False):
+        if reserve.get(sku):
+            ledger.receive(sku, reserve_face, reserve[sku])
+    return ledger
+
+
+def pick_task(task_id: str, lines: list[tuple[str, str, int]]) -> TaskSpec:
+    """One stop per line: (face, SKU, qty)."""
+    stops = [
+        Stop(
+            FACE_CELLS[face],
+            StopAction.PICK_LINES,
+            lines=(PickLine(f"{task_id}/{i}", f"o-{task_id}", sku, qty, face),),
+        )
+        for i, (face, sku, qty) in enumerate(lines)
+    ]
+    return TaskSpec(task_id, TaskKind.PICK_ROUTE, (*stops, Stop(STATION, StopAction.STATION)))
+
+
+def run_floor(booker: LedgerBooker, tasks: list[TaskSpec], rng: object, fail: float = 0.0) -> int:
+    """A stand-in for the robots: every task the booker hands out is driven stop by stop,
+    the tasks interleaved in random order, reports sometimes repeated, a top-up sometimes
+    failing before its drop (`task_ended` FAILED). Returns the tasks finished."""
+    booker.release(tasks)
+    active: dict[str, tuple[TaskSpec, int]] = {}
+    finished = 0
+    for _ in range(100_000):
+        for spec in booker.take_requests():
+            active[spec.task_id] = (spec, 0)
+        if not active:
+            return finished
+        task_id = rng.choice(sorted(active))  # type: ignore[attr-defined]
+        spec, index = active[task_id]
+        if spec.kind is TaskKind.REPLENISH and rng.random() < fail:  # type: ignore[attr-defined]
+            del active[task_id]
+            booker.task_ended(task_id, TaskStatus.FAILED)
+            continue
+        stop = spec.stops[index]
+        for _ in range(1 + (rng.random() < 0.2)):  # type: ignore[attr-defined]
+            if stop.lines:
+                booker.confirm(ConfirmPicks(task_id, "sim/r0", index, stop.lines))
+        if index + 1 < len(spec.stops):
+            active[task_id] = (spec, index + 1)
+        else:
+            del active[task_id]
+            finished += 1
+            booker.task_ended(task_id, TaskStatus.DONE)
+    raise AssertionError("the floor did not settle")
+
+
+def test_a_face_smaller_than_the_days_demand_is_topped_up_and_no_line_goes_short() -> None:
+    """F1 holds at most 10 and has 6; the day's six tasks want 24 of it. Each task that the
+    face cannot cover waits for a robot's top-up from R1; nothing goes short."""
+    import random
+
+    ledger = day_ledger({"F1": ("A", 2, 10, 6)}, {"A": 40})
+    booker = LedgerBooker(ledger)
+    tasks = [pick_task(f"b{i}", [("F1", "A", 2), ("F1", "A", 2)]) for i in range(6)]
+    assert run_floor(booker, tasks, random.Random(1)) == 6 + booker.moves
+    assert booker.short == [] and booker.booked == 12
+    assert booker.tasks_waited > 0 and booker.moves >= 2  # the face was refilled, by robot
+    assert ledger.on_hand("A", "F1") + ledger.on_hand("A", "R1") == 46 - 24
+    assert ledger.balance_check().ok and booker.held == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    faces=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(3, 12), st.integers(0, 12)),
+        min_size=2,
+        max_size=2,
+    ),
+    reserve=st.lists(st.integers(0, 30), min_size=2, max_size=2),
+    tasks=st.lists(
+        st.lists(st.tuples(st.sampled_from(["F1", "F2"]), st.integers(1, 3)), max_size=4),
+        min_size=1,
+        max_size=8,
+    ),
+    fail=st.sampled_from([0.0, 0.3]),
+    rng=st.randoms(use_true_random=False),
+)
+def test_a_line_is_short_only_when_forward_and_reserve_cannot_cover_it(
+    faces: list[tuple[int, int, int]],
+    reserve: list[int],
+    tasks: list[list[tuple[str, int]]],
+    fail: float,
+    rng: object,
+) -> None:
+    """Whatever the stock, the demand and the order robots work in (each task taking at
+    most what its face holds at its max): every task is handed out in the end; a SKU whose
+    forward plus reserve stock covers its day has no short line; a short line's SKU has,
+    at the end, fewer units left (forward + reserve; a top-up in transit is reserve until
+    dropped) than that line; each line is booked once."""
+    skus = {"F1": "A", "F2": "B"}
+    slots = {}
+    for face, (low, high, on_hand) in zip(("F1", "F2"), faces, strict=True):
+        slots[face] = (skus[face], min(low, high), high, min(on_hand, high))
+    ledger = day_ledger(slots, {"A": reserve[0], "B": reserve[1]})
+    specs = []
+    for i, lines in enumerate(tasks):
+        at: dict[str, int] = {}
+        kept = []
+        for face, qty in lines:  # a task takes at most what its face holds at its max
+            if at.get(face, 0) + qty <= slots[face][2]:
+                at[face] = at.get(face, 0) + qty
+                kept.append((face, skus[face], qty))
+        if kept:
+            specs.append(pick_task(f"b{i}", kept))
+    if not specs:
+        return
+    booker = LedgerBooker(ledger)
+    run_floor(booker, specs, rng, fail)
+    assert booker.held == 0
+    lines = [line for spec in specs for stop in spec.stops for line in stop.lines]
+    assert booker.booked + len(booker.short) == len(lines)
+    left = {
+        sku: ledger.on_hand(sku, face) + ledger.on_hand(sku, "R1" if sku == "A" else "R2")
+        for face, sku in skus.items()
+    }
+    for sku, (_, _, _, on_hand) in zip(("A", "B"), slots.values(), strict=True):
+        demand = sum(line.qty for line in lines if line.sku == sku)
+        if on_hand + reserve[0 if sku == "A" else 1] >= demand:
+            assert not [line for line in booker.short if line.sku == sku]
+    for line in booker.short:
+        assert left[line.sku] < line.qty
+    assert set(booker.short_reasons) <= {ShortReason.OUT_OF_STOCK}
+    picks = [m for m in ledger.movements() if m.kind.value == "pick"]
+    assert len(picks) == booker.booked and ledger.balance_check().ok

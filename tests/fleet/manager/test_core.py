@@ -7,7 +7,7 @@ import random
 import pytest
 
 from fleet.manager.core import ManagerRefused
-from fleet.manager.events import RobotStateReport
+from fleet.manager.events import RobotConnection, RobotStateReport
 from fleet.manager.model import (
     PickLine,
     RobotKind,
@@ -19,7 +19,7 @@ from fleet.manager.model import (
     TaskStatus,
 )
 from fleet.protocol.header import HeaderSequence
-from fleet.protocol.messages import AgvPosition
+from fleet.protocol.messages import AgvPosition, ConnectionState
 from tests.fleet.manager.world import ACCESS, CHARGERS, FLOOR, STATIONS, make_world
 
 
@@ -211,3 +211,34 @@ def test_bad_input_is_refused_and_changes_nothing() -> None:
     commands = world.core.handle(RobotStateReport("sim/r0", wrong), world.sim.now)
     assert any("not a released node" in c.reason for c in commands if hasattr(c, "reason"))
     assert FLOOR.navigable[world.core.robots["sim/r0"].cell]
+
+
+def test_an_update_lost_in_a_communication_loss_does_not_stall_the_robot() -> None:
+    """The robot goes deaf while driving and the manager sends it an update it never hears
+    (nor acknowledges), then declares it lost; back online, its order is cancelled, it
+    restarts from where it stands and finishes (before: it waited for that ack for ever)."""
+    world = make_world(1, seed=4, cells=[(ACCESS[0][0], ACCESS[0][1])])
+    far = max(ACCESS, key=lambda c: abs(c[0] - ACCESS[0][0]) + abs(c[1] - ACCESS[0][1]))
+    task = world.core.submit(TaskSpec("go", TaskKind.MOVE, (Stop(far),)))
+    world.sim.run_until(lambda s: world.robots["sim/r0"].cells_moved >= 1, max_s=60)
+    sim, drive = world.sim, world.core.reservations.drives["sim/r0"]
+    for _ in range(400):  # one lockstep step, the robot going deaf between report and cycle
+        sent = drive.update_id
+        sim.now += sim.dt
+        world.robots["sim/r0"].advance(sim.now)
+        sim.report("sim/r0")
+        sim.silent.add("sim/r0")
+        sim.deliver(world.core.cycle(sim.now))
+        if drive.update_id > sent:
+            break  # an update went out that the robot never hears
+        sim.silent.discard("sim/r0")
+    assert drive.update_id > sent
+    broken = ConnectionState.CONNECTIONBROKEN
+    world.sim.deliver(world.core.handle(RobotConnection("sim/r0", broken), world.sim.now))
+    world.sim.run_until(lambda s: False, max_s=world.sim.now + 2)
+    world.sim.silent.discard("sim/r0")
+    online = ConnectionState.ONLINE
+    world.sim.deliver(world.core.handle(RobotConnection("sim/r0", online), world.sim.now))
+    assert world.sim.run_until(lambda s: world.status(task.task_id).final, max_s=600)
+    assert world.status(task.task_id) is TaskStatus.DONE
+    assert world.monitor.violations == []
