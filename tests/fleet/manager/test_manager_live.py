@@ -143,8 +143,10 @@ def _free_port() -> int:
 
 
 def _ctl(endpoint: str, *args: str) -> Any:
+    # a generous answer deadline: a loaded machine can take longer than the 2 s default
+    argv = ["ctl", "--connect", endpoint, "--timeout", "20", *args]
     out = subprocess.run(
-        [sys.executable, "-m", "warehouse.cli", "ctl", "--connect", endpoint, *args],
+        [sys.executable, "-m", "warehouse.cli", *argv],
         capture_output=True,
         text=True,
         timeout=60,
