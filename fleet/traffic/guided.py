@@ -186,13 +186,14 @@ def make_guided(
     lanes: LaneParams = LaneParams(),
     options: PIBTOptions = GUIDED_OPTIONS,
     congestion: CongestionParams = CongestionParams(),
+    name: str = "guided",
 ) -> PIBTPlanner:
     graph = FloorGraph(navigable)
     return GuidedPlanner(
         graph,
         lanes,
         congestion,
-        name="guided",
+        name=name,
         model=model,
         options=options,
         seed=seed,

@@ -1,0 +1,124 @@
+"""Rotation-model variants of our planner on Robot Runners instances, in one process.
+
+Each variant is `guided` with one option changed (or a registered planner by
+name), run one after the other on the same instance, starts and task stream,
+in the rotation model; the first variant (default ``guided``) is the baseline
+of the same run. Rows are appended as JSON lines to ``--out`` (default
+bench/results/rotation.jsonl) with the load average, and printed.
+
+    .venv/bin/python bench/rotation.py --instance EI23-warehouse_small_400 --steps 1000 \\
+        --variants guided,lanes20,turn_weight_125
+    .venv/bin/python bench/rotation.py --instance MR23-I-10 --steps 1000 --variants guided,cong1
+
+``--instance`` takes a path or the name of a 2023 example / main-round instance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from fleet.traffic.evaluate import evaluate  # noqa: E402
+from fleet.traffic.guided import (  # noqa: E402
+    GUIDED_OPTIONS,
+    CongestionParams,
+    LaneParams,
+    make_guided,
+)
+from fleet.traffic.instance import read_instance  # noqa: E402
+from fleet.traffic.planner import ActionModel  # noqa: E402
+from fleet.traffic.registry import PLANNERS  # noqa: E402
+
+ROBOTRUNNERS = REPO.parent / "shared" / "benchmarks" / "robotrunners"
+SEARCH = [
+    ROBOTRUNNERS / "2023-example-instances" / "warehouse.domain",
+    ROBOTRUNNERS / "2023-main-round" / "warehouse.domain",
+]
+
+VARIANTS: dict[str, dict[str, object]] = {
+    "cong1": {"congestion": CongestionParams(weight=1.0)},
+    "cong3": {"congestion": CongestionParams(weight=3.0)},
+    "lanes5": {"lanes": LaneParams(against=5, narrow_against=5)},
+    "lanes20": {"lanes": LaneParams(against=20, narrow_against=20)},
+    "no_penalties": {"options": replace(GUIDED_OPTIONS, occupied_penalty=0, headon_penalty=0)},
+    "turn_weight_11": {"options": replace(GUIDED_OPTIONS, turn_weight=1.1)},
+    "turn_weight_125": {"options": replace(GUIDED_OPTIONS, turn_weight=1.25)},
+    "turn_weight_15": {"options": replace(GUIDED_OPTIONS, turn_weight=1.5)},
+    "turn_weight_2": {"options": replace(GUIDED_OPTIONS, turn_weight=2.0)},
+    "hysteresis1": {"options": replace(GUIDED_OPTIONS, turn_hysteresis=1)},
+    "hysteresis2": {"options": replace(GUIDED_OPTIONS, turn_hysteresis=2)},
+}
+"""`guided` with one change each (docs/benchmarks.md, "Rotation model: variants")."""
+
+
+def instance_path(name: str) -> Path:
+    path = Path(name)
+    if path.exists():
+        return path
+    for folder in SEARCH:
+        candidate = folder / (name if name.endswith(".json") else name + ".json")
+        if candidate.exists():
+            return candidate
+    raise SystemExit(f"error: no instance {name!r} (a path, or a name under {SEARCH[0]})")
+
+
+def register(name: str) -> str:
+    """The planner name to run for ``name``: a registered planner, or a variant made now."""
+    if name in PLANNERS:
+        return name
+    if name not in VARIANTS:
+        known = ", ".join(sorted({*PLANNERS, *VARIANTS}))
+        raise SystemExit(f"error: unknown variant {name!r} (known: {known})")
+    kwargs = VARIANTS[name]
+    PLANNERS[name] = lambda nav, model, seed: make_guided(nav, model, seed, name=name, **kwargs)
+    return name
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instance", required=True)
+    parser.add_argument("--steps", type=int, required=True)
+    parser.add_argument("--variants", default="guided")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=REPO / "bench/results/rotation.jsonl")
+    args = parser.parse_args()
+    path = instance_path(args.instance)
+    names = [register(name) for name in args.variants.split(",") if name]
+    problem = read_instance(path)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        start = time.time()
+        load_before = os.getloadavg()[0]
+        result = evaluate(
+            problem, name, args.steps, time.perf_counter, model=ActionModel.ROTATION, seed=args.seed
+        )
+        summary = result.summary()
+        row = {
+            "variant": name,
+            "instance": path.stem,
+            "steps": args.steps,
+            "seed": args.seed,
+            "throughput": summary["throughput"],
+            "plan_ms_p50": summary["plan_ms_p50"],
+            "plan_ms_p95": summary["plan_ms_p95"],
+            "plan_ms_max": summary["plan_ms_max"],
+            "conflicts": summary["conflicts"],
+            "wall_s": round(time.time() - start, 1),
+            "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        }
+        print(json.dumps(row), flush=True)
+        with args.out.open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
