@@ -23,6 +23,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -46,6 +48,12 @@ SEARCH = [
 VARIANTS: dict[str, dict[str, object]] = {
     "cong1": {"congestion": CongestionParams(weight=1.0)},
     "cong3": {"congestion": CongestionParams(weight=3.0)},
+    "cong1_period5": {"congestion": CongestionParams(weight=1.0, period=5, refresh=8)},
+    "cong05_period5": {"congestion": CongestionParams(weight=0.5, period=5, refresh=8)},
+    "cong2_period5": {"congestion": CongestionParams(weight=2.0, period=5, refresh=8)},
+    "cong1_period2": {"congestion": CongestionParams(weight=1.0, period=2, refresh=16)},
+    "cong05": {"congestion": CongestionParams(weight=0.5)},
+    "cong2": {"congestion": CongestionParams(weight=2.0)},
     "lanes5": {"lanes": LaneParams(against=5, narrow_against=5)},
     "lanes20": {"lanes": LaneParams(against=20, narrow_against=20)},
     "no_penalties": {"options": replace(GUIDED_OPTIONS, occupied_penalty=0, headon_penalty=0)},
@@ -53,6 +61,8 @@ VARIANTS: dict[str, dict[str, object]] = {
     "turn_weight_125": {"options": replace(GUIDED_OPTIONS, turn_weight=1.25)},
     "turn_weight_15": {"options": replace(GUIDED_OPTIONS, turn_weight=1.5)},
     "turn_weight_2": {"options": replace(GUIDED_OPTIONS, turn_weight=2.0)},
+    "turn_priority": {"options": replace(GUIDED_OPTIONS, turn_priority=1e5)},
+    "turn_priority_100": {"options": replace(GUIDED_OPTIONS, turn_priority=100.0)},
     "hysteresis1": {"options": replace(GUIDED_OPTIONS, turn_hysteresis=1)},
     "hysteresis2": {"options": replace(GUIDED_OPTIONS, turn_hysteresis=2)},
 }
@@ -80,6 +90,13 @@ def register(name: str) -> str:
     kwargs = VARIANTS[name]
     PLANNERS[name] = lambda nav, model, seed: make_guided(nav, model, seed, name=name, **kwargs)
     return name
+
+
+def _blocks(completions: np.ndarray, steps: int) -> list[int]:
+    """Tasks completed in each block of steps (1,000 steps, or a fifth of a shorter run)."""
+    size = 1000 if steps >= 2000 else max(1, steps // 5)
+    edges = np.arange(0, steps + size, size)
+    return np.histogram(completions[:, 0], bins=edges)[0].tolist() if completions.size else []
 
 
 def main() -> int:
@@ -111,6 +128,7 @@ def main() -> int:
             "plan_ms_p95": summary["plan_ms_p95"],
             "plan_ms_max": summary["plan_ms_max"],
             "conflicts": summary["conflicts"],
+            "per_block": _blocks(result.completions, args.steps),
             "wall_s": round(time.time() - start, 1),
             "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         }

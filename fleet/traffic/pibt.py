@@ -57,6 +57,9 @@ class PIBTOptions:
     turn_hysteresis: int = 0
     """Rotation model post-pass: 1 — a U-turn continues the way the last quarter turn
     went; 2 — also, a quarter turn is not undone the very next step (0: off)."""
+    turn_priority: float = 0.0
+    """Rotation model: priority added, for one step, to a robot that turned in place
+    last step (a "turn, then forward" operation: the forward goes first)."""
     turn_weight: float = 1.0
     """Rotation model: what a quarter turn costs in PIBT's scores, in moves."""
     turn_replan: bool = False
@@ -325,6 +328,9 @@ class PIBTPlanner:
             elapsed = np.where(held, memory.elapsed, elapsed)
         memory.stall, memory.elapsed = stall, elapsed
         priority = memory.elapsed + memory.tiebreak
+        if self.options.turn_priority and self.model is ActionModel.ROTATION:
+            # a robot that turned last step goes first now, so the turn is not wasted
+            priority = priority + self.options.turn_priority * (memory.last_turn != 0)
         stall_steps = self.options.stall_steps
         if self.model is ActionModel.ROTATION and self.options.rotation_stall_steps > 0:
             stall_steps = self.options.rotation_stall_steps
