@@ -2,13 +2,16 @@
 
 Each variant is `guided` with one option changed (or a registered planner by
 name), run one after the other on the same instance, starts and task stream,
-in the rotation model; the first variant (default ``guided``) is the baseline
-of the same run. Rows are appended as JSON lines to ``--out`` (default
-bench/results/rotation.jsonl) with the load average, and printed.
+in the rotation model; the first variant is the baseline of the same run.
+``no_congestion`` is `guided` as it was before congestion-aware costs became
+the rotation model's default (``guided`` is now ``cong1_period5``). Rows are
+appended as JSON lines to ``--out`` (default bench/results/rotation.jsonl)
+with the load average, and printed.
 
     .venv/bin/python bench/rotation.py --instance EI23-warehouse_small_400 --steps 1000 \\
-        --variants guided,lanes20,turn_weight_125
-    .venv/bin/python bench/rotation.py --instance MR23-I-10 --steps 1000 --variants guided,cong1
+        --variants no_congestion,guided,lanes20
+    .venv/bin/python bench/rotation.py --instance MR23-I-10 --steps 1000 \
+        --variants no_congestion,guided
 
 ``--instance`` takes a path or the name of a 2023 example / main-round instance.
 """
@@ -46,25 +49,24 @@ SEARCH = [
 ]
 
 VARIANTS: dict[str, dict[str, object]] = {
+    "no_congestion": {"congestion": CongestionParams()},
     "cong1": {"congestion": CongestionParams(weight=1.0)},
     "cong3": {"congestion": CongestionParams(weight=3.0)},
     "cong1_period5": {"congestion": CongestionParams(weight=1.0, period=5, refresh=8)},
     "cong05_period5": {"congestion": CongestionParams(weight=0.5, period=5, refresh=8)},
     "cong2_period5": {"congestion": CongestionParams(weight=2.0, period=5, refresh=8)},
     "cong1_period2": {"congestion": CongestionParams(weight=1.0, period=2, refresh=16)},
+    "stopped1_period5": {
+        "congestion": CongestionParams(weight=1.0, stopped=True, period=5, refresh=8)
+    },
+    "stopped2_period5": {
+        "congestion": CongestionParams(weight=2.0, stopped=True, period=5, refresh=8)
+    },
     "cong05": {"congestion": CongestionParams(weight=0.5)},
     "cong2": {"congestion": CongestionParams(weight=2.0)},
     "lanes5": {"lanes": LaneParams(against=5, narrow_against=5)},
     "lanes20": {"lanes": LaneParams(against=20, narrow_against=20)},
     "no_penalties": {"options": replace(GUIDED_OPTIONS, occupied_penalty=0, headon_penalty=0)},
-    "turn_weight_11": {"options": replace(GUIDED_OPTIONS, turn_weight=1.1)},
-    "turn_weight_125": {"options": replace(GUIDED_OPTIONS, turn_weight=1.25)},
-    "turn_weight_15": {"options": replace(GUIDED_OPTIONS, turn_weight=1.5)},
-    "turn_weight_2": {"options": replace(GUIDED_OPTIONS, turn_weight=2.0)},
-    "turn_priority": {"options": replace(GUIDED_OPTIONS, turn_priority=1e5)},
-    "turn_priority_100": {"options": replace(GUIDED_OPTIONS, turn_priority=100.0)},
-    "hysteresis1": {"options": replace(GUIDED_OPTIONS, turn_hysteresis=1)},
-    "hysteresis2": {"options": replace(GUIDED_OPTIONS, turn_hysteresis=2)},
 }
 """`guided` with one change each (docs/benchmarks.md, "Rotation model: variants")."""
 

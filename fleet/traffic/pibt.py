@@ -31,7 +31,6 @@ import numpy as np
 from fleet.traffic.distances import GoalDistances
 from fleet.traffic.graph import FloorGraph
 from fleet.traffic.planner import ActionModel, PlanRequest, PlanResult, Rollout
-from fleet.traffic.turning import turning_step
 
 BOOST = 1e9
 EXTERNAL = 1e6
@@ -54,20 +53,6 @@ class PIBTOptions:
     detours cost more there, so more robots pass a short threshold without being
     stuck, and a large boosted set re-ordered at random every epoch throws away
     PIBT's waiting-time order (docs/traffic.md, Limitations)."""
-    turn_hysteresis: int = 0
-    """Rotation model post-pass: 1 — a U-turn continues the way the last quarter turn
-    went; 2 — also, a quarter turn is not undone the very next step (0: off)."""
-    turn_priority: float = 0.0
-    """Rotation model: priority added, for one step, to a robot that turned in place
-    last step (a "turn, then forward" operation: the forward goes first)."""
-    turn_weight: float = 1.0
-    """Rotation model: what a quarter turn costs in PIBT's scores, in moves."""
-    turn_replan: bool = False
-    """Rotation model: robots whose PIBT move needs a turn stay and turn; the rest
-    are planned again around them (`PIBTPlanner._replan_around_turns`)."""
-    turn_search: bool = False
-    """Rotation model: plan the turns inside PIBT, in (cell, heading) states
-    (`fleet.traffic.turning`), instead of converting a 4-connected step afterwards."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,17 +88,13 @@ class _Memory:
         self.stall = np.zeros(n, dtype=np.int64)
         self.tiebreak = rng.random(n)
         self.key = rng.random(n)
-        self.last_turn = np.zeros(n, dtype=np.int64)
-        """Rotation model: the quarter turn made in place last step (+1 clockwise,
-        -1 counter-clockwise, 0 none), for `PIBTOptions.turn_hysteresis`."""
 
     def remap(self, ids: np.ndarray, rng: np.random.Generator) -> _Memory:
         fresh = _Memory(ids, rng)
         index = {int(robot): k for k, robot in enumerate(self.ids.tolist())}
         old = np.array([index.get(int(r), -1) for r in ids.tolist()], dtype=np.int64)
         keep = old >= 0
-        names = ("goal", "elapsed", "best", "stall", "tiebreak", "key", "last_turn")
-        for name in names:
+        for name in ("goal", "elapsed", "best", "stall", "tiebreak", "key"):
             getattr(fresh, name)[keep] = getattr(self, name)[old[keep]]
         return fresh
 
@@ -265,25 +246,9 @@ class PIBTPlanner:
         candidates, counts = self._grid_candidates(positions, slots, closed, headings)
         order = np.argsort(-step.priority, kind="stable").tolist()
         held_list = [] if held is None else np.flatnonzero(held).tolist()
-        if headings is not None and self.options.turn_search:
-            nodes, turned = turning_step(
-                order,
-                positions,
-                headings,
-                graph.neighbours,
-                closed,
-                candidates,
-                counts,
-                held_list,
-                self._occ_now,
-                self._occ_next,
-            )
-            return PlanResult(graph.cells(nodes), turned)
         nxt = self._run(order, positions.tolist(), goal_nodes, candidates, counts, slots, held_list)
         next_nodes = np.asarray(nxt, dtype=np.int64)
         if headings is not None:
-            if self.options.turn_replan:
-                return self._replan_around_turns(step, order, next_nodes)
             next_nodes, new_headings = self._rotate(
                 positions, headings, next_nodes, slots, closed, held
             )
@@ -328,9 +293,6 @@ class PIBTPlanner:
             elapsed = np.where(held, memory.elapsed, elapsed)
         memory.stall, memory.elapsed = stall, elapsed
         priority = memory.elapsed + memory.tiebreak
-        if self.options.turn_priority and self.model is ActionModel.ROTATION:
-            # a robot that turned last step goes first now, so the turn is not wasted
-            priority = priority + self.options.turn_priority * (memory.last_turn != 0)
         stall_steps = self.options.stall_steps
         if self.model is ActionModel.ROTATION and self.options.rotation_stall_steps > 0:
             stall_steps = self.options.rotation_stall_steps
@@ -400,9 +362,7 @@ class PIBTPlanner:
         score = self._distances_of(slots, nodes, closed, positions)
         if headings is not None:
             # rotation model: a move off the current heading first costs the turns
-            turn_cost = _turns(headings[:, None], np.arange(4)[None, :]) * (
-                self.distances.unit * self.options.turn_weight
-            )
+            turn_cost = _turns(headings[:, None], np.arange(4)[None, :]) * self.distances.unit
             best = np.argmin(score[:, :4], axis=1)
             score[:, :4] += turn_cost
             # staying does not save the turns towards the best way on
@@ -428,44 +388,6 @@ class PIBTPlanner:
         ranked = np.take_along_axis(nodes, order, axis=1)
         counts = np.isfinite(score).sum(axis=1)
         return ranked.tolist(), counts.tolist()
-
-    def _replan_around_turns(
-        self, step: StepInput, order: list[int], wanted: np.ndarray
-    ) -> PlanResult:
-        """A second PIBT pass around the robots the rotation post-pass stops.
-
-        After the first pass and its post-pass (`_rotate`), a robot whose move was
-        off its heading turns and stays, and so does everyone queued behind it;
-        the cells they were given are never entered this step, yet the first
-        pass handed them out, so other robots planned around phantom moves. The
-        second pass keeps those stopped robots as they are (held: reserved in
-        their cells, with the first pass's headings) and plans everyone else
-        again on that floor; the post-pass makes it legal. It is a PIBT step with
-        held robots, so it is conflict-free like any step, and a stopped robot
-        does exactly what it would have done without the second pass.
-        """
-        graph = self.graph
-        positions, headings = step.positions, step.headings
-        assert headings is not None
-        first, first_headings = self._rotate(
-            positions, headings, wanted, step.slots, step.closed, step.held
-        )
-        stopped = (wanted != positions) & (first == positions)
-        if not stopped.any():
-            return PlanResult(graph.cells(first), first_headings)
-        held = stopped if step.held is None else (stopped | step.held)
-        closed = step.closed.copy()
-        closed[positions[stopped]] = True
-        candidates, counts = self._grid_candidates(positions, step.slots, closed, headings)
-        held_list = np.flatnonzero(held).tolist()
-        nxt = self._run(
-            order, positions.tolist(), step.goal_nodes, candidates, counts, step.slots, held_list
-        )
-        next_nodes, new_headings = self._rotate(
-            positions, headings, np.asarray(nxt, dtype=np.int64), step.slots, closed, held
-        )
-        new_headings = np.where(stopped, first_headings, new_headings).astype(np.int8)
-        return PlanResult(graph.cells(next_nodes), new_headings)
 
     def _rotate(
         self,
@@ -510,20 +432,9 @@ class PIBTPlanner:
         face = np.where(~moving & (here == 0), headings, face)
         diff = (face - headings) % 4
         turn = np.where(diff == 3, -1, np.where(diff == 0, 0, 1))
-        hysteresis = self.options.turn_hysteresis
-        memory = self._memory
-        if hysteresis and memory is not None and memory.last_turn.size == count:
-            last = memory.last_turn
-            # a U-turn goes on the way the last quarter went, not back through it
-            turn = np.where((diff == 2) & (last != 0), last, turn)
-            if hysteresis >= 2:
-                # a quarter turn is not undone the very next step
-                turn = np.where((turn != 0) & (turn == -last), 0, turn)
         if held is not None:
             turn[held] = 0
         new_headings = np.where(goes, headings, (headings + turn) % 4)
-        if memory is not None and memory.last_turn.size == count:
-            memory.last_turn = np.where(goes, 0, turn)
         return next_nodes, new_headings.astype(np.int8)
 
     # -- sequential half ----------------------------------------------------------

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 import numpy as np
 
 from fleet.traffic.distances import GoalDistances
 from fleet.traffic.graph import FloorGraph
-from fleet.traffic.guided import GUIDED_OPTIONS, make_guided
+from fleet.traffic.guided import make_guided
 from fleet.traffic.pibt import PIBTPlanner
 from fleet.traffic.planner import ActionModel, Planner
 from fleet.traffic.window import make_windowed
@@ -26,27 +25,9 @@ def make_pibt(
     return PIBTPlanner(graph, GoalDistances(graph), name="pibt", model=model, seed=seed)
 
 
-def make_turning(
-    navigable: np.ndarray, model: ActionModel = ActionModel.GRID4, seed: int = 0
-) -> PIBTPlanner:
-    """``guided`` with the rotation model's turns planned inside PIBT (`fleet.traffic.turning`)."""
-    options = replace(GUIDED_OPTIONS, turn_search=True)
-    return make_guided(navigable, model, seed, options=options, name="turning")
-
-
-def make_replan(
-    navigable: np.ndarray, model: ActionModel = ActionModel.GRID4, seed: int = 0
-) -> PIBTPlanner:
-    """``guided`` with a second PIBT pass around the robots that must turn."""
-    options = replace(GUIDED_OPTIONS, turn_replan=True)
-    return make_guided(navigable, model, seed, options=options, name="replan")
-
-
 PLANNERS: dict[str, PlannerFactory] = {
     "pibt": make_pibt,
     "guided": make_guided,
-    "turning": make_turning,
-    "replan": make_replan,
     "windowed": make_windowed,
 }
 

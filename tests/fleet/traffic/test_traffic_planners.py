@@ -104,3 +104,38 @@ def test_rotation_model_has_its_own_stall_threshold() -> None:
             priority = planner._priorities(ids, positions, goals, slots, None)
         boosted[model] = bool(priority[0] >= BOOST)
     assert boosted == {ActionModel.GRID4: True, ActionModel.ROTATION: False}
+
+
+def test_congestion_costs_are_the_rotation_models_default() -> None:
+    """`guided` follows congestion in the rotation model only (docs/traffic.md)."""
+    from fleet.traffic.guided import ROTATION_CONGESTION
+
+    nav = np.ones((4, 4), dtype=bool)
+    rotation = make_planner("guided", nav, ActionModel.ROTATION)
+    grid4 = make_planner("guided", nav, ActionModel.GRID4)
+    assert rotation._congestion == ROTATION_CONGESTION and ROTATION_CONGESTION.weight > 0
+    assert grid4._congestion.weight == 0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_rotation_guided_runs_validate_from_the_log(case) -> None:
+    """Lifelong rotation runs of `guided` with its congestion-aware costs (tables go stale
+    and are refreshed mid-run): the independent checker validates the whole plan log,
+    headings included, and no step was refused."""
+    import time
+
+    from fleet.traffic.check import validate_log
+    from fleet.traffic.lifelong import RandomTasks, random_starts, run_lifelong
+
+    nav, count, seed = case
+    free = np.flatnonzero(nav.ravel())
+    planner = make_planner("guided", nav, ActionModel.ROTATION, seed)
+    starts = random_starts(nav, count, seed)
+    heads = np.random.default_rng(seed).integers(0, 4, count)
+    result = run_lifelong(
+        planner, nav, starts, RandomTasks(free, seed), 60, time.perf_counter, headings=heads
+    )
+    assert result.conflicts == 0
+    found = validate_log(nav, result.positions, result.goals, result.completions, result.headings)
+    assert found == []
