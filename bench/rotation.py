@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -101,12 +102,47 @@ def _blocks(completions: np.ndarray, steps: int) -> list[int]:
     return np.histogram(completions[:, 0], bins=edges)[0].tolist() if completions.size else []
 
 
+class CountingTasks:
+    """A round-robin task stream that counts the tasks handed out (progress lines)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.handed = 0
+
+    def next_task(self, robot: int) -> tuple[int, int]:
+        self.handed += 1
+        return self.inner.next_task(robot)  # type: ignore[attr-defined]
+
+    def goal_cells(self) -> np.ndarray:
+        return self.inner.goal_cells()  # type: ignore[attr-defined]
+
+
+def progress_lines(
+    name: str, counter: CountingTasks, every: int, team: int
+) -> Callable[[int], None]:
+    """A progress callback printing tasks completed so far every ``every`` steps."""
+
+    def progress(step: int) -> None:
+        if step % every == 0:
+            done = counter.handed - team  # every task after each robot's first
+            line = {"variant": name, "step": step, "completed": done, "load": os.getloadavg()[0]}
+            print(json.dumps(line), file=sys.stderr, flush=True)
+
+    return progress
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instance", required=True)
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--variants", default="guided")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--progress-every",
+        type=int,
+        default=0,
+        help="print (step, tasks completed so far) to stderr every this many steps",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/rotation.jsonl")
     args = parser.parse_args()
     path = instance_path(args.instance)
@@ -116,8 +152,21 @@ def main() -> int:
     for name in names:
         start = time.time()
         load_before = os.getloadavg()[0]
+        tasks = None
+        progress = None
+        if args.progress_every > 0 and problem.default_scheduler is None:
+            tasks = CountingTasks(problem.tasks())
+            progress = progress_lines(name, tasks, args.progress_every, problem.agents)
+
         result = evaluate(
-            problem, name, args.steps, time.perf_counter, model=ActionModel.ROTATION, seed=args.seed
+            problem,
+            name,
+            args.steps,
+            time.perf_counter,
+            model=ActionModel.ROTATION,
+            seed=args.seed,
+            tasks=tasks,
+            progress=progress,
         )
         summary = result.summary()
         row = {
