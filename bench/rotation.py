@@ -4,7 +4,7 @@ Each variant is `guided` with one option changed (or a registered planner by
 name), run one after the other on the same instance, starts and task stream,
 in the rotation model; the first variant is the baseline of the same run.
 ``no_congestion`` is `guided` as it was before congestion-aware costs became
-the rotation model's default (``guided`` is now ``cong1_period5``). Rows are
+the rotation model's default (``guided`` is now ``stopped1_period5``). Rows are
 appended as JSON lines to ``--out`` (default bench/results/rotation.jsonl)
 with the load average, and printed.
 

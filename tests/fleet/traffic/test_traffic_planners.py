@@ -139,3 +139,22 @@ def test_rotation_guided_runs_validate_from_the_log(case) -> None:
     assert result.conflicts == 0
     found = validate_log(nav, result.positions, result.goals, result.completions, result.headings)
     assert found == []
+
+
+def test_stopped_congestion_counts_only_robots_that_stood_still() -> None:
+    """`CongestionParams.stopped`: a cell's congestion grows only while a robot stands on
+    it from one step to the next, so flowing lanes stay cheap and jams get dearer."""
+    from fleet.traffic.guided import CongestionParams, make_guided
+
+    nav = np.ones((1, 6), dtype=bool)
+    planner = make_guided(
+        nav, ActionModel.ROTATION, congestion=CongestionParams(weight=1.0, stopped=True)
+    )
+    cells, heads = np.array([0, 5]), np.array([1, 3])
+    goals = np.array([3, 5])  # robot 0 drives east, robot 1 sits on its goal
+    for _ in range(4):
+        result = planner.plan(PlanRequest(cells=cells, goals=goals, headings=heads))
+        cells, heads = np.asarray(result.cells), np.asarray(result.headings)
+    occupancy = planner._occupancy
+    assert occupancy[planner.graph.node_of[5]] > 0
+    assert occupancy[planner.graph.node_of[0]] == 0 and occupancy[planner.graph.node_of[1]] == 0
