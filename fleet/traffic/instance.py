@@ -7,7 +7,9 @@ Robot Runners 2023 instance: a JSON file with ``mapFile``, ``agentFile``,
 gets tasks ``k, k + N, k + 2N, ...``.
 
 Robot Runners 2024 instance: the same keys plus ``numTasksReveal`` (tasks
-known at any time, as a multiple of the team); lines starting with ``#`` are
+known at any time, as a multiple of the team) and no
+``taskAssignmentStrategy`` (a 2023 instance names it, with
+``numTasksReveal: 1``); lines starting with ``#`` are
 comments; each task line is its errands, comma-separated cell ids, visited in
 order. Tasks are scheduled (`fleet.traffic.schedule`), revealed in file order
 and cycled when the file runs out. A 2023 instance may be scheduled the same
@@ -104,7 +106,9 @@ def read_instance(path: str | Path, agents: int | None = None) -> MapfProblem:
     if strategy != "roundrobin":
         raise InputError(f"{path}: taskAssignmentStrategy", f"{strategy!r} is not supported")
     reveal = spec.get("numTasksReveal")
-    is_2024 = reveal is not None
+    # 2023 instances carry numTasksReveal = 1 too, but name their assignment
+    # strategy (round robin); 2024 instances do not: their tasks are scheduled
+    is_2024 = reveal is not None and "taskAssignmentStrategy" not in spec
     if is_2024 and (
         not isinstance(reveal, int | float) or isinstance(reveal, bool) or not reveal > 0
     ):

@@ -128,3 +128,57 @@ def test_straight_on_tie_break_keeps_the_direction() -> None:
 
     assert not any(turns(PIBTOptions(straight_bonus=0.6), seed) for seed in range(12))
     assert any(turns(PIBTOptions(), seed) for seed in range(12))
+
+
+def test_congestion_costs_are_the_rotation_models_default() -> None:
+    """`guided` follows congestion in the rotation model only (docs/traffic.md)."""
+    from fleet.traffic.guided import ROTATION_CONGESTION
+
+    nav = np.ones((4, 4), dtype=bool)
+    rotation = make_planner("guided", nav, ActionModel.ROTATION)
+    grid4 = make_planner("guided", nav, ActionModel.GRID4)
+    assert rotation._congestion == ROTATION_CONGESTION and ROTATION_CONGESTION.weight > 0
+    assert grid4._congestion.weight == 0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_rotation_guided_runs_validate_from_the_log(case) -> None:
+    """Lifelong rotation runs of `guided` with its congestion-aware costs (tables go stale
+    and are refreshed mid-run): the independent checker validates the whole plan log,
+    headings included, and no step was refused."""
+    import time
+
+    from fleet.traffic.check import validate_log
+    from fleet.traffic.lifelong import RandomTasks, random_starts, run_lifelong
+
+    nav, count, seed = case
+    free = np.flatnonzero(nav.ravel())
+    planner = make_planner("guided", nav, ActionModel.ROTATION, seed)
+    starts = random_starts(nav, count, seed)
+    heads = np.random.default_rng(seed).integers(0, 4, count)
+    result = run_lifelong(
+        planner, nav, starts, RandomTasks(free, seed), 60, time.perf_counter, headings=heads
+    )
+    assert result.conflicts == 0
+    found = validate_log(nav, result.positions, result.goals, result.completions, result.headings)
+    assert found == []
+
+
+def test_stopped_congestion_counts_only_robots_that_stood_still() -> None:
+    """`CongestionParams.stopped`: a cell's congestion grows only while a robot stands on
+    it from one step to the next, so flowing lanes stay cheap and jams get dearer."""
+    from fleet.traffic.guided import CongestionParams, make_guided
+
+    nav = np.ones((1, 6), dtype=bool)
+    planner = make_guided(
+        nav, ActionModel.ROTATION, congestion=CongestionParams(weight=1.0, stopped=True)
+    )
+    cells, heads = np.array([0, 5]), np.array([1, 3])
+    goals = np.array([3, 5])  # robot 0 drives east, robot 1 sits on its goal
+    for _ in range(4):
+        result = planner.plan(PlanRequest(cells=cells, goals=goals, headings=heads))
+        cells, heads = np.asarray(result.cells), np.asarray(result.headings)
+    occupancy = planner._occupancy
+    assert occupancy[planner.graph.node_of[5]] > 0
+    assert occupancy[planner.graph.node_of[0]] == 0 and occupancy[planner.graph.node_of[1]] == 0

@@ -56,6 +56,19 @@ def test_reads_2024_errands_and_reveal(tmp_path: Path) -> None:
     assert tasks.errands(5).tolist() == [0, 34]  # the file cycles
 
 
+def test_2023_instance_with_reveal_one_is_round_robin(tmp_path: Path) -> None:
+    """2023 instances carry ``numTasksReveal: 1`` as well; their ``taskAssignmentStrategy``
+    says they are assigned round robin, not scheduled (MR23-I-10 was read as 2024)."""
+    path = write_instance(tmp_path, AGENTS, "3\n0\n34\n14\n")
+    spec = json.loads(path.read_text())
+    del spec["version"]
+    spec.update(numTasksReveal=1, taskAssignmentStrategy="roundrobin")
+    path.write_text(json.dumps(spec))
+    problem = read_instance(path)
+    assert problem.default_scheduler is None
+    assert problem.known_goals is not None and problem.known_goals.tolist() == [0, 34, 14]
+
+
 @pytest.mark.parametrize(
     ("agents", "tasks", "extra", "message"),
     [
