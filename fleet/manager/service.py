@@ -65,6 +65,7 @@ class ManagerService(BusListener):
         clock: Callable[[], float] = time.monotonic,
         snapshot_every: int = 1,
         lockstep: bool = False,
+        keep_finished: int | None = None,
     ) -> None:
         self.core = core
         self.bus = bus
@@ -72,6 +73,10 @@ class ManagerService(BusListener):
         self.booker = booker
         self.durable = durable
         """The robots' registry, placements and sent orders (None: a restart requeues)."""
+        self.keep_finished = keep_finished
+        """Finished tasks the core keeps in memory once the service runs (None: all). Their
+        events are in the store before anything is acted on, so the rest are forgotten
+        (`TaskBook.retain`): a day of lifelong operation keeps memory flat."""
         self.clock = clock
         self.snapshot_every = max(1, snapshot_every)
         self._events: queue.SimpleQueue[tuple[Event | Callable[[], Any], Future[Any] | None]] = (
@@ -184,7 +189,12 @@ class ManagerService(BusListener):
             self.booker.id_prefix = f"{resume.incarnation}."
         commands = self.core.restore(events, self.now(), resume)
         self._execute(self._unbooked(commands))
+        self._retain()  # after the restore: it re-confirms the stops of every task it read
         return len(events)
+
+    def _retain(self) -> None:
+        if self.keep_finished is not None:
+            self.core.tasks.retain(self.keep_finished, self.store.has_task)
 
     def _unbooked(self, commands: list[Command]) -> list[Command]:
         """Drop the restore's re-confirmations of lines the ledger has booked already (they
@@ -203,6 +213,7 @@ class ManagerService(BusListener):
         return out
 
     def start(self) -> ManagerService:
+        self._retain()
         self._thread = threading.Thread(target=self.run, name="fleet-manager", daemon=True)
         self._thread.start()
         return self
