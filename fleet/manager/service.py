@@ -49,6 +49,11 @@ from fleet.protocol.messages import ConnectionState, Factsheet, Message, State
 
 log = logging.getLogger("fleet.manager")
 
+KEEP_FINISHED = 10_000
+"""Finished tasks a service with a durable task log keeps in memory (`TaskBook.retain`):
+about ten hours of a hundred robots' work for `warehouse ctl tasks list`; the rest is in
+the database."""
+
 SNAPSHOT_TOPIC = "fleet"
 SNAPSHOT_KEY = "snapshot"
 
