@@ -3,6 +3,7 @@ communication-loss bursts and blocked aisles; nothing may be lost.
 
     .venv/bin/python bench/faults.py --runs 20            # print the section
     .venv/bin/python bench/faults.py --runs 20 --write    # and replace it in docs/benchmarks.md
+    .venv/bin/python bench/faults.py --runs 20 --db-url postgresql://...   # on PostgreSQL
 
 The same runs as `warehouse bench faults --runs N --json` (`warehouse.fault_campaign`).
 """
@@ -22,7 +23,12 @@ sys.path.insert(0, str(REPO))
 
 from bench.sections import write_section  # noqa: E402
 from warehouse.config import load_config  # noqa: E402
-from warehouse.fault_campaign import CampaignSettings, run_faults, totals  # noqa: E402
+from warehouse.fault_campaign import (  # noqa: E402
+    CampaignSettings,
+    backend_of,
+    run_faults,
+    totals,
+)
 
 HEADING = "## Fault campaign"
 
@@ -34,12 +40,15 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=60)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     parser.add_argument("--json", metavar="F", help="also write the full result here")
+    parser.add_argument(
+        "--db-url", metavar="URL", help="postgresql:// database for the runs' scratch schemas"
+    )
     args = parser.parse_args()
     settings = CampaignSettings(robots=args.robots, orders=args.orders)
     config = load_config()
     runs = []
     for seed in range(args.runs):
-        runs.append(run_faults(config, seed, settings))
+        runs.append(run_faults(config, seed, settings, args.db_url))
         print(json.dumps(runs[-1]), file=sys.stderr)
     total = totals(runs)
     if args.json:
@@ -50,7 +59,8 @@ def main() -> int:
         [
             HEADING,
             "",
-            f"`.venv/bin/python bench/faults.py --runs {args.runs} --write` (the same runs as "
+            f"`.venv/bin/python bench/faults.py --runs {args.runs} --write` on "
+            f"{backend_of(args.db_url)} (the same runs as "
             f"`warehouse bench faults --runs {args.runs} --robots {args.robots} --orders "
             f"{args.orders} --json`; machine: {os.cpu_count()} cores, load average {load:.1f} "
             f"at the end, Python {platform.python_version()}). Each run is a lockstep day on "

@@ -31,6 +31,7 @@ goes, so a run cut short still leaves its figures.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import os
@@ -39,6 +40,7 @@ import random
 import re
 import signal
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -59,6 +61,7 @@ from fleet.manager.model import (  # noqa: E402
     TaskSpec,
     TaskStatus,
 )
+from fleet.manager.store import SqlTaskStore  # noqa: E402
 from sim.controller import SimRobotParams  # noqa: E402
 from sim.runner import SimRobotSpec  # noqa: E402
 from warehouse.config import load_config  # noqa: E402
@@ -68,6 +71,8 @@ from wms.layout import Floor  # noqa: E402
 
 HEADING = "## Soak: a simulated day of lifelong operation (issue 11)"
 HOUR_S = 3600.0
+KEEP_FINISHED = 1000
+"""Finished tasks the manager keeps in memory (the task log on disk keeps all of them)."""
 
 
 def rss_kib(pid: int) -> int | None:
@@ -151,7 +156,28 @@ def soak(
     stall_limit: int,
     log: Path | None,
     sample_s: float = HOUR_S,
+    keep_finished: int = KEEP_FINISHED,
 ) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="soak-") as scratch:
+        store = SqlTaskStore(Path(scratch) / "site.db")
+        try:
+            return _soak(robots, hours, seed, stall_limit, log, sample_s, store, keep_finished)
+        finally:
+            store.close()
+
+
+def _soak(
+    robots: int,
+    hours: float,
+    seed: int,
+    stall_limit: int,
+    log: Path | None,
+    sample_s: float,
+    store: SqlTaskStore,
+    keep_finished: int,
+) -> dict[str, Any]:
+    """The run, with the task log in ``store`` (an SQLite file: what `warehouse serve --db`
+    keeps), so the manager keeps only ``keep_finished`` finished tasks in memory."""
     config = load_config(REPO / "configs" / "retail.toml")
     floor = config.floor
     cells = start_cells(floor, robots, {p.cell for p in floor.chargers})
@@ -163,6 +189,8 @@ def soak(
         fleet=fleet,
         settings=LockstepSettings(tick_s=1.0),
         params=SimRobotParams(seconds_per_cell=1.0),
+        store=store,
+        keep_finished=keep_finished,
         seed=seed,
     )
     stream = TaskStream(floor, max(1, robots // 2), seed)
@@ -186,7 +214,7 @@ def soak(
             signal.signal(sig, lambda *_: stop.set())
         while True:
             if run.now_s >= next_sample or run.now_s >= limit_s or stopped:
-                done = sum(1 for t in run.core.tasks if t.status is TaskStatus.DONE)
+                done = run.core.tasks.finished[TaskStatus.DONE]
                 worst_robot, worst = progress.worst()
                 sample = {
                     "sim_h": round(run.now_s / HOUR_S, 3),
@@ -199,12 +227,14 @@ def soak(
                     "tasks_open": len(run.core.tasks.open()),
                     "longest_stall_ticks": worst,
                     "longest_stall_robot": worst_robot,
-                    "cycle_ms_p95_last_hour": _p95(run.cycle_ms[-int(sample_s) :]),
+                    "cycle_ms_p95_last_hour": _p95(run.cycle_ms),
+                    "tasks_in_memory": len(run.core.tasks),
                     "load_avg_1m": round(os.getloadavg()[0], 2),
                     "safety_violations": len(run.runner.violations()) if run.runner else None,
                     "manager_errors": run.service.errors,
                 }
                 done_before = done
+                run.cycle_ms.clear()  # the harness keeps one sample's cycle times, not a day's
                 samples.append(sample)
                 if log is not None:
                     with log.open("a") as out:
@@ -259,6 +289,8 @@ def summarise(
         "stalled_out": stalled_out,
         "safety_violations": violations,
         "manager_errors": errors,
+        "tasks_in_memory": [s["tasks_in_memory"] for s in samples],
+        "tasks_open": [s["tasks_open"] for s in samples],
         "fleet_rss_mib": [s["fleet_rss_mib"] for s in samples],
         "world_rss_mib": [s["world_rss_mib"] for s in samples],
         "fleet_rss_growth_mib": _delta(base["fleet_rss_mib"], end["fleet_rss_mib"]),
@@ -283,8 +315,36 @@ def _p95(values: list[float]) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2)
 
 
-def section(result: dict[str, Any], command: str) -> str:
+def rss_trend(samples: list[dict[str, Any]], key: str) -> dict[str, float | None]:
+    """RSS at the start, at 1 simulated hour and at the end, and the least-squares slope in
+    MiB per simulated hour over the samples from hour 1 on (hour 0 holds start-up and the
+    first hour fills the bounded buffers: the world's trace, the kept finished tasks)."""
+    points = [(s["sim_h"], s[key]) for s in samples if s.get(key) is not None]
+    later = [(h, v) for h, v in points if h >= 1.0]
+    slope = None
+    if len(later) >= 2:
+        mean_h = sum(h for h, _ in later) / len(later)
+        mean_v = sum(v for _, v in later) / len(later)
+        spread = sum((h - mean_h) ** 2 for h, _ in later)
+        if spread > 0:
+            slope = round(sum((h - mean_h) * (v - mean_v) for h, v in later) / spread, 3)
+    return {
+        "start": points[0][1] if points else None,
+        "h1": later[0][1] if later else None,
+        "end": points[-1][1] if points else None,
+        "slope_per_h": slope,
+    }
+
+
+def section(result: dict[str, Any], samples: list[dict[str, Any]], command: str) -> str:
+    """The docs/benchmarks.md section of a run: its summary and its per-hour samples."""
     r = result
+    fleet, world = rss_trend(samples, "fleet_rss_mib"), rss_trend(samples, "world_rss_mib")
+    hours = [s for s in samples if s["sim_h"] > 0]
+    per_hour_wall = [
+        round((b["wall_s"] - a["wall_s"]) / max(b["sim_h"] - a["sim_h"], 1e-9) / 60, 1)
+        for a, b in itertools.pairwise(samples)
+    ]
     lines = [
         HEADING,
         "",
@@ -292,39 +352,55 @@ def section(result: dict[str, Any], command: str) -> str:
         f"Python {platform.python_version()}). The whole system in lockstep on "
         "configs/retail.toml: bus and fleet manager in one process, the simulated robots in a "
         "child process, real ZeroMQ on loopback, a barrier per 1 s tick, a continuous stream of "
-        "pick routes (two picks and a station; half the fleet's number kept queued). "
+        "pick routes (two picks and a station; half the fleet's number kept queued); the task "
+        "log in an SQLite file, the manager keeping the open and the newest "
+        f"{KEEP_FINISHED:,} finished tasks in memory. "
         "See the docstring of `bench/soak.py` for what counts as progress.",
         "",
         "| robots | simulated h | wall s | tasks done | longest ticks without progress "
         "(worst robot / median robot) | safety violations | manager errors "
-        "| RSS MiB fleet h1 → end | RSS MiB world h1 → end |",
+        "| RSS MiB fleet start / 1 h / end (slope) | RSS MiB world start / 1 h / end (slope) |",
         "|---|---|---|---|---|---|---|---|---|",
         f"| {r['robots']} | {r['sim_hours']} | {r['wall_s']:,} | {r['tasks_done']:,} "
         f"| {r['longest_stall_ticks']} / {r['longest_stall_median_robot']} "
         f"| {r['safety_violations']} | {r['manager_errors']} "
-        f"| {_first_last(r['fleet_rss_mib'])} | {_first_last(r['world_rss_mib'])} |",
+        f"| {_trend(fleet)} | {_trend(world)} |",
         "",
         *(
             [
                 f"- **Stopped at {r['sim_hours']} of the {r['target_hours']:g} simulated hours** "
-                "(SIGINT: the session's deadline; on this loaded machine a simulated hour took "
-                f"{r['wall_s'] / max(r['sim_hours'], 1e-9) / 60:.0f} min of wall time)."
+                "(SIGTERM at the session's deadline; the figures are those of the hours run)."
             ]
             if r["sim_hours"] < r["target_hours"]
             else []
         ),
-        f"- Tasks done per simulated hour: {', '.join(map(str, r['done_per_hour']))}.",
-        f"- Fleet process RSS per hour (MiB): {', '.join(map(str, r['fleet_rss_mib']))}.",
-        f"- World process RSS per hour (MiB): {', '.join(map(str, r['world_rss_mib']))}.",
+        "- Tasks done per simulated hour (the last one partial if stopped): "
+        f"{', '.join(str(s['done_this_hour']) for s in hours)}.",
+        "- Wall minutes per simulated hour: " + ", ".join(map(str, per_hour_wall)) + ".",
+        "- Tasks in the manager's memory (open + kept finished) per hour: "
+        f"{', '.join(str(s.get('tasks_in_memory', '-')) for s in samples)}.",
+        f"- Fleet process RSS per hour (MiB): {_column(samples, 'fleet_rss_mib')}.",
+        f"- World process RSS per hour (MiB): {_column(samples, 'world_rss_mib')}.",
+        "- Longest ticks without progress so far, per hour: "
+        f"{', '.join(str(s['longest_stall_ticks']) for s in samples)}.",
         f"- Decision cycle p95 per hour (ms): {', '.join(map(str, r['cycle_ms_p95_per_hour']))}.",
         f"- Load average (1 min) per hour: {', '.join(map(str, r['load_avg_1m']))}.",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _first_last(values: list[float | None]) -> str:
-    kept = values[1:] if len(values) > 2 else values
-    return f"{kept[0]} → {kept[-1]}" if kept else "-"
+def _column(samples: list[dict[str, Any]], key: str) -> str:
+    return ", ".join(str(s.get(key, "-")) for s in samples)
+
+
+def _trend(trend: dict[str, float | None]) -> str:
+    slope = trend["slope_per_h"]
+    shown = f"{slope:+.2f} MiB/h" if slope is not None else "-"
+    return f"{trend['start']} / {trend['h1']} / {trend['end']} ({shown})"
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def main() -> int:
@@ -343,14 +419,29 @@ def main() -> int:
     )
     parser.add_argument("--log", type=Path, default=REPO / "runs" / "soak.jsonl")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument(
+        "--section-from",
+        type=Path,
+        metavar="RESULT",
+        help="no run: write the section of a finished run from its printed result (JSON) "
+        "and its --log",
+    )
     args = parser.parse_args()
+    command = f"nice .venv/bin/python bench/soak.py --robots {args.robots} --hours {args.hours:g}"
+    if args.section_from is not None:
+        result = json.loads(args.section_from.read_text())
+        text = section(result, read_log(args.log), command)
+        print(text)
+        if args.write:
+            write_section(REPO / "docs" / "benchmarks.md", HEADING, text)
+        return 0
     result = soak(
         args.robots, args.hours, args.seed, args.stall_limit, args.log, args.sample_h * HOUR_S
     )
     print(json.dumps(result, indent=2))
-    command = f"nice .venv/bin/python bench/soak.py --robots {args.robots} --hours {args.hours:g}"
-    if args.write:
-        write_section(REPO / "docs" / "benchmarks.md", HEADING, section(result, command))
+    if args.write and args.log is not None:
+        text = section(result, read_log(args.log), command)
+        write_section(REPO / "docs" / "benchmarks.md", HEADING, text)
     ok = not result["stalled_out"] and result["safety_violations"] == 0
     return 0 if ok and result["manager_errors"] == 0 else 1
 

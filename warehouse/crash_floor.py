@@ -2,10 +2,11 @@
 be killed with SIGKILL and restarted from its database in the middle of a run.
 
 `ServerProcess` is the killable half: a child process with the real `BusServer` bound
-to a fixed loopback endpoint and a lockstep `ManagerService` with its SQLite task log,
-durable fleet state (`fleet.manager.durable`) and ledger booker, all on one database
-file. The parent drives it over a pipe — the tick's time, submissions, blocked cells —
-never with protocol messages, which travel over ZeroMQ between the child and the
+to a fixed loopback endpoint and a lockstep `ManagerService` with its task log,
+durable fleet state (`fleet.manager.durable`) and ledger booker, all in one site
+database (an SQLite file or a PostgreSQL URL, through the one storage layer). The parent
+drives it over a pipe — the tick's time, submissions, blocked cells — never with protocol
+messages, which travel over ZeroMQ between the child and the
 simulated robots (in their own process, `sim.process_runner`).
 
 `CrashFloor` is the barrier. While the server is up it is the usual lockstep tick
@@ -50,6 +51,7 @@ class ServerArgs:
     endpoint: str
     floor: Floor
     db: str
+    """The site database: an SQLite path or URL, or a ``postgresql://`` URL."""
     fleet: FleetConfig
     robots: tuple[str, ...]
     tick_s: float
@@ -72,7 +74,7 @@ def _serve(conn: Connection, args: ServerArgs) -> None:
     from fleet.manager.durable import DurableFleet
     from fleet.manager.model import TaskKind
     from fleet.manager.service import ManagerService
-    from fleet.manager.store import SqliteTaskStore
+    from fleet.manager.store import SqlTaskStore
     from wms.ledger import Ledger
 
     now = [0.0]
@@ -96,7 +98,7 @@ def _serve(conn: Connection, args: ServerArgs) -> None:
     service = ManagerService(
         core,
         bus,
-        store=SqliteTaskStore(args.db),
+        store=SqlTaskStore(args.db),
         booker=LedgerBooker(ledger),
         durable=DurableFleet(args.db),
         lockstep=True,

@@ -111,11 +111,12 @@ DEMO_HISTORY_DAYS = 200
 
 
 def open_stock(
-    config: AppConfig, settings: DaySettings, path: Path | None, planning_config: Any
+    config: AppConfig, settings: DaySettings, path: Path | str | None, planning_config: Any
 ) -> Ledger:
     """The day's ledger with its opening stock from the scenario: the demo history (seeded,
     ending when the order stream starts; as many SKUs as the floor has forward faces for,
-    up to the catalogue's size) or a stock file. Neither knows the day's plan."""
+    up to the catalogue's size) or a stock file. Neither knows the day's plan. ``path``:
+    an SQLite file or any URL the ledger opens (``postgresql://`` too); None: in memory."""
     floor = config.floor
     url = str(path) if path else ":memory:"
     if settings.mode is Mode.SORTATION:

@@ -2,7 +2,9 @@
 break down, communication drops in bursts and aisles are blocked — and nothing is lost.
 
 One run (`run_faults`) plans a day (`warehouse.day.plan_day`), opens its ledger in a
-fresh database, releases the pick routes and drives them on a `CrashFloor` (server in
+fresh database (an SQLite file, or a scratch schema of a PostgreSQL database when given
+a ``postgresql://`` URL: `run_site`; the same code path through the storage layer
+either way), releases the pick routes and drives them on a `CrashFloor` (server in
 its own process). A seeded schedule, different per run, kills the server 1–2 times at
 random ticks (the robots drive on while it is down), breaks down 10% of the robots for
 a while, silences bursts of robots and blocks short aisle segments. At the end the
@@ -28,13 +30,15 @@ import random
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fleet.manager.config import FleetConfig
 from fleet.manager.model import TaskKind, TaskStatus
-from fleet.manager.store import SqliteTaskStore
+from fleet.manager.store import SqlTaskStore
 from fleet.manager.tasks import TaskBook
 from sim.runner import SimRobotSpec
 from sim.scenario import Mode
@@ -44,6 +48,7 @@ from warehouse.day import DaySettings, day_tasks, open_stock, plan_day, shift_st
 from warehouse.fleet_lockstep import start_cells
 from wms.layout import Cell
 from wms.ledger import Ledger
+from wms.ledger.storage import parse_url, scratch_schemas
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +109,41 @@ def _aisle_cells(config: AppConfig) -> list[Cell]:
     )
 
 
-def run_faults(config: AppConfig, seed: int, settings: CampaignSettings) -> dict[str, Any]:
-    """One fault run; see the module docstring for what is measured."""
+@contextmanager
+def run_site(db_url: str | None, name: str) -> Iterator[str]:
+    """The URL of a fresh, empty site database for one run, removed afterwards.
+
+    Without ``db_url``: an SQLite file in a temporary folder. With a ``postgresql://``
+    URL: a new schema in that database (`wms.ledger.storage.scratch_schemas`; the URL
+    returned selects it by ``search_path``), so runs never see each other's rows and
+    nothing else in the database is touched. Any other URL is refused
+    (`UnsupportedDatabase`): a run needs a database of its own.
+    """
+    if db_url is None:
+        with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
+            yield str(Path(tmp) / "site.db")
+        return
+    with scratch_schemas(db_url) as make:
+        yield make(name)
+
+
+def backend_of(db_url: str | None) -> str:
+    """The storage backend a campaign runs on ("sqlite" without a URL)."""
+    return "sqlite" if db_url is None else parse_url(db_url).backend
+
+
+def run_faults(
+    config: AppConfig, seed: int, settings: CampaignSettings, db_url: str | None = None
+) -> dict[str, Any]:
+    """One fault run; see the module docstring for what is measured. ``db_url``: a
+    PostgreSQL database to make the run's scratch schema in (default: an SQLite file)."""
     rng = random.Random(seed)
     floor = config.floor
     day = DaySettings(amrs=settings.robots, orders=settings.orders, seed=seed)
     planning_config = config.wms
-    with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
-        db = str(Path(tmp) / "site.db")
+    with run_site(db_url, f"faults{seed}") as db:
         # The day's own opening stock (the demo history), orders and plan, as `warehouse demo`.
-        ledger = open_stock(config, day, Path(db), planning_config.planning)
+        ledger = open_stock(config, day, db, planning_config.planning)
         try:
             book, plan, _summary = plan_day(config, day, ledger)
         finally:
@@ -190,6 +220,7 @@ def run_faults(config: AppConfig, seed: int, settings: CampaignSettings) -> dict
         result = judge(db, tasks, book.orders)
     result.update(
         seed=seed,
+        backend=backend_of(db_url),
         robots=settings.robots,
         completed=completed_run and result["orders_lost"] == 0,
         server_kills=len(recoveries),
@@ -228,7 +259,7 @@ def _kill_and_recover(
 
 def judge(db: str, tasks: list[Any], orders: list[Any]) -> dict[str, Any]:
     """Orders completed / lost and units lost / duplicated, from the database alone."""
-    store = SqliteTaskStore(db)
+    store = SqlTaskStore(db)
     try:
         book = TaskBook.replay(store.events())
     finally:

@@ -29,6 +29,7 @@ from fleet.manager.booking import LedgerBooker
 from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
 from fleet.manager.service import ManagerService
+from fleet.manager.store import TaskStore
 from sim.controller import SimRobotParams
 from sim.process_runner import ProcessRunner
 from sim.runner import SimRobotSpec, SimRunner
@@ -67,6 +68,8 @@ class LockstepFloor:
         settings: LockstepSettings | None = None,
         params: SimRobotParams | None = None,
         booker: LedgerBooker | None = None,
+        store: TaskStore | None = None,
+        keep_finished: int | None = None,
         seed: int = 0,
     ) -> None:
         self.floor = floor
@@ -89,7 +92,14 @@ class LockstepFloor:
         )
         self.core = FleetCore(floor, fleet or FleetConfig(cycle_s=tick), seed=seed)
         self.core.register(sorted(spec.robot_id for spec in robots))
-        self.service = ManagerService(self.core, self.bus, booker=booker, lockstep=True)
+        self.service = ManagerService(
+            self.core,
+            self.bus,
+            store=store,
+            booker=booker,
+            lockstep=True,
+            keep_finished=keep_finished,
+        )
         self.params = params or SimRobotParams(seconds_per_cell=tick)
         self._specs = list(robots)
         self.runner: SimRunner | ProcessRunner | None = None

@@ -94,6 +94,10 @@ from wms.layout.distances import UNREACHABLE
 
 log = logging.getLogger("fleet.manager")
 
+WORK_CACHE_SIZE = 4096
+"""Stop sequences whose driving work is cached; the cache starts over when full (in
+lifelong operation nearly every task visits its own cells, so it would grow for ever)."""
+
 FULL_PCT = 99.0
 """A charge task also ends when the robot stopped charging this full."""
 SERVICE_KINDS = frozenset({TaskKind.CHARGE, TaskKind.PARK})
@@ -606,6 +610,8 @@ class FleetCore:
             for a, b in itertools.pairwise(cells):
                 cached += int(self.tables.from_cell(a)[b])
             cached = min(cached, int(UNREACHABLE))
+            if len(self._work_cache) >= WORK_CACHE_SIZE:  # random stops: one key per task
+                self._work_cache.clear()
             self._work_cache[cells] = cached
         return cached
 

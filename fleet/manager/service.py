@@ -50,6 +50,11 @@ from fleet.protocol.messages import ConnectionState, Factsheet, Message, State
 
 log = logging.getLogger("fleet.manager")
 
+KEEP_FINISHED = 10_000
+"""Finished tasks a service with a durable task log keeps in memory (`TaskBook.retain`):
+about ten hours of a hundred robots' work for `warehouse ctl tasks list`; the rest is in
+the database."""
+
 SNAPSHOT_TOPIC = "fleet"
 SNAPSHOT_KEY = "snapshot"
 
@@ -66,6 +71,7 @@ class ManagerService(BusListener):
         clock: Clock = time.monotonic,
         snapshot_every: int = 1,
         lockstep: bool = False,
+        keep_finished: int | None = None,
     ) -> None:
         self.core = core
         self.bus = bus
@@ -73,6 +79,10 @@ class ManagerService(BusListener):
         self.booker = booker
         self.durable = durable
         """The robots' registry, placements and sent orders (None: a restart requeues)."""
+        self.keep_finished = keep_finished
+        """Finished tasks the core keeps in memory once the service runs (None: all). Their
+        events are in the store before anything is acted on, so the rest are forgotten
+        (`TaskBook.retain`): a day of lifelong operation keeps memory flat."""
         self.clock = clock
         self.snapshot_every = max(1, snapshot_every)
         self._events: queue.SimpleQueue[tuple[Event | Callable[[], Any], Future[Any] | None]] = (
@@ -185,7 +195,12 @@ class ManagerService(BusListener):
             self.booker.id_prefix = f"{resume.incarnation}."
         commands = self.core.restore(events, self.now(), resume)
         self._execute(self._unbooked(commands))
+        self._retain()  # after the restore: it re-confirms the stops of every task it read
         return len(events)
+
+    def _retain(self) -> None:
+        if self.keep_finished is not None:
+            self.core.tasks.retain(self.keep_finished, self.store.has_task)
 
     def _unbooked(self, commands: list[Command]) -> list[Command]:
         """Drop the restore's re-confirmations of lines the ledger has booked already (they
@@ -204,6 +219,7 @@ class ManagerService(BusListener):
         return out
 
     def start(self) -> ManagerService:
+        self._retain()
         self._thread = threading.Thread(target=self.run, name="fleet-manager", daemon=True)
         self._thread.start()
         return self

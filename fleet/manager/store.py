@@ -69,6 +69,10 @@ class TaskStore(Protocol):
 
     def events(self) -> Iterator[TaskEvent]: ...
 
+    def has_task(self, task_id: str) -> bool:
+        """Whether the task was ever submitted (its first event is stored)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -82,6 +86,9 @@ class MemoryTaskStore:
 
     def events(self) -> Iterator[TaskEvent]:
         return iter(list(self._events.values()))
+
+    def has_task(self, task_id: str) -> bool:
+        return (task_id, 1) in self._events
 
     def close(self) -> None:
         pass
@@ -136,6 +143,14 @@ class SqlTaskStore:
                 spec=spec_from_dict(json.loads(spec)) if spec else None,
                 sequence=tuple(json.loads(seq_)) if seq_ else None,
             )
+
+    def has_task(self, task_id: str) -> bool:
+        """One primary-key lookup (the manager asks once per task submitted, see
+        `TaskBook.retain`)."""
+        row = self._db.execute(
+            "SELECT 1 FROM fleet_task_events WHERE task_id = ? AND seq = 1", (task_id,)
+        ).fetchone()
+        return row is not None
 
     def close(self) -> None:
         self._db.close()

@@ -10,7 +10,8 @@ and `TaskBook.replay` rebuilds the same book from them, skipping duplicates.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from fleet.manager.events import TaskEvent
@@ -92,18 +93,61 @@ class Task:
 
 
 class TaskBook:
+    """Every task in memory, or, once `retain` is on, the open ones and the newest finished.
+
+    In lifelong operation finished tasks outnumber open ones without bound (about a
+    thousand an hour with a hundred robots). The store keeps every event, so a book
+    whose events are durable may forget all but the newest ``keep`` finished tasks
+    (`retain`); it still refuses a forgotten id (``archived`` asks the store) and keeps
+    how many tasks ended in each final state (`finished`) as running counts.
+    """
+
     def __init__(self) -> None:
         self._tasks: dict[str, Task] = {}
-        self._order: list[str] = []
+        self._order: dict[str, None] = {}
+        """Ids in submission order (a dict: a forgotten task leaves it in O(1))."""
         self._open: dict[str, None] = {}
         """Ids of the tasks not in a final state, in submission order (a task enters once, at
         submission, and leaves for good when it ends): every cycle asks for the open tasks,
         and in lifelong operation the finished ones outnumber them without bound."""
+        self._finished: deque[str] = deque()
+        """Finished tasks still in memory, oldest end first."""
+        self.finished: Counter[TaskStatus] = Counter()
+        """Tasks that reached each final state, forgotten ones included."""
+        self.forgotten = 0
+        """Finished tasks dropped from memory by `retain` (their events are in the store)."""
+        self._keep: int | None = None
+        self._archived: Callable[[str], bool] = lambda _task_id: False
+
+    def retain(self, keep: int, archived: Callable[[str], bool]) -> None:
+        """From now on keep only the newest ``keep`` finished tasks in memory.
+
+        Only for a book whose events are durable before they are acted on (the service
+        appends them to its store first): a forgotten task is still in the store, and
+        ``archived(task_id)`` (the store's lookup) keeps its id from being used again.
+        """
+        if keep < 1:  # the core may look up a task in the cycle it finished in
+            raise ValueError(f"keep must be at least 1, got {keep}")
+        self._keep = keep
+        self._archived = archived
+        self._forget()
+
+    def _forget(self) -> None:
+        if self._keep is None:
+            return
+        while len(self._finished) > self._keep:
+            task_id = self._finished.popleft()
+            del self._tasks[task_id]
+            del self._order[task_id]
+            self.forgotten += 1
 
     def __contains__(self, task_id: object) -> bool:
-        return task_id in self._tasks
+        if task_id in self._tasks:
+            return True
+        return self.forgotten > 0 and isinstance(task_id, str) and self._archived(task_id)
 
     def __len__(self) -> int:
+        """Tasks in memory (see `retain`; ``forgotten`` counts the rest)."""
         return len(self._tasks)
 
     def __iter__(self) -> Iterator[Task]:
@@ -112,6 +156,8 @@ class TaskBook:
     def get(self, task_id: str) -> Task:
         task = self._tasks.get(task_id)
         if task is None:
+            if task_id in self:
+                raise TaskError(f"task {task_id!r} has finished; only the store keeps it now")
             raise TaskError(f"unknown task {task_id!r}")
         return task
 
@@ -131,7 +177,7 @@ class TaskBook:
     # --- changes (each returns the event to persist) ------------------------------------
 
     def submit(self, spec: TaskSpec, now: float) -> TaskEvent:
-        if spec.task_id in self._tasks:
+        if spec.task_id in self:
             raise TaskError(f"task {spec.task_id!r} exists already")
         event = TaskEvent(
             spec.task_id, 1, TaskStatus.QUEUED, now, spec=spec, priority=spec.priority
@@ -201,8 +247,10 @@ class TaskBook:
                 created_s=event.at_s,
                 updated_s=event.at_s,
             )
-            self._order.append(event.task_id)
-            if not event.status.final:
+            self._order[event.task_id] = None
+            if event.status.final:
+                self._finish(event)
+            else:
                 self._open[event.task_id] = None
             return True
         if event.seq != task.seq + 1:
@@ -220,7 +268,13 @@ class TaskBook:
         )
         if event.status.final:
             self._open.pop(event.task_id, None)
+            self._finish(event)
         return True
+
+    def _finish(self, event: TaskEvent) -> None:
+        self.finished[event.status] += 1
+        self._finished.append(event.task_id)
+        self._forget()
 
     @classmethod
     def replay(cls, events: Iterable[TaskEvent]) -> TaskBook:

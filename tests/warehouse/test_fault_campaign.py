@@ -60,3 +60,43 @@ def test_bench_faults_cli_json() -> None:
         timeout=120,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_a_fault_run_on_postgresql_loses_nothing_and_leaves_no_schema(postgres_database) -> None:
+    """The same run on a real PostgreSQL server (tests/pg_server.py): the server process,
+    its restarts, the ledger and the judge all use the run's scratch schema, nothing is
+    lost, and the schema is gone afterwards."""
+    import psycopg
+
+    result = run_faults(
+        load_config(), 3, CampaignSettings(robots=6, orders=8, kills=(1, 1)), postgres_database
+    )
+    assert result["backend"] == "postgresql"
+    assert result["server_kills"] == 1
+    assert result["orders_lost"] == 0, result
+    assert result["orders_completed"] == result["orders"] > 0
+    assert result["lines_booked"] > 0
+    assert result["units_lost"] == 0 and result["units_duplicated"] == 0
+    assert result["ledger_balanced"]
+    assert result["safety_violations"] == 0
+    assert result["completed"] and result["manager_errors"] == 0
+    with psycopg.connect(postgres_database) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM information_schema.schemata"
+            " WHERE schema_name LIKE 'ledger_scratch_%'"
+        ).fetchone()
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone()
+    assert left == (0,) and tables == (0,)
+
+
+def test_bench_faults_refuses_a_database_url_that_is_not_postgresql() -> None:
+    bad = subprocess.run(
+        [*CLI, "--runs", "1", "--db-url", "sqlite:///x.db"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "postgresql://" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

@@ -11,7 +11,9 @@ from tqdm import tqdm
 
 from warehouse.cli.common import add_json, emit, int_in, seed_int
 from warehouse.config import load_config
-from warehouse.fault_campaign import CampaignSettings, run_faults, totals
+from warehouse.fault_campaign import CampaignSettings, backend_of, run_faults, totals
+from wms.errors import InputError
+from wms.ledger.storage import POSTGRESQL
 
 
 def register(subparsers: Any) -> None:
@@ -29,23 +31,33 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--robots", type=int_in(2, 500), default=20)
     parser.add_argument("--orders", type=int_in(1, 100_000), default=60)
     parser.add_argument("--seed", type=seed_int, default=0, help="first run's seed (then +1)")
+    parser.add_argument(
+        "--db-url",
+        metavar="URL",
+        help="a postgresql:// database: each run gets its own scratch schema there, dropped "
+        "afterwards (default: a fresh SQLite file per run)",
+    )
     add_json(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.db_url is not None and backend_of(args.db_url) != POSTGRESQL:
+        raise InputError(
+            "--db-url", "takes a postgresql:// URL (SQLite runs get a fresh file each by default)"
+        )
     config = load_config(args.config)
     settings = CampaignSettings(robots=args.robots, orders=args.orders)
     progress = not args.json and sys.stderr.isatty()
     runs = []
     for k in tqdm(range(args.runs), desc="fault runs", disable=not progress, file=sys.stderr):
-        runs.append(run_faults(config, args.seed + k, settings))
-    result = {"runs": runs, "total": totals(runs)}
+        runs.append(run_faults(config, args.seed + k, settings, args.db_url))
+    result = {"backend": backend_of(args.db_url), "runs": runs, "total": totals(runs)}
     emit(
         result,
         args.json,
         lambda r: (
-            f"{r['total']['runs_completed']}/{r['total']['runs']} runs completed: "
+            f"{r['backend']}: {r['total']['runs_completed']}/{r['total']['runs']} runs completed: "
             f"{r['total']['orders_completed']} orders completed, {r['total']['orders_lost']} lost; "
             f"units lost {r['total']['units_lost']}, duplicated {r['total']['units_duplicated']}; "
             f"{r['total']['safety_violations']} safety violations; {r['total']['server_kills']} "

@@ -17,7 +17,7 @@ from fleet.manager import operator
 from fleet.manager.booking import LedgerBooker
 from fleet.manager.core import FleetCore
 from fleet.manager.durable import DurableFleet
-from fleet.manager.service import ManagerService
+from fleet.manager.service import KEEP_FINISHED, ManagerService
 from fleet.manager.store import open_store
 from warehouse.config import load_config
 
@@ -137,7 +137,15 @@ def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None)
     if args.insecure:  # once the sockets are bound: a refused command stays one line
         print(INSECURE_WARNING, file=sys.stderr, flush=True)
     core = FleetCore(config.floor, fleet_config)
-    service = ManagerService(core, server, store=store, booker=booker, durable=durable)
+    service = ManagerService(
+        core,
+        server,
+        store=store,
+        booker=booker,
+        durable=durable,
+        # A durable task log keeps every task; memory keeps the open and the newest finished.
+        keep_finished=KEEP_FINISHED if args.db is not None else None,
+    )
     restored = service.restore()
     if restored:
         logging.getLogger("fleet.manager").info("restored %d task events", restored)
