@@ -118,6 +118,8 @@ class LedgerBooker(PickBooker):
         units."""
         self._waiting: dict[str, int] = {}
         """Per face: units held tasks wait for beyond its free stock (the last gate)."""
+        self._kept: dict[str, int] = {}
+        """Per face: units the waiting tasks keep there (`GateDecision.kept`)."""
         self._ids = itertools.count(1)
         self.id_prefix = ""
         """Put before the numbers of replenishment ids (a restarted manager sets it, so a new
@@ -177,8 +179,14 @@ class LedgerBooker(PickBooker):
 
     def _spare(self, line: PickLine) -> bool:
         """Whether the face holds the line's units beyond what the covered lines still take."""
+        return self._free(line) >= line.qty
+
+    def _free(self, line: PickLine) -> int:
+        """Units at the line's face that neither handed-out covered lines nor waiting tasks
+        (`GateDecision.kept`) still take."""
         on_hand = self.ledger.on_hand(line.sku, line.location_id)
-        return on_hand - self._claimed.get(line.location_id, 0) >= line.qty
+        face = line.location_id
+        return on_hand - self._claimed.get(face, 0) - self._kept.get(face, 0)
 
     def _short(self, line: PickLine, detail: str, reason: ShortReason | None = None) -> None:
         self._shorted.add(line.pick_id)
@@ -190,7 +198,7 @@ class LedgerBooker(PickBooker):
 
     def _short_reason(self, line: PickLine) -> ShortReason:
         on_hand = self.ledger.on_hand(line.sku, line.location_id)
-        spare = on_hand - self._claimed.get(line.location_id, 0)
+        spare = self._free(line)
         if max(spare, 0) + self._reserve(line.sku) < line.qty:
             return ShortReason.OUT_OF_STOCK
         slot = self._slot(line.location_id)
@@ -270,6 +278,7 @@ class LedgerBooker(PickBooker):
         order a top-up for each face the others wait for."""
         if not self._held:
             self._waiting = {}
+            self._kept = {}
             return
         skus: dict[str, str] = {}
         held = []
@@ -300,6 +309,7 @@ class LedgerBooker(PickBooker):
             self._requests.append(spec)
         self._held = [s for s in self._held if s.task_id not in going]
         self._waiting = dict(decision.waiting)
+        self._kept = dict(decision.kept)
         for face in self._waiting:
             self._check(skus[face], face)
 

@@ -80,6 +80,10 @@ class GateDecision:
     """Lines of the released tasks the warehouse cannot cover, by line id, and why."""
     waiting: Mapping[str, int]
     """Per face: units the waiting tasks need beyond what it holds free (a top-up is due)."""
+    kept: Mapping[str, int]
+    """Per face: units the waiting tasks keep there (their covered lines). Uncovered lines
+    may take only what the face holds beyond these and the handed-out claims, or a waiting
+    task would find its units gone when its top-up arrives."""
 
 
 def gate(
@@ -93,6 +97,7 @@ def gate(
     release: list[str] = []
     uncovered: dict[str, ShortReason] = {}
     waited: set[str] = set()
+    kept_by_waiting: dict[str, int] = {}
     for task in held:
         short: dict[str, ShortReason] = {}
         wait = False
@@ -116,11 +121,13 @@ def gate(
                 reserve_left[face.sku] -= need.qty - max(here, 0)
             free[loc] = here - need.qty  # released, or kept for this task while it waits
         if wait:
+            for loc, units in kept.items():
+                kept_by_waiting[loc] = kept_by_waiting.get(loc, 0) + units
             continue
         release.append(task.task_id)
         uncovered.update(short)
     waiting = {f: -free[f] for f in sorted(waited) if free[f] < 0}
-    return GateDecision(tuple(release), uncovered, waiting)
+    return GateDecision(tuple(release), uncovered, waiting, kept_by_waiting)
 
 
 def _uncovered(

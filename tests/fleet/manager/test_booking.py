@@ -3,7 +3,9 @@ reported, each exactly once however often or in whatever order reports arrive.""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+import random
+
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fleet.manager.booking import LedgerBooker
@@ -214,6 +216,13 @@ def test_a_face_smaller_than_the_days_demand_is_topped_up_and_no_line_goes_short
 
 
 @settings(max_examples=60, deadline=None)
+@example(  # an uncovered line once took a unit a waiting task kept (found by this test)
+    faces=[(0, 6, 0), (0, 3, 0)],
+    reserve=[7, 0],
+    tasks=[[("F1", 1)], [("F1", 1), ("F1", 2), ("F1", 3)], [("F1", 1), ("F1", 1)]],
+    fail=0.0,
+    rng=random.Random(6),
+)
 @given(
     faces=st.lists(
         st.tuples(st.integers(0, 5), st.integers(3, 12), st.integers(0, 12)),

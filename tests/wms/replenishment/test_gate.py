@@ -66,3 +66,14 @@ def test_two_lines_at_one_face_are_gated_one_by_one() -> None:
     assert decision.release == ("t1",) and decision.uncovered == {"t1/1": ShortReason.OUT_OF_STOCK}
     decision = gate([task("t1", ("F1", 4), ("F1", 3))], FACES, {"A": 1})
     assert decision.release == () and decision.waiting == {"F1": 1}
+
+
+def test_waiting_tasks_report_the_units_they_keep() -> None:
+    """t1 waits at F1 (8 of its 6 free) and keeps F2's 5 as well; t2 goes with a line the
+    reserve cannot cover. `kept` is what t1 holds at each face, so the caller lets t2's
+    uncovered line take only units beyond it."""
+    held = [task("t1", ("F1", 8), ("F2", 5)), task("t2", ("F2", 1))]
+    decision = gate(held, FACES, {"A": 100, "B": 0})
+    assert decision.release == ("t2",)
+    assert decision.uncovered == {"t2/0": ShortReason.OUT_OF_STOCK}
+    assert decision.kept == {"F1": 8, "F2": 5}
