@@ -95,11 +95,12 @@ def _serve(conn: Connection, args: ServerArgs) -> None:
     ledger = Ledger.open(args.db)
     core = FleetCore(args.floor, args.fleet, seed=args.seed)
     core.register(args.robots)
+    booker = LedgerBooker(ledger)
     service = ManagerService(
         core,
         bus,
         store=SqlTaskStore(args.db),
-        booker=LedgerBooker(ledger),
+        booker=booker,
         durable=DurableFleet(args.db),
         lockstep=True,
     )
@@ -120,8 +121,15 @@ def _serve(conn: Connection, args: ServerArgs) -> None:
             (specs,) = rest
 
             def submit(core: FleetCore, specs: list[TaskSpec] = specs) -> int:
-                fresh = [s for s in specs if s.task_id not in core.tasks]
-                for spec in fresh:
+                # The WMS releases the day (again after a restart: what the task log holds
+                # is skipped): through the demand-replenishment gate, as `warehouse demo`.
+                fresh = [
+                    s
+                    for s in specs
+                    if s.task_id not in core.tasks and not booker.is_held(s.task_id)
+                ]
+                booker.release(fresh)
+                for spec in booker.take_requests():
                     core.submit(spec)
                 return len(fresh)
 
@@ -152,7 +160,7 @@ def _serve(conn: Connection, args: ServerArgs) -> None:
                     for r in core.robots.values()
                 }
                 return {
-                    "open": open_work,
+                    "open": open_work + booker.held_ids(),
                     "ready": ready,
                     "errors": service.errors,
                     "stuck": stuck,

@@ -201,6 +201,7 @@ def run_faults(
                 if kills and kills[0][0] <= now:
                     _, down = kills.pop(0)
                     recoveries.append(_kill_and_recover(run, down, robot_ids, deaf_until))
+                    run.submit(tasks)  # the WMS releases again what the task log lacks
                     continue
                 run.step()
                 if int(now) % 10 == 0 and not set(ids) & set(run.status()["open"]):

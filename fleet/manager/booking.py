@@ -132,6 +132,41 @@ class LedgerBooker(PickBooker):
         """Pick tasks released by the WMS and still waiting for a top-up."""
         return len(self._held)
 
+    def is_held(self, task_id: str) -> bool:
+        """Whether this task was released and waits for a top-up (not yet with the fleet)."""
+        return any(spec.task_id == task_id for spec in self._held)
+
+    def held_ids(self) -> list[str]:
+        return [spec.task_id for spec in self._held]
+
+    def adopt(self, specs: Iterable[TaskSpec]) -> None:
+        """After a restart, the open tasks the task log holds are the fleet's again: their
+        pick lines not yet booked claim their faces (as when the gate handed them out) and
+        their top-ups are on their way, so the gate and the top-up trigger start from the
+        floor as it is instead of handing the same units out twice. Call before the
+        restore's re-confirmations are booked."""
+        booked = self.confirmed_ids()
+        for spec in specs:
+            if spec.kind is TaskKind.REPLENISH:
+                for stop in spec.stops:
+                    for line in stop.lines:
+                        if line.from_location is not None and line.pick_id not in booked:
+                            self._open.add(line.location_id)
+                            self._topups[spec.task_id] = line.location_id
+                continue
+            ids = []
+            for line in _pick_lines(spec):
+                if line.pick_id in booked or line.pick_id in self._expected:
+                    continue
+                face = line.location_id
+                self._expected[line.pick_id] = line
+                self._pending[face] = self._pending.get(face, 0) + line.qty
+                self._covered.add(line.pick_id)
+                self._claimed[face] = self._claimed.get(face, 0) + line.qty
+                ids.append(line.pick_id)
+            if ids:
+                self._task_lines[spec.task_id] = ids
+
     def confirm(self, command: ConfirmPicks) -> int:
         booked = 0
         for line in command.lines:

@@ -194,6 +194,8 @@ class ManagerService(BusListener):
         if resume is not None and resume.incarnation and isinstance(self.booker, LedgerBooker):
             self.booker.id_prefix = f"{resume.incarnation}."
         commands = self.core.restore(events, self.now(), resume)
+        if isinstance(self.booker, LedgerBooker):  # the open tasks claim their faces again
+            self.booker.adopt(task.spec for task in self.core.tasks.open())
         self._execute(self._unbooked(commands))
         self._retain()  # after the restore: it re-confirms the stops of every task it read
         return len(events)

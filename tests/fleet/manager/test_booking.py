@@ -285,3 +285,23 @@ def test_a_line_is_short_only_when_forward_and_reserve_cannot_cover_it(
     assert set(booker.short_reasons) <= {ShortReason.OUT_OF_STOCK}
     picks = [m for m in ledger.movements() if m.kind.value == "pick"]
     assert len(picks) == booker.booked and ledger.balance_check().ok
+
+
+def test_after_a_restart_the_open_tasks_claim_their_faces_again() -> None:
+    """A new booker (the server restarted) adopts the open task b0, which takes all 4 units
+    at F1: a later task that wants 2 there finds them claimed, goes uncovered (no reserve)
+    and is short, and b0 books in full. Without the adoption b1 would take b0's units."""
+    ledger = day_ledger({"F1": ("A", 0, 6, 4)}, {"A": 0})
+    first = pick_task("b0", [("F1", "A", 4)])
+    before = LedgerBooker(ledger)
+    before.release([first])
+    assert [s.task_id for s in before.take_requests()] == ["b0"]
+    after = LedgerBooker(ledger)  # the old process is gone with its claims
+    after.adopt([first])
+    second = pick_task("b1", [("F1", "A", 2)])
+    after.release([second])
+    assert [s.task_id for s in after.take_requests()] == ["b1"]
+    after.confirm(ConfirmPicks("b1", "sim/r1", 0, second.stops[0].lines))
+    after.confirm(ConfirmPicks("b0", "sim/r0", 0, first.stops[0].lines))
+    assert [line.pick_id for line in after.short] == ["b1/0"]
+    assert after.booked == 1 and ledger.on_hand("A", "F1") == 0
