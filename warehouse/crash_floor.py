@@ -123,11 +123,8 @@ def _serve(conn: Connection, args: ServerArgs) -> None:
             def submit(core: FleetCore, specs: list[TaskSpec] = specs) -> int:
                 # The WMS releases the day (again after a restart: what the task log holds
                 # is skipped): through the demand-replenishment gate, as `warehouse demo`.
-                fresh = [
-                    s
-                    for s in specs
-                    if s.task_id not in core.tasks and not booker.is_held(s.task_id)
-                ]
+                held = set(booker.held_ids())
+                fresh = [s for s in specs if s.task_id not in core.tasks and s.task_id not in held]
                 booker.release(fresh)
                 for spec in booker.take_requests():
                     core.submit(spec)

@@ -132,11 +132,8 @@ class LedgerBooker(PickBooker):
         """Pick tasks released by the WMS and still waiting for a top-up."""
         return len(self._held)
 
-    def is_held(self, task_id: str) -> bool:
-        """Whether this task was released and waits for a top-up (not yet with the fleet)."""
-        return any(spec.task_id == task_id for spec in self._held)
-
     def held_ids(self) -> list[str]:
+        """The tasks released and waiting for a top-up (not yet with the fleet)."""
         return [spec.task_id for spec in self._held]
 
     def adopt(self, specs: Iterable[TaskSpec]) -> None:
