@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import msgpack
 import pytest
 import zmq
-from bus_helpers import LOOPBACK, make_state
+from bus_helpers import LOOPBACK, make_state, wait_until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +42,9 @@ def live() -> Iterator[tuple[BusServer, RobotClient]]:
     context = zmq.Context()
     client = RobotClient(server.endpoint, "acme", "fuzz", context=context).connect()
     client.send(make_state(client))
+    # Sending returns before the server has read the state; on a loaded machine the
+    # first example could otherwise run before the robot is in the registry.
+    wait_until(lambda: (r := server.robots().get("acme/fuzz")) and r.last_state, timeout_s=60)
     yield server, client
     client.close(clean=False)
     context.destroy(linger=0)
