@@ -203,8 +203,8 @@ class Ledger(LedgerView):
             raise LedgerError(
                 parsed.display,
                 f"ledger schema version {version}, this build needs {SCHEMA_VERSION} and "
-                f"upgrades only versions {' and '.join(UPGRADABLE)}: recreate it "
-                "(export stock, `warehouse stock --db`)",
+                f"upgrades only versions {' and '.join(UPGRADABLE)}: export its stock "
+                "and recreate it",
             )
         try:
             upgrade(ledger, version)

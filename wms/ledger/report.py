@@ -94,7 +94,9 @@ def describe_stock(report: dict[str, Any]) -> str:
             )
     lots = report.get("lots", [])
     if len(lots) > MAX_LOT_LINES:
-        lines.append(f"  lots: {len(lots)} (listed with --sku, or in --json)")
+        lines.append(
+            f"  lots: {len(lots)} (too many to list here: report one SKU, or the JSON form)"
+        )
     elif lots:
         lines.append(f"  lots ({len(lots)}), each location's in the order they leave it:")
         for lot in lots:
