@@ -41,6 +41,7 @@ from fleet.manager.events import CellsBlocked, Command, LoadLeft, RobotPlaced, S
 from fleet.manager.resume import FleetResume, OrderNode, SentOrder
 from fleet.manager.site_db import Integer, append_only, open_site, reading, trigger_names, writing
 from wms.layout import Cell
+from wms.ledger.schema import SchemaPart
 
 tables = sa.MetaData()
 """The fleet's durable tables (the ledger's own are `wms.ledger.schema.metadata`)."""
@@ -122,13 +123,15 @@ LOGS = {
 """Every durable table, with its primary key: all append-only."""
 GUARDS = append_only(LOGS, ignore_duplicates=("fleet_robots",))
 """A robot registered again keeps its first number (``ON CONFLICT DO NOTHING`` too)."""
+DURABLE_SCHEMA = SchemaPart(tables, GUARDS, trigger_names(LOGS))
+"""The robots' durable state's part of the site database."""
 
 
 class DurableFleet:
     """The robots' durable state in the site database (the ledger's: SQLite or PostgreSQL)."""
 
     def __init__(self, url: str | Path) -> None:
-        self._db = open_site(url, tables, GUARDS, trigger_names(LOGS))
+        self._db = open_site(url, DURABLE_SCHEMA)
         latest = " UNION ALL ".join(f"SELECT MAX(entry) AS e FROM {t}" for t in ENTRY_LOGS)
         self._entry = int(self._db.scalar(f"SELECT MAX(e) FROM ({latest}) AS entries") or 0)
 

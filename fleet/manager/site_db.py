@@ -28,6 +28,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from wms.ledger.errors import UnsupportedDatabase
+from wms.ledger.schema import SchemaPart
 from wms.ledger.storage import POSTGRESQL, SQLITE, Database, open_database
 from wms.ledger.url import parse_url
 
@@ -78,24 +79,20 @@ def trigger_names(logs: Iterable[str]) -> tuple[str, ...]:
     return tuple(f"{table}_{what}" for table in logs for what in ("no_change", "no_truncate"))
 
 
-def open_site(
-    url: str | Path,
-    tables: sa.MetaData,
-    statements: Mapping[str, Sequence[str]],
-    present: Sequence[str],
-) -> Database:
+def open_site(url: str | Path, part: SchemaPart) -> Database:
     """Connect to the site database ``url`` names and create what is missing there.
 
-    ``tables`` are created by Core (each backend's DDL); ``statements`` (per backend:
-    triggers, or a table whose shape differs per backend) run after them — on
-    SQLite every time (``IF NOT EXISTS``), on PostgreSQL only while a trigger named in
-    ``present`` is missing. A bad URL, a database that is not the site's or one the
-    set-up fails on is an `UnsupportedDatabase` (a one-line `InputError`).
+    The part's Core tables are created in each backend's DDL; its ``statements``
+    (per backend: triggers, or a table whose shape differs per backend) run after
+    them — on SQLite every time (``IF NOT EXISTS``), on PostgreSQL only while a
+    trigger the part names as ``present`` is missing. A bad URL, a database that is
+    not the site's or one the set-up fails on is an `UnsupportedDatabase` (a
+    one-line `InputError`).
     """
     parsed = parse_url(url)
     db = open_database(parsed)
     try:
-        with db.create_tables(tables, statements, present):
+        with db.create_tables(part):
             pass
     except (sa.exc.SQLAlchemyError, *db.errors) as error:
         db.close()

@@ -21,10 +21,9 @@ import sqlalchemy as sa
 
 from fleet.manager.events import TaskEvent
 from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec, TaskStatus
-from fleet.manager.site_db import append_only, open_site, trigger_names, writing
+from fleet.manager.site_db import Integer, append_only, open_site, trigger_names, writing
+from wms.ledger.schema import SchemaPart
 from wms.ledger.storage import POSTGRESQL, SQLITE
-
-COLUMNS = "task_id, seq, status, at_s, robot, reason, stop_index, priority, spec, sequence"
 
 TABLE = {
     SQLITE: """CREATE TABLE IF NOT EXISTS fleet_task_events (
@@ -58,10 +57,35 @@ TABLE = {
 """Per backend, as the log must be read back in append order: by SQLite's rowid (files
 made before PostgreSQL support have no other column), by an identity column there."""
 
+task_events = sa.Table(
+    "fleet_task_events",
+    sa.MetaData(),
+    sa.Column("task_id", sa.Text, primary_key=True),
+    sa.Column("seq", Integer, primary_key=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("at_s", sa.Double, nullable=False),
+    sa.Column("robot", sa.Text),
+    sa.Column("reason", sa.Text),
+    sa.Column("stop_index", Integer, nullable=False),
+    sa.Column("priority", Integer),
+    sa.Column("spec", sa.Text),
+    sa.Column("sequence", sa.Text),
+)
+"""The columns `TABLE` gives the log on both backends (the order column, which
+differs, is not among them): what the store reads and writes, and what a copy of the
+site database carries (`wms.ledger.copy`). Created by `TABLE`, not by Core."""
+COLUMNS = ", ".join(column.name for column in task_events.columns)
+
 LOG = {"fleet_task_events": ("task_id", "seq")}
 GUARDS = append_only(LOG, ignore_duplicates=LOG)
 """A replayed event (same task and seq) is ignored, on SQLite even by INSERT OR REPLACE."""
-DDL = {backend: (TABLE[backend], *GUARDS[backend]) for backend in TABLE}
+TASK_LOG_SCHEMA = SchemaPart(
+    sa.MetaData(),
+    {backend: (TABLE[backend], *GUARDS[backend]) for backend in TABLE},
+    trigger_names(LOG),
+    described=(task_events,),
+)
+"""The task log's part of the site database."""
 
 
 class TaskStore(Protocol):
@@ -98,7 +122,7 @@ class SqlTaskStore:
     """Task events in the site's database (the ledger's: one database holds the site)."""
 
     def __init__(self, url: str | Path) -> None:
-        self._db = open_site(url, sa.MetaData(), DDL, trigger_names(LOG))
+        self._db = open_site(url, TASK_LOG_SCHEMA)
         self._order = "entry" if self._db.backend == POSTGRESQL else "rowid"
 
     def append(self, events: Sequence[TaskEvent]) -> None:

@@ -28,6 +28,9 @@ Two more keep ``stock.on_hand`` the sum of the cell's ``lot_stock`` rows
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import sqlalchemy as sa
 
 from wms.inventory_types import Condition, LocationKind, MovementKind, StorageClass
@@ -68,6 +71,34 @@ Text = sa.Text()
 
 metadata = sa.MetaData()
 _sqlite = {"sqlite_strict": True}
+
+
+@dataclass(frozen=True)
+class SchemaPart:
+    """One package's tables in the site database: how they are created, and what they are.
+
+    The ledger and the fleet each own a part (they share one database, and neither
+    imports the other's). ``core`` holds the tables SQLAlchemy Core creates, in each
+    backend's DDL; ``statements`` (per backend) run after them: triggers, or a table
+    whose shape differs per backend, which ``described`` then names with its portable
+    columns so that readers of the whole database (`wms.ledger.copy`) know it too.
+    ``present`` are the PostgreSQL triggers whose presence says the statements ran.
+    ``merged`` are tables whose rows triggers on another table of the part may have
+    written already (a copy writes them after that table, over the trigger's rows).
+
+    Guaranteed: `tables` is every table the part creates, in an order in which each
+    comes after the tables it refers to or is written from.
+    """
+
+    core: sa.MetaData
+    statements: Mapping[str, tuple[str, ...]]
+    present: tuple[str, ...] = ()
+    described: tuple[sa.Table, ...] = ()
+    merged: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def tables(self) -> tuple[sa.Table, ...]:
+        return (*self.core.sorted_tables, *self.described)
 
 
 def _key(name: str, **kw: object) -> sa.Column:
@@ -371,5 +402,16 @@ PG_TRIGGERS = {
     "lots": {"lots_no_change", "lots_no_truncate"},
 }
 """The PostgreSQL triggers each append-only table must carry (checked before re-creating)."""
+
+stock.add_is_dependent_on(lot_stock)
+LEDGER_SCHEMA = SchemaPart(
+    metadata,
+    TRIGGERS,
+    present=tuple(sorted(set().union(*PG_TRIGGERS.values()))),
+    merged=frozenset({stock.name}),
+)
+"""The ledger's part of the site database. ``stock`` counts as written from
+``lot_stock`` (`LOT_STOCK_TRIGGERS`), so it sorts after it: a copy that inserts the
+lots first then writes each stock row over the one the trigger made."""
 
 TABLES = tuple(metadata.tables)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -35,8 +35,8 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
 from wms.ledger.errors import LedgerError, UnsupportedDatabase
-from wms.ledger.schema import PG_TRIGGERS, SCHEMA_VERSION, TRIGGERS, metadata
-from wms.ledger.url import DatabaseUrl, connect, parse_url
+from wms.ledger.schema import LEDGER_SCHEMA, SCHEMA_VERSION, SchemaPart
+from wms.ledger.url import DatabaseUrl, connect, parse_url, refuse_tables
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -183,8 +183,7 @@ class Database:
         One transaction (under the writer lock on PostgreSQL), so two processes
         opening a new database at once do not both create it.
         """
-        present = sorted(set().union(*PG_TRIGGERS.values()))
-        with self.create_tables(metadata, TRIGGERS, present) as conn:
+        with self.create_tables(LEDGER_SCHEMA) as conn:
             conn.execute(
                 sa.text(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', :v)"
@@ -199,32 +198,67 @@ class Database:
             )
 
     @contextmanager
-    def create_tables(
-        self,
-        tables: sa.MetaData,
-        triggers: Mapping[str, Sequence[str]],
-        present: Sequence[str],
-    ) -> Iterator[sa.Connection]:
-        """Create the missing ``tables`` and their ``triggers`` (per backend) in one
+    def create_tables(self, part: SchemaPart) -> Iterator[sa.Connection]:
+        """Create the missing tables of ``part`` and run its statements (triggers) in one
         transaction, yielded for more set-up before it commits.
 
         Under the writer lock on PostgreSQL, so two processes opening a new database
         at once do not both create it. The ledger's and the fleet's tables (each
         package its own `MetaData`) share one database this way.
 
-        SQLite runs the triggers' ``CREATE TRIGGER IF NOT EXISTS`` every time (an old
-        file gains a new trigger); PostgreSQL only when a trigger named in ``present``
-        is missing, so a role that may read and write but owns nothing
+        SQLite runs the part's ``CREATE ... IF NOT EXISTS`` statements every time (an old
+        file gains a new trigger); PostgreSQL only when a trigger the part names as
+        ``present`` is missing, so a role that may read and write but owns nothing
         (docs/operations.md) can open the database without replacing them.
         """
         with self.engine.begin() as conn:
             if self.backend == POSTGRESQL:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK})
-            tables.create_all(conn, checkfirst=True)
-            if not self._triggers_present(conn, present):
-                for statement in triggers[self.backend]:
+            part.core.create_all(conn, checkfirst=True)
+            if not self._triggers_present(conn, part.present):
+                for statement in part.statements[self.backend]:
                     conn.exec_driver_sql(statement)
             yield conn
+
+    def schema_statements(self, part: SchemaPart) -> list[str]:
+        """The DDL that creates ``part`` on this backend from nothing: its Core tables and
+        indexes (as `create_tables` would make them), then its statements."""
+        dialect = self.engine.dialect
+        ddl = []
+        for table in part.core.sorted_tables:
+            ddl.append(str(sa.schema.CreateTable(table).compile(dialect=dialect)))
+            ddl += [str(sa.schema.CreateIndex(i).compile(dialect=dialect)) for i in table.indexes]
+        return ddl + list(part.statements[self.backend])
+
+    def run_statements(self, statements: Iterable[str]) -> None:
+        """Run DDL as written (no placeholders), inside the current transaction."""
+        for statement in statements:
+            self._driver.execute(statement)
+
+    def table_names(self) -> set[str]:
+        """The tables in the database (the current schema on PostgreSQL), none of SQLite's own."""
+        if self.backend == SQLITE:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        else:
+            sql = (
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
+            )
+        return {row[0] for row in self.execute(sql)}
+
+    def stream(self, sql: str, batch: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a SELECT in lists of at most ``batch``, without holding them all: a
+        server-side cursor on PostgreSQL (so inside a transaction), SQLite's own cursor."""
+        if self.backend == SQLITE:
+            cursor = self._driver.execute(sql)
+            while rows := cursor.fetchmany(batch):
+                yield [tuple(row) for row in rows]
+            return
+        with self._driver.cursor(name="ledger_stream") as cursor:
+            cursor.itersize = batch
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(batch):
+                yield rows
 
     def _triggers_present(self, conn: sa.Connection, names: Sequence[str]) -> bool:
         if self.backend != POSTGRESQL:
@@ -244,22 +278,34 @@ class Database:
             self.engine.dispose()
 
 
-def open_database(url: DatabaseUrl, *, must_exist: bool = False) -> Database:
-    """Connect to the ledger database a parsed URL names (see `wms.ledger.url`)."""
+def open_database(
+    url: DatabaseUrl,
+    *,
+    must_exist: bool = False,
+    read_only: bool = False,
+    must_be_empty: bool = False,
+) -> Database:
+    """Connect to the ledger database a parsed URL names (see `wms.ledger.url`).
+
+    ``must_exist`` refuses an empty database, ``must_be_empty`` any database holding
+    a table (`wms.ledger.url.refuse_tables`); ``read_only`` makes every transaction of
+    the connection read-only (SQLite's ``mode=ro``, PostgreSQL's session default), so
+    a reader cannot write even by mistake. Refusals come before anything is written.
+    """
     if url.backend == POSTGRESQL:
-        return _open_postgresql(url, must_exist)
-    return _open_sqlite(url, must_exist)
+        return _open_postgresql(url, must_exist, read_only, must_be_empty)
+    return _open_sqlite(url, must_exist, read_only, must_be_empty)
 
 
-def _open_sqlite(url: DatabaseUrl, must_exist: bool) -> Database:
+def _open_sqlite(url: DatabaseUrl, must_exist: bool, read_only: bool, empty: bool) -> Database:
     # The first connection runs `connect`'s checks (not someone else's file) and raises
     # UnsupportedDatabase before the engine exists; an in-memory database is one
     # connection shared by the schema set-up and the ledger (StaticPool).
-    driver = connect(url, must_exist=must_exist)
+    driver = connect(url, must_exist=must_exist, read_only=read_only, must_be_empty=empty)
     pool = StaticPool if url.in_memory else NullPool
     engine = sa.create_engine(
         "sqlite://",
-        creator=(lambda: driver) if url.in_memory else (lambda: connect(url)),
+        creator=(lambda: driver) if url.in_memory else (lambda: connect(url, read_only=read_only)),
         poolclass=pool,
     )
 
@@ -272,7 +318,7 @@ def _open_sqlite(url: DatabaseUrl, must_exist: bool) -> Database:
     return Database(url, engine, driver)
 
 
-def _open_postgresql(url: DatabaseUrl, must_exist: bool) -> Database:
+def _open_postgresql(url: DatabaseUrl, must_exist: bool, read_only: bool, empty: bool) -> Database:
     try:
         import psycopg
     except ImportError:  # pragma: no cover - a dependency of the package
@@ -291,6 +337,8 @@ def _open_postgresql(url: DatabaseUrl, must_exist: bool) -> Database:
     try:
         driver.rollback()
         driver.autocommit = True
+        if read_only:
+            driver.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         tables = {
             row[0]
             for row in driver.execute(
@@ -298,15 +346,21 @@ def _open_postgresql(url: DatabaseUrl, must_exist: bool) -> Database:
                 " WHERE table_schema = current_schema()"
             )
         }
+        refuse_tables(
+            url.display,
+            tables,
+            must_exist=must_exist,
+            must_be_empty=empty,
+            foreign="a database with other tables in it",
+        )
     except psycopg.Error as error:
         raw.close()
         engine.dispose()
         raise UnsupportedDatabase(url.display, f"cannot read ({error})") from None
-    if (tables or must_exist) and "meta" not in tables:
+    except UnsupportedDatabase:
         raw.close()
         engine.dispose()
-        what = "a database with other tables in it" if tables else "it is empty"
-        raise UnsupportedDatabase(url.display, f"not a ledger database ({what})")
+        raise
     return Database(url, engine, driver, raw.close)
 
 

@@ -72,13 +72,42 @@ def parse_url(text: str | Path) -> DatabaseUrl:
     return DatabaseUrl(raw, Path(raw))
 
 
-def connect(url: DatabaseUrl, *, must_exist: bool = False) -> sqlite3.Connection:
+def refuse_tables(
+    display: str, tables: set[str], *, must_exist: bool, must_be_empty: bool, foreign: str
+) -> None:
+    """The one check, on both backends, of which tables an opened database holds.
+
+    A database with tables but no ledger (``foreign`` says what it is) is someone
+    else's; with ``must_exist`` an empty one is refused too (it is not a ledger yet);
+    with ``must_be_empty`` any table is (a copy writes only into a new database).
+    """
+    if must_be_empty and tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise UnsupportedDatabase(
+            display,
+            f"is not empty ({len(tables)} tables: {shown}): copy into a new, empty database",
+        )
+    if (tables or must_exist) and "meta" not in tables:
+        what = foreign if tables else "it is empty"
+        raise UnsupportedDatabase(display, f"not a ledger database ({what})")
+
+
+def connect(
+    url: DatabaseUrl,
+    *,
+    must_exist: bool = False,
+    read_only: bool = False,
+    must_be_empty: bool = False,
+) -> sqlite3.Connection:
     """An autocommit connection (transactions are explicit) with WAL and foreign keys on.
 
     A file that is not an SQLite database, or an SQLite database holding other
     tables than a ledger's, is refused before anything is written to it, so a
     wrong ``--db`` never alters someone else's file; with ``must_exist`` an
-    empty database is refused too (it is not a ledger yet).
+    empty database is refused too (it is not a ledger yet), with ``must_be_empty``
+    any database with a table. ``read_only`` opens an existing file so that
+    nothing can be written through the connection (SQLite's ``mode=ro``; the file
+    is not even switched to WAL).
     """
     if url.backend != "sqlite":
         raise UnsupportedDatabase(url.display, "needs an SQLite database (sqlite:///path.db)")
@@ -87,10 +116,21 @@ def connect(url: DatabaseUrl, *, must_exist: bool = False) -> sqlite3.Connection
         if url.path is not None:
             if url.path.is_dir():
                 raise UnsupportedDatabase(url.text, "is a folder, not a database file")
-            url.path.parent.mkdir(parents=True, exist_ok=True)
+            if read_only:
+                if not url.path.is_file():
+                    raise UnsupportedDatabase(url.text, "no database file there")
+                target = url.path.absolute().as_uri() + "?mode=ro"
+            else:
+                url.path.parent.mkdir(parents=True, exist_ok=True)
         # A ledger may be opened on one thread and then used only by another (the fleet
         # manager's cycle thread); SQLite is serialized here, and use is never concurrent.
-        conn = sqlite3.connect(target, isolation_level=None, timeout=10.0, check_same_thread=False)
+        conn = sqlite3.connect(
+            target,
+            isolation_level=None,
+            timeout=10.0,
+            check_same_thread=False,
+            uri=target.startswith("file:"),
+        )
     except OSError as error:
         where = url.path.parent if url.path is not None else url.text
         raise UnsupportedDatabase(
@@ -99,15 +139,24 @@ def connect(url: DatabaseUrl, *, must_exist: bool = False) -> sqlite3.Connection
     except sqlite3.Error as error:
         raise UnsupportedDatabase(url.text, f"cannot open ({error})") from None
     try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-        if (tables or must_exist) and "meta" not in tables:
-            what = "an SQLite database without a ledger in it" if tables else "it is empty"
-            raise UnsupportedDatabase(url.text, f"not a ledger database ({what})")
+        tables = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        refuse_tables(
+            url.text,
+            tables,
+            must_exist=must_exist,
+            must_be_empty=must_be_empty,
+            foreign="an SQLite database without a ledger in it",
+        )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
         # A REPLACE then fires the delete triggers of the rows it replaces (off by default).
         conn.execute("PRAGMA recursive_triggers = ON")
-        if url.path is not None:
+        if url.path is not None and not read_only:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as error:

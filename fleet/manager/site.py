@@ -1,0 +1,28 @@
+"""The site database's whole schema: the ledger's part and the fleet's.
+
+One database holds a site (docs/operations.md): the ledger's tables
+(`wms.ledger.schema.LEDGER_SCHEMA`), the task log (`fleet.manager.store`) and the
+robots' durable state (`fleet.manager.durable`). `SITE_SCHEMA` lists every part, so
+what reads or writes the database as a whole — `copy_site`, which moves a site from
+SQLite to PostgreSQL — covers a table as soon as its part declares it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fleet.manager.durable import DURABLE_SCHEMA
+from fleet.manager.store import TASK_LOG_SCHEMA
+from wms.ledger.schema import LEDGER_SCHEMA
+from wms.ledger.site_copy import CopyReport
+from wms.ledger.site_copy import copy_site as copy_parts
+
+SITE_SCHEMA = (LEDGER_SCHEMA, TASK_LOG_SCHEMA, DURABLE_SCHEMA)
+"""Every part of the site database, the ledger first (the fleet's rows refer to nothing
+of it by key, so any order of the fleet's parts would do)."""
+
+
+def copy_site(source: str | Path, target: str | Path) -> CopyReport:
+    """Copy the whole site database ``source`` into the new, empty ``target``
+    (`wms.ledger.site_copy`: read-only source, one verified target transaction)."""
+    return copy_parts(source, target, SITE_SCHEMA)
