@@ -257,7 +257,7 @@ def test_a_source_that_is_not_a_site_is_refused(postgres_database: str, tmp_path
     with sqlite3.connect(old) as conn:
         conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     cases = {
-        str(foreign): "not a ledger database",
+        str(foreign): "without a ledger in it): copy from a site database",
         str(tmp_path / "missing.db"): "no database file there",
         postgres_database: "it is empty",
         str(old): "schema version 3, this build copies version 4: open it once",

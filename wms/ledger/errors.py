@@ -52,3 +52,8 @@ class DuplicateRecord(LedgerError):
 
 class UnsupportedDatabase(LedgerError):
     """A database URL this build cannot open as a ledger: a scheme, a folder, a foreign file."""
+
+
+class NotALedger(UnsupportedDatabase):
+    """A database that holds no ledger: empty where one must exist, or someone else's
+    tables; or, as a copy's target, one that is not empty."""

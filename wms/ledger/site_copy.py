@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wms.ledger.balance import balance_check
-from wms.ledger.errors import LedgerError, UnsupportedDatabase
+from wms.ledger.errors import LedgerError, NotALedger, UnsupportedDatabase
 from wms.ledger.migrate import UPGRADABLE
 from wms.ledger.records import BalanceReport
 from wms.ledger.schema import LEDGER_SCHEMA, SCHEMA_VERSION, SchemaPart
@@ -107,7 +107,12 @@ def copy_site(
     for url in (src_url, dst_url):
         if url.in_memory:
             raise UnsupportedDatabase(url.text, "an in-memory database cannot be copied")
-    src = open_database(src_url, must_exist=True, read_only=True)
+    try:
+        src = open_database(src_url, must_exist=True, read_only=True)
+    except NotALedger as refused:
+        raise NotALedger(
+            refused.source, f"{refused.problem}: copy from a site database (one a ledger made)"
+        ) from None
     try:
         missing = _check_source(src, parts)
         with _new_target(dst_url) as dst:
@@ -206,28 +211,46 @@ def _copy(
         expected = balance_check(src)
         found = balance_check(dst)
         if found != expected:
-            differs = [p for p in found.problems if p not in expected.problems]
-            reason = differs[0] if differs else f"{found.to_dict()} against {expected.to_dict()}"
+            reason = _difference(expected, found)
             raise LedgerError(
                 dst.url.display,
                 f"the copy's balance check differs from the source's ({reason}): nothing written",
             )
+        dst.commit()
     except LedgerError:
-        dst.rollback()
+        _abort(dst)
         raise
     except (sa.exc.SQLAlchemyError, *src.errors, *dst.errors) as error:
-        dst.rollback()
+        _abort(dst)
         reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["?"])[0]
         raise LedgerError(
             dst.url.display, f"the copy was refused ({reason}): nothing written"
         ) from None
     except BaseException:
-        dst.rollback()
+        _abort(dst)
         raise
     finally:
-        src.commit()
-    dst.commit()
+        with suppress(*src.errors):
+            src.commit()
     return rows, expected
+
+
+def _difference(expected: BalanceReport, found: BalanceReport) -> str:
+    """What the target's balance check says that the source's does not, or the reverse."""
+    new = [p for p in found.problems if p not in expected.problems]
+    if new:
+        return new[0]
+    lost = [p for p in expected.problems if p not in found.problems]
+    if lost:
+        return f"the source's finds {lost[0]!r}, the copy's does not"
+    return f"totals {found.to_dict()} against the source's {expected.to_dict()}"
+
+
+def _abort(dst: Database) -> None:
+    """Roll the target back; a connection already lost has nothing to roll back (the
+    server discards an unfinished transaction itself)."""
+    with suppress(*dst.errors):
+        dst.rollback()
 
 
 def _copy_table(src: Database, dst: Database, table: sa.Table, merged: bool, batch: int) -> int:

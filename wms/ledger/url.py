@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from wms.ledger.errors import UnsupportedDatabase
+from wms.ledger.errors import NotALedger, UnsupportedDatabase
 
 MEMORY = ":memory:"
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -83,13 +83,13 @@ def refuse_tables(
     """
     if must_be_empty and tables:
         shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
-        raise UnsupportedDatabase(
+        raise NotALedger(
             display,
             f"is not empty ({len(tables)} tables: {shown}): copy into a new, empty database",
         )
     if (tables or must_exist) and "meta" not in tables:
         what = foreign if tables else "it is empty"
-        raise UnsupportedDatabase(display, f"not a ledger database ({what})")
+        raise NotALedger(display, f"not a ledger database ({what})")
 
 
 def connect(

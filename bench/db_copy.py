@@ -1,0 +1,145 @@
+"""Copying a site database (`warehouse db copy`): rows per second, against the baselines.
+
+``python -m bench.db_copy [--db postgresql://...] [--movements 100000] [--repeats 3]``
+books ``--movements`` receipts and picks (and a task log of one event per ten
+movements) into an SQLite site, then times, median of ``--repeats``:
+
+- `copy_site` SQLite -> SQLite, against SQLite's own online backup API
+  (``sqlite3.Connection.backup``: a page copy, the fastest way to copy a file, which
+  neither verifies nor can change the backend);
+- with ``--db``: `copy_site` SQLite -> PostgreSQL (a fresh scratch schema each time)
+  and back, against the way docs/operations.md gave before the copy existed —
+  replaying the movements through the `Ledger` operations (in one transaction, its
+  fastest form) into a new PostgreSQL ledger.
+
+Wall time (PostgreSQL works in another process); prints JSON with the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fleet.manager.model import Stop, TaskKind, TaskSpec
+from fleet.manager.site import copy_site
+from fleet.manager.store import SqlTaskStore
+from fleet.manager.tasks import TaskBook
+from wms.inventory_types import LocationKind, MovementKind
+from wms.ledger import Ledger, LocationRecord, ManualClock, SkuRecord
+from wms.ledger.demo import DEMO_END
+from wms.ledger.storage import scratch_schemas
+
+SKUS = [SkuRecord(f"SKU-{i:04d}", f"item {i}", "general", 1.0 + i % 7) for i in range(200)]
+LOCATIONS = [LocationRecord(f"R{i:03d}", LocationKind.RESERVE) for i in range(100)]
+
+
+def build_site(url: str, movements: int) -> int:
+    """Alternate receipts of 10 and picks of 3 across the SKUs and locations; returns the
+    number of rows in the site."""
+    with Ledger.open(url, ManualClock(DEMO_END)) as ledger:
+        ledger.add_skus(SKUS)
+        ledger.add_locations(LOCATIONS)
+        booked = 0
+        while booked < movements:
+            with ledger.transaction():
+                for k in range(booked, min(booked + 2000, movements), 2):
+                    sku, where = SKUS[k % len(SKUS)].sku, LOCATIONS[k % len(LOCATIONS)].location_id
+                    ledger.receive(sku, where, 10, ref=f"po-{k}")
+                    if k + 1 < movements:
+                        ledger.pick(sku, where, 3, ref=f"order-{k}")
+            booked = min(booked + 2000, movements)
+    store, book = SqlTaskStore(url), TaskBook()
+    store.append(
+        [
+            book.submit(TaskSpec(f"t{i}", TaskKind.MOVE, (Stop((5, 6)),)), float(i))
+            for i in range(movements // 10)
+        ]
+    )
+    store.close()
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables)
+
+
+def replay(source: str, target: str) -> int:
+    """The baseline: the source's movements booked again through the ledger's operations."""
+    with Ledger.open(source, must_exist=True) as src, Ledger.open(target) as dst:
+        dst.add_skus(SKUS)
+        dst.add_locations(LOCATIONS)
+        count = 0
+        with dst.transaction():
+            for m in src.movements():
+                if m.kind is MovementKind.RECEIPT:
+                    dst.receive(m.sku, m.to_location, m.qty, ref=m.ref)
+                else:
+                    dst.pick(m.sku, m.from_location, m.qty, ref=m.ref)
+                count += 1
+        return count
+
+
+def timed(runs: int, once: Callable[[int], object]) -> float:
+    """Median wall time of ``once(k)`` for k in 0..runs-1."""
+    times = []
+    for k in range(runs):
+        start = time.perf_counter()
+        once(k)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def backup(source: Path, target: Path) -> None:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="a postgresql:// URL (scratch schemas are made in it)")
+    parser.add_argument("--movements", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    out: dict[str, object] = {"movements": args.movements, "repeats": args.repeats}
+    with tempfile.TemporaryDirectory(prefix="dbcopy-") as tmp:
+        folder = Path(tmp)
+        src = folder / "site.db"
+        rows = build_site(f"sqlite:///{src}", args.movements)
+        out["rows"] = rows
+
+        def rate(seconds: float) -> dict[str, float]:
+            return {"seconds": round(seconds, 3), "rows_per_s": round(rows / seconds)}
+
+        ours = timed(args.repeats, lambda k: copy_site(src, folder / f"copy{k}.db"))
+        page = timed(args.repeats, lambda k: backup(src, folder / f"backup{k}.db"))
+        out["sqlite_to_sqlite"] = rate(ours)
+        out["sqlite_backup_api"] = rate(page)
+        out["ratio_copy_over_backup_api"] = round(ours / page, 2)
+        if args.db:
+            with scratch_schemas(args.db) as make:
+                targets = [make(f"copy{k}") for k in range(args.repeats)]
+                ours_pg = timed(args.repeats, lambda k: copy_site(src, targets[k]))
+                back = timed(args.repeats, lambda k: copy_site(targets[0], folder / f"b{k}.db"))
+                replayed = make("replay")
+                by_replay = timed(1, lambda _: replay(f"sqlite:///{src}", replayed))
+            out["sqlite_to_postgresql"] = rate(ours_pg)
+            out["postgresql_to_sqlite"] = rate(back)
+            out["replay_into_postgresql_baseline"] = {
+                "seconds": round(by_replay, 3),
+                "movements_per_s": round(args.movements / by_replay),
+                "runs": 1,
+            }
+            out["ratio_replay_over_copy"] = round(by_replay / ours_pg, 2)
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(out, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
