@@ -9,7 +9,9 @@ it was; and the copy covers every table the schema declares.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+import pkgutil
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -18,6 +20,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+import fleet
+import wms
 from fleet.manager.durable import DurableFleet
 from fleet.manager.durable import tables as durable_tables
 from fleet.manager.events import CellsBlocked, LoadLeft, RobotPlaced, SendOrder, TaskEvent
@@ -131,6 +135,25 @@ def test_the_copy_covers_every_table_the_schema_declares(tmp_path) -> None:
         assert db.table_names() == copied
     finally:
         db.close()
+    assert set(copy_site(url, str(tmp_path / "copy.db")).rows) == declared
+
+
+def test_every_schema_part_and_metadata_in_the_packages_is_part_of_the_site() -> None:
+    """A package that declares tables (a module-level `SchemaPart` or `MetaData`) in wms or
+    fleet has them in `SITE_SCHEMA`, so a new part cannot be forgotten by the copy."""
+    copied = {t.name for t in site_tables(SITE_SCHEMA)}
+    found = []
+    for package in (wms, fleet):
+        for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            module = importlib.import_module(info.name)
+            for name, value in vars(module).items():
+                if isinstance(value, SchemaPart):
+                    assert value in SITE_SCHEMA, f"{info.name}.{name} is not in SITE_SCHEMA"
+                    found.append(value)
+                elif isinstance(value, sa.MetaData):
+                    missing = set(value.tables) - copied
+                    assert not missing, f"{info.name}.{name}: {sorted(missing)} not copied"
+    assert set(map(id, found)) == set(map(id, SITE_SCHEMA))
 
 
 def test_a_table_added_to_a_part_is_copied_without_changing_the_copy(tmp_path) -> None:

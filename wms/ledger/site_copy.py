@@ -56,7 +56,8 @@ from wms.ledger.storage import POSTGRESQL, SQLITE, Database, open_database
 from wms.ledger.url import DatabaseUrl, parse_url
 
 BATCH = 5000
-"""Rows read and inserted at a time (one ``executemany``, pipelined on PostgreSQL)."""
+"""Rows read and inserted at a time (one ``COPY`` on PostgreSQL, one ``executemany`` on
+SQLite)."""
 
 
 @dataclass(frozen=True)
@@ -255,20 +256,26 @@ def _abort(dst: Database) -> None:
 
 def _copy_table(src: Database, dst: Database, table: sa.Table, merged: bool, batch: int) -> int:
     columns = [column.name for column in table.columns]
-    insert = (
-        f"INSERT INTO {table.name} ({', '.join(columns)})"
-        f" VALUES ({', '.join('?' for _ in columns)})"
-    )
-    if merged:
-        key = [column.name for column in table.primary_key.columns]
-        rest = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-        insert += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {rest}"
     select = f"SELECT {', '.join(columns)} FROM {table.name} ORDER BY {_append_order(src, table)}"
     copied = 0
     for rows in src.stream(select, batch):
-        dst.executemany(insert, rows)
+        if merged:
+            dst.executemany(_write_over(table, columns), rows)
+        else:
+            dst.insert_rows(table.name, columns, rows)
         copied += len(rows)
     return copied
+
+
+def _write_over(table: sa.Table, columns: Sequence[str]) -> str:
+    """An INSERT that replaces the row a trigger made with the same key (`SchemaPart.merged`)."""
+    key = [column.name for column in table.primary_key.columns]
+    rest = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)})"
+        f" VALUES ({', '.join('?' for _ in columns)})"
+        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {rest}"
+    )
 
 
 def _append_order(db: Database, table: sa.Table) -> str:

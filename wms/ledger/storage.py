@@ -122,6 +122,21 @@ class Database:
         with self._driver.cursor() as cur:
             cur.executemany(sql.replace("%", "%%").replace("?", "%s"), list(rows))
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Insert many rows into ``table``: PostgreSQL's ``COPY FROM STDIN`` (one stream, the
+        server parses no statement per row; row triggers and constraints still apply),
+        SQLite's ``executemany`` of one INSERT."""
+        names = ", ".join(columns)
+        if self.backend == SQLITE:
+            marks = ", ".join("?" for _ in columns)
+            self._driver.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            return
+        with self._driver.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row, or None."""
         return self.execute(sql, params).fetchone()
