@@ -73,7 +73,7 @@ task_events = sa.Table(
 )
 """The columns `TABLE` gives the log on both backends (the order column, which
 differs, is not among them): what the store reads and writes, and what a copy of the
-site database carries (`wms.ledger.copy`). Created by `TABLE`, not by Core."""
+site database carries (`wms.ledger.site_copy`). Created by `TABLE`, not by Core."""
 COLUMNS = ", ".join(column.name for column in task_events.columns)
 
 LOG = {"fleet_task_events": ("task_id", "seq")}

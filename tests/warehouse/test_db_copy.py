@@ -24,13 +24,12 @@ import fleet
 import wms
 from fleet.manager.durable import DurableFleet
 from fleet.manager.durable import tables as durable_tables
-from fleet.manager.events import CellsBlocked, LoadLeft, RobotPlaced, SendOrder, TaskEvent
+from fleet.manager.events import TaskEvent
 from fleet.manager.model import Stop, StopAction, TaskKind, TaskSpec, TaskStatus
 from fleet.manager.site import SITE_SCHEMA, copy_site
 from fleet.manager.store import SqlTaskStore, task_events
 from fleet.manager.tasks import TaskBook
-from fleet.protocol.positions import path_nodes_edges
-from tests.fleet.manager.world import FLOOR
+from tests.fleet.manager.test_durable_backends import _stored
 from tests.pg_server import create_database, drop_database
 from warehouse.cli import main
 from wms.inventory_types import Condition
@@ -69,18 +68,7 @@ def build_site(url: str) -> list[TaskEvent]:
     ]
     store.append(events)
     store.close()
-    durable = DurableFleet(url)
-    durable.begin()
-    nodes, edges = path_nodes_edges(FLOOR, [(29, 2), (29, 3)], 2)
-    durable.record(
-        [
-            RobotPlaced("sim/r0", 0, (29, 2)),
-            SendOrder("sim/r0", "r0-1~t1", 0, nodes, edges, 0, "t1"),
-            CellsBlocked(((5, 5),)),
-            LoadLeft("sim/r0", "pod-7", (12, 3), "t1", TaskKind.PICK_ROUTE),
-        ]
-    )
-    durable.close()
+    _stored(url).close()  # registry, an order, a placement, a block, a left load
     return events
 
 

@@ -81,7 +81,7 @@ class SchemaPart:
     imports the other's). ``core`` holds the tables SQLAlchemy Core creates, in each
     backend's DDL; ``statements`` (per backend) run after them: triggers, or a table
     whose shape differs per backend, which ``described`` then names with its portable
-    columns so that readers of the whole database (`wms.ledger.copy`) know it too.
+    columns so that readers of the whole database (`wms.ledger.site_copy`) know it too.
     ``present`` are the PostgreSQL triggers whose presence says the statements ran.
     ``merged`` are tables whose rows triggers on another table of the part may have
     written already (a copy writes them after that table, over the trigger's rows).
