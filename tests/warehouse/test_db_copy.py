@@ -13,6 +13,7 @@ import importlib
 import json
 import pkgutil
 import sqlite3
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -332,3 +333,28 @@ def test_a_failed_copy_leaves_the_target_as_it_was(
         assert not target.exists()
     finally:
         drop_database(postgres_server, gappy.split("/")[3].split("?")[0])
+
+
+def test_two_copies_into_one_database_at_once_leave_one_site(
+    sqlite_site, postgres_database: str
+) -> None:
+    """Two copies started together into the same empty database: one copies, the other
+    is refused as the target is no longer empty (checked again under the writer lock)."""
+    src, _ = sqlite_site
+    outcomes: list[object] = []
+
+    def copy() -> None:
+        try:
+            outcomes.append(copy_site(src, postgres_database))
+        except LedgerError as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=copy) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    refusals = [o for o in outcomes if isinstance(o, LedgerError)]
+    assert len(outcomes) == 2 and len(refusals) == 1, outcomes
+    assert "is not empty" in str(refusals[0])
+    assert dump(postgres_database) == dump(src)

@@ -10,7 +10,9 @@ What is guaranteed:
 - **The source is only read**: opened read-only (SQLite ``mode=ro``, a read-only
   PostgreSQL session) and read in one snapshot, so a copy taken while the site
   runs is one consistent state (later writes are not in it).
-- **Refused before anything is written**: a target that holds any table, a source
+- **Refused before anything is written**: a target that holds any table (checked
+  again under the target's writer lock, so of two copies into one database at once,
+  one copies and the other is refused), a source
   that is not a site database, holds tables this build does not know, or has
   another schema version; an in-memory database on either side.
 - **All or nothing**: the target's tables, triggers and rows are written in one
@@ -53,7 +55,7 @@ from wms.ledger.migrate import UPGRADABLE
 from wms.ledger.records import BalanceReport
 from wms.ledger.schema import LEDGER_SCHEMA, SCHEMA_VERSION, SchemaPart
 from wms.ledger.storage import POSTGRESQL, SQLITE, Database, open_database
-from wms.ledger.url import DatabaseUrl, parse_url
+from wms.ledger.url import DatabaseUrl, parse_url, refuse_tables
 
 BATCH = 5000
 """Rows read and inserted at a time (one ``COPY`` on PostgreSQL, one ``executemany`` on
@@ -196,6 +198,11 @@ def _copy(
     src.begin_read()
     dst.begin_write()
     try:
+        # Again under the writer lock: another copy into the same database may have
+        # committed since it was opened.
+        refuse_tables(
+            dst.url.display, dst.table_names(), must_exist=False, must_be_empty=True, foreign=""
+        )
         for part in parts:
             dst.run_statements(dst.schema_statements(part))
         rows: dict[str, int] = {}
