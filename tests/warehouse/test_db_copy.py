@@ -263,11 +263,14 @@ def test_a_target_that_is_not_empty_is_refused_unchanged(
 
 
 def test_a_source_that_is_not_a_site_is_refused(postgres_database: str, tmp_path, capsys) -> None:
-    """Someone else's file, an empty database, a missing file, an older schema: one line
-    each (no CLI flags named by the library), and the target stays empty."""
+    """Someone else's file (or `meta` table), an empty database, a missing file, an older
+    schema: one line each (no CLI flags named by the library); the target stays empty."""
     foreign = tmp_path / "foreign.db"
     with sqlite3.connect(foreign) as conn:
         conn.execute("CREATE TABLE invoices (id INTEGER)")
+    odd = tmp_path / "odd.db"
+    with sqlite3.connect(odd) as conn:
+        conn.execute("CREATE TABLE meta (a, b)")  # someone else's table of that name
     old = tmp_path / "old.db"
     tiny_ledger(str(old)).close()
     with sqlite3.connect(old) as conn:
@@ -275,6 +278,7 @@ def test_a_source_that_is_not_a_site_is_refused(postgres_database: str, tmp_path
     cases = {
         str(foreign): "without a ledger in it): copy from a site database",
         str(tmp_path / "missing.db"): "no database file there",
+        str(odd): "not a site database (no such column",
         postgres_database: "it is empty",
         str(old): "schema version 3, this build copies version 4: open it once",
     }

@@ -117,7 +117,11 @@ def copy_site(
             refused.source, f"{refused.problem}: copy from a site database (one a ledger made)"
         ) from None
     try:
-        missing = _check_source(src, parts)
+        try:
+            missing = _check_source(src, parts)
+        except src.errors as error:
+            reason = (str(error).strip().splitlines() or ["?"])[0]
+            raise UnsupportedDatabase(src_url.display, f"not a site database ({reason})") from None
         with _new_target(dst_url) as dst:
             rows, balance = _copy(src, dst, parts, missing, batch)
     finally:
@@ -177,18 +181,28 @@ def _new_target(url: DatabaseUrl) -> Iterator[Database]:
             if folder.exists():
                 break
             created.append(folder)
-    db = open_database(url, must_be_empty=True)
+    try:
+        db = open_database(url, must_be_empty=True)
+    except BaseException:
+        _remove(created)
+        raise
     try:
         yield db
     except BaseException:
         db.close()
-        if created:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{created[0]}{suffix}").unlink(missing_ok=True)
-            for folder in created[1:]:
-                folder.rmdir()
+        _remove(created)
         raise
     db.close()
+
+
+def _remove(created: Sequence[Path]) -> None:
+    """The file (with SQLite's side files) and the folders the copy created, innermost
+    first."""
+    if created:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{created[0]}{suffix}").unlink(missing_ok=True)
+        for folder in created[1:]:
+            folder.rmdir()
 
 
 def _copy(
