@@ -44,7 +44,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.soak import HOUR_S, KEEP_FINISHED, build, rss_kib  # noqa: E402
+from bench.soak import HOUR_S, KEEP_FINISHED, build, rss_kib, warm_caches  # noqa: E402
 from fleet.manager.model import TaskStatus  # noqa: E402
 from fleet.manager.store import SqlTaskStore  # noqa: E402
 from warehouse.floor_sim import LockstepFloor  # noqa: E402
@@ -181,6 +181,12 @@ def main() -> int:
         help="finished tasks kept in memory (fewer than the soak's, so the task book is "
         "full before the warm-up ends and its filling is not mistaken for growth)",
     )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="fill the floor-bounded distance caches first (`bench.soak.warm_caches`), so "
+        "their filling is not in the traced growth",
+    )
     parser.add_argument("--json", type=Path, help="write the samples' figures here")
     args = parser.parse_args()
     if not 0 <= args.warmup_h < args.hours or args.sample_h <= 0 or args.robots < 1:
@@ -191,6 +197,8 @@ def main() -> int:
         store = SqlTaskStore(Path(scratch) / "site.db")
         try:
             run, stream = build(args.robots, args.seed, store, args.keep_finished)
+            if args.warm:
+                warm_caches(run)
             with run:
                 children = multiprocessing.active_children()
                 child_pid = children[0].pid if children else None
