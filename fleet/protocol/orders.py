@@ -191,14 +191,45 @@ def _within(node: Node, position: tuple[float, float] | None) -> bool:
     return math.hypot(dx, dy) <= allowed
 
 
+KEEP_TERMINAL = 32
+"""Finished or failed action states a robot keeps reporting, newest registered first.
+
+The manager continues one order for as long as it can (each task's stop actions come
+in order updates of the same ``orderId``), so a list that only ever grew would carry
+every action of the robot's day in every state message: unbounded memory on both
+ends and ever larger frames (the soak's fleet process grew ~2.6 action states a
+task, docs/benchmarks.md "Memory: where the fleet's growth went"). The master reads
+a terminal status from the first state after it, long before 32 newer actions are
+registered; waiting and running actions are never dropped."""
+
+
 def _waiting(actions: list[Action], known: tuple[ActionState, ...]) -> tuple[ActionState, ...]:
+    """``known`` plus a WAITING state for each new action, with at most `KEEP_TERMINAL`
+    terminal states (the oldest registered go first)."""
     seen = {a.action_id for a in known}
     new = tuple(
         ActionState(a.action_id, ActionStatus.WAITING, a.action_type, a.action_description)
         for a in actions
         if a.action_id not in seen
     )
-    return known + new
+    states = known + new
+    terminal = sum(1 for a in states if a.action_status in TERMINAL)
+    if terminal <= KEEP_TERMINAL:
+        return states
+    drop = terminal - KEEP_TERMINAL
+    kept = []
+    for a in states:
+        if drop and a.action_status in TERMINAL:
+            drop -= 1
+            continue
+        kept.append(a)
+    return tuple(kept)
+
+
+def _reported(ids: frozenset[str], states: tuple[ActionState, ...]) -> frozenset[str]:
+    """The order's action ids that still have a state (a dropped terminal one needs none:
+    ``busy`` and ``cancelOrder`` look only at actions not yet terminal)."""
+    return ids & {a.action_id for a in states}
 
 
 def _clear_order_errors(errors: tuple[Error, ...]) -> tuple[Error, ...]:
@@ -298,6 +329,7 @@ def _stitch(progress: OrderProgress, order: Order) -> Outcome:
         merged = stitch[0].actions + tuple(a for a in first.actions if a not in stitch[0].actions)
         base_nodes += (dataclasses.replace(stitch[0], actions=merged),)
     actions = _order_actions(order.nodes, order.edges)
+    states = _waiting(actions, progress.action_states)
     updated = dataclasses.replace(
         progress,
         order_update_id=order.order_update_id,
@@ -305,8 +337,10 @@ def _stitch(progress: OrderProgress, order: Order) -> Outcome:
         edges=base_edges + order.edges,
         base_end=(_last_released(order.nodes).node_id, _last_released(order.nodes).sequence_id),
         last_update=(order.nodes, order.edges),
-        order_action_ids=progress.order_action_ids | {a.action_id for a in actions},
-        action_states=_waiting(actions, progress.action_states),
+        order_action_ids=_reported(
+            progress.order_action_ids | {a.action_id for a in actions}, states
+        ),
+        action_states=states,
         errors=_clear_order_errors(progress.errors),
     )
     return Outcome(updated, Verdict.UPDATED)

@@ -8,7 +8,12 @@ finish (their events are in the soak's SQLite task log).
 
 from __future__ import annotations
 
-from bench.soak import soak
+from pathlib import Path
+
+import numpy as np
+
+from bench.soak import build, soak, warm_caches
+from fleet.manager.store import SqlTaskStore
 
 
 def test_a_short_soak_keeps_the_task_book_bounded_and_every_robot_progressing() -> None:
@@ -23,3 +28,16 @@ def test_a_short_soak_keeps_the_task_book_bounded_and_every_robot_progressing() 
     for in_memory, open_ in zip(result["tasks_in_memory"], result["tasks_open"], strict=True):
         assert in_memory <= open_ + keep
     assert sum(result["done_per_hour"]) == result["tasks_done"]
+
+
+def test_warm_caches_fill_a_distance_table_for_every_navigable_cell(tmp_path: Path) -> None:
+    """`--warm`: the cache a day fills cell by cell is full before the first tick."""
+    store = SqlTaskStore(tmp_path / "site.db")
+    try:
+        run, _ = build(robots=4, seed=0, store=store, keep_finished=10)
+        cells = [(int(r), int(c)) for r, c in zip(*np.nonzero(run.floor.navigable), strict=True)]
+        assert not all(cell in run.core.tables for cell in cells)
+        assert warm_caches(run) == len(cells)
+        assert all(cell in run.core.tables for cell in cells)
+    finally:
+        store.close()

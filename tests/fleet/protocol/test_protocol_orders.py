@@ -24,7 +24,7 @@ from fleet.protocol import (
     set_action_status,
 )
 from fleet.protocol.examples import header
-from fleet.protocol.orders import order_structure_problem
+from fleet.protocol.orders import KEEP_TERMINAL, order_structure_problem
 
 
 def path_order(
@@ -308,3 +308,24 @@ def test_any_update_sequence_keeps_progress_consistent(steps) -> None:
         assert s == sorted(s) and len(s) == len(set(s))
         released = [n.released for n in p.nodes]
         assert released == sorted(released, reverse=True)
+
+
+def test_a_long_lived_order_reports_a_bounded_number_of_finished_actions() -> None:
+    """One orderId continued by 200 updates, each with an action that then finishes: the
+    state carries the waiting ones and the newest `KEEP_TERMINAL` finished ones, not all
+    200 (the soak's fleet process grew by every action a robot ever finished)."""
+    p = accepted(OrderProgress(), path_order("o1", 0, 0, 1, 1, actions=True))
+    for k in range(1, 201):
+        p = arrive(p, 2 * k)
+        p = set_action_status(p, f"o1-drop-{k}", ActionStatus.RUNNING)
+        p = set_action_status(p, f"o1-drop-{k}", ActionStatus.FINISHED)
+        p = accepted(p, path_order("o1", k, k, k + 1, k + 1, actions=True))
+    finished = [a.action_id for a in p.action_states if a.action_status is ActionStatus.FINISHED]
+    assert finished == [f"o1-drop-{k}" for k in range(201 - KEEP_TERMINAL, 201)]
+    waiting = {a.action_id for a in p.action_states if a.action_status is ActionStatus.WAITING}
+    assert waiting == {"o1-drop-0", "o1-drop-201"}  # never dropped, whatever their age
+    assert len(p.order_action_ids) == KEEP_TERMINAL + 2
+    assert p.busy
+    # the stitching node's action, resent in the next update, is not registered again
+    again = accepted(p, path_order("o1", 201, 201, 202, 202, actions=True))
+    assert [a.action_id for a in again.action_states].count("o1-drop-201") == 1
