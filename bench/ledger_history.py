@@ -1,12 +1,12 @@
 """Does a booking get slower as the ledger's history grows? Time per 1,000 bookings at marks.
 
 ``python -m bench.ledger_history [--db postgresql://...] [--marks 1000,10000,50000]
-[--repeats 3] [--held-snapshot]`` books receipts of 10 and picks of 3 alternately across
-200 SKUs and 100 locations (the pattern of `bench.db_copy`, 2,000 bookings to a
-transaction) into a fresh ledger, on SQLite (a temporary file) and, with ``--db``, on
-PostgreSQL (a scratch schema in that database). When the history reaches each mark it
-times ``--repeats`` windows of 1,000 bookings (one transaction each) and reports the
-medians per 1,000 bookings of:
+[--repeats 3] [--held-snapshot] [--one-transaction]`` books receipts of 10 and picks
+of 3 alternately across 200 SKUs and 100 locations (the pattern of `bench.db_copy`,
+2,000 bookings to a transaction) into a fresh ledger, on SQLite (a temporary file)
+and, with ``--db``, on PostgreSQL (a scratch schema in that database). When the
+history reaches each mark it times ``--repeats`` windows of 1,000 bookings (one
+transaction each) and reports the medians per 1,000 bookings of:
 
 - wall seconds (what a loaded machine inflates: on PostgreSQL each statement is a
   round trip, and a busy machine delays both processes at each one);
@@ -20,6 +20,8 @@ medians per 1,000 bookings of:
 streaming the site): the case in which PostgreSQL must keep every version of the
 ``stock`` / ``lot_stock`` rows that bookings update, so each lookup of a cell walks
 them all (docs/ledger.md, "PostgreSQL: bookings and long transactions").
+``--one-transaction`` adds a PostgreSQL run with every booking inside one transaction,
+whose own row versions are kept the same way until it ends.
 
 Prints JSON with the machine's load average.
 """
@@ -33,7 +35,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from bench.db_copy import LOCATIONS, SKUS
@@ -64,8 +66,12 @@ def _book(ledger: Ledger, start: int, count: int) -> None:
         ledger.pick(sku, where, 3, ref=f"order-{j}")
 
 
-def run(url: str, marks: list[int], repeats: int) -> dict[str, dict[str, float | None]]:
-    """Per mark: the medians per 1,000 bookings (see the module docstring)."""
+def run(
+    url: str, marks: list[int], repeats: int, one_transaction: bool = False
+) -> dict[str, dict[str, float | None]]:
+    """Per mark: the medians per 1,000 bookings (see the module docstring); with
+    ``one_transaction`` every booking happens inside one outer transaction (the
+    2,000-booking transactions become savepoints)."""
     out: dict[str, dict[str, float | None]] = {}
     with Ledger.open(url) as ledger:
         pid = None
@@ -73,29 +79,30 @@ def run(url: str, marks: list[int], repeats: int) -> dict[str, dict[str, float |
             pid = int(ledger._db.scalar("SELECT pg_backend_pid()"))
         ledger.add_skus(SKUS)
         ledger.add_locations(LOCATIONS)
-        booked = 0
-        for mark in marks:
-            while booked < mark:
-                step = min(BATCH, mark - booked)
-                with ledger.transaction():
-                    _book(ledger, booked, step)
-                booked += step
-            walls, cpus, servers = [], [], []
-            for _ in range(repeats):
-                wall, cpu, server = time.perf_counter(), time.process_time(), _backend_cpu(pid)
-                with ledger.transaction():
-                    _book(ledger, booked, WINDOW)
-                booked += WINDOW
-                walls.append(time.perf_counter() - wall)
-                cpus.append(time.process_time() - cpu)
-                after = _backend_cpu(pid)
-                if server is not None and after is not None:
-                    servers.append(after - server)
-            out[str(mark)] = {
-                "wall_s": round(statistics.median(walls), 3),
-                "client_cpu_s": round(statistics.median(cpus), 3),
-                "server_cpu_s": round(statistics.median(servers), 3) if servers else None,
-            }
+        with ledger.transaction() if one_transaction else nullcontext():
+            booked = 0
+            for mark in marks:
+                while booked < mark:
+                    step = min(BATCH, mark - booked)
+                    with ledger.transaction():
+                        _book(ledger, booked, step)
+                    booked += step
+                walls, cpus, servers = [], [], []
+                for _ in range(repeats):
+                    wall, cpu, server = time.perf_counter(), time.process_time(), _backend_cpu(pid)
+                    with ledger.transaction():
+                        _book(ledger, booked, WINDOW)
+                    booked += WINDOW
+                    walls.append(time.perf_counter() - wall)
+                    cpus.append(time.process_time() - cpu)
+                    after = _backend_cpu(pid)
+                    if server is not None and after is not None:
+                        servers.append(after - server)
+                out[str(mark)] = {
+                    "wall_s": round(statistics.median(walls), 3),
+                    "client_cpu_s": round(statistics.median(cpus), 3),
+                    "server_cpu_s": round(statistics.median(servers), 3) if servers else None,
+                }
     return out
 
 
@@ -119,13 +126,18 @@ def main() -> None:
     parser.add_argument("--marks", default="1000,10000,50000", help="history sizes, ascending")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--held-snapshot", action="store_true", help="add the held-snapshot run")
+    parser.add_argument(
+        "--one-transaction",
+        action="store_true",
+        help="add a PostgreSQL run with every booking inside one transaction",
+    )
     args = parser.parse_args()
     try:
         marks = sorted({int(m) for m in args.marks.split(",")})
     except ValueError:
         parser.error(f"--marks must be integers separated by commas, got {args.marks!r}")
-    if args.held_snapshot and not args.db:
-        parser.error("--held-snapshot needs --db postgresql://...")
+    if (args.held_snapshot or args.one_transaction) and not args.db:
+        parser.error("--held-snapshot and --one-transaction need --db postgresql://...")
     out: dict[str, object] = {"marks": marks, "repeats": args.repeats, "window": WINDOW}
     with tempfile.TemporaryDirectory(prefix="ledger-history-") as tmp:
         out["sqlite"] = run(f"sqlite:///{Path(tmp) / 'ledger.db'}", marks, args.repeats)
@@ -135,6 +147,8 @@ def main() -> None:
             if args.held_snapshot:
                 with held_snapshot(args.db):
                     out["postgresql_snapshot_held"] = run(make("held"), marks, args.repeats)
+            if args.one_transaction:
+                out["postgresql_one_transaction"] = run(make("one"), marks, args.repeats, True)
     out["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(out, sort_keys=True))
 
