@@ -77,7 +77,9 @@ def build_site(url: str, movements: int) -> int:
 def replay(source: str, target: str) -> int:
     """The baseline: the source's movements booked again through the ledger's operations,
     2,000 to a transaction (as they were booked; one transaction for all is slower on
-    PostgreSQL, whose planner has no statistics for rows not yet committed)."""
+    PostgreSQL, and more so with every booking: each booking updates its cell's
+    ``stock`` and ``lot_stock`` rows, the versions an open transaction wrote cannot be
+    pruned, and every lookup of the cell walks them; `bench.ledger_history`)."""
     with Ledger.open(source, must_exist=True) as src, Ledger.open(target) as dst:
         dst.add_skus(SKUS)
         dst.add_locations(LOCATIONS)
