@@ -41,6 +41,9 @@ def clients(context: zmq.Context) -> Iterator[Callable[..., RobotClient]]:
     def make(
         endpoint: str, serial: str = "r1", manufacturer: str = "acme", **kw: Any
     ) -> RobotClient:
+        # connect() waits for the handshake so the first message is not dropped
+        # (ZMQ_IMMEDIATE); its 2 s default can run out on a loaded machine.
+        kw.setdefault("connect_timeout_s", 60.0)
         client = RobotClient(endpoint, manufacturer, serial, context=context, **kw)
         made.append(client)
         return client.connect()
