@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from fleet.manager.model import TaskKind
 from fleet.manager.service import ManagerService
 from sim.runner import SimRobotSpec, SimRunner
 from tests.fleet.manager.world import ACCESS, CHARGERS, FLOOR
+from tests.helpers import ipc_endpoint
 from wms.ledger import Ledger
 
 BUS = BusConfig(heartbeat_interval_s=0.2, missed_heartbeats=3, resend_after_s=0.3, max_resends=20)
@@ -136,12 +136,6 @@ def test_picks_confirmed_once_in_the_ledger(tmp_path) -> None:
     ledger.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _ctl(endpoint: str, *args: str) -> Any:
     # a generous answer deadline: a loaded machine can take longer than the 2 s default
     argv = ["ctl", "--connect", endpoint, "--timeout", "20", *args]
@@ -158,7 +152,10 @@ def _ctl(endpoint: str, *args: str) -> Any:
 def test_warehouse_serve_and_ctl_end_to_end(tmp_path) -> None:
     """`warehouse serve` (a subprocess) with simulated controllers and `warehouse ctl tasks add`
     moves a robot to its goal; a restart on the same --db keeps the task log."""
-    bind, ctl = f"tcp://127.0.0.1:{_free_port()}", f"tcp://127.0.0.1:{_free_port()}"
+    # private ipc addresses: the restart binds them again, and a second copy of the suite
+    # could take a TCP port found free (the PUB and snapshot ports beside it were not even
+    # checked)
+    bind, ctl = ipc_endpoint(tmp_path, "bus"), ipc_endpoint(tmp_path, "ctl")
     db = str(tmp_path / "site.db")
     command = [sys.executable, "-m", "warehouse.cli", "serve", "--insecure"]
     command += ["--bind", bind, "--ctl", ctl, "--db", db, "--log-level", "WARNING"]
