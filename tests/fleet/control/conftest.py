@@ -26,7 +26,7 @@ def server(fleet: FakeFleet) -> Iterator[ControlServer]:
 
 @pytest.fixture
 def client(server: ControlServer) -> Iterator[ControlClient]:
-    ctl = ControlClient(server.endpoint, timeout_s=10.0)
+    ctl = ControlClient(server.endpoint, timeout_s=30.0)
     yield ctl
     ctl.close()
 
