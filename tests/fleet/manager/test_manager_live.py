@@ -191,7 +191,7 @@ def test_warehouse_serve_and_ctl_end_to_end(tmp_path) -> None:
     finally:
         runner.stop()
         server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=30)
+        server.communicate(timeout=60)
     assert server.returncode == 0
     again = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
@@ -199,7 +199,7 @@ def test_warehouse_serve_and_ctl_end_to_end(tmp_path) -> None:
         assert any(r["task_id"] == tid and r["status"] == "done" for r in rows)
     finally:
         again.send_signal(signal.SIGTERM)
-        again.communicate(timeout=30)
+        again.communicate(timeout=60)
 
 
 def _try(fn: Callable[[], Any]) -> Any:
