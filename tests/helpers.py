@@ -55,3 +55,11 @@ def ipc_endpoint(folder: Path, name: str) -> str:
     path = folder / name
     assert len(str(path)) + len(".pub.snapshot") <= IPC_PATH_MAX, f"{path} is too long for ipc"
     return f"ipc://{path}"
+
+
+HANG_GUARD_S = 600
+"""A live-socket test still running after this long is taken as hung: every thread's stack
+is dumped and the whole run ends (``faulthandler``). It must stay far above the longest
+legitimate chain of waits (each up to 60 s: a ``warehouse serve`` start, ``ctl``
+subprocesses, a shutdown), which took 82 s and then over 90 s - the guard's old value,
+ending two loaded runs - on a loaded machine."""

@@ -18,6 +18,7 @@ from fleet.protocol.positions import cell_node_id, path_nodes_edges
 from sim.controller import SimRobotParams
 from sim.runner import SimRobotSpec, SimRunner
 from sim.safety import ViolationKind
+from tests.helpers import HANG_GUARD_S
 from warehouse.config import load_config
 from wms.layout import Cell
 
@@ -37,8 +38,8 @@ ROUTES: dict[str, tuple[Cell, Cell]] = {
 
 @pytest.fixture(autouse=True)
 def hang_guard() -> Iterator[None]:
-    """A live-socket test that hangs dumps every thread's stack and ends the run after 90 s."""
-    faulthandler.dump_traceback_later(90, exit=True)
+    """A hung live-socket test dumps every thread's stack and ends the run (`HANG_GUARD_S`)."""
+    faulthandler.dump_traceback_later(HANG_GUARD_S, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()
 

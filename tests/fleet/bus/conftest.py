@@ -12,6 +12,7 @@ from bus_helpers import FAST, LOOPBACK, Recorder
 
 from fleet.bus.robot_client import RobotClient
 from fleet.bus.server import BusServer
+from tests.helpers import HANG_GUARD_S
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def clients(context: zmq.Context) -> Iterator[Callable[..., RobotClient]]:
 
 @pytest.fixture(autouse=True)
 def hang_guard() -> Iterator[None]:
-    """A live-socket test that hangs dumps every thread's stack and ends the run after 90 s."""
-    faulthandler.dump_traceback_later(90, exit=True)
+    """A hung live-socket test dumps every thread's stack and ends the run (`HANG_GUARD_S`)."""
+    faulthandler.dump_traceback_later(HANG_GUARD_S, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()
