@@ -1,4 +1,4 @@
-"""Small helpers shared by tests: an independent BFS and CLI invocation."""
+"""Small helpers shared by tests: an independent BFS, CLI invocation, private endpoints."""
 
 from __future__ import annotations
 
@@ -38,3 +38,28 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         cwd=cwd or REPO,
         timeout=120,
     )
+
+
+IPC_PATH_MAX = 100
+"""A unix socket path must fit in sun_path (107 bytes on Linux), with room for suffixes."""
+
+
+def ipc_endpoint(folder: Path, name: str) -> str:
+    """``ipc://`` in the test's own folder: an address no other test or suite can take.
+
+    A TCP port found free and released (bind to 0, close, pass it on) can be taken by
+    another process - a second copy of the suite - before the server binds it, and a
+    server restarted on the same port may find it taken; a path in ``tmp_path`` cannot.
+    ``warehouse serve`` puts its PUB and snapshot sockets beside it (``.pub``, ``.snapshot``).
+    """
+    path = folder / name
+    assert len(str(path)) + len(".pub.snapshot") <= IPC_PATH_MAX, f"{path} is too long for ipc"
+    return f"ipc://{path}"
+
+
+HANG_GUARD_S = 600
+"""A live-socket test still running after this long is taken as hung: every thread's stack
+is dumped and the whole run ends (``faulthandler``). It must stay far above the longest
+legitimate chain of waits (each up to 60 s: a ``warehouse serve`` start, ``ctl``
+subprocesses, a shutdown), which took 82 s and then over 90 s - the guard's old value,
+ending two loaded runs - on a loaded machine."""

@@ -48,7 +48,8 @@ def test_view_screenshot_draws_the_running_fleet(server: BusServer, tmp_path: Pa
     published(server, snapshot())
     out = tmp_path / "fleet.png"
     argv = ["view", "--connect", server.pub_endpoint, "--snapshot", server.snapshot_endpoint]
-    assert main([*argv, "--screenshot", str(out)]) == 0
+    # --timeout 60: the 5 s default for the first snapshot can run out on a loaded machine
+    assert main([*argv, "--timeout", "60", "--screenshot", str(out)]) == 0
     pygame = sys.modules["pygame"]
     image = pygame.image.load(str(out))
     viewport = Viewer(FLOOR, "none").ui.viewport

@@ -18,7 +18,13 @@ from fleet.protocol import BatteryState, ConnectionState, Message, OrderProgress
 from fleet.protocol.orders import state_message
 
 LOOPBACK = "tcp://127.0.0.1:0"
-FAST = BusConfig(heartbeat_interval_s=0.1, missed_heartbeats=3, resend_after_s=0.15, max_resends=5)
+FAST = BusConfig(
+    heartbeat_interval_s=0.1, missed_heartbeats=3, resend_after_s=0.15, max_resends=1000
+)
+"""Quick liveness and resends, for tests of those; the resend budget (150 s) outlasts any
+stall of a loaded machine, so no command is given up on while a test waits for its ack."""
+PATIENT = BusConfig(heartbeat_interval_s=60.0, resend_after_s=60.0)
+"""No liveness expiry and no resend within a test: for exact first-try and ONLINE checks."""
 
 
 class Recorder(BusListener):

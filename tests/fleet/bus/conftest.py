@@ -12,6 +12,7 @@ from bus_helpers import FAST, LOOPBACK, Recorder
 
 from fleet.bus.robot_client import RobotClient
 from fleet.bus.server import BusServer
+from tests.helpers import HANG_GUARD_S
 
 
 @pytest.fixture
@@ -41,6 +42,9 @@ def clients(context: zmq.Context) -> Iterator[Callable[..., RobotClient]]:
     def make(
         endpoint: str, serial: str = "r1", manufacturer: str = "acme", **kw: Any
     ) -> RobotClient:
+        # connect() waits for the handshake so the first message is not dropped
+        # (ZMQ_IMMEDIATE); its 2 s default can run out on a loaded machine.
+        kw.setdefault("connect_timeout_s", 60.0)
         client = RobotClient(endpoint, manufacturer, serial, context=context, **kw)
         made.append(client)
         return client.connect()
@@ -53,7 +57,7 @@ def clients(context: zmq.Context) -> Iterator[Callable[..., RobotClient]]:
 
 @pytest.fixture(autouse=True)
 def hang_guard() -> Iterator[None]:
-    """A live-socket test that hangs dumps every thread's stack and ends the run after 90 s."""
-    faulthandler.dump_traceback_later(90, exit=True)
+    """A hung live-socket test dumps every thread's stack and ends the run (`HANG_GUARD_S`)."""
+    faulthandler.dump_traceback_later(HANG_GUARD_S, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()

@@ -89,7 +89,7 @@ def test_robot_refused_before_registration_gets_in_after_reload(
             pair.public, pair.secret, ClientKeys.from_folder(keys_dir, "acme/r1").server_public
         )
         client = clients(server.endpoint, "r9", keys=keys, reauth_after_s=0.1)
-        assert client.wait_event(lambda c: c.auth_failures > 0, timeout_s=10)
+        assert client.wait_event(lambda c: c.auth_failures > 0, timeout_s=60)
         registered = keys_dir / "authorized" / "robots" / "acme__r9.key"
         registered.write_bytes((spare / "authorized" / "robots" / "acme__r9.key").read_bytes())
         server.reload_keys()

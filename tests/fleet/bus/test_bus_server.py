@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import msgpack
 import pytest
-from bus_helpers import FAST, LOOPBACK, Recorder, make_state, wait_until
+from bus_helpers import FAST, LOOPBACK, PATIENT, Recorder, make_state, wait_until
 
 from fleet.bus.acks import AckResult
 from fleet.bus.config import BusConfig
@@ -40,8 +41,19 @@ def states_of(recorder: Recorder, robot: str = "acme/r1") -> list[State]:
     return [m for r, m in recorder.of("message") if r == robot and isinstance(m, State)]
 
 
-def test_state_is_ingested_and_registered(server: BusServer, recorder: Recorder, clients) -> None:
+@pytest.fixture
+def patient_server(recorder: Recorder) -> Iterator[BusServer]:
+    """A server whose liveness and resend timers cannot fire during a test (``PATIENT``):
+    a robot is still ONLINE and an order still on its first attempt however slow the test."""
+    with BusServer(LOOPBACK, insecure=True, config=PATIENT, listener=recorder) as bus:
+        yield bus
+
+
+def test_state_is_ingested_and_registered(
+    patient_server: BusServer, recorder: Recorder, clients
+) -> None:
     """A robot's state reaches the fleet layer and the registry; it is marked ONLINE."""
+    server = patient_server
     client = clients(server.endpoint)
     state = make_state(client)
     client.send(state)
@@ -53,9 +65,10 @@ def test_state_is_ingested_and_registered(server: BusServer, recorder: Recorder,
 
 
 def test_order_is_acknowledged_by_the_next_state(
-    server: BusServer, recorder: Recorder, clients
+    patient_server: BusServer, recorder: Recorder, clients
 ) -> None:
     """An order goes down, the robot's state with its ids comes up, the fleet gets an ack."""
+    server = patient_server
     client = clients(server.endpoint)
     client.send(make_state(client))
     recorder.wait_for(lambda r: states_of(r))
@@ -155,7 +168,7 @@ def test_silent_robot_is_marked_connection_broken(
     client.send(make_state(client))
     recorder.wait_for(
         lambda r: ("acme/r1", ConnectionState.CONNECTIONBROKEN) in r.of("connection"),
-        timeout_s=FAST.liveness_timeout_s * 10,
+        timeout_s=60,
     )
     assert server.robots()["acme/r1"].connection is ConnectionState.CONNECTIONBROKEN
     client.send(make_state(client))  # any message brings it back
@@ -242,7 +255,7 @@ def test_robot_restart_resets_header_numbering(
         again.send(make_state(again))
         return len(states_of(recorder)) >= 3
 
-    wait_until(back_in, timeout_s=FAST.liveness_timeout_s * 10, step_s=0.1)
+    wait_until(back_in, timeout_s=60, step_s=0.1)
     assert states_of(recorder)[2].header.header_id < 50  # numbered from 0 again
 
 

@@ -189,7 +189,7 @@ def _transport_limit_is(largest: int, client: RobotClient) -> None:
     assert isinstance(answer, BusError) and answer.reason == "oversized"
     connections = client.connections
     client.socket.send_multipart([b"state", b"\x00" * (largest + 1)])
-    assert client.wait_event(lambda c: c.connections > connections, timeout_s=10)
+    assert client.wait_event(lambda c: c.connections > connections, timeout_s=60)
 
 
 def test_an_older_state_cannot_overwrite_a_fresher_one(server: BusServer, clients) -> None:

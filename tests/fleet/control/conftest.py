@@ -10,6 +10,7 @@ from control_helpers import LOOPBACK, FakeFleet
 
 from fleet.control.client import ControlClient
 from fleet.control.server import ControlServer
+from tests.helpers import HANG_GUARD_S
 
 
 @pytest.fixture
@@ -26,14 +27,14 @@ def server(fleet: FakeFleet) -> Iterator[ControlServer]:
 
 @pytest.fixture
 def client(server: ControlServer) -> Iterator[ControlClient]:
-    ctl = ControlClient(server.endpoint, timeout_s=10.0)
+    ctl = ControlClient(server.endpoint, timeout_s=30.0)
     yield ctl
     ctl.close()
 
 
 @pytest.fixture(autouse=True)
 def hang_guard() -> Iterator[None]:
-    """A live-socket test that hangs dumps every thread's stack and ends the run after 90 s."""
-    faulthandler.dump_traceback_later(90, exit=True)
+    """A hung live-socket test dumps every thread's stack and ends the run (`HANG_GUARD_S`)."""
+    faulthandler.dump_traceback_later(HANG_GUARD_S, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()

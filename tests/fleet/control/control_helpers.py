@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
-
-import zmq
 
 from fleet.control.protocol import (
     AddTask,
@@ -26,15 +27,16 @@ from fleet.control.protocol import (
 LOOPBACK = "tcp://127.0.0.1:0"
 
 
-def free_endpoint() -> str:
-    """A loopback endpoint nobody listens on (an OS-assigned port, bound then released)."""
-    context = zmq.Context()
-    socket = context.socket(zmq.ROUTER)
-    socket.bind(LOOPBACK)
-    endpoint = socket.getsockopt_string(zmq.LAST_ENDPOINT)
-    socket.close(linger=0)
-    context.term()
-    return endpoint
+@contextmanager
+def free_endpoint() -> Iterator[str]:
+    """A loopback endpoint nobody listens on, for as long as the ``with`` lasts.
+
+    The port stays bound (never listening: a connect is refused) until the end, so no
+    other process - a second copy of the suite binding port 0 - can take it and answer.
+    """
+    with socket.socket() as reserved:
+        reserved.bind(("127.0.0.1", 0))
+        yield f"tcp://127.0.0.1:{reserved.getsockname()[1]}"
 
 
 class FakeFleet:

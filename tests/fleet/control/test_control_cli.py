@@ -42,7 +42,7 @@ def ctl(
     """Exit code, stdout and non-empty stderr lines of one in-process ``warehouse ctl``."""
     capsys.readouterr()
     try:
-        code = main(["ctl", "--connect", server.endpoint, "--timeout", "10", *argv])
+        code = main(["ctl", "--connect", server.endpoint, "--timeout", "30", *argv])
     except SystemExit as stop:  # argparse usage errors
         code = int(stop.code or 0)
     captured = capsys.readouterr()
@@ -172,7 +172,8 @@ def _run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
 
 def test_no_server_is_one_line_exit_2_in_a_subprocess() -> None:
     """Against nothing, ``warehouse ctl`` gives up after its timeout: one stderr line, exit 2."""
-    result = _run_cli("ctl", "--connect", free_endpoint(), "robots", "list", "--json")
+    with free_endpoint() as nobody:
+        result = _run_cli("ctl", "--connect", nobody, "robots", "list", "--json")
     assert result.returncode == 2
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
@@ -209,12 +210,12 @@ def test_serve_ctl_answers_and_refuses_with_the_fleet_manager(tmp_path: Path) ->
             if match or not line:
                 break
         assert match is not None
-        stopped = _run_cli("ctl", "--connect", match.group(1), "--timeout", "10", "estop")
+        stopped = _run_cli("ctl", "--connect", match.group(1), "--timeout", "30", "estop")
         refused = _run_cli(
-            "ctl", "--connect", match.group(1), "--timeout", "10", "tasks", "cancel", "nope"
+            "ctl", "--connect", match.group(1), "--timeout", "30", "tasks", "cancel", "nope"
         )
         process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=20)
+        process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()

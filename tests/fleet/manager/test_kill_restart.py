@@ -16,8 +16,9 @@ from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec, 
 from fleet.manager.store import SqlTaskStore
 from fleet.manager.tasks import TaskBook
 from sim.runner import SimRobotSpec, SimRunner
-from tests.fleet.manager.test_manager_live import STARTS, _free_port, wait_for
+from tests.fleet.manager.test_manager_live import STARTS, wait_for
 from tests.fleet.manager.world import CHARGERS, FLOOR
+from tests.helpers import ipc_endpoint
 from wms.inventory_types import LocationKind
 from wms.ledger import Ledger, LocationRecord, SkuRecord
 
@@ -85,7 +86,7 @@ def test_sigkill_at_a_random_point_loses_nothing(tmp_path, site_url: str) -> Non
     rng = random.Random()
     db = site_url
     specs = seed_site(db, rng)
-    bind = f"tcp://127.0.0.1:{_free_port()}"
+    bind = ipc_endpoint(tmp_path, "bus")  # bound again by each restart: no one else can take it
     command = [sys.executable, "-m", "warehouse.cli", "serve", "--insecure", "--no-pub"]
     command += ["--bind", bind, "--db", db, "--log-level", "INFO", "--status-every", "0"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

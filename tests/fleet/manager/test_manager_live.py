@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,10 +23,20 @@ from fleet.manager.model import TaskKind
 from fleet.manager.service import ManagerService
 from sim.runner import SimRobotSpec, SimRunner
 from tests.fleet.manager.world import ACCESS, CHARGERS, FLOOR
+from tests.helpers import ipc_endpoint
 from wms.ledger import Ledger
 
 BUS = BusConfig(heartbeat_interval_s=0.2, missed_heartbeats=3, resend_after_s=0.3, max_resends=20)
 STARTS = [(29, 2), (29, 6), (29, 10), (29, 14), (29, 18)]
+
+
+ASK_S = 60.0
+"""How long a question to the manager's cycle thread may wait (`ManagerService.call`'s 5 s
+default raised TimeoutError out of a poll when a loaded machine held the thread longer)."""
+
+
+def ask(service: ManagerService, fn: Callable[[FleetCore], Any]) -> Any:
+    return service.call(fn, ASK_S)
 
 
 def wait_for(predicate: Callable[[], Any], timeout_s: float) -> Any:
@@ -61,7 +70,7 @@ def live_floor(
 
 
 def statuses(service: ManagerService, ids: list[str]) -> dict[str, str]:
-    rows = service.call(lambda core: operator.handle(core, ListTasks()))
+    rows = ask(service, lambda core: operator.handle(core, ListTasks()))
     return {r["task_id"]: r["status"] for r in rows if r["task_id"] in ids}
 
 
@@ -70,9 +79,9 @@ def test_ctl_tasks_move_real_robots_over_the_bus() -> None:
     over real sockets; the simulator's own safety check sees nothing."""
     with live_floor(4) as (service, runner):
         control = ControlServer("tcp://127.0.0.1:0").open()
-        control.start(lambda req: service.call(lambda core: operator.handle(core, req)))
+        control.start(lambda req: ask(service, lambda core: operator.handle(core, req)))
         try:
-            client = ControlClient(control.endpoint, timeout_s=10.0)
+            client = ControlClient(control.endpoint, timeout_s=ASK_S)
             wait_for(lambda: len(service.core.reservations.drives) == 4, 20)
             ids = [
                 client.call(AddTask(TaskKind.MOVE, (ACCESS[k * 37 % len(ACCESS)],)))["task_id"]
@@ -92,16 +101,16 @@ def test_killed_robot_mid_task_is_finished_by_another() -> None:
     with live_floor(3) as (service, runner):
         wait_for(lambda: len(service.core.reservations.drives) == 3, 20)
         far = ACCESS[len(ACCESS) // 2]
-        task = service.call(lambda core: operator.handle(core, AddTask(TaskKind.MOVE, (far,))))
+        task = ask(service, lambda core: operator.handle(core, AddTask(TaskKind.MOVE, (far,))))
         tid = task["task_id"]
-        robot = wait_for(lambda: service.call(lambda c: c.tasks.get(tid).robot), 20)
+        robot = wait_for(lambda: ask(service, lambda c: c.tasks.get(tid).robot), 20)
         assert robot
-        wait_for(lambda: service.call(lambda c: c.robots[robot].empty_cells >= 2), 30)
+        wait_for(lambda: ask(service, lambda c: c.robots[robot].empty_cells >= 2), 30)
         runner.kill(robot)
-        wait_for(lambda: service.call(lambda c: c.tasks.get(tid).robot not in (None, robot)), 30)
+        wait_for(lambda: ask(service, lambda c: c.tasks.get(tid).robot not in (None, robot)), 30)
         assert wait_for(lambda: statuses(service, [tid]).get(tid) == "done", 120)
-        finisher = service.call(
-            lambda c: [e for e in service.store.events() if e.task_id == tid and e.robot]
+        finisher = ask(
+            service, lambda c: [e for e in service.store.events() if e.task_id == tid and e.robot]
         )
         assert finisher[-1].robot != robot
         assert runner.violations() == []
@@ -127,19 +136,13 @@ def test_picks_confirmed_once_in_the_ledger(tmp_path) -> None:
     )
     with live_floor(2, booker=booker) as (service, _runner):
         wait_for(lambda: len(service.core.reservations.drives) == 2, 20)
-        service.call(lambda core: core.submit(spec))
+        ask(service, lambda core: core.submit(spec))
         assert wait_for(lambda: statuses(service, ["b1"]).get("b1") == "done", 120)
     repeat = ConfirmPicks("b1", "sim/r0", 0, (line,))
     assert booker.confirm(repeat) == 0
     assert booker.booked == 1
     assert ledger.available("SKU1", loc.location_id) == 7
     ledger.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ctl(endpoint: str, *args: str) -> Any:
@@ -158,7 +161,10 @@ def _ctl(endpoint: str, *args: str) -> Any:
 def test_warehouse_serve_and_ctl_end_to_end(tmp_path) -> None:
     """`warehouse serve` (a subprocess) with simulated controllers and `warehouse ctl tasks add`
     moves a robot to its goal; a restart on the same --db keeps the task log."""
-    bind, ctl = f"tcp://127.0.0.1:{_free_port()}", f"tcp://127.0.0.1:{_free_port()}"
+    # private ipc addresses: the restart binds them again, and a second copy of the suite
+    # could take a TCP port found free (the PUB and snapshot ports beside it were not even
+    # checked)
+    bind, ctl = ipc_endpoint(tmp_path, "bus"), ipc_endpoint(tmp_path, "ctl")
     db = str(tmp_path / "site.db")
     command = [sys.executable, "-m", "warehouse.cli", "serve", "--insecure"]
     command += ["--bind", bind, "--ctl", ctl, "--db", db, "--log-level", "WARNING"]
@@ -185,7 +191,7 @@ def test_warehouse_serve_and_ctl_end_to_end(tmp_path) -> None:
     finally:
         runner.stop()
         server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=30)
+        server.communicate(timeout=60)
     assert server.returncode == 0
     again = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
@@ -193,7 +199,7 @@ def test_warehouse_serve_and_ctl_end_to_end(tmp_path) -> None:
         assert any(r["task_id"] == tid and r["status"] == "done" for r in rows)
     finally:
         again.send_signal(signal.SIGTERM)
-        again.communicate(timeout=30)
+        again.communicate(timeout=60)
 
 
 def _try(fn: Callable[[], Any]) -> Any:
@@ -209,19 +215,19 @@ def test_silent_robot_keeps_its_cells_and_is_reintegrated() -> None:
     with live_floor(2) as (service, runner):
         wait_for(lambda: len(service.core.reservations.drives) == 2, 20)
         far = ACCESS[len(ACCESS) // 3]
-        tid = service.call(lambda c: operator.handle(c, AddTask(TaskKind.MOVE, (far,))))["task_id"]
-        robot = wait_for(lambda: service.call(lambda c: c.tasks.get(tid).robot), 20)
-        wait_for(lambda: service.call(lambda c: c.robots[robot].empty_cells >= 2), 30)
+        tid = ask(service, lambda c: operator.handle(c, AddTask(TaskKind.MOVE, (far,))))["task_id"]
+        robot = wait_for(lambda: ask(service, lambda c: c.tasks.get(tid).robot), 20)
+        wait_for(lambda: ask(service, lambda c: c.robots[robot].empty_cells >= 2), 30)
         runner.comm_loss(robot, 12.0)
         held = wait_for(
-            lambda: service.call(
-                lambda c: None if c.robots[robot].online else c.reservations.held_by(robot)
+            lambda: ask(
+                service, lambda c: None if c.robots[robot].online else c.reservations.held_by(robot)
             ),
             30,
         )
         assert held, "the silent robot's base was not kept"
         assert wait_for(lambda: statuses(service, [tid]).get(tid) == "done", 120)
-        back = wait_for(lambda: service.call(lambda c: c.robots[robot].online), 60)
+        back = wait_for(lambda: ask(service, lambda c: c.robots[robot].online), 60)
         assert back
         assert runner.violations() == []
 
