@@ -262,6 +262,8 @@ class ManagerService(BusListener):
     def _handle_locked(self, item: tuple[Event | Callable[[], Any], Future[Any] | None]) -> None:
         work, future = item
         if callable(work):
+            if future is not None and not future.set_running_or_notify_cancel():
+                return  # the caller gave up waiting and withdrew it: not carried out
             try:
                 result = work()
             except BaseException as error:  # the caller gets it; the loop goes on
@@ -287,7 +289,9 @@ class ManagerService(BusListener):
         """Run ``fn(core)`` on the cycle thread and return its result (operator commands).
 
         Commands the call causes are carried out before the result is returned. In
-        lockstep the caller's thread runs it, holding the core while it does.
+        lockstep the caller's thread runs it, holding the core while it does. A call the
+        core has not started within ``timeout_s`` is withdrawn (never run later) and
+        raises `TimeoutError`; one already running is waited for.
         """
         if self.lockstep:
             if not self._core_lock.acquire(timeout=timeout_s):
@@ -306,7 +310,14 @@ class ManagerService(BusListener):
             return result
 
         self._events.put((work, future))
-        return future.result(timeout_s)
+        try:
+            return future.result(timeout_s)
+        except TimeoutError:
+            if not future.cancel():  # already running: it finishes, and so does the wait
+                return future.result()
+            raise TimeoutError(
+                f"the fleet core did not take the call within {timeout_s} s; it was withdrawn"
+            ) from None
 
     # --- commands ----------------------------------------------------------------------
 

@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from fleet.bus.config import BusConfig
 from fleet.bus.server import BusServer
 from fleet.control import AddTask, ControlClient, ControlServer, ListTasks
@@ -260,5 +262,33 @@ def test_fleet_snapshot_on_the_pub_socket() -> None:
             assert later
     finally:
         runner.stop()
+        service.stop()
+        bus.stop()
+
+
+def test_a_call_the_busy_core_never_took_is_withdrawn_not_run_later() -> None:
+    """An operator command that times out waiting for the cycle thread is not carried out
+    afterwards behind the operator's back; one the core already runs is waited for."""
+    bus = BusServer("tcp://127.0.0.1:0", insecure=True, config=BUS).start()
+    service = ManagerService(FleetCore(FLOOR, FleetConfig(cycle_s=0.05)), bus).start()
+    release, started, ran = threading.Event(), threading.Event(), []
+
+    def hold(core: FleetCore) -> str:
+        started.set()
+        assert release.wait(120), "the test never released the core"
+        return "held"
+
+    try:
+        holder = threading.Thread(target=lambda: ran.append(service.call(hold, 120.0)))
+        holder.start()
+        assert started.wait(60)  # the cycle thread is now inside `hold`
+        with pytest.raises(TimeoutError, match="withdrawn"):
+            service.call(lambda core: ran.append("late"), 0.05)
+        release.set()
+        holder.join(60)
+        assert ask(service, lambda core: "after") == "after"  # the thread went on
+        assert ran == ["held"]  # the withdrawn call never ran
+    finally:
+        release.set()
         service.stop()
         bus.stop()

@@ -13,6 +13,7 @@ from core.errors import InputError
 from fleet.bus.keys import DEFAULT_KEYS_DIR, server_keys_dir
 from fleet.bus.server import BusServer, next_endpoint
 from fleet.control import ControlServer, Request, make_server
+from fleet.control.protocol import ControlRefused
 from fleet.manager import operator
 from fleet.manager.booking import LedgerBooker
 from fleet.manager.core import FleetCore
@@ -20,6 +21,11 @@ from fleet.manager.durable import DurableFleet
 from fleet.manager.service import KEEP_FINISHED, ManagerService
 from fleet.manager.store import open_store
 from warehouse.config import load_config
+
+CONTROL_ANSWER_WAIT_S = 30.0
+"""How long an operator command may wait for the manager's cycle thread. A busy or
+loaded manager answers late rather than failing; an answer later than the client
+waits (``warehouse ctl --timeout``) is dropped by the client."""
 
 DEFAULT_BIND = "tcp://127.0.0.1:5555"
 INSECURE_WARNING = (
@@ -167,7 +173,15 @@ def _serve(args: argparse.Namespace, config: Any, control: ControlServer | None)
     if control is not None:
 
         def handler(request: Request) -> Any:
-            return service.call(lambda core: operator.handle(core, request))
+            try:
+                return service.call(
+                    lambda core: operator.handle(core, request), CONTROL_ANSWER_WAIT_S
+                )
+            except TimeoutError:
+                raise ControlRefused(
+                    f"the fleet manager did not take the command within "
+                    f"{CONTROL_ANSWER_WAIT_S:.0f} s (busy); nothing was done"
+                ) from None
 
         control.start(handler)
     try:
