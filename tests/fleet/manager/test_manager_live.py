@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+
 from fleet.bus.config import BusConfig
 from fleet.bus.server import BusServer
 from fleet.control import AddTask, ControlClient, ControlServer, ListTasks
