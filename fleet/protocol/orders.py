@@ -232,6 +232,19 @@ def _reported(ids: frozenset[str], states: tuple[ActionState, ...]) -> frozenset
     return ids & {a.action_id for a in states}
 
 
+KEEP_ERRORS = 32
+"""Errors a robot keeps reporting, newest last. Order errors clear with the next accepted
+order, but a master that keeps sending rejected orders, or instant actions that end in a
+warning (``noOrderToCancel``, ``actionNotSupported``), would otherwise add one to every
+state message for ever; as with `KEEP_TERMINAL`, the master reads each error from the
+first state after it."""
+
+
+def _add_error(errors: tuple[Error, ...], error: Error) -> tuple[Error, ...]:
+    """``errors`` plus ``error``, the oldest dropped beyond `KEEP_ERRORS`."""
+    return (*errors, error)[-KEEP_ERRORS:]
+
+
 def _clear_order_errors(errors: tuple[Error, ...]) -> tuple[Error, ...]:
     return tuple(e for e in errors if e.error_type not in ORDER_ERROR_TYPES)
 
@@ -244,7 +257,7 @@ def apply_order(
         return _apply(progress, order, position)
     except _Reject as reject:
         error = _error(reject.error_type, reject.description, order)
-        rejected = dataclasses.replace(progress, errors=(*progress.errors, error))
+        rejected = dataclasses.replace(progress, errors=_add_error(progress.errors, error))
         return Outcome(rejected, Verdict.REJECTED, error)
 
 
@@ -401,7 +414,7 @@ def apply_instant_actions(
                 (ErrorReference("actionId", action.action_id),),
                 f"instant action {action.action_type!r} is not supported",
             )
-            progress = dataclasses.replace(progress, errors=(*progress.errors, error))
+            progress = dataclasses.replace(progress, errors=_add_error(progress.errors, error))
             progress = set_action_status(progress, action.action_id, ActionStatus.FAILED)
         elif action.action_type in IMMEDIATE_ACTIONS:
             progress = _immediate(progress, action)
@@ -418,7 +431,7 @@ def _immediate(progress: OrderProgress, action: Action) -> OrderProgress:
                 (ErrorReference("actionId", action.action_id),),
                 "cancelOrder received with no active order",
             )
-            progress = dataclasses.replace(progress, errors=(*progress.errors, error))
+            progress = dataclasses.replace(progress, errors=_add_error(progress.errors, error))
             return set_action_status(progress, action.action_id, ActionStatus.FAILED)
         for state in progress.action_states:
             if state.action_id in progress.order_action_ids and state.action_status not in TERMINAL:

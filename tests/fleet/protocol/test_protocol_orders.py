@@ -24,7 +24,7 @@ from fleet.protocol import (
     set_action_status,
 )
 from fleet.protocol.examples import header
-from fleet.protocol.orders import KEEP_TERMINAL, order_structure_problem
+from fleet.protocol.orders import KEEP_ERRORS, KEEP_TERMINAL, order_structure_problem
 
 
 def path_order(
@@ -265,6 +265,21 @@ def test_cancel_without_order_fails_with_an_error() -> None:
     )
     assert p.action("c").action_status is ActionStatus.FAILED
     assert p.errors[0].error_type == "noOrderToCancel"
+
+
+def test_warnings_from_instant_actions_are_bounded() -> None:
+    """500 cancelOrders with nothing to cancel: the state reports the newest `KEEP_ERRORS`
+    warnings and the newest `KEEP_TERMINAL` failed actions, not all 500."""
+    p = OrderProgress()
+    for k in range(500):
+        p = apply_instant_actions(
+            p, InstantActions(header(), (Action("cancelOrder", f"c{k}", BlockingType.HARD),))
+        )
+    assert len(p.errors) == KEEP_ERRORS
+    assert [e.error_references[0].reference_value for e in p.errors] == [
+        f"c{k}" for k in range(500 - KEEP_ERRORS, 500)
+    ]
+    assert len(p.action_states) <= KEEP_TERMINAL + 1  # the bound applies as each is added
 
 
 def test_cancel_fails_the_pending_order_actions() -> None:
