@@ -56,9 +56,11 @@ FREE, HOLDER, LAST, BUSY = 0, 1, 2, 3
 """Offer classes: no task; holds a task not started (or a queued one); on its last errand
 (about to be free when near it); anything else."""
 NO_ENERGY = EnergyModel(pct_per_cell=0.0, reserve_pct=0.0)
-SCHEDULE_WEIGHTS = CostWeights(work_weight=1.0, age_cells_per_s=0.05)
-"""Empty travel plus the task's own errand travel (short tasks first raise throughput), and
-a waiting credit so a long task is not starved for ever."""
+SCHEDULE_WEIGHTS = CostWeights(work_weight=1.0, age_cells_per_s=0.05, crowd_cells=2.0)
+"""Empty travel plus the task's own errand travel (short tasks first raise throughput), a
+waiting credit so a long task is not starved for ever, and 2 cells per robot already bound
+for (or sent this step to) the same first errand, so one step's free robots spread over
+stations instead of queueing at the nearest (docs/traffic.md, "Robot Runners 2024")."""
 
 
 @dataclass(frozen=True)
