@@ -102,6 +102,9 @@ class CostWeights:
     unless another saves more than ``hysteresis_cells``. ``work_weight`` adds that
     share of the task's own travel (``work_cells``), so that when tasks outnumber
     robots short tasks go first (default 0: the cost is empty travel only).
+    ``crowd_cells`` prices robots converging on one first stop (see below): a term of
+    the assignment as a whole, not of a pair, so it sits in the flow's network
+    (`crowd_cost` gives its value).
     """
 
     priority_cells: float = 20.0
@@ -111,6 +114,11 @@ class CostWeights:
     lateness_cells_per_s: float = 1.0
     hysteresis_cells: float = 5.0
     work_weight: float = 0.0
+    crowd_cells: float = 0.0
+    """Convex per-stop cost: the ``m``-th robot sent to a first stop that ``b`` robots are
+    already bound for (`AssignRequest.bound_for`) costs ``crowd_cells × (b + m)`` more, so
+    one cycle spreads robots over stops instead of sending them all to the nearest ones
+    (default 0: off, the graph and the result are those without the term)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -130,6 +138,9 @@ class AssignRequest:
     seconds_per_cell: float = 1.0
     energy: EnergyModel = field(default_factory=EnergyModel)
     charger_distance: np.ndarray | None = None
+    bound_for: Mapping[Cell, int] = field(default_factory=dict)
+    """Robots not in this offer already on their way to (or queued at) each cell: the
+    starting load of `CostWeights.crowd_cells` (cells not named: 0)."""
 
     def __post_init__(self) -> None:
         robot_ids = [r.robot_id for r in self.robots]
@@ -140,6 +151,8 @@ class AssignRequest:
             raise ValueError("duplicate task ids in the offer")
         if not self.seconds_per_cell > 0:
             raise ValueError("seconds_per_cell must be positive")
+        if any(load < 0 for load in self.bound_for.values()):
+            raise ValueError("bound_for counts must not be negative")
         holder = {t.task_id: t.assigned_to for t in self.tasks}
         held = {r.robot_id: r.held_task for r in self.robots}
         for task in self.tasks:
@@ -362,12 +375,47 @@ def total_cost(
     assignment: Assignment,
     weights: CostWeights | None = None,
 ) -> float:
-    """Sum of `pair_costs` over the assigned pairs: the objective `FlowAssigner` minimises."""
+    """Sum of `pair_costs` over the assigned pairs plus `crowd_cost`: what `FlowAssigner`
+    minimises (among maximal assignments)."""
+    weights = weights or CostWeights()
     found = candidates(request, distances)
-    cost = pair_costs(request, found, weights or CostWeights())
+    cost = pair_costs(request, found, weights)
     row = {r.robot_id: i for i, r in enumerate(request.robots)}
     col = {t.task_id: j for j, t in enumerate(request.tasks)}
-    return float(sum(cost[row[r], col[t]] for t, r in assignment.robot_of.items()))
+    pairs = float(sum(cost[row[r], col[t]] for t, r in assignment.robot_of.items()))
+    return pairs + crowd_cost(request, assignment, weights)
+
+
+def crowd_cost(request: AssignRequest, assignment: Assignment, weights: CostWeights) -> float:
+    """``crowd_cells × Σ_stops Σ_{m < n} (bound + m)``, ``n`` tasks given at each first stop."""
+    if not weights.crowd_cells:
+        return 0.0
+    first = {t.task_id: t.first_cell for t in request.tasks}
+    given: dict[Cell, int] = {}
+    for task_id in assignment.robot_of:
+        given[first[task_id]] = given.get(first[task_id], 0) + 1
+    total = 0
+    for cell, n in given.items():
+        bound = request.bound_for.get(cell, 0)
+        total += n * bound + n * (n - 1) // 2
+    return weights.crowd_cells * total
+
+
+def _crowd_arcs(request: AssignRequest, crowd_cells: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each task's first-stop group, and per group the costs of its 1st, 2nd, ... task.
+
+    Costs are increasing in the group (convex), so a min-cost flow through unit arcs
+    of these costs takes them in order: the sum is exactly `crowd_cost`."""
+    group_of: dict[Cell, int] = {}
+    groups = np.array(
+        [group_of.setdefault(t.first_cell, len(group_of)) for t in request.tasks], dtype=np.int64
+    )
+    sizes = np.bincount(groups, minlength=len(group_of))
+    costs = [
+        crowd_cells * (request.bound_for.get(cell, 0) + np.arange(sizes[g], dtype=np.float64))
+        for cell, g in group_of.items()
+    ]
+    return groups, costs
 
 
 def _assignment(
@@ -406,10 +454,11 @@ class FlowAssigner:
         if not request.robots or not request.tasks or not found.feasible.any():
             return _assignment(request, [], found)
         cost = pair_costs(request, found, self.weights)
+        crowd = _crowd_arcs(request, self.weights.crowd_cells) if self.weights.crowd_cells else None
         k = self.k_nearest
         arcs = self._sparse_arcs(found.empty, found.feasible, request, k)
         while True:
-            pairs = _min_cost_matching(arcs, cost, len(request.robots), len(request.tasks))
+            pairs = _min_cost_matching(arcs, cost, len(request.robots), len(request.tasks), crowd)
             idle = _idle_robots_with_work(pairs, found.feasible)
             if idle.size == 0:
                 return _assignment(request, pairs, found)
@@ -472,30 +521,46 @@ def _idle_robots_with_work(pairs: list[tuple[int, int]], feasible: np.ndarray) -
 
 
 def _min_cost_matching(
-    arcs: np.ndarray, cost: np.ndarray, n_robots: int, n_tasks: int
+    arcs: np.ndarray,
+    cost: np.ndarray,
+    n_robots: int,
+    n_tasks: int,
+    crowd: tuple[np.ndarray, list[np.ndarray]] | None = None,
 ) -> list[tuple[int, int]]:
     """Maximum-cardinality, then minimum-cost matching over ``arcs`` with OR-Tools min-cost flow.
 
     Network: source → robot (1) → task (1) → sink, plus robot → sink at a cost
     larger than any matching could save, so leaving a robot idle is only ever
-    chosen when no augmenting path exists.
+    chosen when no augmenting path exists. With ``crowd`` (`_crowd_arcs`) a task
+    reaches the sink through its first stop's node, whose unit arcs to the sink
+    cost the stop's increasing crowd costs.
     """
     rows, cols = np.divmod(arcs, n_tasks)
     raw = np.rint(cost[rows, cols] * COST_SCALE).astype(np.int64)
     arc_cost = raw - (raw.min() if raw.size else 0) + 1
-    idle_cost = int(arc_cost.max(initial=1)) * (n_robots + 1) + 1
     source, sink = n_robots + n_tasks, n_robots + n_tasks + 1
     robots = np.arange(n_robots, dtype=np.int64)
     task_nodes = n_robots + np.arange(n_tasks, dtype=np.int64)
-    tails = np.concatenate([np.full(n_robots, source), rows, task_nodes, robots])
-    heads = np.concatenate(
-        [robots, n_robots + cols, np.full(n_tasks, sink), np.full(n_robots, sink)]
-    )
+    if crowd is None:
+        out_tails, out_heads = task_nodes, np.full(n_tasks, sink)
+        out_costs = np.zeros(n_tasks, dtype=np.int64)
+    else:
+        groups, group_costs = crowd
+        group_nodes = sink + 1 + np.arange(len(group_costs), dtype=np.int64)
+        sizes = [c.size for c in group_costs]
+        out_tails = np.concatenate([task_nodes, np.repeat(group_nodes, sizes)])
+        out_heads = np.concatenate([group_nodes[groups], np.full(sum(sizes), sink)])
+        steps = np.rint(np.concatenate(group_costs) * COST_SCALE).astype(np.int64)
+        out_costs = np.concatenate([np.zeros(n_tasks, dtype=np.int64), steps])
+    longest = int(arc_cost.max(initial=1)) + int(out_costs.max(initial=0))
+    idle_cost = longest * (n_robots + 1) + 1
+    tails = np.concatenate([np.full(n_robots, source), rows, out_tails, robots])
+    heads = np.concatenate([robots, n_robots + cols, out_heads, np.full(n_robots, sink)])
     costs = np.concatenate(
         [
             np.zeros(n_robots, dtype=np.int64),
             arc_cost,
-            np.zeros(n_tasks, dtype=np.int64),
+            out_costs,
             np.full(n_robots, idle_cost, dtype=np.int64),
         ]
     )

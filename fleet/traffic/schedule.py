@@ -56,9 +56,11 @@ FREE, HOLDER, LAST, BUSY = 0, 1, 2, 3
 """Offer classes: no task; holds a task not started (or a queued one); on its last errand
 (about to be free when near it); anything else."""
 NO_ENERGY = EnergyModel(pct_per_cell=0.0, reserve_pct=0.0)
-SCHEDULE_WEIGHTS = CostWeights(work_weight=1.0, age_cells_per_s=0.05)
-"""Empty travel plus the task's own errand travel (short tasks first raise throughput), and
-a waiting credit so a long task is not starved for ever."""
+SCHEDULE_WEIGHTS = CostWeights(work_weight=1.0, age_cells_per_s=0.05, crowd_cells=2.0)
+"""Empty travel plus the task's own errand travel (short tasks first raise throughput), a
+waiting credit so a long task is not starved for ever, and 2 cells per robot already bound
+for (or sent this step to) the same first errand, so one step's free robots spread over
+stations instead of queueing at the nearest (docs/traffic.md, "Robot Runners 2024")."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,9 @@ class ScheduledTasks:
         self.tasks = tasks
         self.width = int(navigable.shape[1])
         self.assigner = assigner
+        self._prices_crowds = isinstance(assigner, FlowAssigner) and bool(
+            assigner.weights.crowd_cells
+        )
         self.distances = distances or FloorDistances(navigable)
         self._robots: dict[int, _Robot] = {}
         self._holder: dict[int, int] = {}
@@ -377,6 +382,24 @@ class ScheduledTasks:
         best = cheapest_tasks(first, work, free_in, distances_to, SHORTLIST)
         return [open_tasks[j] for j in best.tolist()]
 
+    def _bound_for(self, offered: set[int], cells: set[tuple[int, int]]) -> dict:
+        """Robots not offered now that hold a task not started, or queued, per first errand.
+
+        The crowd the assigner's `CostWeights.crowd_cells` prices: robots still to
+        arrive at that cell (a task is opened on arrival, so robots that have been
+        there are not counted). Only assigners that price crowds read it."""
+        if not self._prices_crowds:
+            return {}
+        load: dict[tuple[int, int], int] = {}
+        for owners in (self._holder, self._queued_by):
+            for task, robot in owners.items():
+                if robot in offered or task in self._opened:
+                    continue
+                cell = divmod(self._ends[task][0], self.width)
+                if cell in cells:
+                    load[cell] = load.get(cell, 0) + 1
+        return load
+
     def _apply(self, offers: list[tuple[int, RobotOffer]], step: int) -> None:
         offered = {robot for robot, _ in offers}
         holder_of: dict[int, int] = {}
@@ -404,6 +427,7 @@ class ScheduledTasks:
             tasks=task_offers,
             now_s=float(step),
             energy=NO_ENERGY,
+            bound_for=self._bound_for(offered, {t.first_cell for t in task_offers}),
         )
         answer = self.assigner.assign(request, self.distances)
         # release what the offered robots held, then hand out the answer

@@ -8,8 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fleet.dispatch.assign import (
+    Assignment,
     AssignRequest,
     CostWeights,
     EnergyModel,
@@ -20,6 +22,7 @@ from fleet.dispatch.assign import (
     TaskOffer,
     assigner_names,
     candidates,
+    crowd_cost,
     make_assigner,
     pair_costs,
     total_cost,
@@ -301,3 +304,58 @@ def test_charger_table_marks_cells_cut_off_from_every_charger() -> None:
     table = FloorDistances(FLOOR).table_to_nearest(CHARGERS)
     assert table[0, 0] == 0
     assert table[4, 0] == 2**30
+
+
+def test_crowd_cost_spreads_robots_over_first_stops() -> None:
+    """Two robots, two tasks at a near stop and two at one 4 cells further. Without the
+    crowd term both go to the near stop; with 5 cells per robot already bound there or
+    sent there this cycle, the second robot takes the further stop (4 < 5); with two
+    robots already bound for the near stop, both go further."""
+    robots = [robot("a", (0, 0)), robot("b", (0, 1))]
+    tasks = [task("n1", (0, 2)), task("n2", (0, 2)), task("f1", (0, 6)), task("f2", (0, 6))]
+    plain = CostWeights(age_cells_per_s=0.0)
+    crowd = replace(plain, crowd_cells=5.0)
+    _, result = run(FlowAssigner(weights=plain), robots, tasks)
+    assert set(result.robot_of) == {"n1", "n2"}
+    request, result = run(FlowAssigner(weights=crowd), robots, tasks)
+    assert sorted(t[0] for t in result.robot_of) == ["f", "n"]
+    assert crowd_cost(request, result, crowd) == 0.0  # one robot per stop, none bound before
+    request, result = run(FlowAssigner(weights=crowd), robots, tasks, bound_for={(0, 2): 2})
+    assert set(result.robot_of) == {"f1", "f2"}
+    assert crowd_cost(request, result, crowd) == pytest.approx(5.0)  # the second robot at (0, 6)
+
+
+def test_bound_for_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="bound_for"):
+        AssignRequest((), (), bound_for={(0, 0): -1})
+
+
+@given(request=requests(max_robots=4, max_tasks=4), data=st.data())
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_ours_with_crowd_costs_reaches_the_brute_force_optimum(
+    request: AssignRequest, data: st.DataObject
+) -> None:
+    """With convex per-stop crowd costs (random starting loads) the flow still assigns the
+    most tasks and, among those, minimises pair costs plus `crowd_cost` (brute force)."""
+    cells = sorted({t.first_cell for t in request.tasks})
+    loads = data.draw(st.lists(st.integers(0, 3), min_size=len(cells), max_size=len(cells)))
+    request = replace(without_holds(request), bound_for=dict(zip(cells, loads, strict=True)))
+    weights = CostWeights(crowd_cells=data.draw(st.sampled_from([0.5, 3.0, 40.0])))
+    distances = FloorDistances(FLOOR)
+    found = candidates(request, distances)
+    best: tuple[int, float] = (0, 0.0)
+    n_robots, n_tasks = found.feasible.shape
+    for size in range(1, min(n_robots, n_tasks) + 1):
+        for rows in itertools.combinations(range(n_robots), size):
+            for cols in itertools.permutations(range(n_tasks), size):
+                pairs = list(zip(rows, cols, strict=True))
+                if all(found.feasible[r, c] for r, c in pairs):
+                    ids = [(request.tasks[c].task_id, request.robots[r].robot_id) for r, c in pairs]
+                    value = total_cost(request, distances, Assignment(dict(ids)), weights)
+                    if size > best[0] or (size == best[0] and value < best[1]):
+                        best = (size, value)
+    ours = FlowAssigner(weights=weights).assign(request, distances)
+    check_rules(request, ours, FLOOR, free_only=False)
+    assert len(ours.robot_of) == best[0]
+    value = total_cost(request, distances, ours, weights)
+    assert value == pytest.approx(best[1], abs=0.01 * (best[0] + 1) ** 2 + 1e-9)

@@ -326,3 +326,25 @@ def test_cheapest_tasks_by_first_cell_is_the_brute_force_shortlist(
         want = np.sort(cost[r])[:take]
         got = np.sort(cost[r, chosen])[:take]
         assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize(("crowd", "second"), [(0.0, 2), (5.0, 6)])
+def test_crowd_term_counts_robots_already_bound_for_a_stop(crowd: float, second: int) -> None:
+    """One row; tasks of one errand at cells 2, 2, 6, 6. Robot 0 (at 0) takes a task at 2.
+    Next step robot 1 (at 3) is offered alone: 1 cell to 2, 3 cells to 6. Plain, it also
+    goes to 2; with 5 cells per robot already bound there, to 6 (2 cells further < 5)."""
+    from dataclasses import replace
+
+    from fleet.dispatch.assign import FlowAssigner
+    from fleet.traffic.schedule import SCHEDULE_WEIGHTS
+
+    nav = np.ones((1, 12), dtype=bool)
+    tasks = ErrandTasks(np.array([2, 2, 6, 6]), np.arange(5), reveal=4)
+    weights = replace(SCHEDULE_WEIGHTS, crowd_cells=crowd, age_cells_per_s=0.0)
+    stream = ScheduledTasks(tasks, nav, FlowAssigner(weights=weights))
+    stream.schedule(0, np.array([0]), np.array([0]), time.perf_counter)
+    assert stream.next_task(0)[1] == 2
+    stream.schedule(1, np.array([1]), np.array([3]), time.perf_counter)
+    assert stream.next_task(1)[1] == second
+    assert stream.next_task(0)[1] == 2  # robot 0 was not offered: its task stays
+    stream.check()
