@@ -2,7 +2,8 @@
 be killed with SIGKILL and restarted from its database in the middle of a run.
 
 `ServerProcess` is the killable half: a child process with the real `BusServer` bound
-to a fixed loopback endpoint and a lockstep `ManagerService` with its task log,
+to one endpoint for all its lives (the child binds it and reports the address it got;
+a restart binds that same address again) and a lockstep `ManagerService` with its task log,
 durable fleet state (`fleet.manager.durable`) and ledger booker, all in one site
 database (an SQLite file or a PostgreSQL URL, through the one storage layer). The parent
 drives it over a pipe — the tick's time, submissions, blocked cells — never with protocol
@@ -22,16 +23,20 @@ deterministic; it is still safe and complete, which is what the fault campaign c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
+import shutil
 import signal
-import socket
+import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
+from fleet.bus.server import EndpointInUse
 from fleet.manager.config import FleetConfig
 from fleet.manager.model import TaskSpec
 from sim.controller import SimRobotParams
@@ -43,12 +48,21 @@ from wms.layout import Cell, Floor
 
 
 class ServerProcessError(WarehouseError):
-    """The server child process died while it was expected to answer."""
+    """The server child process died while it was expected to answer, or could not bind."""
+
+    def __init__(self, source: object, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+
+
+IPC_PATH_MAX = 100
+"""A unix socket path must fit in ``sun_path`` (107 bytes on Linux)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ServerArgs:
     endpoint: str
+    """Where the bus binds: ``ipc://PATH``, or ``tcp://HOST:PORT`` where port 0 or ``*``
+    lets the child take any free port and report it (`ServerProcess.endpoint`)."""
     floor: Floor
     db: str
     """The site database: an SQLite path or URL, or a ``postgresql://`` URL."""
@@ -57,18 +71,63 @@ class ServerArgs:
     tick_s: float
     liveness_ticks: int = 5
     seed: int = 0
+    rebind_timeout_s: float = 30.0
+    """How long a child waits for its address while another socket holds it (the killed
+    server's listener is gone at once, so only a stranger can hold it) before it gives up."""
 
 
-def free_endpoint() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
+def private_endpoint(folder: Path, name: str = "bus") -> str:
+    """``ipc://`` in ``folder``: an address no other process can take between a server's
+    death and its restart, unlike a TCP port (the robots and the server share one host)."""
+    path = folder / name
+    if len(str(path)) > IPC_PATH_MAX:
+        raise ServerProcessError(path, f"is too long for a unix socket ({IPC_PATH_MAX} max)")
+    return f"ipc://{path}"
+
+
+def _open_bus(args: ServerArgs, now: list[float]) -> Any:
+    """The started `BusServer` on ``args.endpoint``, retried while the address is in use.
+
+    Raises `EndpointInUse` once ``args.rebind_timeout_s`` has passed: the robots reconnect
+    to this address only, so binding another one would strand them (and whoever holds it
+    would get their traffic); the parent reports it as one line.
+    """
+    from fleet.bus.config import BusConfig
+    from fleet.bus.server import BusServer
+
+    deadline = time.monotonic() + args.rebind_timeout_s
+    while True:
+        bus = BusServer(
+            args.endpoint,
+            insecure=True,
+            config=BusConfig(
+                heartbeat_interval_s=args.tick_s,
+                missed_heartbeats=args.liveness_ticks,
+                # Resends on simulated time: a robot that was deaf when its update came gets
+                # it again (a robot acknowledges with its next state, one tick later).
+                resend_after_s=3 * args.tick_s,
+                max_resends=50,
+            ),
+            clock=lambda: now[0],
+            wall_clock=lambda: EPOCH_S + now[0],
+        )
+        try:
+            return bus.start()
+        except EndpointInUse:
+            if time.monotonic() > deadline:
+                raise EndpointInUse(
+                    args.endpoint,
+                    f"is still taken by another process after {args.rebind_timeout_s:g} s; "
+                    "the robots reconnect only there, so the server cannot move",
+                ) from None
+            time.sleep(0.1)
 
 
 def _serve(conn: Connection, args: ServerArgs) -> None:
-    """The child: bus, manager, task log, durable fleet and ledger booker on ``args.db``."""
-    from fleet.bus.config import BusConfig
-    from fleet.bus.server import BusServer
+    """The child: bus, manager, task log, durable fleet and ledger booker on ``args.db``.
+
+    Its first answer is ``("ready", endpoint bound)`` or ``("refused", one line)``.
+    """
     from fleet.manager.booking import LedgerBooker
     from fleet.manager.core import FleetCore
     from fleet.manager.durable import DurableFleet
@@ -78,20 +137,12 @@ def _serve(conn: Connection, args: ServerArgs) -> None:
     from wms.ledger import Ledger
 
     now = [0.0]
-    bus = BusServer(
-        args.endpoint,
-        insecure=True,
-        config=BusConfig(
-            heartbeat_interval_s=args.tick_s,
-            missed_heartbeats=args.liveness_ticks,
-            # Resends on simulated time: a robot that was deaf when its update came gets it
-            # again (a robot acknowledges with its next state, one tick later).
-            resend_after_s=3 * args.tick_s,
-            max_resends=50,
-        ),
-        clock=lambda: now[0],
-        wall_clock=lambda: EPOCH_S + now[0],
-    )
+    try:
+        # Bound first: the robots' reconnect attempts succeed while it restores.
+        bus = _open_bus(args, now)
+    except EndpointInUse as error:
+        conn.send(("refused", str(error)))
+        return
     ledger = Ledger.open(args.db)
     core = FleetCore(args.floor, args.fleet, seed=args.seed)
     core.register(args.robots)
@@ -104,10 +155,9 @@ def _serve(conn: Connection, args: ServerArgs) -> None:
         durable=DurableFleet(args.db),
         lockstep=True,
     )
-    bus.start()  # bound first: the robots' reconnect attempts succeed while it restores
     service.restore()
     service.start()
-    conn.send("ready")
+    conn.send(("ready", bus.endpoint))
     service_kinds = (TaskKind.CHARGE, TaskKind.PARK)
     while True:
         kind, *rest = conn.recv()
@@ -172,10 +222,17 @@ def _free(core: Any, cells: set[Cell]) -> set[Cell]:
 
 
 class ServerProcess:
-    """The killable server: start, SIGKILL, start again on the same database and endpoint."""
+    """The killable server: start, SIGKILL, start again on the same database and endpoint.
+
+    The child binds and reports the address (`endpoint`); every restart binds exactly that
+    address again, so ``tcp://127.0.0.1:0`` is chosen once, by the kernel, for all lives,
+    and no port is ever found free, released and hoped to still be free.
+    """
 
     def __init__(self, args: ServerArgs) -> None:
         self.args = args
+        self.endpoint = args.endpoint
+        """The address bound: ``args.endpoint`` until the first start reports the real one."""
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["warehouse.crash_floor", "fleet.manager.service"])
         self._process: multiprocessing.process.BaseProcess | None = None
@@ -184,14 +241,20 @@ class ServerProcess:
 
     def start(self, timeout_s: float = 120.0) -> ServerProcess:
         parent, child = self._context.Pipe()
+        args = dataclasses.replace(self.args, endpoint=self.endpoint)
         self._process = self._context.Process(
-            target=_serve, args=(child, self.args), name="fleet-server", daemon=True
+            target=_serve, args=(child, args), name="fleet-server", daemon=True
         )
         self._process.start()
         child.close()
         self._conn = parent
-        if self._reply(timeout_s) != "ready":
-            raise ServerProcessError("server", "the server process did not start")
+        answer, detail = self._reply(timeout_s)
+        if answer != "ready":
+            self._process.join(30.0)
+            self._conn.close()
+            self._conn = None
+            raise ServerProcessError("server", detail)
+        self.endpoint = detail
         self.starts += 1
         return self
 
@@ -241,9 +304,11 @@ class CrashFloor:
     ) -> None:
         self.tick_s = tick_s
         self.barrier_timeout_s = barrier_timeout_s
+        self._sockets_dir = Path(tempfile.mkdtemp(prefix="crash-floor-"))
+        """Private to this run: its ipc address cannot be taken while the server is down."""
         self.server = ServerProcess(
             ServerArgs(
-                free_endpoint(),
+                private_endpoint(self._sockets_dir),
                 floor,
                 db,
                 fleet,
@@ -279,6 +344,7 @@ class CrashFloor:
         with contextlib.suppress(Exception):
             self.runner.stop()
         self.server.stop()
+        shutil.rmtree(self._sockets_dir, ignore_errors=True)
 
     def kill_server(self) -> None:
         self.runner.flush()  # the robots take what the live server sent before it dies

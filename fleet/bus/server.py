@@ -159,12 +159,20 @@ def _check_tcp_port(endpoint: str) -> None:
         raise InputError(endpoint, f"port {port!r} is not 0..65535 or *")
 
 
+class EndpointInUse(InputError):
+    """The address is bound by another socket (``EADDRINUSE``): the one bind failure that
+    can go away by itself, so a caller that must keep its address may wait and retry."""
+
+
 def bind_endpoint(socket: zmq.Socket, endpoint: str) -> str:
+    """Bind ``endpoint`` and return the address bound (``LAST_ENDPOINT``: port 0 or ``*``
+    resolved to the port the kernel chose, so the binder reports it, nobody guesses it)."""
     _check_tcp_port(endpoint)
     try:
         socket.bind(endpoint)
     except zmq.ZMQError as error:
-        raise InputError(endpoint, f"cannot bind ({error})") from None
+        kind = EndpointInUse if error.errno == errno.EADDRINUSE else InputError
+        raise kind(endpoint, f"cannot bind ({error})") from None
     return socket.getsockopt_string(zmq.LAST_ENDPOINT)
 
 
@@ -246,13 +254,22 @@ class BusServer:
 
     def start(self, timeout_s: float = 10.0) -> BusServer:
         """Run on a daemon thread; returns once the sockets are bound (endpoints are set)."""
-        self._thread = threading.Thread(target=self.run, name="bus-server", daemon=True)
+        self._thread = threading.Thread(target=self._run_thread, name="bus-server", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout_s):
             raise RuntimeError("bus server did not start")
         if self._startup_error is not None:
             raise self._startup_error
         return self
+
+    def _run_thread(self) -> None:
+        """`run` on `start`'s thread: a bind failure is raised to `start`'s caller (once,
+        as one error), not printed again as the thread's traceback."""
+        try:
+            self.run()
+        except BaseException:
+            if self._startup_error is None:
+                raise  # a failure while serving: the thread's traceback is its only report
 
     def run(self) -> None:
         """Bind, serve until `stop()`, then close every socket."""
