@@ -34,12 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import msgpack
 import zmq
 
-from fleet.bus.fuzz import ServeProcess, hostile_frames, with_field
+from fleet.bus.fuzz import hostile_frames, with_field
 from fleet.bus.keys import generate_keys
 from fleet.bus.robot_client import ClientKeys, RobotClient
 from fleet.bus.subscriber import FleetSubscriber, ViewerKeys
 from fleet.protocol import BatteryState, ConnectionState, OrderProgress, State
 from fleet.protocol.orders import state_message
+from warehouse.serve_process import ServeProcess
 
 
 class Honest(threading.Thread):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,54 @@ def test_product_code_never_reads_the_shared_folder() -> None:
     for package in ("core", "wms", "fleet", "sim", "warehouse"):
         for path in (REPO / package).rglob("*.py"):
             assert "../shared" not in path.read_text(encoding="utf-8"), path
+
+
+def named_modules(path: Path, packages: set[str]) -> set[str]:
+    """Modules of ``packages`` a file names in strings instead of importing them: a dotted
+    module path (``"warehouse.cli"``, for ``-m`` or `importlib`) or a bare package name run
+    as a program (``[..., "-m", "warehouse"]``, ``["warehouse", "serve"]``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    dotted = re.compile(rf"(?:{'|'.join(sorted(packages))})(?:\.[A-Za-z_]\w*)+")
+    named = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if dotted.fullmatch(node.value):
+                named.add(node.value)
+        elif isinstance(node, ast.List | ast.Tuple):
+            words = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
+            for i, word in enumerate(words):
+                if word in packages and (i == 0 or words[i - 1] == "-m"):
+                    named.add(str(word))
+    return named
+
+
+@pytest.mark.parametrize("package", sorted(p for p in FORBIDDEN if "warehouse" in FORBIDDEN[p]))
+def test_lower_packages_never_spawn_the_app(package: str) -> None:
+    """The layers below the app (core, wms, fleet, sim) never run or load `warehouse` by name
+    either - a subprocess of the ``warehouse`` CLI is a dependency on it all the same (the
+    bus fuzz harness that started ``warehouse serve`` lives in `warehouse.serve_process`)."""
+    offenders = []
+    for path in sorted((REPO / package).rglob("*.py")):
+        named = named_modules(path, {"warehouse"})
+        if named:
+            offenders.append(f"{path.relative_to(REPO)}: {sorted(named)}")
+    assert not offenders, offenders
+
+
+def test_a_spawned_app_is_seen(tmp_path: Path) -> None:
+    """The string rule sees the ways a module can start the app without an import."""
+    source = tmp_path / "spawns.py"
+    source.write_text(
+        "import importlib, subprocess, sys\n"
+        "subprocess.Popen([sys.executable, '-m', 'warehouse.cli', 'serve'])\n"
+        "subprocess.run(('warehouse', 'serve'))\n"
+        "subprocess.run([sys.executable, '-m', 'warehouse'])\n"
+        "importlib.import_module('warehouse.crash_floor')\n"
+        "print('the warehouse. is full', ['fleet', 'warehouse'])\n",
+        encoding="utf-8",
+    )
+    assert named_modules(source, {"warehouse"}) == {
+        "warehouse.cli",
+        "warehouse",
+        "warehouse.crash_floor",
+    }

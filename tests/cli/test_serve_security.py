@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 import zmq
 
-from fleet.bus.fuzz import ServeProcess
 from fleet.bus.keys import DEFAULT_KEYS_DIR, generate_keys, robot_pair, viewer_pair
 from fleet.bus.robot_client import ClientKeys, RobotClient
 from fleet.control import ControlClient, ListRobots, Pause
@@ -28,6 +27,7 @@ from fleet.protocol import BatteryState, BusError, OrderProgress
 from fleet.protocol.orders import state_message
 from warehouse.cli import main
 from warehouse.cli.commands.serve import INSECURE_WARNING
+from warehouse.serve_process import ServeProcess
 
 DEADLINE_S = 60.0
 

@@ -11,7 +11,6 @@ import zmq
 
 from fleet.bus.acks import Ack
 from fleet.bus.config import BusConfig
-from fleet.bus.fuzz import ServeProcess
 from fleet.bus.robot_client import RobotClient
 from fleet.bus.server import BusListener
 from fleet.protocol import BatteryState, ConnectionState, Message, OrderProgress, State, timestamp
@@ -84,10 +83,6 @@ def make_state(client: RobotClient, progress: OrderProgress | None = None) -> St
     return state_message(
         client.header("state"), progress or OrderProgress(), battery=BatteryState(80.0, False)
     )
-
-
-Served = ServeProcess
-"""`warehouse serve` in a subprocess (the bench's fuzz campaign uses the same class)."""
 
 
 def raw_dealer(context: zmq.Context, endpoint: str, routing_id: bytes | None = None) -> zmq.Socket:

@@ -16,6 +16,7 @@ from bus_helpers import make_state
 
 from fleet.bus.robot_client import ClientKeys, RobotClient
 from warehouse.cli import main
+from warehouse.serve_process import ServeProcess
 
 
 def test_keys_generate_writes_a_usable_folder(tmp_path: Path, capsys) -> None:
@@ -132,16 +133,14 @@ def test_serve_rejects_an_unknown_bus_key(tmp_path: Path, capsys) -> None:
 
 def test_serve_publishes_for_viewers_by_default() -> None:
     """Without --pub the PUB and snapshot sockets sit beside --bind; --no-pub turns them off."""
-    from bus_helpers import Served
-
     from fleet.bus.server import next_endpoint, snapshot_default
 
-    served = Served("--insecure")
+    served = ServeProcess("--insecure")
     try:
         assert served.pub and served.snapshot
     finally:
         served.kill()
-    quiet = Served("--insecure", "--no-pub")
+    quiet = ServeProcess("--insecure", "--no-pub")
     try:
         assert quiet.pub is None
     finally:

@@ -18,7 +18,6 @@ from bus_helpers import (
     FAST,
     LOOPBACK,
     Recorder,
-    Served,
     make_state,
     raw_dealer,
     wait_until,
@@ -31,13 +30,14 @@ from fleet.bus.server import BusListener, BusServer
 from fleet.bus.subscriber import FleetSubscriber
 from fleet.protocol import ConnectionState, State, to_wire
 from fleet.protocol.examples import connection
+from warehouse.serve_process import ServeProcess
 
 REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def served() -> Iterator[Served]:
-    server = Served("--insecure")
+def served() -> Iterator[ServeProcess]:
+    server = ServeProcess("--insecure")
     yield server
     server.kill()
 
@@ -48,7 +48,7 @@ def _nested(value: object, depth: int) -> object:
     return value
 
 
-def _honest_robot_is_served(served: Served, context: zmq.Context, serial: str) -> None:
+def _honest_robot_is_served(served: ServeProcess, context: zmq.Context, serial: str) -> None:
     """A well-behaved robot connects and its state shows on the PUB stream."""
     viewer = FleetSubscriber(served.pub, served.snapshot, context=context)
     robot = RobotClient(served.endpoint, "acme", serial, context=context).connect()
@@ -90,7 +90,7 @@ def _deep_frames(where: str, path: tuple, serial: str, header_id: int) -> list[b
     return [topic, msgpack.packb(wire, use_bin_type=True)]
 
 
-def test_thousand_deep_values_do_not_stop_the_server(served: Served, context) -> None:
+def test_thousand_deep_values_do_not_stop_the_server(served: ServeProcess, context) -> None:
     """Finding 1: a 1,000-deep array in any enum field (or an unknown key) is a rejection."""
     attacker = raw_dealer(context, served.endpoint, b"not-a-robot")
     robot = raw_dealer(context, served.endpoint)
@@ -124,7 +124,7 @@ def test_an_exception_while_handling_a_frame_is_counted_not_fatal(clients) -> No
         assert server.robots()["acme/r1"].messages == 3  # ONLINE and both states registered
 
 
-def test_unread_error_flood_then_close_does_not_abort(served: Served, context) -> None:
+def test_unread_error_flood_then_close_does_not_abort(served: ServeProcess, context) -> None:
     """Finding 2a: peers that send invalid frames, never read the answers and close are harmless.
 
     The answers are budgeted per connection, so the server never has unsent output
@@ -151,19 +151,19 @@ def test_unread_error_flood_then_close_does_not_abort(served: Served, context) -
 
 
 @pytest.fixture
-def patient_served(tmp_path) -> Iterator[Served]:
+def patient_served(tmp_path) -> Iterator[ServeProcess]:
     """`warehouse serve` whose liveness timeout (30 s) outlasts any stall of a loaded machine:
     a victim declared broken must be the attackers' doing, not the scheduler's."""
     config = tmp_path / "patient.toml"
     default = (REPO / "configs" / "default.toml").read_text()
     config.write_text(default.replace("heartbeat_interval_s = 1.0", "heartbeat_interval_s = 10.0"))
-    server = Served("--insecure", "--config", str(config))
+    server = ServeProcess("--insecure", "--config", str(config))
     yield server
     server.kill()
 
 
 def test_identity_collisions_do_not_push_a_connected_robot_off(
-    patient_served: Served, context
+    patient_served: ServeProcess, context
 ) -> None:
     """Findings 2b and 3: peers claiming a connected robot's identity never take it over.
 
@@ -241,7 +241,7 @@ def test_restarted_robot_gets_back_in_once_its_silent_session_expires(
         )
 
 
-def test_huge_multipart_messages_keep_memory_bounded(served: Served, context) -> None:
+def test_huge_multipart_messages_keep_memory_bounded(served: ServeProcess, context) -> None:
     """Finding 4: 512 frames of almost 1 MiB no longer reach the server's memory.
 
     A frame above the message limit (+64 bytes) makes libzmq drop the connection
@@ -271,7 +271,7 @@ def test_huge_multipart_messages_keep_memory_bounded(served: Served, context) ->
     assert counters["rejected_by_reason"]["framing"] >= 20
 
 
-def test_log_lines_escape_peer_supplied_strings(served: Served, context) -> None:
+def test_log_lines_escape_peer_supplied_strings(served: ServeProcess, context) -> None:
     """Finding 6: a routing id or serial number with a newline or NUL cannot forge a log line."""
     evil = raw_dealer(context, served.endpoint, b"evil\n2026-01-01 00:00:00 INFO forged\x00")
     evil.send_multipart([b"state", b"\xc1"])

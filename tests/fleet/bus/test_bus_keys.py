@@ -9,12 +9,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from bus_helpers import FAST, LOOPBACK, Recorder, Served, make_state, wait_until
+from bus_helpers import FAST, LOOPBACK, Recorder, make_state, wait_until
 
 from fleet.bus.keys import generate_keys
 from fleet.bus.robot_client import ClientKeys, RobotClient
 from fleet.bus.server import BusServer
 from fleet.protocol import BusError, ConnectionState, State
+from warehouse.serve_process import ServeProcess
 
 
 def _states(recorder: Recorder, robot: str) -> list[State]:
@@ -24,7 +25,7 @@ def _states(recorder: Recorder, robot: str) -> list[State]:
 def test_malformed_key_file_and_sighup_keep_the_server_serving(tmp_path: Path, context) -> None:
     """A file that is not a certificate in authorized/robots is skipped with a logged error."""
     generate_keys(tmp_path, ["acme/r1"], [])
-    served = Served("--keys", str(tmp_path))
+    served = ServeProcess("--keys", str(tmp_path))
     try:
         (tmp_path / "authorized" / "robots" / "broken.key").write_text("not a certificate\n")
         (tmp_path / "authorized" / "robots" / "binary.key").write_bytes(b"\xff\xfe\x00curve")
