@@ -11,7 +11,6 @@ import msgpack
 import numpy as np
 import pytest
 
-from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
 from fleet.manager.events import SendOrder
 from fleet.manager.lockstep import Lockstep
@@ -50,11 +49,7 @@ def test_route_is_resequenced_from_the_robot_position() -> None:
     from where the robot is; the station stays last and every line is still confirmed."""
     by_col = sorted(ACCESS, key=lambda c: (c[1], c[0]))
     zigzag = [by_col[0], by_col[-1], by_col[10], by_col[-10]]
-    # The core gives OR-Tools 20 ms of wall time (resequence_ms); a loaded machine can spend
-    # that before the first solution, and the given order is then kept. Plain descent ends
-    # at its local optimum on its own: a long limit only keeps the load out of the result.
-    unhurried = FleetConfig(resequence_ms=60_000)
-    world = make_world(1, seed=11, cells=[STATIONS[0]], config=unhurried)
+    world = make_world(1, seed=11, cells=[STATIONS[0]])
     task = world.core.submit(_route("zz", zigzag))
     assert world.sim.run_until(lambda s: world.status("zz").final, max_s=2000)
     done = world.core.tasks.get(task.task_id)

@@ -1,0 +1,90 @@
+"""The decision core's output is a function of its inputs: no wall-clock limit decides.
+
+Re-sequencing used to get 20 ms of wall time; a plain descent on a long route of
+scattered stops with a cut-off needs far longer to reach its optimum, so it was
+cut wherever the clock stopped it and two identical runs could send different
+orders. Here the routes are long enough that any wall-clock budget of that size
+binds (on any machine); the search now stops on a count of solutions instead.
+"""
+
+from __future__ import annotations
+
+import random
+
+from fleet.dispatch.distances import FloorDistances
+from fleet.manager.events import Command
+from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec
+from fleet.manager.sequence import SequenceParams, SequenceStop, resequence
+from tests.fleet.manager.world import ACCESS, FLOOR, STATIONS, World, make_world
+
+ROUTE_STOPS = 60
+"""Scattered stops, most of them late: descent to the optimum takes 25-40 solutions and
+0.2-0.3 s (bench/resequence.py), so a time budget of tens of ms binds."""
+
+
+def _scattered(seed: int, count: int = ROUTE_STOPS) -> list[tuple[int, int]]:
+    return random.Random(seed).sample(ACCESS, count)
+
+
+def _route(task_id: str, cells: list[tuple[int, int]], due_s: float) -> TaskSpec:
+    stops = tuple(
+        Stop(c, StopAction.PICK_LINES, 4.0, (PickLine(f"{task_id}/{i}", "o", "S", 1, "L"),))
+        for i, c in enumerate(cells)
+    )
+    return TaskSpec(
+        task_id,
+        TaskKind.PICK_ROUTE,
+        (*stops, Stop(STATIONS[0], StopAction.STATION, 1.0)),
+        due_s=due_s,
+        resequence=True,
+    )
+
+
+def _run(steps: int) -> tuple[World, list[Command]]:
+    """Three robots, three long re-sequenced routes, ``steps`` lockstep steps; every
+    command the core sent, in order."""
+    world = make_world(3, seed=5)
+    sent: list[Command] = []
+    deliver = world.sim.deliver
+
+    def recording(commands: list[Command]) -> None:
+        sent.extend(commands)
+        deliver(commands)
+
+    world.sim.deliver = recording  # type: ignore[method-assign]
+    for k in range(3):
+        world.core.submit(_route(f"long{k}", _scattered(k), due_s=200.0))
+    for _ in range(steps):
+        world.sim.step()
+    return world, sent
+
+
+def test_two_lockstep_runs_send_the_same_commands() -> None:
+    """Same floor, robots, tasks and seed: the same re-sequenced orders, task log and
+    command stream, however long each OR-Tools search took on the machine that day."""
+    first, first_sent = _run(120)
+    second, second_sent = _run(120)
+    sequences = [e.sequence for e in first.sim.log.task_events if e.sequence is not None]
+    assert len(sequences) == 3  # all three routes were re-sequenced ...
+    assert all(s != tuple(range(ROUTE_STOPS + 1)) for s in sequences)  # ... and reordered
+    assert first.sim.log.task_events == second.sim.log.task_events
+    assert first_sent == second_sent
+    assert {r: x.cell for r, x in first.robots.items()} == {
+        r: x.cell for r, x in second.robots.items()
+    }
+
+
+def test_the_work_limit_stops_the_search_not_the_guard() -> None:
+    """With the default limits the search stops after ``solution_limit`` solutions, long
+    before the guard: a guard ten minutes long changes nothing, and so does repeating it;
+    a larger work limit (the descent run further) does change the order."""
+    distances = FloorDistances(FLOOR.navigable)
+    stops = [SequenceStop(c, 4.0, 200.0) for c in _scattered(0)]
+    start, end = STATIONS[0], STATIONS[0]
+    default = resequence(start, stops, end, distances)
+    assert default.solved
+    assert resequence(start, stops, end, distances) == default
+    unhurried = SequenceParams(guard_ms=600_000)
+    assert resequence(start, stops, end, distances, unhurried) == default
+    further = SequenceParams(solution_limit=SequenceParams().solution_limit + 20)
+    assert resequence(start, stops, end, distances, further).order != default.order
