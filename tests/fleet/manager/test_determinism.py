@@ -88,3 +88,19 @@ def test_the_work_limit_stops_the_search_not_the_guard() -> None:
     assert resequence(start, stops, end, distances, unhurried) == default
     further = SequenceParams(solution_limit=SequenceParams().solution_limit + 20)
     assert resequence(start, stops, end, distances, further).order != default.order
+
+
+def test_a_guard_that_binds_says_so(caplog) -> None:
+    """A guard far too short for 100 late stops (the descent's first solutions alone take
+    tens of ms): the order may then differ between runs, so a warning says so, and the
+    result is still a permutation of the stops."""
+    distances = FloorDistances(FLOOR.navigable)
+    stops = [SequenceStop(c, 4.0, 200.0) for c in _scattered(1, 100)]
+    with caplog.at_level("WARNING", logger="fleet.manager.sequence"):
+        result = resequence(STATIONS[0], stops, STATIONS[0], distances, SequenceParams(guard_ms=1))
+    assert "hit the 1 ms wall-clock guard" in caplog.text
+    assert sorted(result.order) == list(range(len(stops)))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="fleet.manager.sequence"):
+        resequence(STATIONS[0], stops, STATIONS[0], distances)
+    assert "wall-clock guard" not in caplog.text  # the work limit stopped this one
