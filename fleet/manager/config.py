@@ -51,7 +51,8 @@ class FleetConfig:
     """Wall-clock safety cap on one re-sequencing, so `warehouse serve`'s cycle stays
     bounded whatever the input. Generous on purpose (the work limit ends a search on a
     100-stop late route in ~0.2 s): it does not bind in normal operation and is not a
-    tuning knob; a warning is logged when it does, since that order may differ between runs."""
+    tuning knob; a warning is logged when it binds, since that order may differ between
+    runs."""
     pick_s_per_line: Annotated[float, Positive] = 4.0
     station_s: Annotated[float, Positive] = 10.0
     lift_s: Annotated[float, Positive] = 2.0

@@ -18,8 +18,8 @@ result is a function of the inputs alone: the search stops at its local
 optimum or after ``solution_limit`` solutions, whichever comes first, never at
 a wall-clock deadline, so a loaded machine (or a replay) gets the same order.
 ``guard_ms`` is a safety net for the real-time cycle that does not bind in
-normal operation; should it bind, a warning is logged (that order may then
-differ between runs).
+normal operation; when OR-Tools reports that it did, a warning is logged (that
+order may then differ between runs).
 """
 
 from __future__ import annotations
@@ -80,8 +80,8 @@ class SequenceParams:
     (bench/resequence.py)."""
     guard_ms: int = 1000
     """Wall-clock safety cap, for the real-time cycle only: several times the slowest search
-    the work limit allows, so it does not bind in normal operation (a warning says when it
-    did)."""
+    the work limit allows, so it does not bind in normal operation. A warning is logged
+    when OR-Tools reports a search it cut short before the work limit."""
 
 
 def resequence(

@@ -13,9 +13,8 @@ import random
 
 from fleet.dispatch.distances import FloorDistances
 from fleet.manager.events import Command
-from fleet.manager.model import PickLine, Stop, StopAction, TaskKind, TaskSpec
 from fleet.manager.sequence import SequenceParams, SequenceStop, resequence
-from tests.fleet.manager.world import ACCESS, FLOOR, STATIONS, World, make_world
+from tests.fleet.manager.world import ACCESS, FLOOR, STATIONS, World, make_world, pick_route
 
 ROUTE_STOPS = 60
 """Scattered stops, most of them late: descent to the optimum takes 25-40 solutions and
@@ -24,20 +23,6 @@ ROUTE_STOPS = 60
 
 def _scattered(seed: int, count: int = ROUTE_STOPS) -> list[tuple[int, int]]:
     return random.Random(seed).sample(ACCESS, count)
-
-
-def _route(task_id: str, cells: list[tuple[int, int]], due_s: float) -> TaskSpec:
-    stops = tuple(
-        Stop(c, StopAction.PICK_LINES, 4.0, (PickLine(f"{task_id}/{i}", "o", "S", 1, "L"),))
-        for i, c in enumerate(cells)
-    )
-    return TaskSpec(
-        task_id,
-        TaskKind.PICK_ROUTE,
-        (*stops, Stop(STATIONS[0], StopAction.STATION, 1.0)),
-        due_s=due_s,
-        resequence=True,
-    )
 
 
 def _run(steps: int) -> tuple[World, list[Command]]:
@@ -53,7 +38,7 @@ def _run(steps: int) -> tuple[World, list[Command]]:
 
     world.sim.deliver = recording  # type: ignore[method-assign]
     for k in range(3):
-        world.core.submit(_route(f"long{k}", _scattered(k), due_s=200.0))
+        world.core.submit(pick_route(f"long{k}", _scattered(k), due_s=200.0))
     for _ in range(steps):
         world.sim.step()
     return world, sent
