@@ -25,10 +25,13 @@ def _scattered(seed: int, count: int = ROUTE_STOPS) -> list[tuple[int, int]]:
     return random.Random(seed).sample(ACCESS, count)
 
 
+ROBOTS = 6
+
+
 def _run(steps: int) -> tuple[World, list[Command]]:
-    """Three robots, three long re-sequenced routes, ``steps`` lockstep steps; every
-    command the core sent, in order."""
-    world = make_world(3, seed=5)
+    """Six robots, six long re-sequenced routes, ``steps`` lockstep steps; every command
+    the core sent, in order."""
+    world = make_world(ROBOTS, seed=5)
     sent: list[Command] = []
     deliver = world.sim.deliver
 
@@ -37,7 +40,7 @@ def _run(steps: int) -> tuple[World, list[Command]]:
         deliver(commands)
 
     world.sim.deliver = recording  # type: ignore[method-assign]
-    for k in range(3):
+    for k in range(ROBOTS):
         world.core.submit(pick_route(f"long{k}", _scattered(k), due_s=200.0))
     for _ in range(steps):
         world.sim.step()
@@ -49,9 +52,9 @@ def test_two_lockstep_runs_send_the_same_commands() -> None:
     command stream, however long each OR-Tools search took on the machine that day."""
     first, first_sent = _run(120)
     second, second_sent = _run(120)
-    sequences = [e.sequence for e in first.sim.log.task_events if e.sequence is not None]
-    assert len(sequences) == 3  # all three routes were re-sequenced ...
-    assert all(s != tuple(range(ROUTE_STOPS + 1)) for s in sequences)  # ... and reordered
+    resequenced = [e for e in first.sim.log.task_events if e.sequence is not None]
+    assert {e.task_id for e in resequenced} == {f"long{k}" for k in range(ROBOTS)}
+    assert all(e.sequence != tuple(range(ROUTE_STOPS + 1)) for e in resequenced)  # reordered
     assert first.sim.log.task_events == second.sim.log.task_events
     assert first_sent == second_sent
     assert {r: x.cell for r, x in first.robots.items()} == {
