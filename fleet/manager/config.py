@@ -43,8 +43,16 @@ class FleetConfig:
     """A busy robot with this little of its task left is offered for the next one."""
     seconds_per_cell: Annotated[float, Positive] = 1.0
     """Travel-time estimate used against due times."""
-    resequence_ms: Annotated[int, Positive] = 20
-    """Time limit of one OR-Tools re-sequencing of a route when a robot takes it."""
+    resequence_solutions: Annotated[int, Positive] = 20
+    """Work limit of one OR-Tools re-sequencing of a route when a robot takes it: solutions
+    its descent may produce. A work limit, not a time limit, so the stop order (and every
+    command after it) is the same on a loaded machine, in lockstep replays and live."""
+    resequence_guard_ms: Annotated[int, Positive] = 1000
+    """Wall-clock safety cap on one re-sequencing, so `warehouse serve`'s cycle stays
+    bounded whatever the input. Generous on purpose (the work limit ends a search on a
+    100-stop late route in ~0.2 s): it does not bind in normal operation and is not a
+    tuning knob; a warning is logged when it binds, since that order may differ between
+    runs."""
     pick_s_per_line: Annotated[float, Positive] = 4.0
     station_s: Annotated[float, Positive] = 10.0
     lift_s: Annotated[float, Positive] = 2.0

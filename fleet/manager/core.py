@@ -833,7 +833,8 @@ class FleetCore:
         params = SequenceParams(
             now_s=self.now,
             seconds_per_cell=self.config.seconds_per_cell,
-            time_limit_ms=self.config.resequence_ms,
+            solution_limit=self.config.resequence_solutions,
+            guard_ms=self.config.resequence_guard_ms,
         )
         found = resequence(start, stops, task.spec.stops[last].cell, self.distances, params)
         if not found.solved:

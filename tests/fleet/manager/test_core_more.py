@@ -11,12 +11,10 @@ import msgpack
 import numpy as np
 import pytest
 
-from fleet.manager.config import FleetConfig
 from fleet.manager.core import FleetCore
 from fleet.manager.events import SendOrder
 from fleet.manager.lockstep import Lockstep
 from fleet.manager.model import (
-    PickLine,
     RobotStatus,
     Stop,
     StopAction,
@@ -28,21 +26,8 @@ from fleet.protocol.codec import encode
 from fleet.protocol.examples import header
 from fleet.protocol.messages import Order
 from sim.controller import SimRobot
-from tests.fleet.manager.world import ACCESS, STATIONS, make_world
+from tests.fleet.manager.world import ACCESS, STATIONS, make_world, pick_route
 from wms.layout import Floor
-
-
-def _route(task_id: str, cells: list[tuple[int, int]], resequence: bool = True) -> TaskSpec:
-    stops = tuple(
-        Stop(c, StopAction.PICK_LINES, 1.0, (PickLine(f"{task_id}/{i}", "o", "S", 1, "L"),))
-        for i, c in enumerate(cells)
-    )
-    return TaskSpec(
-        task_id,
-        TaskKind.PICK_ROUTE,
-        (*stops, Stop(STATIONS[0], StopAction.STATION, 1.0)),
-        resequence=resequence,
-    )
 
 
 def test_route_is_resequenced_from_the_robot_position() -> None:
@@ -50,12 +35,8 @@ def test_route_is_resequenced_from_the_robot_position() -> None:
     from where the robot is; the station stays last and every line is still confirmed."""
     by_col = sorted(ACCESS, key=lambda c: (c[1], c[0]))
     zigzag = [by_col[0], by_col[-1], by_col[10], by_col[-10]]
-    # The core gives OR-Tools 20 ms of wall time (resequence_ms); a loaded machine can spend
-    # that before the first solution, and the given order is then kept. Plain descent ends
-    # at its local optimum on its own: a long limit only keeps the load out of the result.
-    unhurried = FleetConfig(resequence_ms=60_000)
-    world = make_world(1, seed=11, cells=[STATIONS[0]], config=unhurried)
-    task = world.core.submit(_route("zz", zigzag))
+    world = make_world(1, seed=11, cells=[STATIONS[0]])
+    task = world.core.submit(pick_route("zz", zigzag))
     assert world.sim.run_until(lambda s: world.status("zz").final, max_s=2000)
     done = world.core.tasks.get(task.task_id)
     assert done.status is TaskStatus.DONE
@@ -77,7 +58,7 @@ def test_duplicated_reports_confirm_each_pick_once() -> None:
         return original(robot) + original(robot)
 
     world.sim.report = twice  # type: ignore[method-assign]
-    ids = [world.core.submit(_route(f"d{k}", [ACCESS[k * 50 + 7]])).task_id for k in range(5)]
+    ids = [world.core.submit(pick_route(f"d{k}", [ACCESS[k * 50 + 7]])).task_id for k in range(5)]
     assert world.sim.run_until(lambda s: world.all_final(ids), max_s=2000)
     picks = [ln.pick_id for c in world.sim.log.confirmations for ln in c.lines]
     assert sorted(picks) == sorted(f"d{k}/0" for k in range(5))
@@ -105,7 +86,7 @@ def test_drained_robot_takes_no_work() -> None:
     """A drained robot gets no new task while another robot does the work."""
     world = make_world(2, seed=13)
     world.core.drain("sim/r0")
-    ids = [world.core.submit(_route(f"w{k}", [ACCESS[k * 30 + 3]])).task_id for k in range(3)]
+    ids = [world.core.submit(pick_route(f"w{k}", [ACCESS[k * 30 + 3]])).task_id for k in range(3)]
     assert world.sim.run_until(lambda s: world.all_final(ids), max_s=2000)
     assert all(world.core.tasks.get(t).status is TaskStatus.DONE for t in ids)
     workers = {e.robot for e in world.sim.log.task_events if e.task_id in ids and e.robot}
@@ -144,7 +125,7 @@ def test_every_order_the_manager_sends_is_valid_vda5050(order_schema) -> None:
         )
     )
     ids = ["pod"] + [
-        world.core.submit(_route(f"v{k}", [ACCESS[k * 40 + 9]])).task_id for k in range(3)
+        world.core.submit(pick_route(f"v{k}", [ACCESS[k * 40 + 9]])).task_id for k in range(3)
     ]
     assert world.sim.run_until(lambda s: world.all_final(ids), max_s=2000)
     assert len(sent) > 20

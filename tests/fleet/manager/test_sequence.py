@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 
 import pytest
@@ -16,9 +15,6 @@ from tests.fleet.dispatch.assign_cases import FLOOR, grid
 
 LINE = FloorDistances(grid(["." * 21]))
 """One row of 21 cells: distances are |a - b|, so optimal orders are obvious."""
-UNHURRIED = SequenceParams(time_limit_ms=60_000)
-"""The default 200 ms of wall time can pass before OR-Tools' first solution on a loaded
-machine (the given order is then kept); plain descent stops at its optimum by itself."""
 
 free_cells = [
     (int(r), int(c)) for r in range(FLOOR.shape[0]) for c in range(FLOOR.shape[1]) if FLOOR[r, c]
@@ -68,8 +64,8 @@ def _cost_of(start, stops, end, order, distances, params) -> float:
 def test_the_fixed_end_decides_which_side_comes_first() -> None:
     """From the middle, ending at the east end means sweeping west first, and vice versa."""
     stops = at(20, 2, 15)
-    east = resequence((0, 10), stops, (0, 20), LINE, UNHURRIED)
-    west = resequence((0, 10), stops, (0, 0), LINE, UNHURRIED)
+    east = resequence((0, 10), stops, (0, 20), LINE)
+    west = resequence((0, 10), stops, (0, 0), LINE)
     assert [stops[i].cell[1] for i in east.order] == [2, 15, 20]
     assert east.travel_cells == 8 + 13 + 5
     assert stops[west.order[-1]].cell == (0, 2)
@@ -79,7 +75,7 @@ def test_the_fixed_end_decides_which_side_comes_first() -> None:
 def test_an_open_route_ends_at_the_last_stop() -> None:
     """Without an end cell the route is the shortest sweep through the stops."""
     stops = at(12, 20, 16)
-    result = resequence((0, 10), stops, None, LINE, UNHURRIED)
+    result = resequence((0, 10), stops, None, LINE)
     assert [stops[i].cell[1] for i in result.order] == [12, 16, 20]
     assert (result.travel_cells, result.solved) == (10, True)
 
@@ -88,7 +84,7 @@ def test_an_open_route_ends_at_the_last_stop() -> None:
 def test_a_cut_off_pulls_a_stop_forward_when_lateness_costs_enough(price, first) -> None:
     """East first is 16 cells shorter but 7 s late at the west stop: worth it at 1 cell/s, not 5."""
     stops = [SequenceStop((0, 12)), SequenceStop((0, 14)), SequenceStop((0, 2), due_s=9.0)]
-    params = dataclasses.replace(UNHURRIED, lateness_cells_per_s=price)
+    params = SequenceParams(lateness_cells_per_s=price)
     result = resequence((0, 10), stops, (0, 0), LINE, params)
     assert stops[result.order[0]].cell == first
     assert result.late_s == (7.0 if first == (0, 12) else 0.0)

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from fleet.manager.config import FleetConfig, RobotRule
 from fleet.manager.core import FleetCore
 from fleet.manager.lockstep import Lockstep
-from fleet.manager.model import RobotKind, TaskStatus
+from fleet.manager.model import (
+    PickLine,
+    RobotKind,
+    Stop,
+    StopAction,
+    TaskKind,
+    TaskSpec,
+    TaskStatus,
+)
 from sim.controller import SimRobot, SimRobotParams
 from sim.safety import SafetyMonitor
 from warehouse.config import load_config
@@ -19,6 +27,27 @@ FLOOR = load_config().floor
 ACCESS = sorted({loc.access_cell for loc in FLOOR.locations})
 STATIONS = [p.cell for p in FLOOR.stations]
 CHARGERS = [p.cell for p in FLOOR.chargers]
+
+
+def pick_route(
+    task_id: str,
+    cells: list[Cell],
+    *,
+    resequence: bool = True,
+    due_s: float | None = None,
+) -> TaskSpec:
+    """A pick route: one line at each cell, in this order, then the first station."""
+    stops = tuple(
+        Stop(c, StopAction.PICK_LINES, 1.0, (PickLine(f"{task_id}/{i}", "o", "S", 1, "L"),))
+        for i, c in enumerate(cells)
+    )
+    return TaskSpec(
+        task_id,
+        TaskKind.PICK_ROUTE,
+        (*stops, Stop(STATIONS[0], StopAction.STATION, 1.0)),
+        due_s=due_s,
+        resequence=resequence,
+    )
 
 
 @dataclass
