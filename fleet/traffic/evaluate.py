@@ -11,6 +11,7 @@ from fleet.traffic.instance import MapfProblem
 from fleet.traffic.lifelong import LifelongResult, ScheduledStream, TaskStream, run_lifelong
 from fleet.traffic.planner import ActionModel
 from fleet.traffic.registry import make_planner
+from fleet.traffic.repair import RepairPlanner
 from fleet.traffic.schedule import ScheduledTasks
 from fleet.traffic.window import WindowedPlanner
 from wms.layout.distances import DistanceTables, mean_free_distance
@@ -66,7 +67,7 @@ def evaluate(
     WAREHOUSE, docs/benchmarks.md).
     """
     planner = make_planner(planner_name, problem.navigable, model, seed)
-    if isinstance(planner, WindowedPlanner):
+    if isinstance(planner, WindowedPlanner | RepairPlanner):
         planner.use_clock(clock)  # its deadline runs on the harness's clock
     free = np.flatnonzero(problem.navigable.ravel())
     tasks = tasks if tasks is not None else problem.tasks(scheduler)

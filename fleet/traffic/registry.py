@@ -11,6 +11,7 @@ from fleet.traffic.graph import FloorGraph
 from fleet.traffic.guided import make_guided
 from fleet.traffic.pibt import PIBTPlanner
 from fleet.traffic.planner import ActionModel, Planner
+from fleet.traffic.repair import make_repair
 from fleet.traffic.window import make_windowed
 from wms.errors import InputError
 
@@ -29,6 +30,7 @@ PLANNERS: dict[str, PlannerFactory] = {
     "pibt": make_pibt,
     "guided": make_guided,
     "windowed": make_windowed,
+    "lns": make_repair,
 }
 
 
