@@ -9,6 +9,7 @@ One command re-creates every traffic figure in docs/benchmarks.md:
     .venv/bin/python bench/mapf.py --part rr24 --rr24-steps 500 --schedulers ours,greedy
                                                   # Robot Runners 2024 WAREHOUSE, scheduled
     .venv/bin/python bench/mapf.py --part knobs   # guided variants, N=800, seeds 0-2
+    .venv/bin/python bench/mapf.py --part repair --clock cpu  # lns vs guided, N=800, seeds 0-2
 
 Each (map, N, seed) runs ours and the baseline in the same process, one
 after the other, on the same starts and goal stream. Results are appended as
@@ -61,14 +62,13 @@ def run_pair(
     out: Path,
     tag: str,
     limit: float | None = None,
+    tick=time.perf_counter,
 ) -> list[dict]:
     bound = throughput_bound(problem.navigable, problem.agents)
     rows = []
     for name in planners:
         started = time.perf_counter()
-        result = evaluate(
-            problem, name, steps, time.perf_counter, model=model, seed=seed, time_limit_ms=limit
-        )
+        result = evaluate(problem, name, steps, tick, model=model, seed=seed, time_limit_ms=limit)
         row = {
             "part": tag,
             "map": problem.name,
@@ -117,6 +117,32 @@ def part_targets(out: Path, steps: int) -> None:
             f"{np.median([r['plan_ms_p95'] for r in ours]):.1f} | "
             f"{np.median([r['plan_ms_p95'] for r in base]):.1f} | "
             f"{sum(r['conflicts'] for r in ours + base)} |"
+        )
+
+
+def part_repair(out: Path, steps: int, agents: int, clock: str, limit: float | None) -> None:
+    """`lns` (windowed repair) against `guided` on warehouse-10-20-10-2-1, seeds 0-2,
+    grid4, the step budget ``limit`` on the given clock (``cpu``: process time, so the
+    figures do not follow other people's load)."""
+    tick = time.process_time if clock == "cpu" else time.perf_counter
+    rows = []
+    for seed in (0, 1, 2):
+        problem = random_problem(MOVINGAI / f"{MAPS[0]}.map", agents, seed)
+        rows += run_pair(
+            problem, steps, seed, ["guided", "lns"], ActionModel.GRID4, out, "repair", limit, tick
+        )
+    print(f"\n### {MAPS[0]}, grid4, N={agents}, T={steps}: lns vs guided, seeds 0-2 ({clock})\n")
+    print("| planner | % of bound, seeds 0 / 1 / 2 | min | p50 / p95 / max step ms | timeouts |")
+    print("|---|---|---|---|---|")
+    for name in ("guided", "lns"):
+        mine = [r for r in rows if r["planner"] == name]
+        pct = [100 * r["bound_ratio"] for r in mine]
+        p50 = np.median([r["plan_ms_p50"] for r in mine])
+        p95 = np.median([r["plan_ms_p95"] for r in mine])
+        worst = max(r["plan_ms_max"] for r in mine)
+        print(
+            f"| {name} | {' / '.join(f'{x:.2f}' for x in pct)} | {min(pct):.2f} | "
+            f"{p50:.0f} / {p95:.0f} / {worst:.0f} | {sum(r['timeouts'] for r in mine)} |"
         )
 
 
@@ -364,7 +390,9 @@ def part_rr24(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--part", choices=["targets", "sweep", "mr23", "rr24", "knobs", "all"], default="all"
+        "--part",
+        choices=["targets", "sweep", "mr23", "rr24", "knobs", "repair", "all"],
+        default="all",
     )
     parser.add_argument("--knobs", default=",".join(KNOBS), help="knobs: variants to run")
     parser.add_argument("--knobs-agents", type=int, default=800)
@@ -399,6 +427,8 @@ def main() -> int:
         part_mr23(args.out, args.mr23_steps, [ActionModel(m) for m in args.models.split(",")])
     if args.part == "knobs":
         part_knobs(args.out, args.steps, args.knobs_agents, args.knobs.split(","))
+    if args.part == "repair":
+        part_repair(args.out, args.steps, args.knobs_agents, args.clock, args.time_limit_ms or None)
     if args.part in ("rr24", "all"):
         part_rr24(
             args.out,
