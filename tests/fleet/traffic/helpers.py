@@ -58,3 +58,14 @@ def assert_legal_step(
         headings_after=headings_after if rotation else None,
     )
     assert found == [], found
+
+
+class SteppingClock:
+    """A fake clock: each reading is ``step`` seconds after the last."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now

@@ -15,7 +15,7 @@ from fleet.traffic.guided import GUIDED_OPTIONS, CongestionParams, GuidedPlanner
 from fleet.traffic.lifelong import RandomTasks, random_starts, run_lifelong
 from fleet.traffic.planner import ActionModel, PlanRequest
 from fleet.traffic.repair import FREE, RepairParams, WindowRepair, make_repair
-from tests.fleet.traffic.helpers import random_fleet, scenarios
+from tests.fleet.traffic.helpers import SteppingClock, random_fleet, scenarios
 
 
 def window_of(nav: np.ndarray, cells, goals, held, seed: int, window: int):
@@ -141,17 +141,6 @@ def test_repair_lets_a_robot_wait_in_a_pocket() -> None:
     assert sum(repair.cost) <= before
     final = [p[-1] for p in repair.paths]
     assert final == [6, 0]  # both arrive within the window
-
-
-class SteppingClock:
-    """A fake clock: each reading is ``step`` seconds after the last."""
-
-    def __init__(self, step: float) -> None:
-        self.now, self.step = 0.0, step
-
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
 
 
 def test_falls_back_cleanly_at_the_deadline() -> None:

@@ -13,7 +13,7 @@ from fleet.traffic.graph import row_col
 from fleet.traffic.lifelong import RandomTasks, random_starts, run_lifelong
 from fleet.traffic.planner import ActionModel, PlanRequest
 from fleet.traffic.window import WAIT, WindowParams, make_windowed, operations
-from tests.fleet.traffic.helpers import random_fleet, scenarios
+from tests.fleet.traffic.helpers import SteppingClock, random_fleet, scenarios
 
 
 def assert_window_conflict_free(nav, nodes, headings, planner) -> None:
@@ -58,17 +58,6 @@ def test_window_never_conflicts(case) -> None:
         assert (window.nodes[:, held] == window.nodes[0, held]).all()
         cells = planner.graph.cells(window.nodes[1])
         heads = window.headings[1].astype(np.int64)
-
-
-class SteppingClock:
-    """A fake clock: each reading is ``step`` seconds after the last."""
-
-    def __init__(self, step: float) -> None:
-        self.now, self.step = 0.0, step
-
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
 
 
 def test_falls_back_cleanly_at_the_deadline() -> None:
