@@ -73,9 +73,17 @@ class RepairParams:
     neighbourhood: int = 8
     budget_ms: float = 800.0
     seeds_from: int = 64
+    rotation: bool = True
+    """Repair in the rotation model too (`TurnWindowRepair`); off: `guided` there."""
     lanes: LaneParams = field(default_factory=lambda: LaneParams(against=2, narrow_against=2))
-    """Soft lanes: the repair plans head-on meetings away, so the short way is worth
-    taking (strict 10x lanes: docs/benchmarks.md, "Windowed repair")."""
+    """Soft lanes (grid4, below ``dense_density``): the repair plans head-on meetings
+    away, so the short way is worth taking (docs/benchmarks.md, "Windowed repair")."""
+    dense_density: float = 0.2
+    """Robots per free cell from which the lanes are ``dense_lanes``: on a crowded floor
+    the rollout on soft lanes jams beyond repair (N = 1,600 on warehouse-10-20-10-2-1,
+    28%: 70.0% of the bound soft, 80.7% strict, `guided` 79.2%)."""
+    dense_lanes: LaneParams = field(default_factory=LaneParams)
+    """Strict lanes, as `guided`'s; the rotation model always uses them."""
 
 
 @dataclass
@@ -91,10 +99,15 @@ class RepairStats:
 class WindowRepair:
     """One window and its repair: pure (lists in, lists out), no clock of its own.
 
+    A path holds one *state* a time step; in grid4 a state is the node (``SHIFT`` 0),
+    in `TurnWindowRepair` the node and heading (``node << 2 | heading``).
+
     ``paths[a]`` is robot ``a``'s node for times ``0 … window``; ``fixed[a]`` robots are
     never lifted. ``h_row(a)`` gives robot ``a``'s lane-distance row (units, for the
     searches) and ``h_at(a, node)`` one value of it (for costs: no row built).
     """
+
+    SHIFT = 0
 
     def __init__(
         self,
@@ -148,7 +161,7 @@ class WindowRepair:
         """Window cost above the lane distance from the start (0: unhindered)."""
         if self.goals[robot] < 0:
             return 0
-        return self.cost[robot] - self.h_at(robot, self.paths[robot][0])
+        return self.cost[robot] - self.h_at(robot, self.paths[robot][0] >> self.SHIFT)
 
     # -- repair -----------------------------------------------------------------------
 
@@ -184,7 +197,7 @@ class WindowRepair:
         holds one of those cells one step before, at or after the seed would be there."""
         group = [seed]
         h = self.h_row(seed)
-        here = self.paths[seed][0]
+        here = self.paths[seed][0] >> self.SHIFT
         for t in range(1, self.window + 1):
             best, step = math.inf, -1
             for way, there in enumerate(self.neighbours[here]):
@@ -298,13 +311,109 @@ class WindowRepair:
         return path
 
     def _reserve(self, robot: int, path: list[int]) -> None:
-        for t, node in enumerate(path):
-            self.occ[t][node] = robot
+        shift = self.SHIFT
+        for t, state in enumerate(path):
+            self.occ[t][state >> shift] = robot
 
     def _release(self, robot: int, path: list[int]) -> None:
-        for t, node in enumerate(path):
-            if self.occ[t][node] == robot:
-                self.occ[t][node] = FREE
+        shift = self.SHIFT
+        for t, state in enumerate(path):
+            if self.occ[t][state >> shift] == robot:
+                self.occ[t][state >> shift] = FREE
+
+
+class TurnWindowRepair(WindowRepair):
+    """`WindowRepair` in the rotation model: a state is ``node << 2 | heading``; a step is
+    forward (along the heading), a quarter turn either way, or a wait. A turn or a wait
+    costs one move; a window that ends short of the goal adds the quarter turns still
+    needed to face its best way on (as `windowed` scores operations)."""
+
+    SHIFT = 2
+
+    def cost_of(self, robot: int, path: list[int]) -> int:
+        goal = self.goals[robot]
+        if goal < 0 or path[0] >> 2 == goal:
+            return 0
+        total = 0
+        for t in range(self.window):
+            here, there = path[t], path[t + 1]
+            if here >> 2 == there >> 2:
+                total += self.unit
+            else:
+                total += self.costs[here >> 2][here & 3]
+            if there >> 2 == goal:
+                return total
+        return total + self.end_cost(robot, path[-1])
+
+    def end_cost(self, robot: int, state: int) -> int:
+        """Lane distance from the state's node plus the turns to face its best way on."""
+        node, heading = state >> 2, state & 3
+        best, way = math.inf, heading
+        for d, there in enumerate(self.neighbours[node]):
+            if there >= 0 and not self.closed[there]:
+                value = self.costs[node][d] + self.h_at(robot, there)
+                if value < best:
+                    best, way = value, d
+        turns = abs(heading - way) % 4
+        return self.h_at(robot, node) + self.unit * min(turns, 4 - turns)
+
+    def search(self, robot: int) -> tuple[list[int], int] | None:
+        """Space-time A* over (node, heading) states; see `WindowRepair.search`."""
+        window, size, unit = self.window, self.size, self.unit
+        occ, neighbours, costs, closed = self.occ, self.neighbours, self.costs, self.closed
+        goal = self.goals[robot]
+        h = self.h_row(robot)
+        start = self.paths[robot][0]
+        arrived0 = start >> 2 == goal
+        heap: list[tuple[int, int, int, int, bool, int]] = [
+            (0 if arrived0 else h[start >> 2], 0, 0, start, arrived0, -1)
+        ]
+        trail: list[tuple[int, int, int]] = []
+        seen: set[int] = set()
+        while heap:
+            _, spent, t, state, arrived, parent = heapq.heappop(heap)
+            key = 2 * (t * size * 4 + state) + arrived
+            if key in seen:
+                continue
+            seen.add(key)
+            index = len(trail)
+            trail.append((t, state, parent))
+            here, heading = state >> 2, state & 3
+            if t == window:
+                return self._path(trail, index, window), spent
+            if (
+                arrived
+                and here == goal
+                and all(occ[later][here] == FREE for later in range(t + 1, window + 1))
+            ):
+                return self._path(trail, index, window), spent
+            now, then = occ[t], occ[t + 1]
+            last = t + 1 == window
+            moves: list[tuple[int, int]] = []
+            if then[here] == FREE:
+                moves.append((state, unit))
+                moves.append((here << 2 | (heading + 1) & 3, unit))
+                moves.append((here << 2 | (heading + 3) & 3, unit))
+            there = neighbours[here][heading]
+            if there >= 0 and not closed[there] and then[there] == FREE:
+                other = now[there]
+                if not (other != FREE and then[here] == other):
+                    moves.append((there << 2 | heading, costs[here][heading]))
+            for nxt, step in moves:
+                reached = arrived or nxt >> 2 == goal
+                if 2 * ((t + 1) * size * 4 + nxt) + reached in seen:
+                    continue
+                cost = spent if arrived else spent + step
+                if reached:
+                    rest = 0
+                elif last:
+                    rest = self.end_cost(robot, nxt)  # exact: the window ends here
+                else:
+                    rest = h[nxt >> 2]
+                if last:
+                    cost, rest = cost + rest, 0
+                heapq.heappush(heap, (cost + rest, cost, t + 1, nxt, reached, index))
+        return None
 
 
 class RepairPlanner(GuidedPlanner):
@@ -334,6 +443,14 @@ class RepairPlanner(GuidedPlanner):
         """Set the clock the deadline is read from (`evaluate` passes the harness's)."""
         self._clock = clock
 
+    def _fit_lanes(self, robots: int) -> None:
+        """Soft lanes on a grid4 floor below ``dense_density``, strict lanes otherwise."""
+        density = robots / max(1, self.graph.size)
+        params = self.params
+        soft = self.model is ActionModel.GRID4 and density < params.dense_density
+        self._lanes = params.lanes if soft else params.dense_lanes
+        super()._fit_lanes(robots)
+
     def _prepare(self, request: PlanRequest) -> StepInput | None:
         step = super()._prepare(request)
         self._last_priority = None if step is None else step.priority
@@ -342,9 +459,18 @@ class RepairPlanner(GuidedPlanner):
     def plan(self, request: PlanRequest) -> PlanResult:
         clock = self._clock
         deadline = math.inf if clock is None else clock() + self.params.budget_ms / 1000.0
+        started = clock() if clock is not None else 0.0
         fallback = super().plan(request)
-        if self.model is not ActionModel.GRID4:
+        rotation = self.model is ActionModel.ROTATION
+        if rotation and not self.params.rotation:
             return fallback
+        if clock is not None:
+            now = clock()
+            if now + (now - started) * self.params.window >= deadline:
+                # the rollout (``window`` more such steps) would not end in time
+                self.stats.steps += 1
+                self.stats.fallbacks += 1
+                return fallback
         priority = self._last_priority
         count = len(request.cells)
         self.stats.steps += 1
@@ -356,6 +482,10 @@ class RepairPlanner(GuidedPlanner):
             return fallback
         graph = self.graph
         nodes = graph.node_of[np.asarray(rollout.cells, dtype=np.int64)]  # [W+1, N]
+        states = nodes
+        if rotation:
+            assert rollout.headings is not None
+            states = nodes << 2 | np.asarray(rollout.headings, dtype=np.int64)
         goals = np.asarray(request.goals, dtype=np.int64)
         goal_nodes = np.where(goals >= 0, graph.node_of[np.maximum(goals, 0)], -1)
         slots = self._slots(np.where(goal_nodes >= 0, goal_nodes, nodes[0]), goals < 0)
@@ -378,8 +508,8 @@ class RepairPlanner(GuidedPlanner):
             return int(pool[slots[robot], node])
 
         neighbours, costs = self._tables()
-        repair = WindowRepair(
-            nodes.T.tolist(),
+        repair = (TurnWindowRepair if rotation else WindowRepair)(
+            states.T.tolist(),
             goal_nodes.tolist(),
             fixed.tolist(),
             h_row,
@@ -400,6 +530,8 @@ class RepairPlanner(GuidedPlanner):
         self.stats.accepted += accepted
         self.stats.gain += gain
         first = np.array([path[1] for path in repair.paths], dtype=np.int64)
+        if rotation:
+            return PlanResult(graph.cells(first >> 2), (first & 3).astype(np.int8))
         return PlanResult(graph.cells(first), None)
 
     def _tables(self) -> tuple[list[list[int]], list[list[int]]]:

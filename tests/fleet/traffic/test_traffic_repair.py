@@ -7,30 +7,44 @@ import itertools
 import time
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fleet.traffic.check import check_step
 from fleet.traffic.graph import FloorGraph, row_col
 from fleet.traffic.guided import GUIDED_OPTIONS, CongestionParams, GuidedPlanner
 from fleet.traffic.lifelong import RandomTasks, random_starts, run_lifelong
 from fleet.traffic.planner import ActionModel, PlanRequest
-from fleet.traffic.repair import FREE, RepairParams, WindowRepair, make_repair
+from fleet.traffic.repair import (
+    FREE,
+    RepairParams,
+    TurnWindowRepair,
+    WindowRepair,
+    make_repair,
+)
 from tests.fleet.traffic.helpers import SteppingClock, random_fleet, scenarios
 
 
-def window_of(nav: np.ndarray, cells, goals, held, seed: int, window: int):
-    """A PIBT rollout as the first window, and the `WindowRepair` over it."""
-    planner = make_repair(nav, seed=seed, params=RepairParams(window=window))
-    request = PlanRequest(cells=cells, goals=goals, held=held)
+def window_of(nav: np.ndarray, cells, goals, held, seed: int, window: int, heads=None):
+    """A PIBT rollout as the first window, and the repair over it (the rotation model's
+    `TurnWindowRepair` when ``heads`` are given)."""
+    rotation = heads is not None
+    model = ActionModel.ROTATION if rotation else ActionModel.GRID4
+    params = RepairParams(window=window, rotation=rotation)
+    planner = make_repair(nav, model, seed=seed, params=params)
+    request = PlanRequest(cells=cells, goals=goals, held=held, headings=heads)
     rollout = planner.rollout(request, window)
     graph = planner.graph
-    nodes = graph.node_of[rollout.cells]
+    states = graph.node_of[rollout.cells]
+    if rotation:
+        states = states << 2 | rollout.headings
     goal_nodes = np.where(goals >= 0, graph.node_of[np.maximum(goals, 0)], -1)
-    slots = planner._slots(np.where(goal_nodes >= 0, goal_nodes, nodes[0]), goals < 0)
+    slots = planner._slots(np.where(goal_nodes >= 0, goal_nodes, graph.node_of[cells]), goals < 0)
     pool = planner.distances.pool
     fixed = (goal_nodes < 0) | (held if held is not None else False)
-    repair = WindowRepair(
-        nodes.T.tolist(),
+    repair = (TurnWindowRepair if rotation else WindowRepair)(
+        states.T.tolist(),
         goal_nodes.tolist(),
         list(map(bool, fixed)),
         lambda r: pool[slots[r]].tolist(),
@@ -43,31 +57,44 @@ def window_of(nav: np.ndarray, cells, goals, held, seed: int, window: int):
     return planner, repair
 
 
-def assert_window_legal(nav: np.ndarray, graph: FloorGraph, paths: list[list[int]]) -> None:
-    nodes = np.array(paths, dtype=np.int64).T  # [W+1, N]
+def assert_window_legal(nav: np.ndarray, graph: FloorGraph, repair: WindowRepair) -> None:
+    """Every row pair of the window (cells, and headings in the rotation model) passes
+    the independent checker."""
+    states = np.array(repair.paths, dtype=np.int64).T  # [W+1, N]
+    rotation = repair.SHIFT == 2
+    nodes = states >> repair.SHIFT
     width = nav.shape[1]
     for t in range(nodes.shape[0] - 1):
-        before = row_col(graph.cells(nodes[t]), width)
-        after = row_col(graph.cells(nodes[t + 1]), width)
-        assert check_step(nav, before, after, step=t) == []
+        found = check_step(
+            nav,
+            row_col(graph.cells(nodes[t]), width),
+            row_col(graph.cells(nodes[t + 1]), width),
+            step=t,
+            model=ActionModel.ROTATION if rotation else ActionModel.GRID4,
+            headings_before=states[t] & 3 if rotation else None,
+            headings_after=states[t + 1] & 3 if rotation else None,
+        )
+        assert found == []
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios())
-def test_repair_never_conflicts(case) -> None:
-    """Random floors, robots without goals and held robots: after the repair every row
-    pair of the window passes the independent checker, fixed robots keep their paths,
-    and no robot's path got dearer in total."""
+@given(scenarios(), st.booleans())
+def test_repair_never_conflicts(case, rotation) -> None:
+    """Random floors, robots without goals and held robots, both action models: after
+    the repair every row pair of the window passes the independent checker, fixed
+    robots keep their paths, and the window's total cost did not rise."""
     nav, count, seed = case
-    rng, free, cells, _ = random_fleet(nav, count, seed)
+    rng, free, cells, heads = random_fleet(nav, count, seed)
     goals = rng.choice(free, count)
     goals[rng.random(count) < 0.2] = -1
     held = rng.random(count) < 0.15
-    planner, repair = window_of(nav, cells, goals, held, seed, window=5)
+    planner, repair = window_of(
+        nav, cells, goals, held, seed, window=5, heads=heads if rotation else None
+    )
     before_paths = [list(p) for p in repair.paths]
     before = sum(repair.cost)
     repair.repair(60, 4, 16, np.random.default_rng(seed))
-    assert_window_legal(nav, planner.graph, repair.paths)
+    assert_window_legal(nav, planner.graph, repair)
     assert sum(repair.cost) <= before
     for robot in np.flatnonzero(held | (goals < 0)).tolist():
         assert repair.paths[robot] == before_paths[robot]
@@ -75,33 +102,48 @@ def test_repair_never_conflicts(case) -> None:
     # the reservation table is exactly the paths
     table = [[FREE] * planner.graph.size for _ in range(len(repair.paths[0]))]
     for robot, path in enumerate(repair.paths):
-        for t, node in enumerate(path):
-            table[t][node] = robot
+        for t, state in enumerate(path):
+            table[t][state >> repair.SHIFT] = robot
     assert table == repair.occ
 
 
 def brute_force(repair: WindowRepair, robot: int) -> int | None:
-    """The least `cost_of` over every action sequence that avoids the others."""
+    """The least `cost_of` over every action sequence that avoids the others (grid4:
+    wait or one of four moves; rotation: forward, a quarter turn either way, wait)."""
+    rotation = repair.SHIFT == 2
     start = repair.paths[robot][0]
     best = None
-    for actions in itertools.product(range(5), repeat=repair.window):
-        path, here = [start], start
-        for t, way in enumerate(actions):
-            there = here if way == 4 else repair.neighbours[here][way]
+    for actions in itertools.product(range(4 if rotation else 5), repeat=repair.window):
+        path, state = [start], start
+        for t, action in enumerate(actions):
+            here = state >> repair.SHIFT
+            if rotation:
+                heading = state & 3
+                if action == 0:
+                    there, nxt = repair.neighbours[here][heading], None
+                else:
+                    turn = {1: 1, 2: 3, 3: 0}[action]
+                    there, nxt = here, here << 2 | (heading + turn) & 3
+            else:
+                there = here if action == 4 else repair.neighbours[here][action]
+                nxt = there
             if there < 0 or repair.closed[there] or repair.occ[t + 1][there] != FREE:
                 break
             other = repair.occ[t][there]
             if there != here and other != FREE and repair.occ[t + 1][here] == other:
                 break
-            path.append(there)
-            here = there
+            if nxt is None:
+                nxt = there << 2 | state & 3
+            path.append(nxt)
+            state = nxt
         else:
             cost = repair.cost_of(robot, path)
             best = cost if best is None else min(best, cost)
     return best
 
 
-def test_search_finds_the_cheapest_path() -> None:
+@pytest.mark.parametrize("rotation", [False, True])
+def test_search_finds_the_cheapest_path(rotation) -> None:
     """On small floors, space-time A* matches a brute force over all action sequences."""
     rng = np.random.default_rng(11)
     checked = 0
@@ -113,10 +155,9 @@ def test_search_finds_the_cheapest_path() -> None:
         count = int(rng.integers(2, min(6, free.size) + 1))
         cells = rng.choice(free, count, replace=False)
         goals = rng.choice(free, count)
-        _, repair = window_of(nav, cells, goals, None, case, window=4)
+        heads = rng.integers(0, 4, count) if rotation else None
+        _, repair = window_of(nav, cells, goals, None, case, window=4, heads=heads)
         robot = 0
-        if repair.goals[robot] < 0:
-            continue
         repair._release(robot, repair.paths[robot])
         found = repair.search(robot)
         expected = brute_force(repair, robot)
@@ -150,7 +191,7 @@ def test_falls_back_cleanly_at_the_deadline() -> None:
     nav[2:6:2, 1:9] = False
     free = np.flatnonzero(nav.ravel())
     starts = random_starts(nav, 20, 3)
-    params = RepairParams(budget_ms=1.0)
+    params = RepairParams(budget_ms=1.0, dense_density=1.0)  # soft lanes at any density
     slow = make_repair(nav, seed=3, params=params, clock=SteppingClock(1.0))
     same = GuidedPlanner(
         FloorGraph(nav), params.lanes, CongestionParams(), name="guided",
@@ -182,17 +223,28 @@ def test_lifelong_run_is_legal_and_reaches_goals() -> None:
     assert (result.per_robot_completed > 0).all()
 
 
-def test_rotation_model_is_guided() -> None:
-    """In the rotation model `lns` plans exactly as `guided` does."""
+def test_rotation_runs_are_legal_and_reach_goals() -> None:
+    """The rotation model: every step legal (turns included), robots keep finishing;
+    with the repair off, `lns` plans exactly as `guided` does."""
     from fleet.traffic.guided import make_guided
 
-    nav = np.ones((5, 6), dtype=bool)
+    nav = np.ones((7, 9), dtype=bool)
+    nav[1:6:2, 1:8] = False
+    nav[1:6:2, 4] = True
     free = np.flatnonzero(nav.ravel())
-    starts = random_starts(nav, 8, 2)
-    heads = np.zeros(8, dtype=np.int64)
+    starts = random_starts(nav, 14, 2)
+    heads = np.zeros(14, dtype=np.int64)
+    repaired = make_repair(nav, ActionModel.ROTATION, 2, RepairParams(iterations=40))
+    tasks = RandomTasks(free, 2)
+    result = run_lifelong(repaired, nav, starts, tasks, 120, time.perf_counter, headings=heads)
+    assert result.conflicts == 0 and not result.violations
+    assert result.completed >= 30 and repaired.stats.neighbourhoods > 0
     runs = []
-    for make in (make_repair, make_guided):
-        planner = make(nav, ActionModel.ROTATION, 2)
+    off = RepairParams(rotation=False)
+    for planner in (
+        make_repair(nav, ActionModel.ROTATION, 2, off),
+        make_guided(nav, ActionModel.ROTATION, 2),
+    ):
         tasks = RandomTasks(free, 2)
         run = run_lifelong(planner, nav, starts, tasks, 40, time.perf_counter, headings=heads)
         runs.append(run)
