@@ -118,7 +118,7 @@ def copy_site(
         ) from None
     try:
         try:
-            missing = _check_source(src, parts)
+            missing = check_site_schema(src, parts, "copy")
         except src.errors as error:
             reason = (str(error).strip().splitlines() or ["?"])[0]
             raise UnsupportedDatabase(src_url.display, f"not a site database ({reason})") from None
@@ -136,32 +136,35 @@ def copy_site(
     )
 
 
-def _check_source(src: Database, parts: Sequence[SchemaPart]) -> set[str]:
-    """Refuse a source this build cannot copy exactly; returns the part tables it lacks."""
-    where = src.url.display
-    version = src.scalar("SELECT value FROM meta WHERE key = 'schema_version'")
+def check_site_schema(db: Database, parts: Sequence[SchemaPart], action: str) -> set[str]:
+    """Refuse a database this build cannot ``action`` (``"copy"``, ``"check"``) as a site:
+    no schema version, another version, tables no part declares, ledger tables missing.
+    Returns the part tables it lacks (parts never opened there, such as the fleet's)."""
+    where = db.url.display
+    version = db.scalar("SELECT value FROM meta WHERE key = 'schema_version'")
     if version is None:
         raise UnsupportedDatabase(where, "not a site database (its ledger has no schema version)")
     if version != str(SCHEMA_VERSION):
         if version in UPGRADABLE:
             raise UnsupportedDatabase(
                 where,
-                f"ledger schema version {version}, this build copies version {SCHEMA_VERSION}: "
-                "open it once with this build's ledger (which upgrades it in place), then copy",
+                f"ledger schema version {version}, this build {action}s version "
+                f"{SCHEMA_VERSION}: open it once with this build's ledger (which upgrades it "
+                f"in place), then {action}",
             )
         raise UnsupportedDatabase(
             where,
             f"ledger schema version {version} is not this build's ({SCHEMA_VERSION}): "
-            "copy it with the build that made it",
+            f"{action} it with the build that made it",
         )
-    present = src.table_names()
+    present = db.table_names()
     known = {table.name for table in site_tables(parts)}
     unknown = sorted(present - known)
     if unknown:
         raise UnsupportedDatabase(
             where,
             f"holds tables this build does not know ({', '.join(unknown)}): "
-            "copy it with the build that made them",
+            f"{action} it with the build that made them",
         )
     lacking = sorted({t.name for t in LEDGER_SCHEMA.tables} - present)
     if lacking:
