@@ -141,6 +141,7 @@ def check_site_schema(db: Database, parts: Sequence[SchemaPart], action: str) ->
     no schema version, another version, tables no part declares, ledger tables missing.
     Returns the part tables it lacks (parts never opened there, such as the fleet's)."""
     where = db.url.display
+    does = f"{action[:-1]}ies" if action.endswith("y") else f"{action}s"  # copies, checks
     version = db.scalar("SELECT value FROM meta WHERE key = 'schema_version'")
     if version is None:
         raise UnsupportedDatabase(where, "not a site database (its ledger has no schema version)")
@@ -148,7 +149,7 @@ def check_site_schema(db: Database, parts: Sequence[SchemaPart], action: str) ->
         if version in UPGRADABLE:
             raise UnsupportedDatabase(
                 where,
-                f"ledger schema version {version}, this build {action}s version "
+                f"ledger schema version {version}, this build {does} version "
                 f"{SCHEMA_VERSION}: open it once with this build's ledger (which upgrades it "
                 f"in place), then {action}",
             )
