@@ -153,3 +153,42 @@ def test_a_held_transaction_on_postgresql_is_reported_until_it_commits(
     code, result = poll(postgres_database, capsys, lambda c, r: c == 0, "--older-than", "0")
     assert result["healthy"] and result["open_transactions"] == []
     assert dump(postgres_database) == before
+
+
+def test_sessions_of_other_roles_are_counted_as_hidden_until_the_role_may_see_them(
+    tmp_path, postgres_database: str, postgres_server, capsys
+) -> None:
+    """A role without pg_read_all_stats cannot see another role's transaction: the check
+    says how many sessions are hidden from it instead of calling the site healthy
+    silently; granted pg_read_all_stats, the same role sees and reports it."""
+    src = str(tmp_path / "site.db")
+    build_site(src)
+    assert main(["db", "copy", "--from", src, "--to", postgres_database]) == 0
+    name = postgres_database.split("/")[3].split("?")[0]
+    role = f"checker_{name}"
+    with psycopg.connect(postgres_database, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+    as_checker = postgres_database.replace("postgres@", f"{role}@", 1)
+    capsys.readouterr()
+    with psycopg.connect(postgres_database) as holder:
+        holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        holder.execute("SELECT COUNT(*) FROM movements").fetchone()
+        code, result = poll(
+            as_checker, capsys, lambda c, r: r["hidden_sessions"] >= 1, "--older-than", "0"
+        )
+        assert code == 0 and result["open_transactions"] == []
+        assert main(["db", "check", "--db", as_checker, "--older-than", "0"]) == 0
+        assert "GRANT pg_read_all_stats" in capsys.readouterr().out
+        with psycopg.connect(postgres_database, autocommit=True) as admin:
+            admin.execute(f'GRANT pg_read_all_stats TO "{role}"')
+        pid = holder.info.backend_pid
+        code, result = poll(
+            as_checker,
+            capsys,
+            lambda c, r: any(t["pid"] == pid for t in r["open_transactions"]),
+            "--older-than",
+            "0",
+        )
+        assert code == 1 and result["hidden_sessions"] == 0
+        holder.commit()

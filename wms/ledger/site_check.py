@@ -20,6 +20,9 @@ What is guaranteed:
 - **A warning per problem** (`SiteHealth.warnings`): a ledger that does not balance
   (its first problem), and every other client session of the same database whose
   transaction has been open at least ``older_than_s`` seconds, naming the fix.
+  Sessions of other roles that the check's role may not see (``hidden_sessions``:
+  without superuser or ``pg_read_all_stats`` PostgreSQL hides their transactions) are
+  counted, not warned about: whether they hold anything cannot be told.
 """
 
 from __future__ import annotations
@@ -63,6 +66,14 @@ WHERE datname = current_database()
 ORDER BY xact_start, pid
 """
 
+_HIDDEN_SESSIONS_SQL = """
+SELECT COUNT(*) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+  AND query = '<insufficient privilege>'
+"""
+"""Sessions of other roles whose transaction the check's role may not see (every column
+but the database is NULL for them without ``pg_read_all_stats`` or superuser)."""
+
 
 @dataclass(frozen=True)
 class OpenTransaction:
@@ -103,6 +114,7 @@ class SiteHealth:
     open_transactions: tuple[OpenTransaction, ...]
     idle_timeout: str | None
     database_name: str | None
+    hidden_sessions: int = 0
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -141,6 +153,7 @@ class SiteHealth:
             "older_than_s": self.older_than_s,
             "open_transactions": [t.to_dict() for t in self.open_transactions],
             "idle_in_transaction_session_timeout": self.idle_timeout,
+            "hidden_sessions": self.hidden_sessions,
             "warnings": list(self.warnings),
             "healthy": self.healthy,
         }
@@ -166,8 +179,10 @@ def check_site(
             missing, rows, balance = _read_site(db, parts)
             held: tuple[OpenTransaction, ...] = ()
             timeout = name = None
+            hidden = 0
             if db.backend == POSTGRESQL:
                 held = _open_transactions(db, older_than_s)
+                hidden = int(db.scalar(_HIDDEN_SESSIONS_SQL))
                 timeout = str(db.scalar("SHOW idle_in_transaction_session_timeout"))
                 name = str(db.scalar("SELECT current_database()"))
         except db.errors as error:
@@ -186,6 +201,7 @@ def check_site(
         held,
         timeout,
         name,
+        hidden,
     )
 
 

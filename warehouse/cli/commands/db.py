@@ -127,6 +127,11 @@ def _describe_check(result: dict[str, Any]) -> str:
                 f"    pid {t['pid']} {t['state']} {t['xact_age_s']:.1f} s "
                 f"app={t['application_name'] or '-'} query={t['query']!r}"
             )
+        if result["hidden_sessions"]:
+            lines.append(
+                f"  {result['hidden_sessions']} session(s) of other roles are hidden from this "
+                "role: check as a superuser or GRANT pg_read_all_stats to see their transactions"
+            )
     lines += [f"WARNING: {warning}" for warning in result["warnings"]]
     lines.append("healthy" if result["healthy"] else f"{len(result['warnings'])} warning(s)")
     return "\n".join(lines)
