@@ -19,7 +19,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.warehouse.test_db_copy import build_site, dump, file_digest, refused
+from tests.warehouse.test_db_copy import (
+    build_site,
+    dump,
+    file_digest,
+    not_site_databases,
+    refused,
+)
 from warehouse.cli import main
 from wms.ledger.demo import tiny_ledger
 
@@ -73,16 +79,7 @@ def test_a_ledger_that_does_not_balance_is_a_warning(tmp_path, capsys) -> None:
 
 
 def test_not_a_site_database_is_one_line_exit_2(tmp_path, postgres_database, capsys) -> None:
-    foreign = tmp_path / "foreign.db"
-    with sqlite3.connect(foreign) as conn:
-        conn.execute("CREATE TABLE invoices (id INTEGER)")
-    odd = tmp_path / "odd.db"
-    with sqlite3.connect(odd) as conn:
-        conn.execute("CREATE TABLE meta (a, b)")
-    old = tmp_path / "old.db"
-    tiny_ledger(str(old)).close()
-    with sqlite3.connect(old) as conn:
-        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    foreign, odd, old = not_site_databases(tmp_path)
     cases = {
         str(foreign): "without a ledger in it): check a site database",
         str(odd): "not a site database (no such column",

@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from wms.ledger.balance import balance_check
-from wms.ledger.errors import NotALedger, UnsupportedDatabase
+from wms.ledger.errors import UnsupportedDatabase, first_line
 from wms.ledger.records import BalanceReport
 from wms.ledger.schema import SCHEMA_VERSION, SchemaPart
-from wms.ledger.site_copy import check_site_schema, site_tables
-from wms.ledger.storage import POSTGRESQL, Database, open_database
+from wms.ledger.site_copy import check_site_schema, open_site, site_tables
+from wms.ledger.storage import POSTGRESQL, Database
 from wms.ledger.url import parse_url
 
 DEFAULT_OLDER_THAN_S = 300.0
@@ -168,12 +168,7 @@ def check_site(
     parsed = parse_url(url)
     if parsed.in_memory:
         raise UnsupportedDatabase(parsed.text, "an in-memory database holds no site to check")
-    try:
-        db = open_database(parsed, must_exist=True, read_only=True)
-    except NotALedger as refused:
-        raise NotALedger(
-            refused.source, f"{refused.problem}: check a site database (one a ledger made)"
-        ) from None
+    db = open_site(parsed, "check")
     try:
         try:
             missing, rows, balance = _read_site(db, parts)
@@ -186,8 +181,9 @@ def check_site(
                 timeout = str(db.scalar("SHOW idle_in_transaction_session_timeout"))
                 name = str(db.scalar("SELECT current_database()"))
         except db.errors as error:
-            reason = (str(error).strip().splitlines() or ["?"])[0]
-            raise UnsupportedDatabase(parsed.display, f"cannot check it ({reason})") from None
+            raise UnsupportedDatabase(
+                parsed.display, f"cannot check it ({first_line(error)})"
+            ) from None
     finally:
         db.close()
     return SiteHealth(
@@ -211,11 +207,7 @@ def _read_site(
     """Schema, row counts and balance in one read-only snapshot, ended before returning."""
     db.begin_read()
     try:
-        try:
-            missing = check_site_schema(db, parts, "check")
-        except db.errors as error:
-            reason = (str(error).strip().splitlines() or ["?"])[0]
-            raise UnsupportedDatabase(db.url.display, f"not a site database ({reason})") from None
+        missing = check_site_schema(db, parts, "check")
         rows = {
             table.name: int(db.scalar(f"SELECT COUNT(*) FROM {table.name}"))
             for table in site_tables(parts)
