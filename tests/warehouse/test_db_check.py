@@ -28,6 +28,8 @@ from tests.warehouse.test_db_copy import (
 )
 from warehouse.cli import main
 from wms.ledger.demo import tiny_ledger
+from wms.ledger.records import BalanceReport
+from wms.ledger.site_check import OpenTransaction, SiteHealth
 
 DEADLINE_S = 60.0
 
@@ -189,3 +191,15 @@ def test_sessions_of_other_roles_are_counted_as_hidden_until_the_role_may_see_th
         )
         assert code == 1 and result["hidden_sessions"] == 0
         holder.commit()
+
+
+def test_the_fix_names_the_database_as_sql_spells_it() -> None:
+    """ALTER DATABASE in the warning can be pasted: a name that is not a plain lower-case
+    identifier is quoted (with its quotes doubled)."""
+    balance = BalanceReport(True, (), 0, 0, 0, 0, 0)
+    held = (OpenTransaction(7, "idle in transaction", 900.0, True, "", "SELECT 1"),)
+    for name, spelled in (("site_a", "site_a"), ("Site-A", '"Site-A"'), ('a"b', '"a""b"')):
+        health = SiteHealth("u", "postgresql", 4, {}, (), balance, 300.0, held, "0", name)
+        (warning,) = health.warnings
+        assert f"ALTER DATABASE {spelled} SET idle_in_transaction_session_timeout" in warning
+        assert "pid 7, idle in transaction" in warning and not health.healthy

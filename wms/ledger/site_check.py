@@ -27,6 +27,7 @@ What is guaranteed:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -132,7 +133,7 @@ class SiteHealth:
                 f"{held.age_s:.0f} s: PostgreSQL keeps every row version bookings leave "
                 "behind while it stays open, so bookings slow down (docs/ledger.md); end it "
                 f"in that client (COMMIT / ROLLBACK) or with SELECT pg_terminate_backend"
-                f"({held.pid}), and set ALTER DATABASE {self.database_name} SET "
+                f"({held.pid}), and set ALTER DATABASE {_identifier(self.database_name)} SET "
                 f"idle_in_transaction_session_timeout = '{SUGGESTED_IDLE_TIMEOUT}'"
             )
         return tuple(found)
@@ -217,6 +218,13 @@ def _read_site(
     finally:
         with suppress(*db.errors):
             db.rollback()
+
+
+def _identifier(name: str | None) -> str:
+    """A database name as SQL may spell it: quoted unless a plain lower-case identifier."""
+    if name is not None and re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        return name
+    return '"' + (name or "").replace('"', '""') + '"'
 
 
 def _open_transactions(db: Database, older_than_s: float) -> tuple[OpenTransaction, ...]:
