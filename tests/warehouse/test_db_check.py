@@ -203,3 +203,27 @@ def test_the_fix_names_the_database_as_sql_spells_it() -> None:
         (warning,) = health.warnings
         assert f"ALTER DATABASE {spelled} SET idle_in_transaction_session_timeout" in warning
         assert "pid 7, idle in transaction" in warning and not health.healthy
+        assert "keeps every row version" in warning
+
+
+def test_a_read_committed_session_idle_in_transaction_is_reported_without_a_snapshot(
+    postgres_database: str, capsys
+) -> None:
+    """Idle in a READ COMMITTED transaction that wrote nothing, a session holds no
+    snapshot between statements: still reported (its next statement takes one), and the
+    warning says which case it is."""
+    tiny_ledger(postgres_database).close()
+    with psycopg.connect(postgres_database) as holder:
+        holder.execute("SELECT COUNT(*) FROM movements").fetchone()  # opens a transaction
+        pid = holder.info.backend_pid
+        code, result = poll(
+            postgres_database,
+            capsys,
+            lambda c, r: any(t["pid"] == pid for t in r["open_transactions"]),
+            "--older-than",
+            "0",
+        )
+        (held,) = result["open_transactions"]
+        assert code == 1 and not held["holds_snapshot"]
+        assert "holds no snapshot this moment" in result["warnings"][0]
+        holder.rollback()

@@ -128,12 +128,18 @@ class SiteHealth:
             )
         for held in self.open_transactions:
             app = f" ({held.application_name})" if held.application_name else ""
+            effect = (
+                "PostgreSQL keeps every row version bookings leave behind while it stays "
+                "open, so bookings slow down"
+                if held.holds_snapshot
+                else "it holds no snapshot this moment, but its next statement takes one "
+                "that slows bookings for as long as it then stays open"
+            )
             found.append(
                 f"pid {held.pid}{app}, {held.state}, has held a transaction open for "
-                f"{held.age_s:.0f} s: PostgreSQL keeps every row version bookings leave "
-                "behind while it stays open, so bookings slow down (docs/ledger.md); end it "
-                f"in that client (COMMIT / ROLLBACK) or with SELECT pg_terminate_backend"
-                f"({held.pid}), and set ALTER DATABASE {_identifier(self.database_name)} SET "
+                f"{held.age_s:.0f} s: {effect} (docs/ledger.md); end it in that client "
+                f"(COMMIT / ROLLBACK) or with SELECT pg_terminate_backend({held.pid}), and "
+                f"set ALTER DATABASE {_identifier(self.database_name)} SET "
                 f"idle_in_transaction_session_timeout = '{SUGGESTED_IDLE_TIMEOUT}'"
             )
         return tuple(found)
