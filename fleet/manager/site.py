@@ -4,7 +4,8 @@ One database holds a site (docs/operations.md): the ledger's tables
 (`wms.ledger.schema.LEDGER_SCHEMA`), the task log (`fleet.manager.store`) and the
 robots' durable state (`fleet.manager.durable`). `SITE_SCHEMA` lists every part, so
 what reads or writes the database as a whole — `copy_site`, which moves a site from
-SQLite to PostgreSQL — covers a table as soon as its part declares it.
+SQLite to PostgreSQL, and `check_site`, its read-only health check — covers a
+table as soon as its part declares it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from fleet.manager.durable import DURABLE_SCHEMA
 from fleet.manager.store import TASK_LOG_SCHEMA
 from wms.ledger.schema import LEDGER_SCHEMA
+from wms.ledger.site_check import DEFAULT_OLDER_THAN_S, SiteHealth
+from wms.ledger.site_check import check_site as check_parts
 from wms.ledger.site_copy import CopyReport
 from wms.ledger.site_copy import copy_site as copy_parts
 
@@ -26,3 +29,9 @@ def copy_site(source: str | Path, target: str | Path) -> CopyReport:
     """Copy the whole site database ``source`` into the new, empty ``target``
     (`wms.ledger.site_copy`: read-only source, one verified target transaction)."""
     return copy_parts(source, target, SITE_SCHEMA)
+
+
+def check_site(url: str | Path, older_than_s: float = DEFAULT_OLDER_THAN_S) -> SiteHealth:
+    """Check the whole site database ``url`` without writing to it
+    (`wms.ledger.site_check`: schema, row counts, balance, held transactions)."""
+    return check_parts(url, SITE_SCHEMA, older_than_s)

@@ -233,6 +233,15 @@ CASES = [
     ("db copy --from {d}/ledger.db --to :memory:", "cannot be copied"),
     ("db copy --from {d}/ledger.db --to postgresql://nohost.invalid/y", "cannot connect"),
     ("db copy --from {d}/ledger.db", "--to"),
+    ("db check --db {d}/missing.db", "no database file there"),
+    ("db check --db {d}/foreign.db", "not a ledger database"),
+    ("db check --db {d}/garbage.bin", "not a ledger database"),
+    ("db check --db {d}/folder", "is a folder"),
+    ("db check --db :memory:", "holds no site to check"),
+    ("db check --db mysql://x/y", "unsupported database scheme"),
+    ("db check --db postgresql://nohost.invalid/y", "cannot connect"),
+    ("db check --db {d}/ledger.db --older-than soon", "not a number of seconds"),
+    ("db check", "--db"),
     ("stock --config {d}/ledger_url_int.toml", "url"),
     ("ageing --config {d}/ledger_url_scheme.toml", "unsupported database scheme"),
     ("replenish --db {d}/garbage.bin", "not a ledger database"),
@@ -395,6 +404,7 @@ def test_refused_commands_leave_stored_data_as_it_was(
         f"returns --db {foreign} --input {bad}/returns_reason.csv",
         f"db copy --from {foreign} --to {ledger}",
         f"db copy --from {ledger} --to {foreign}",
+        f"db check --db {foreign}",
     ):
         code, _ = run(command.split(), capsys)
         assert code == 2, command
@@ -434,6 +444,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         "keys generate",
         "db",
         "db copy",
+        "db check",
         "serve",
         "bench",
         "bench floor",

@@ -262,19 +262,26 @@ def test_a_target_that_is_not_empty_is_refused_unchanged(
     assert file_digest(other) == digest
 
 
-def test_a_source_that_is_not_a_site_is_refused(postgres_database: str, tmp_path, capsys) -> None:
-    """Someone else's file (or `meta` table), an empty database, a missing file, an older
-    schema: one line each (no CLI flags named by the library); the target stays empty."""
-    foreign = tmp_path / "foreign.db"
+def not_site_databases(folder: Path) -> tuple[Path, Path, Path]:
+    """SQLite files that are not site databases of this build: someone else's, one with
+    someone else's `meta` table, and a ledger of an older schema version."""
+    foreign = folder / "foreign.db"
     with sqlite3.connect(foreign) as conn:
         conn.execute("CREATE TABLE invoices (id INTEGER)")
-    odd = tmp_path / "odd.db"
+    odd = folder / "odd.db"
     with sqlite3.connect(odd) as conn:
         conn.execute("CREATE TABLE meta (a, b)")  # someone else's table of that name
-    old = tmp_path / "old.db"
+    old = folder / "old.db"
     tiny_ledger(str(old)).close()
     with sqlite3.connect(old) as conn:
         conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    return foreign, odd, old
+
+
+def test_a_source_that_is_not_a_site_is_refused(postgres_database: str, tmp_path, capsys) -> None:
+    """Someone else's file (or `meta` table), an empty database, a missing file, an older
+    schema: one line each (no CLI flags named by the library); the target stays empty."""
+    foreign, odd, old = not_site_databases(tmp_path)
     cases = {
         str(foreign): "without a ledger in it): copy from a site database",
         str(tmp_path / "missing.db"): "no database file there",

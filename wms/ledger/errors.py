@@ -57,3 +57,9 @@ class UnsupportedDatabase(LedgerError):
 class NotALedger(UnsupportedDatabase):
     """A database that holds no ledger: empty where one must exist, or someone else's
     tables; or, as a copy's target, one that is not empty."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of a driver's error (its detail and hint lines dropped), for a
+    one-line message; ``?`` for an error without text."""
+    return (str(error).strip().splitlines() or ["?"])[0]

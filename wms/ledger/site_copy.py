@@ -50,7 +50,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wms.ledger.balance import balance_check
-from wms.ledger.errors import LedgerError, NotALedger, UnsupportedDatabase
+from wms.ledger.errors import LedgerError, NotALedger, UnsupportedDatabase, first_line
 from wms.ledger.migrate import UPGRADABLE
 from wms.ledger.records import BalanceReport
 from wms.ledger.schema import LEDGER_SCHEMA, SCHEMA_VERSION, SchemaPart
@@ -110,18 +110,9 @@ def copy_site(
     for url in (src_url, dst_url):
         if url.in_memory:
             raise UnsupportedDatabase(url.text, "an in-memory database cannot be copied")
+    src = open_site(src_url, "copy from")
     try:
-        src = open_database(src_url, must_exist=True, read_only=True)
-    except NotALedger as refused:
-        raise NotALedger(
-            refused.source, f"{refused.problem}: copy from a site database (one a ledger made)"
-        ) from None
-    try:
-        try:
-            missing = _check_source(src, parts)
-        except src.errors as error:
-            reason = (str(error).strip().splitlines() or ["?"])[0]
-            raise UnsupportedDatabase(src_url.display, f"not a site database ({reason})") from None
+        missing = check_site_schema(src, parts, "copy")
         with _new_target(dst_url) as dst:
             rows, balance = _copy(src, dst, parts, missing, batch)
     finally:
@@ -136,32 +127,57 @@ def copy_site(
     )
 
 
-def _check_source(src: Database, parts: Sequence[SchemaPart]) -> set[str]:
-    """Refuse a source this build cannot copy exactly; returns the part tables it lacks."""
-    where = src.url.display
-    version = src.scalar("SELECT value FROM meta WHERE key = 'schema_version'")
+def open_site(url: DatabaseUrl, action: str) -> Database:
+    """The existing site database ``url``, opened read-only; one that holds no ledger is
+    refused saying what ``action`` (``"copy from"``, ``"check"``) needs."""
+    try:
+        return open_database(url, must_exist=True, read_only=True)
+    except NotALedger as refused:
+        raise NotALedger(
+            refused.source, f"{refused.problem}: {action} a site database (one a ledger made)"
+        ) from None
+
+
+def check_site_schema(db: Database, parts: Sequence[SchemaPart], action: str) -> set[str]:
+    """Refuse a database this build cannot ``action`` (``"copy"``, ``"check"``) as a site:
+    no schema version, another version, tables no part declares, ledger tables missing,
+    or a ``meta`` table that is not the ledger's. Returns the part tables it lacks (parts
+    never opened there, such as the fleet's)."""
+    try:
+        return _check_site_schema(db, parts, action)
+    except db.errors as error:
+        raise UnsupportedDatabase(
+            db.url.display, f"not a site database ({first_line(error)})"
+        ) from None
+
+
+def _check_site_schema(db: Database, parts: Sequence[SchemaPart], action: str) -> set[str]:
+    where = db.url.display
+    does = f"{action[:-1]}ies" if action.endswith("y") else f"{action}s"  # copies, checks
+    version = db.scalar("SELECT value FROM meta WHERE key = 'schema_version'")
     if version is None:
         raise UnsupportedDatabase(where, "not a site database (its ledger has no schema version)")
     if version != str(SCHEMA_VERSION):
         if version in UPGRADABLE:
             raise UnsupportedDatabase(
                 where,
-                f"ledger schema version {version}, this build copies version {SCHEMA_VERSION}: "
-                "open it once with this build's ledger (which upgrades it in place), then copy",
+                f"ledger schema version {version}, this build {does} version "
+                f"{SCHEMA_VERSION}: open it once with this build's ledger (which upgrades it "
+                f"in place), then {action}",
             )
         raise UnsupportedDatabase(
             where,
             f"ledger schema version {version} is not this build's ({SCHEMA_VERSION}): "
-            "copy it with the build that made it",
+            f"{action} it with the build that made it",
         )
-    present = src.table_names()
+    present = db.table_names()
     known = {table.name for table in site_tables(parts)}
     unknown = sorted(present - known)
     if unknown:
         raise UnsupportedDatabase(
             where,
             f"holds tables this build does not know ({', '.join(unknown)}): "
-            "copy it with the build that made them",
+            f"{action} it with the build that made them",
         )
     lacking = sorted({t.name for t in LEDGER_SCHEMA.tables} - present)
     if lacking:
@@ -244,7 +260,7 @@ def _copy(
         raise
     except (sa.exc.SQLAlchemyError, *src.errors, *dst.errors) as error:
         _abort(dst)
-        reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["?"])[0]
+        reason = first_line(getattr(error, "orig", None) or error)
         raise LedgerError(
             dst.url.display, f"the copy was refused ({reason}): nothing written"
         ) from None
