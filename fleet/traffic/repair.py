@@ -1,4 +1,4 @@
-"""Windowed planning with large-neighbourhood repair (`lns`, grid4).
+"""Windowed planning with large-neighbourhood repair (`lns`; grid4 and the rotation model).
 
 Why (docs/traffic.md, "Windowed repair"): with strict one-way lanes every trip is
 about 6% longer than the shortest one, and with soft lanes the one-step planner
@@ -21,9 +21,13 @@ Each step:
    paths, replan them one by one (random order) by space-time A* against everyone
    else's reserved cells and moves, and keep the new paths only if the
    neighbourhood's total cost fell. A robot's cost is the lane cost of its moves (a
-   wait costs one move) until it reaches its goal, plus its lane distance to the
-   goal from where the window ends.
+   wait or a turn costs one move) until it first reaches its goal, or, if it does
+   not, of the whole window plus its lane distance from where the window ends (and,
+   in the rotation model, the turns to face its best way on).
 4. The window's first row is the step.
+
+Soft lanes in grid4 below ``dense_density``; strict ones on denser floors and in the
+rotation model (`RepairParams`).
 
 Guaranteed: every window, after any number of repairs, has no vertex conflict,
 no swap, no move into a blocked cell and keeps held robots where they are
@@ -31,8 +35,9 @@ no swap, no move into a blocked cell and keeps held robots where they are
 Robots that are held, have no goal, were raised by the stall watchdog, or come
 first in PIBT's order are never lifted: they keep their PIBT paths, so the
 watchdog's liveness argument (docs/traffic.md) applies to them unchanged. The
-repair reads the clock (passed in: `use_clock`) every few neighbourhoods; a
-rollout that ends past the deadline is dropped for the one-step plan.
+repair reads the clock (passed in: `use_clock`) every few neighbourhoods; the
+rollout is skipped when it would not end in time, and one that ends past the
+deadline is dropped for the one-step plan.
 """
 
 from __future__ import annotations
@@ -417,8 +422,7 @@ class TurnWindowRepair(WindowRepair):
 
 
 class RepairPlanner(GuidedPlanner):
-    """`guided` with a repaired ``window``-step plan behind every step (grid4; in the
-    rotation model it is `guided`: turning windows are `windowed`'s)."""
+    """`guided` with a repaired ``window``-step plan behind every step."""
 
     def __init__(
         self,
@@ -551,8 +555,8 @@ def make_repair(
     params: RepairParams = RepairParams(),
     clock: Callable[[], float] | None = None,
 ) -> RepairPlanner:
-    """``lns``: in grid4, `guided` on soft lanes plus a repaired window behind every step;
-    in the rotation model exactly `guided` (lanes and congestion costs as `make_guided`)."""
+    """``lns``: `guided` plus a repaired window behind every step (in the rotation model
+    with `guided`'s lanes and congestion costs, as `make_guided` sets them)."""
     rotation = model is ActionModel.ROTATION
     return RepairPlanner(
         FloorGraph(navigable),
