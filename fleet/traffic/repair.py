@@ -86,7 +86,7 @@ class RepairParams:
     dense_density: float = 0.2
     """Robots per free cell from which the lanes are ``dense_lanes``: on a crowded floor
     the rollout on soft lanes jams beyond repair (N = 1,600 on warehouse-10-20-10-2-1,
-    28%: 70.0% of the bound soft, 80.7% strict, `guided` 79.2%)."""
+    28%: 70.0% of the bound soft, 82.1% strict, `guided` 79.2%)."""
     dense_lanes: LaneParams = field(default_factory=LaneParams)
     """Strict lanes, as `guided`'s; the rotation model always uses them."""
 
