@@ -189,12 +189,10 @@ class WindowRepair:
                 break
             tried += 1
             seed = seeds[int(rng.integers(len(seeds)))]
-            group = self.neighbourhood_of(seed, neighbourhood)
-            before = sum(self.cost[r] for r in group)
-            after = self._replan(group, rng)
-            if after is not None and after < before:
+            saved = self._replan(self.neighbourhood_of(seed, neighbourhood), rng)
+            if saved > 0:
                 accepted += 1
-                gain += before - after
+                gain += saved
         return tried, accepted, gain
 
     def neighbourhood_of(self, seed: int, size: int) -> list[int]:
@@ -223,9 +221,9 @@ class WindowRepair:
                 break
         return group
 
-    def _replan(self, group: list[int], rng: np.random.Generator) -> int | None:
-        """Replan ``group`` in a random order; keep the result only if cheaper (the new
-        total cost), else restore the old paths (``None`` when one found no path)."""
+    def _replan(self, group: list[int], rng: np.random.Generator) -> int:
+        """Replan ``group`` in a random order; keep the result only if cheaper, else
+        restore the old paths. Returns the cost saved (0: nothing kept)."""
         old = {r: self.paths[r] for r in group}
         before = sum(self.cost[r] for r in group)
         for r in group:
@@ -239,19 +237,18 @@ class WindowRepair:
                 break
             found[r] = planned
             self._reserve(r, planned[0])
-        complete = len(found) == len(group)
-        total = sum(c for _, c in found.values()) if complete else None
-        if total is not None and total < before:
+        after = sum(c for _, c in found.values())
+        if len(found) == len(group) and after < before:
             for r, (path, cost) in found.items():
                 self.paths[r] = path
                 self.cost[r] = cost
-            return total
+            return before - after
         for r, (path, _) in found.items():
             self._release(r, path)
         for r in group:
             self.paths[r] = old[r]
             self._reserve(r, old[r])
-        return None if not complete else total
+        return 0
 
     def search(self, robot: int) -> tuple[list[int], int] | None:
         """Space-time A* for ``robot`` against every reserved cell and move: a path of least
